@@ -1,0 +1,87 @@
+namespace GwReprocess.Cli.Verbs;
+
+/// <summary>A verb whose implementation has not landed yet: it says so and fails rather than pretend.</summary>
+public abstract class PlannedVerb : CliVerb
+{
+    public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        if (args.Length > 0 && args[0] is "--help" or "-h")
+        {
+            Console.Out.WriteLine($"gwrepro {Name}: {Summary}");
+            Console.Out.WriteLine("Not available in this build yet.");
+            return Task.FromResult(ExitCodes.Success);
+        }
+        Console.Error.WriteLine($"gwrepro {Name}: not available in this build yet");
+        return Task.FromResult(ExitCodes.Failure);
+    }
+}
+
+/// <summary><c>gwrepro run</c>: the whole chain on one machine.</summary>
+public sealed class RunVerb : PlannedVerb
+{
+    public override string Name => "run";
+    public override string Summary => "Run a workflow (TOML) end to end on this machine: data, models, server, clients, report.";
+}
+
+/// <summary><c>gwrepro dag</c>: plan jobs and write the HTCondor DAG.</summary>
+public sealed class DagVerb : PlannedVerb
+{
+    public override string Name => "dag";
+    public override string Summary => "Plan a workflow into jobs and write the HTCondor DAG and submit files.";
+}
+
+/// <summary><c>gwrepro client</c>: one reprocessing job.</summary>
+public sealed class ClientVerb : PlannedVerb
+{
+    public override string Name => "client";
+    public override string Summary => "Run one client job: read frames, stream to a server, write cleaned strain and scores.";
+}
+
+/// <summary><c>gwrepro serve</c>: the bundled inference server.</summary>
+public sealed class ServeVerb : PlannedVerb
+{
+    public override string Name => "serve";
+    public override string Summary => "Serve a Triton-layout model repository over Triton's gRPC/HTTP protocol (ONNX Runtime).";
+}
+
+/// <summary><c>gwrepro analyze</c>: throughput and cost reports.</summary>
+public sealed class AnalyzeVerb : PlannedVerb
+{
+    public override string Name => "analyze";
+    public override string Summary => "Compute seconds of data per second and cost per node count; plots and a report.";
+}
+
+/// <summary><c>gwrepro simulate</c>: synthetic detector frames.</summary>
+public sealed class SimulateVerb : PlannedVerb
+{
+    public override string Name => "simulate";
+    public override string Summary => "Write synthetic multi-detector frames with witness couplings and BBH injections.";
+}
+
+/// <summary><c>gwrepro models</c>: build and check the model repository.</summary>
+public sealed class ModelsVerb : PlannedVerb
+{
+    public override string Name => "models";
+    public override string Summary => "Build or check a Triton-layout model repository (ONNX).";
+}
+
+/// <summary><c>gwrepro frames</c>: inspect, export and verify frame files.</summary>
+public sealed class FramesVerb : PlannedVerb
+{
+    public override string Name => "frames";
+    public override string Summary => "Inspect, export and verify GWF / GWOSC HDF5 frame files.";
+}
+
+/// <summary><c>gwrepro asd</c>: a channel's amplitude spectral density.</summary>
+public sealed class AsdVerb : PlannedVerb
+{
+    public override string Name => "asd";
+    public override string Summary => "Compute a channel's amplitude spectral density (Welch) to CSV.";
+}
+
+/// <summary><c>gwrepro bucket</c>: list and copy objects in file://, s3:// and gs:// buckets.</summary>
+public sealed class BucketVerb : PlannedVerb
+{
+    public override string Name => "bucket";
+    public override string Summary => "List and copy objects in file://, s3:// and gs:// buckets; build frame caches from them.";
+}

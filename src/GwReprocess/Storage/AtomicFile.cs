@@ -1,0 +1,52 @@
+namespace GwReprocess.Storage;
+
+/// <summary>Writes a local file so that it either appears complete under its name or not at all.</summary>
+/// <remarks>
+/// The content goes to a hidden temporary file in the same directory (same filesystem, so the
+/// rename is atomic), is flushed to disk, and is then renamed over the target. A failure or
+/// cancellation deletes the temporary file and leaves any existing target untouched.
+/// </remarks>
+public static class AtomicFile
+{
+    /// <summary>Writes <paramref name="path"/> with whatever <paramref name="write"/> puts into the stream.</summary>
+    public static async Task WriteAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
+    {
+        string full = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(full) ?? throw new BadInputException($"{path}: not a file path");
+        Directory.CreateDirectory(directory);
+        string temp = TemporaryNameFor(full);
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await write(stream, cancellationToken).ConfigureAwait(false);
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Writes text (UTF-8, no BOM) atomically.</summary>
+    public static Task WriteAllTextAsync(string path, string text, CancellationToken cancellationToken = default) =>
+        WriteAsync(path, async (s, ct) =>
+        {
+            await using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            await w.WriteAsync(text.AsMemory(), ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>The hidden temporary name used next to <paramref name="fullPath"/>; unique per call.</summary>
+    internal static string TemporaryNameFor(string fullPath) =>
+        Path.Combine(Path.GetDirectoryName(fullPath)!, "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N")[..12] + ".tmp");
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
