@@ -64,15 +64,32 @@ public sealed class SegmentsVerb : CliVerb
         public string File { get; set; } = "";
     }
 
+    [Verb("coverage", HelpText = "Print the time a LAL frame cache covers (or, with --gaps, what it misses) as segments.")]
+    public sealed class CoverageOptions : OutputOptions
+    {
+        [Value(0, MetaName = "CACHE", Required = true, HelpText = "LAL cache file (OBS TYPE GPSSTART DURATION URL lines).")]
+        public string Cache { get; set; } = "";
+
+        [Option("start", HelpText = "Start of the span of interest (GPS seconds or UTC); default the cache's first frame.")]
+        public string? Start { get; set; }
+
+        [Option("end", HelpText = "End of the span of interest (GPS seconds or UTC); default the cache's last frame end.")]
+        public string? End { get; set; }
+
+        [Option("gaps", HelpText = "Print the gaps (time in the span no file covers) instead of the coverage.")]
+        public bool Gaps { get; set; }
+    }
+
     public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
         ArgumentParsing.RunVerbsAsync(Name, args,
-            [typeof(CombineOptions), typeof(ChunkOptions), typeof(InfoOptions), typeof(ConvertOptions)],
+            [typeof(CombineOptions), typeof(ChunkOptions), typeof(InfoOptions), typeof(ConvertOptions), typeof(CoverageOptions)],
             options => options switch
             {
                 CombineOptions o => CombineAsync(o, cancellationToken),
                 ChunkOptions o => ChunkAsync(o, cancellationToken),
                 InfoOptions o => Task.FromResult(Info(o)),
                 ConvertOptions o => EmitAsync(SegmentFile.Read(o.File).Coalesce(), o, cancellationToken),
+                CoverageOptions o => CoverageAsync(o, cancellationToken),
                 _ => throw new InvalidOperationException(),
             });
 
@@ -100,6 +117,24 @@ public sealed class SegmentsVerb : CliVerb
         }
         return EmitAsync(result, o, ct);
     }
+
+    private static Task<int> CoverageAsync(CoverageOptions o, CancellationToken ct)
+    {
+        var cache = GwReprocess.Data.FrameCache.Read(o.Cache);
+        var coverage = cache.Coverage();
+        if (coverage.Extent is not Segment extent) throw new BadInputException($"{o.Cache}: the cache lists no frame files");
+        var start = o.Start is null ? extent.Start : Time(o.Start, "--start");
+        var end = o.End is null ? extent.End : Time(o.End, "--end");
+        if (end <= start) throw new BadInputException($"--end {end} is not after --start {start}");
+        var span = new Segment(start, end);
+        var result = o.Gaps ? cache.Gaps(span) : coverage.Intersect(new SegmentList([span]));
+        if (!o.Quiet)
+            Console.Error.WriteLine($"{cache.Entries.Count} file(s); {span}: {coverage.Intersect(new SegmentList([span])).TotalDuration} s covered, {cache.Gaps(span).TotalDuration} s missing");
+        return EmitAsync(result, o, ct);
+    }
+
+    private static GpsTime Time(string text, string option) =>
+        GpsTime.TryParse(text, out var t) ? t : throw new BadInputException($"{option} '{text}' is neither GPS seconds nor a UTC time");
 
     private static int Info(InfoOptions o)
     {

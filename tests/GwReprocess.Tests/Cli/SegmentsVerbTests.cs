@@ -78,3 +78,33 @@ public sealed class SegmentsVerbTests : IDisposable
         Assert.Equal(2, r.ExitCode);
     }
 }
+
+public sealed class SegmentsCoverageTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("gwrepro-cov-");
+
+    public void Dispose() => _dir.Delete(true);
+
+    [Fact]
+    public async Task Coverage_and_gaps_of_a_cache()
+    {
+        var cache = Path.Combine(_dir.FullName, "h1.lcf");
+        File.WriteAllText(cache, "H H1_HOFT_C00 1000 100 /d/H-H1_HOFT_C00-1000-100.gwf\nH H1_HOFT_C00 1100 100 /d/H-H1_HOFT_C00-1100-100.gwf\nH H1_HOFT_C00 1300 100 /d/H-H1_HOFT_C00-1300-100.gwf\n");
+        var r = await GwreproProcess.RunAsync("segments", "coverage", cache);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("1000 1200\n1300 1400\n", r.StdOut);
+        r = await GwreproProcess.RunAsync("segments", "coverage", cache, "--gaps", "--start", "900", "--end", "1350");
+        Assert.Equal("900 1000\n1200 1300\n", r.StdOut);
+        Assert.Contains("250 s covered, 200 s missing", r.StdErr);
+    }
+
+    [Fact]
+    public async Task A_bad_cache_line_exits_2_naming_file_and_line()
+    {
+        var cache = Path.Combine(_dir.FullName, "bad.lcf");
+        File.WriteAllText(cache, "H H1_HOFT_C00 1000 100 /d/a.gwf\nH H1_HOFT_C00 1100 /d/b.gwf\n");
+        var r = await GwreproProcess.RunAsync("segments", "coverage", cache);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"gwrepro segments: {cache}:2: expected 'OBS TYPE GPSSTART DURATION URL', found 4 column(s)\n", r.StdErr);
+    }
+}
