@@ -23,13 +23,6 @@ public sealed class RunVerb : PlannedVerb
     public override string Summary => "Run a workflow (TOML) end to end on this machine: data, models, server, clients, report.";
 }
 
-/// <summary><c>gwrepro dag</c>: plan jobs and write the HTCondor DAG.</summary>
-public sealed class DagVerb : PlannedVerb
-{
-    public override string Name => "dag";
-    public override string Summary => "Plan a workflow into jobs and write the HTCondor DAG and submit files.";
-}
-
 /// <summary><c>gwrepro client</c>: one reprocessing job.</summary>
 public sealed class ClientVerb : PlannedVerb
 {

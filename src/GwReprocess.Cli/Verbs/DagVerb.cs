@@ -1,0 +1,113 @@
+using CommandLine;
+using GwReprocess.Data;
+using GwReprocess.Time;
+using GwReprocess.Workflow;
+
+namespace GwReprocess.Cli.Verbs;
+
+/// <summary><c>gwrepro dag</c>: plan a workflow into jobs and write the HTCondor run directory; <c>gwrepro dag check</c> validates DAGs.</summary>
+public sealed class DagVerb : CliVerb
+{
+    public override string Name => "dag";
+    public override string Summary => "Plan a workflow into jobs and write the HTCondor DAG and submit files; 'dag check' validates a DAG.";
+
+    [Verb("plan", isDefault: true, HelpText = "gwrepro dag WORKFLOW.toml --out RUNDIR: plan jobs and write reprocess.dag, submit files, dagman.config, jobs.csv.")]
+    public sealed class PlanOptions : CommonOptions
+    {
+        [Value(0, MetaName = "WORKFLOW", Required = true, HelpText = "Workflow file (TOML).")]
+        public string Workflow { get; set; } = "";
+
+        [Option('o', "out", HelpText = "Run directory to write (created if missing). Required unless --dry-run.")]
+        public string? Out { get; set; }
+
+        [Option("dry-run", HelpText = "Plan and print the summary without writing anything.")]
+        public bool DryRun { get; set; }
+
+        [Option("executable", HelpText = "Path of the gwrepro binary the jobs run (default: condor.executable, else this binary).")]
+        public string? Executable { get; set; }
+    }
+
+    [Verb("check", HelpText = "Validate a DAG file (and its submit files) with DAGMan's parser rules.")]
+    public sealed class CheckOptions : CommonOptions
+    {
+        [Value(0, MetaName = "DAG", Required = true, HelpText = "DAG file.")]
+        public string Dag { get; set; } = "";
+
+        [Option("no-submit-files", HelpText = "Check only the DAG, not the submit files it names.")]
+        public bool NoSubmitFiles { get; set; }
+    }
+
+    public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
+        ArgumentParsing.RunVerbsAsync(Name, args, [typeof(PlanOptions), typeof(CheckOptions)], options => options switch
+        {
+            PlanOptions o => PlanAsync(o, cancellationToken),
+            CheckOptions o => Task.FromResult(Check(o)),
+            _ => throw new InvalidOperationException(),
+        });
+
+    private static async Task<int> PlanAsync(PlanOptions o, CancellationToken ct)
+    {
+        if (!o.DryRun && o.Out is null) throw new BadInputException("--out RUNDIR is required (or --dry-run)");
+        var workflow = WorkflowConfig.Load(o.Workflow);
+        var science = JobPlanner.ReadScience(workflow);
+        SegmentList? frames = null;
+        if (workflow.Data.Kind == DataSourceKind.Cache)
+        {
+            string baseDir = Path.GetDirectoryName(Path.GetFullPath(o.Workflow)) ?? ".";
+            frames = JobPlanner.FrameCoverage(workflow, FrameCache.Read(Path.Combine(baseDir, workflow.Data.Cache!)));
+        }
+        var plan = JobPlanner.Plan(workflow, science, frames);
+        if (plan.Jobs.Count == 0) throw new BadInputException($"{o.Workflow}: no analyzable time in [{workflow.Data.Span.Start}, {workflow.Data.Span.End}) after segments, frames and padding");
+
+        var done = o.Out is null ? null : CommittedJobs(workflow, plan);
+        double mean = plan.DataDuration.TotalSeconds / plan.Jobs.Count;
+        Console.Out.WriteLine($"workflow:  {workflow.Name} ({o.Workflow}), site profile {workflow.Site.Name}, HTCondor >= {workflow.Condor.MinimumVersion}");
+        Console.Out.WriteLine($"data:      {workflow.IfoTag} [{workflow.Data.Span.Start}, {workflow.Data.Span.End}); {plan.Analyzable.TotalDuration} s analyzable in {plan.Analyzable.Count} segment(s)");
+        Console.Out.WriteLine($"jobs:      {plan.Jobs.Count} client job(s), {plan.DataDuration} s of data, {mean:F0} s per job on average, {workflow.Jobs.Padding} s padding each side");
+        Console.Out.WriteLine($"servers:   {(workflow.Inference.StartsServers ? $"{workflow.Inference.Servers} server node(s)" : string.Join(", ", workflow.Inference.Addresses))}, at most {Math.Max(1, workflow.Inference.ServerCount) * workflow.Inference.ClientsPerServer} clients at once");
+        if (done is { Count: > 0 }) Console.Out.WriteLine($"resume:    {done.Count} job(s) already committed, marked DONE");
+        if (o.DryRun) return ExitCodes.Success;
+
+        string executable = o.Executable ?? ResolveExecutable(workflow);
+        var run = await DagWriter.WriteAsync(plan, o.Out!, executable, done, ct);
+        var problems = DagChecker.CheckFile(run.DagFile);
+        foreach (var p in problems) Console.Error.WriteLine(p);
+        if (problems.Count > 0) return ExitCodes.Failure;
+        Console.Out.WriteLine($"written:   {run.DagFile} (submit with: condor_submit_dag {RunDirectory.DagName}, from {Path.GetFullPath(run.Path)})");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Jobs whose done marker exists under a local output prefix (remote prefixes are checked by the client on start).</summary>
+    private static HashSet<string>? CommittedJobs(WorkflowConfig workflow, JobPlan plan)
+    {
+        string uri = workflow.Outputs.Uri;
+        if (uri.Contains("://", StringComparison.Ordinal) && !uri.StartsWith("file://", StringComparison.Ordinal)) return null;
+        string root = uri.StartsWith("file://", StringComparison.Ordinal) ? new Uri(uri).LocalPath : uri;
+        if (!Path.IsPathRooted(root)) root = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".", root);
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var j in plan.Jobs)
+            if (File.Exists(Path.Combine(root, "done", j.Name))) done.Add(j.Name);
+        return done;
+    }
+
+    private static string ResolveExecutable(WorkflowConfig workflow)
+    {
+        if (workflow.Condor.Executable != "gwrepro") return workflow.Condor.Executable;
+        string? self = Environment.ProcessPath;
+        if (self is not null && Path.GetFileName(self) == "gwrepro") return self;
+        throw new BadInputException($"{workflow.SourcePath}: condor.executable: set it (or --executable) to the published gwrepro binary the jobs should run");
+    }
+
+    private static int Check(CheckOptions o)
+    {
+        var problems = DagChecker.CheckFile(o.Dag, !o.NoSubmitFiles);
+        foreach (var p in problems) Console.Error.WriteLine(p);
+        if (problems.Count > 0)
+        {
+            Console.Error.WriteLine($"{o.Dag}: {problems.Count} problem(s)");
+            return ExitCodes.BadInput;
+        }
+        if (!o.Quiet) Console.Out.WriteLine($"{o.Dag}: OK");
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,65 @@
+using GwReprocess.Data;
+using GwReprocess.Jobs;
+using GwReprocess.Time;
+
+namespace GwReprocess.Workflow;
+
+/// <summary>Turns a workflow into jobs: science segments ∩ span ∩ frame availability, chunked and padded, balanced across servers.</summary>
+public static class JobPlanner
+{
+    /// <summary>
+    /// Plans the jobs. <paramref name="science"/> holds each detector's science segments (vetoes already
+    /// removed), or null where the workflow gives none (all of the span counts); <paramref name="frames"/>
+    /// holds the time frame files cover, or null when it is not known in advance (simulated data).
+    /// </summary>
+    public static JobPlan Plan(WorkflowConfig workflow, IReadOnlyDictionary<string, SegmentList>? science = null, SegmentList? frames = null)
+    {
+        var analyzable = new SegmentList([workflow.Data.Span]);
+        foreach (var detector in workflow.Detectors)
+            if (science is not null && science.TryGetValue(detector.Ifo, out var s))
+                analyzable = analyzable.Intersect(s);
+        if (frames is not null) analyzable = analyzable.Intersect(frames);
+
+        var layout = workflow.Jobs;
+        var chunks = analyzable.Chunk(layout.Length, layout.Minimum, layout.Padding);
+        var jobs = new List<JobSpec>(chunks.Count);
+        int servers = Math.Max(1, workflow.Inference.ServerCount);
+        string tag = workflow.IfoTag;
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            var c = chunks[i];
+            // Sequence ids must be unique among the streams a server holds at once; jobs never share a
+            // start time, and a retried job reuses its id (its START flag resets the state anyway).
+            ulong sequence = (ulong)Math.Max(1, c.Core.Start.Seconds);
+            jobs.Add(new JobSpec(NodeNames.Client(tag, c.Core), c.Core, c.Padded, i % servers, sequence));
+        }
+        return new JobPlan(workflow, analyzable, jobs);
+    }
+
+    /// <summary>Reads the science and veto segment files a workflow names, relative to the workflow file.</summary>
+    public static Dictionary<string, SegmentList> ReadScience(WorkflowConfig workflow)
+    {
+        var result = new Dictionary<string, SegmentList>();
+        string baseDir = Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".";
+        foreach (var d in workflow.Detectors)
+        {
+            if (d.Segments is null) continue;
+            var segments = SegmentFile.Read(Path.Combine(baseDir, d.Segments)).Coalesce();
+            foreach (var veto in d.Vetoes) segments = segments.Subtract(SegmentFile.Read(Path.Combine(baseDir, veto)));
+            result[d.Ifo] = segments;
+        }
+        return result;
+    }
+
+    /// <summary>Frame coverage common to every detector from a LAL cache (entries are matched to detectors by observatory letter).</summary>
+    public static SegmentList FrameCoverage(WorkflowConfig workflow, FrameCache cache)
+    {
+        SegmentList? common = null;
+        foreach (var d in workflow.Detectors)
+        {
+            var mine = new FrameCache(cache.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal))).Coverage();
+            common = common is null ? mine : common.Intersect(mine);
+        }
+        return common ?? SegmentList.Empty;
+    }
+}

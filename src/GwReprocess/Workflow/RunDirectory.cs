@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text;
+using GwReprocess.Storage;
+
+namespace GwReprocess.Workflow;
+
+/// <summary>What <c>gwrepro dag</c> wrote: the run directory and a summary of the plan.</summary>
+public sealed record RunDirectory(string Path, string DagFile, int Jobs, int JobsDone, double DataSeconds, int Servers)
+{
+    /// <summary>The DAG's file name inside the run directory.</summary>
+    public const string DagName = "reprocess.dag";
+}
+
+/// <summary>Writes a run directory for HTCondor: the DAG, the submit files from templates, dagman.config, jobs.csv and the workflow.</summary>
+public static class DagWriter
+{
+    /// <summary>Renders every file of the run directory in memory (name → content), in a stable order.</summary>
+    /// <param name="plan">The planned jobs.</param>
+    /// <param name="executable">The gwrepro binary the jobs run (an absolute path on the access point).</param>
+    /// <param name="done">Jobs whose outputs are already committed: marked DONE so a regenerated DAG resumes.</param>
+    public static IReadOnlyList<KeyValuePair<string, string>> Render(JobPlan plan, string executable, IReadOnlySet<string>? done = null)
+    {
+        var w = plan.Workflow;
+        var condor = w.Condor;
+        var inference = w.Inference;
+        int servers = inference.StartsServers ? inference.Servers : 0;
+        if (servers == 1 && condor.MinimumVersion < HTCondorVersion.Provisioner)
+            throw new BadInputException($"{w.SourcePath}: condor.min_version {condor.MinimumVersion} predates PROVISIONER nodes ({HTCondorVersion.Provisioner}); give external inference.addresses instead");
+        if (servers > 1 && condor.MinimumVersion < HTCondorVersion.Service)
+            throw new BadInputException($"{w.SourcePath}: condor.min_version {condor.MinimumVersion} predates SERVICE nodes ({HTCondorVersion.Service}) needed for {servers} servers");
+
+        bool transfer = w.Site.ShouldTransferFiles == "YES";
+        string rendezvous = w.Outputs.Uri.TrimEnd('/') + "/rendezvous";
+        var site = string.Join('\n', w.Site.JobLines);
+        var values = new Dictionary<string, string>
+        {
+            ["executable"] = executable,
+            ["local_executable"] = executable,
+            ["transfer_executable"] = transfer ? "true" : "false",
+            ["should_transfer_files"] = w.Site.ShouldTransferFiles,
+            ["client_arguments"] = SubmitArguments.Quote(["client", "--workflow", "workflow.toml", "--jobs", "jobs.csv", "--job", "$(job)", "--server", "$(server)"]),
+            ["server_arguments"] = SubmitArguments.Quote(["serve", "--model-repository", ModelRepositoryArgument(inference.ModelRepository, transfer),
+                "--host", "0.0.0.0", "--name", "$(JOB)", "--rendezvous", rendezvous, "--provisioner"]),
+            ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
+            ["client_inputs"] = "workflow.toml, jobs.csv",
+            ["server_transfer"] = transfer && !inference.ModelRepository.Contains("://", StringComparison.Ordinal)
+                ? "transfer_input_files    = " + inference.ModelRepository.TrimEnd('/') : "",
+            ["client_cpus"] = condor.ClientCpus.ToString(CultureInfo.InvariantCulture),
+            ["client_memory"] = condor.ClientMemory,
+            ["client_disk"] = condor.ClientDisk,
+            ["server_cpus"] = condor.ServerCpus.ToString(CultureInfo.InvariantCulture),
+            ["server_memory"] = condor.ServerMemory,
+            ["server_gpus"] = inference.GpusPerServer.ToString(CultureInfo.InvariantCulture),
+            ["run_name"] = w.Name,
+            ["requirements"] = w.Site.Requirements.Count == 0 ? "" : "requirements            = " + string.Join(" && ", w.Site.Requirements),
+            ["site"] = site,
+            ["accounting"] = string.Join('\n', w.Site.JobLines.Where(l => l.StartsWith("accounting_group", StringComparison.Ordinal))),
+            ["max_idle"] = condor.MaxIdle.ToString(CultureInfo.InvariantCulture),
+        };
+
+        var files = new List<KeyValuePair<string, string>>
+        {
+            new(RunDirectory.DagName, RenderDag(plan, servers, done)),
+            new("client.sub", SubmitTemplate.Load("client.sub", condor.Templates).Render(values)),
+        };
+        if (servers > 0) files.Add(new("server.sub", SubmitTemplate.Load("server.sub", condor.Templates).Render(values)));
+        files.Add(new("analyze.sub", SubmitTemplate.Load("analyze.sub", condor.Templates).Render(values)));
+        files.Add(new("dagman.config", SubmitTemplate.Load("dagman.config", condor.Templates).Render(values)));
+        files.Add(new("jobs.csv", plan.ToCsv()));
+        return files;
+    }
+
+    /// <summary>Writes the run directory (each file atomically) and a copy of the workflow file.</summary>
+    public static async Task<RunDirectory> WriteAsync(JobPlan plan, string directory, string executable,
+        IReadOnlySet<string>? done = null, CancellationToken cancellationToken = default)
+    {
+        var files = Render(plan, executable, done);
+        Directory.CreateDirectory(Path.Combine(directory, "logs"));
+        foreach (var (name, text) in files)
+            await AtomicFile.WriteAllTextAsync(Path.Combine(directory, name), text, cancellationToken).ConfigureAwait(false);
+        string workflowCopy = Path.Combine(directory, "workflow.toml");
+        if (Path.GetFullPath(plan.Workflow.SourcePath) != Path.GetFullPath(workflowCopy))
+            await AtomicFile.WriteAllTextAsync(workflowCopy, await File.ReadAllTextAsync(plan.Workflow.SourcePath, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        int doneCount = done is null ? 0 : plan.Jobs.Count(j => done.Contains(j.Name));
+        return new RunDirectory(directory, Path.Combine(directory, RunDirectory.DagName), plan.Jobs.Count, doneCount,
+            plan.DataDuration.TotalSeconds, plan.Workflow.Inference.ServerCount);
+    }
+
+    private static string ModelRepositoryArgument(string repository, bool transfer) =>
+        transfer && !repository.Contains("://", StringComparison.Ordinal) ? Path.GetFileName(repository.TrimEnd('/')) : repository;
+
+    internal static string RenderDag(JobPlan plan, int servers, IReadOnlySet<string>? done)
+    {
+        var w = plan.Workflow;
+        var sb = new StringBuilder(256 + plan.Jobs.Count * 200);
+        sb.Append("# GwReprocess run '").Append(w.Name).Append("': ").Append(plan.Jobs.Count.ToString(CultureInfo.InvariantCulture))
+          .Append(" client job(s), ").Append(plan.DataDuration).Append(" s of ").Append(w.IfoTag).Append(" data, ")
+          .Append(w.Inference.ServerCount.ToString(CultureInfo.InvariantCulture)).Append(" server(s).\n")
+          .Append("# Written by gwrepro dag. Regenerate rather than edit: jobs with committed outputs become DONE.\n")
+          .Append("CONFIG dagman.config\n")
+          .Append("NODE_STATUS_FILE reprocess.status 60\n")
+          .Append("JOBSTATE_LOG reprocess.jobstate.log\n\n");
+
+        if (servers == 1) sb.Append("PROVISIONER ").Append(NodeNames.Server(0)).Append(" server.sub\n\n");
+        for (int i = 0; servers > 1 && i < servers; i++) sb.Append("SERVICE ").Append(NodeNames.Server(i)).Append(" server.sub\n");
+        if (servers > 1) sb.Append('\n');
+
+        foreach (var job in plan.Jobs)
+        {
+            string server = w.Inference.StartsServers ? NodeNames.Server(job.Server) : w.Inference.Addresses[job.Server];
+            sb.Append("JOB ").Append(job.Name).Append(" client.sub");
+            if (done is not null && done.Contains(job.Name)) sb.Append(" DONE");
+            sb.Append('\n');
+            sb.Append("VARS ").Append(job.Name).Append(' ').Append(Var("job", job.Name)).Append(' ').Append(Var("server", server)).Append('\n');
+            sb.Append("RETRY ").Append(job.Name).Append(' ').Append(w.Condor.Retries.ToString(CultureInfo.InvariantCulture)).Append(" UNLESS-EXIT 2\n");
+            sb.Append("CATEGORY ").Append(job.Name).Append(" clients\n");
+        }
+        int maxClients = Math.Max(1, w.Inference.ServerCount) * w.Inference.ClientsPerServer;
+        sb.Append("\nMAXJOBS clients ").Append(maxClients.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        sb.Append("\nFINAL ").Append(NodeNames.Final).Append(" analyze.sub\n");
+        return sb.ToString();
+    }
+
+    /// <summary>A VARS assignment; values are kept to a charset that needs no escaping at either level.</summary>
+    internal static string Var(string key, string value)
+    {
+        foreach (char c in value)
+            if (!(char.IsAsciiLetterOrDigit(c) || "_.:/+=,@%-".Contains(c)))
+                throw new BadInputException($"VARS value '{value}' for '{key}' contains '{c}', which DAG files cannot carry safely");
+        return $"{key}=\"{value}\"";
+    }
+}

@@ -1,0 +1,162 @@
+using GwReprocess.Data;
+using GwReprocess.Time;
+
+namespace GwReprocess.Workflow;
+
+/// <summary>Where a workflow's frames come from.</summary>
+public enum DataSourceKind
+{
+    /// <summary>Synthetic frames written by <c>gwrepro simulate</c> before the run.</summary>
+    Simulated,
+    /// <summary>A LAL frame cache.</summary>
+    Cache,
+    /// <summary>Frame files discovered under a bucket prefix (file://, s3://, gs://).</summary>
+    Bucket,
+}
+
+/// <summary>The data a workflow processes: source, span, and the simulation settings when simulated.</summary>
+public sealed record DataSpec(DataSourceKind Kind, Segment Span, string? Cache, string? Bucket, SimulationSpec? Simulation);
+
+/// <summary>Settings for simulated data (the demo's default).</summary>
+public sealed record SimulationSpec(long Seed, int Witnesses, double InjectionRate, GpsDuration FrameLength, string Directory);
+
+/// <summary>One detector: its strain channel, its witness channels in model order, its science and veto segments.</summary>
+public sealed record DetectorSpec(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, string? Segments, IReadOnlyList<string> Vetoes);
+
+/// <summary>How the span is cut into client jobs.</summary>
+public sealed record JobLayout(GpsDuration Length, GpsDuration Minimum, GpsDuration Padding);
+
+/// <summary>Which servers the clients stream to and what they run.</summary>
+public sealed record InferenceSpec(
+    string ModelRepository, string Ensemble, int Rate, int Batch,
+    int Servers, IReadOnlyList<string> Addresses, int ClientsPerServer, int GpusPerServer)
+{
+    /// <summary>True when the workflow starts its own server nodes instead of using external addresses.</summary>
+    public bool StartsServers => Addresses.Count == 0;
+
+    /// <summary>Number of servers clients are balanced across.</summary>
+    public int ServerCount => StartsServers ? Servers : Addresses.Count;
+}
+
+/// <summary>Where results go and how cleaned strain is named.</summary>
+public sealed record OutputSpec(string Uri, string ChannelSuffix, string FrameType);
+
+/// <summary>HTCondor settings: target version, retries, throttles, resources, site profile values.</summary>
+public sealed record CondorSpec(
+    HTCondorVersion MinimumVersion, int Retries, int MaxIdle, string Executable, string? Templates,
+    int ClientCpus, string ClientMemory, string ClientDisk, int ServerCpus, string ServerMemory);
+
+/// <summary>A whole workflow file, validated: what <c>gwrepro dag</c> plans and <c>gwrepro run</c> executes.</summary>
+public sealed record WorkflowConfig(
+    string Name, string SourcePath, DataSpec Data, IReadOnlyList<DetectorSpec> Detectors, JobLayout Jobs,
+    InferenceSpec Inference, OutputSpec Outputs, SiteProfile Site, CondorSpec Condor)
+{
+    /// <summary>Detector prefixes joined ("H1L1"), as node names use them.</summary>
+    public string IfoTag => string.Concat(Detectors.Select(d => d.Ifo));
+
+    /// <summary>Reads and validates a workflow file; errors name the key and line.</summary>
+    public static WorkflowConfig Load(string path) => Read(ConfigTable.Load(path), path);
+
+    /// <summary>Parses workflow text; <paramref name="source"/> names it in errors and anchors relative paths.</summary>
+    public static WorkflowConfig Parse(string text, string source) => Read(ConfigTable.Parse(text, source), source);
+
+    private static WorkflowConfig Read(ConfigTable t, string source)
+    {
+        string name = t.RequiredString("run.name");
+        if (!NodeNames.IsValidToken(name)) throw t.Error("run.name", $"'{name}' may only contain letters, digits, '_' and '-'");
+
+        var start = t.OptionalGpsTime("data.start") ?? throw t.Error("data", "required key 'data.start' is missing");
+        var end = t.OptionalGpsTime("data.end") ?? throw t.Error("data", "required key 'data.end' is missing");
+        if (end <= start) throw t.Error("data.end", $"{end} is not after data.start {start}");
+        var span = new Segment(start, end);
+
+        string kindText = t.String("data.source", "simulated");
+        var kind = kindText switch
+        {
+            "simulated" => DataSourceKind.Simulated,
+            "cache" => DataSourceKind.Cache,
+            "bucket" => DataSourceKind.Bucket,
+            _ => throw t.Error("data.source", $"'{kindText}' is not one of simulated, cache, bucket"),
+        };
+        string? cache = t.OptionalString("data.cache");
+        string? bucket = t.OptionalString("data.bucket");
+        if (kind == DataSourceKind.Cache && cache is null) throw t.Error("data.source", "source 'cache' needs data.cache");
+        if (kind == DataSourceKind.Bucket && bucket is null) throw t.Error("data.source", "source 'bucket' needs data.bucket");
+        SimulationSpec? simulation = null;
+        if (kind == DataSourceKind.Simulated)
+        {
+            int witnesses = (int)t.Integer("data.simulate.witnesses", 21);
+            if (witnesses is < 0 or > 256) throw t.Error("data.simulate.witnesses", "must lie in [0, 256]");
+            double injectionRate = t.Number("data.simulate.injection_rate", 0.01);
+            if (injectionRate is < 0 or > 1) throw t.Error("data.simulate.injection_rate", "must lie in [0, 1] injections per second");
+            var frame = t.OptionalDuration("data.simulate.frame_length") ?? GpsDuration.FromSeconds(4096);
+            if (frame <= GpsDuration.Zero) throw t.Error("data.simulate.frame_length", "must be positive");
+            simulation = new SimulationSpec(t.Integer("data.simulate.seed", 7), witnesses, injectionRate, frame,
+                t.String("data.simulate.directory", "frames"));
+        }
+
+        var detectors = new List<DetectorSpec>();
+        foreach (var ifo in t.TablesUnder("detectors"))
+        {
+            string p = $"detectors.{ifo}";
+            if (ifo.Length != 2 || !char.IsAsciiLetterUpper(ifo[0]) || !char.IsAsciiDigit(ifo[1]))
+                throw t.Error(p, $"'{ifo}' is not a detector prefix like H1, L1, V1");
+            var strain = Channel(t, $"{p}.strain", ifo);
+            var witnesses = (t.OptionalStringList($"{p}.witnesses") ?? []).Select(w => Channel(t, $"{p}.witnesses", ifo, w)).ToList();
+            if (witnesses.Distinct().Count() != witnesses.Count) throw t.Error($"{p}.witnesses", "a witness channel is listed twice");
+            detectors.Add(new DetectorSpec(ifo, strain, witnesses, t.OptionalString($"{p}.segments"), t.OptionalStringList($"{p}.vetoes") ?? []));
+        }
+        if (detectors.Count == 0) throw new BadInputException($"{source}: no [detectors.XX] table: name at least one detector");
+
+        var length = t.OptionalDuration("jobs.length") ?? GpsDuration.FromSeconds(4096);
+        var minimum = t.OptionalDuration("jobs.minimum") ?? GpsDuration.FromSeconds(Math.Min(300, (long)length.TotalSeconds));
+        var padding = t.OptionalDuration("jobs.padding") ?? GpsDuration.FromSeconds(8);
+        if (length <= GpsDuration.Zero) throw t.Error("jobs.length", "must be positive");
+        if (minimum > length) throw t.Error("jobs.minimum", $"{minimum} s is longer than jobs.length {length} s");
+
+        int rate = (int)t.Integer("inference.rate", 4);
+        int batch = (int)t.Integer("inference.batch", 8);
+        if (rate <= 0 || 4096 % rate != 0) throw t.Error("inference.rate", $"{rate} must divide the 4096 Hz processing rate");
+        if (batch <= 0) throw t.Error("inference.batch", "must be positive");
+        var addresses = t.OptionalStringList("inference.addresses") ?? [];
+        int servers = (int)t.Integer("inference.servers", addresses.Count > 0 ? 0 : 1);
+        if (addresses.Count > 0 && t.Has("inference.servers") && servers != 0)
+            throw t.Error("inference.servers", "give either external inference.addresses or server nodes to start, not both");
+        if (addresses.Count == 0 && servers <= 0) throw t.Error("inference.servers", "must be at least 1 when no inference.addresses are given");
+        int clientsPerServer = (int)t.Integer("inference.clients_per_server", 4);
+        if (clientsPerServer <= 0) throw t.Error("inference.clients_per_server", "must be positive");
+        int gpus = (int)t.Integer("inference.gpus_per_server", 0);
+        if (gpus < 0) throw t.Error("inference.gpus_per_server", "must not be negative");
+        var inference = new InferenceSpec(t.String("inference.model_repository", "model-repository"),
+            t.String("inference.ensemble", "gwe2e"), rate, batch, servers, addresses, clientsPerServer, gpus);
+
+        var outputs = new OutputSpec(t.RequiredString("outputs.uri"), t.String("outputs.channel_suffix", "_DEEPCLEAN"),
+            t.String("outputs.frame_type", "CLEAN"));
+        if (!NodeNames.IsValidToken(outputs.FrameType.Replace("_", "")))
+            throw t.Error("outputs.frame_type", "a frame type may only contain letters, digits and '_'");
+
+        var versionText = t.String("condor.min_version", HTCondorVersion.LongTermSupport.ToString());
+        var version = HTCondorVersion.TryParse(versionText, out var v) ? v : throw t.Error("condor.min_version", $"'{versionText}' is not a version like 24.0");
+        int retries = (int)t.Integer("condor.retries", 3);
+        if (retries < 0) throw t.Error("condor.retries", "must not be negative");
+        var condor = new CondorSpec(version, retries, (int)t.Integer("condor.max_idle", 1000),
+            t.String("condor.executable", "gwrepro"), t.OptionalString("condor.templates"),
+            (int)t.Integer("condor.client_cpus", 2), t.String("condor.client_memory", "4GB"), t.String("condor.client_disk", "10GB"),
+            (int)t.Integer("condor.server_cpus", 4), t.String("condor.server_memory", "16GB"));
+
+        var site = SiteProfile.Read(t);
+        t.RejectUnknownKeys();
+        return new WorkflowConfig(name, source, new DataSpec(kind, span, cache, bucket, simulation), detectors,
+            new JobLayout(length, minimum, padding), inference, outputs, site, condor);
+    }
+
+    private static ChannelName Channel(ConfigTable t, string key, string ifo, string? value = null)
+    {
+        string text = value ?? t.RequiredString(key);
+        ChannelName c;
+        try { c = new ChannelName(text); }
+        catch (ArgumentException e) { throw t.Error(key, e.Message); }
+        if (c.Ifo != ifo) throw t.Error(key, $"channel '{text}' does not belong to {ifo}");
+        return c;
+    }
+}

@@ -1,0 +1,134 @@
+using GwReprocess.Workflow;
+
+namespace GwReprocess.Tests.Workflow;
+
+public class WorkflowConfigTests
+{
+    private const string Minimal = """
+        [run]
+        name = "demo"
+
+        [data]
+        start = 1238166018
+        end = 1238169618
+
+        [detectors.H1]
+        strain = "H1:GDS-CALIB_STRAIN"
+        witnesses = ["H1:PEM-CS_MAINSMON_EBAY_1_DQ", "H1:ASC-CHARD_P_INMON", "H1:LSC-DARM_IN1_DQ"]
+
+        [detectors.L1]
+        strain = "L1:GDS-CALIB_STRAIN"
+
+        [outputs]
+        uri = "runs/demo/out"
+        """;
+
+    [Fact]
+    public void Defaults_and_order_are_kept()
+    {
+        var w = WorkflowConfig.Parse(Minimal, "demo.toml");
+        Assert.Equal(DataSourceKind.Simulated, w.Data.Kind);
+        Assert.Equal("H1L1", w.IfoTag);
+        // Channel order is the order written, never sorted.
+        Assert.Equal(["H1:PEM-CS_MAINSMON_EBAY_1_DQ", "H1:ASC-CHARD_P_INMON", "H1:LSC-DARM_IN1_DQ"], w.Detectors[0].Witnesses.Select(c => c.Value).ToArray());
+        Assert.Equal(4096, w.Jobs.Length.TotalSeconds);
+        Assert.Equal(8, w.Jobs.Padding.TotalSeconds);
+        Assert.Equal("local", w.Site.Name);
+        Assert.Equal(HTCondorVersion.LongTermSupport, w.Condor.MinimumVersion);
+        Assert.Equal(21, w.Data.Simulation!.Witnesses);
+    }
+
+    [Theory]
+    [InlineData("[jobs]\nlenght = 4096\n", "demo.toml:19: unknown key 'jobs.lenght'")]
+    [InlineData("[jobs]\nlength = \"four\"\n", "demo.toml:19: jobs.length: 'four' is not a non-negative number of seconds")]
+    [InlineData("[inference]\nrate = 3\n", "demo.toml:19: inference.rate: 3 must divide the 4096 Hz processing rate")]
+    [InlineData("[site]\nprofile = \"ldg\"\n", "demo.toml:18: site: profile 'ldg' requires site.accounting_group")]
+    [InlineData("[site]\nprofile = \"ldg\"\naccounting_group = \"cbc.bbh\"\n", "demo.toml:20: site.accounting_group: 'cbc.bbh' is not an IGWN accounting tag")]
+    [InlineData("[site]\nprofile = \"osg\"\n", "demo.toml:19: site.profile: 'osg' is not one of local, ldg, igwn-osg, hepcloud")]
+    [InlineData("[condor]\nmin_version = \"lts\"\n", "demo.toml:19: condor.min_version: 'lts' is not a version like 24.0")]
+    [InlineData("[jobs]\nlength = 100\nminimum = 300\n", "demo.toml:20: jobs.minimum: 300 s is longer than jobs.length 100 s")]
+    [InlineData("[data.simulate]\nseed = 1.5\n", "demo.toml:19: data.simulate.seed: expected an integer")]
+    public void Errors_name_key_and_line(string extra, string expected)
+    {
+        var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n" + extra, "demo.toml"));
+        Assert.StartsWith(expected, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void Channel_belonging_and_duplicates_are_checked()
+    {
+        var bad = Minimal.Replace("\"H1:ASC-CHARD_P_INMON\"", "\"L1:ASC-CHARD_P_INMON\"");
+        var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(bad, "w.toml"));
+        Assert.Equal("w.toml:10: detectors.H1.witnesses: channel 'L1:ASC-CHARD_P_INMON' does not belong to H1", e.Message);
+        var dup = Minimal.Replace("\"H1:LSC-DARM_IN1_DQ\"", "\"H1:ASC-CHARD_P_INMON\"");
+        Assert.Contains("listed twice", Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(dup, "w.toml")).Message);
+    }
+
+    [Fact]
+    public void Toml_syntax_errors_name_the_line()
+    {
+        var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse("[run]\nname = \"x\"\n[data\nstart = 1\n", "w.toml"));
+        Assert.StartsWith("w.toml:3: TOML syntax error", e.Message);
+    }
+
+    [Fact]
+    public void Site_profiles_write_their_lines()
+    {
+        var osg = WorkflowConfig.Parse(Minimal + """
+
+            [site]
+            profile = "igwn-osg"
+            accounting_group = "igwn.prod.o4.detchar.deepclean"
+            apptainer_image = "/cvmfs/singularity.opensciencegrid.org/ml4gw/gwrepro:1.0"
+            desired_sites = ["LIGO-CIT", "LIGO-LA"]
+            """, "osg.toml").Site;
+        Assert.Equal("YES", osg.ShouldTransferFiles);
+        Assert.Contains("use_oauth_services = scitokens", osg.JobLines);
+        Assert.Contains("MY.SingularityImage = \"/cvmfs/singularity.opensciencegrid.org/ml4gw/gwrepro:1.0\"", osg.JobLines);
+        Assert.Contains("MY.DESIRED_Sites = \"LIGO-CIT,LIGO-LA\"", osg.JobLines);
+        Assert.Equal(["(HAS_CVMFS_IGWN_PRIVATE_DATA =?= True)", "(HAS_SINGULARITY =?= True)"], osg.Requirements.ToArray());
+
+        var hep = WorkflowConfig.Parse(Minimal + """
+
+            [site]
+            profile = "hepcloud"
+            gs_access_key_id_file = "/home/u/.gs/id"
+            gs_secret_access_key_file = "/home/u/.gs/secret"
+
+            [site.attributes]
+            DESIRED_Provider = "\"GCE\""
+            GCE_GPU_Type = "\"nvidia-tesla-t4\""
+            """, "hep.toml").Site;
+        Assert.Equal(["gs_access_key_id_file = /home/u/.gs/id", "gs_secret_access_key_file = /home/u/.gs/secret",
+            "MY.DESIRED_Provider = \"GCE\"", "MY.GCE_GPU_Type = \"nvidia-tesla-t4\""], hep.JobLines.ToArray());
+    }
+
+    [Fact]
+    public void Several_servers_become_service_nodes_and_old_versions_are_refused()
+    {
+        var text = Minimal.Replace("[outputs]", "[inference]\nservers = 3\nclients_per_server = 25\n\n[outputs]");
+        var w = WorkflowConfig.Parse(text, "s.toml");
+        var plan = JobPlanner.Plan(w);
+        var dag = DagWriter.Render(plan, "/x/gwrepro")[0].Value;
+        Assert.Contains("SERVICE server_0 server.sub\nSERVICE server_1 server.sub\nSERVICE server_2 server.sub\n", dag);
+        Assert.Contains("MAXJOBS clients 75\n", dag);
+        Assert.DoesNotContain("PROVISIONER", dag);
+        Assert.Empty(DagChecker.Check(dag, "s.dag", out _));
+
+        var old = WorkflowConfig.Parse(text + "\n[condor]\nmin_version = \"9.0\"\n", "old.toml");
+        var e = Assert.Throws<BadInputException>(() => DagWriter.Render(JobPlanner.Plan(old), "/x/gwrepro"));
+        Assert.Contains("predates SERVICE nodes (9.2)", e.Message);
+    }
+
+    [Fact]
+    public void External_servers_get_no_server_nodes()
+    {
+        var text = Minimal.Replace("[outputs]", "[inference]\naddresses = [\"10.0.0.5:8001\", \"10.0.0.6:8001\"]\n\n[outputs]");
+        var plan = JobPlanner.Plan(WorkflowConfig.Parse(text, "x.toml"));
+        var files = DagWriter.Render(plan, "/x/gwrepro");
+        Assert.DoesNotContain(files, f => f.Key == "server.sub");
+        Assert.DoesNotContain("PROVISIONER", files[0].Value);
+        Assert.Contains("server=\"10.0.0.5:8001\"", files[0].Value);
+    }
+}
