@@ -37,13 +37,6 @@ public sealed class ServeVerb : PlannedVerb
     public override string Summary => "Serve a Triton-layout model repository over Triton's gRPC/HTTP protocol (ONNX Runtime).";
 }
 
-/// <summary><c>gwrepro analyze</c>: throughput and cost reports.</summary>
-public sealed class AnalyzeVerb : PlannedVerb
-{
-    public override string Name => "analyze";
-    public override string Summary => "Compute seconds of data per second and cost per node count; plots and a report.";
-}
-
 /// <summary><c>gwrepro simulate</c>: synthetic detector frames.</summary>
 public sealed class SimulateVerb : PlannedVerb
 {

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text.Json;
+using CommandLine;
+using GwReprocess.Analysis;
+
+namespace GwReprocess.Cli.Verbs;
+
+/// <summary><c>gwrepro analyze</c>: throughput and cost of runs, and plans for scaling studies.</summary>
+public sealed class AnalyzeVerb : CliVerb
+{
+    public override string Name => "analyze";
+    public override string Summary => "Seconds of data per second and cost per node count: run reports, cost arithmetic, scaling plans.";
+
+    public abstract class CostModelOptions : CommonOptions
+    {
+        [Option("cost-model", HelpText = "Cost table CSV (resource,unit_price_per_hour,unit,provider,date,source). Default: the 2021 Google Cloud prices of the published runs.")]
+        public string? CostModel { get; set; }
+
+        [Option("gpu", Default = "gpu-t4", HelpText = "Cost-model resource a GPU is priced as.")]
+        public string Gpu { get; set; } = "gpu-t4";
+
+        [Option("gpus-per-node", Default = 4, HelpText = "GPUs per server node.")]
+        public int GpusPerNode { get; set; }
+
+        [Option("vcpus-per-node", Default = 32, HelpText = "vCPUs per server node.")]
+        public int VcpusPerNode { get; set; }
+
+        [Option("vcpus-per-client", Default = 8, HelpText = "vCPUs each client uses (a VM in the GKE runs, an HTCondor job's request_cpus on a pool).")]
+        public int VcpusPerClient { get; set; }
+
+        [Option("json", HelpText = "Print the figures as JSON.")]
+        public bool Json { get; set; }
+
+        internal CostModel Load() => CostModel is null ? Analysis.CostModel.Published2021() : Analysis.CostModel.Read(CostModel);
+    }
+
+    [Verb("plan", HelpText = "Predict throughput and cost at several GPU counts from a measured per-GPU (and per-client) rate.")]
+    public sealed class PlanOptions : CostModelOptions
+    {
+        [Option("gpus", Required = true, Separator = ',', HelpText = "GPU counts, e.g. 4,40,80.")]
+        public IEnumerable<int> Gpus { get; set; } = [];
+
+        [Option("per-gpu-rate", Required = true, HelpText = "Measured seconds of data per second one GPU sustains (s'/s).")]
+        public double PerGpuRate { get; set; }
+
+        [Option("per-client-rate", HelpText = "Measured seconds of data per second one client feeds; omit when clients do not limit.")]
+        public double? PerClientRate { get; set; }
+
+        [Option("clients-per-gpu", Default = 25, HelpText = "Clients per GPU (the published HEPCloud runs: 25).")]
+        public int ClientsPerGpu { get; set; }
+    }
+
+    [Verb("cost", HelpText = "Cost per hour, per second and per year of data of a deployment at a measured throughput.")]
+    public sealed class CostOptions : CostModelOptions
+    {
+        [Option("nodes", Default = 1, HelpText = "Server nodes.")]
+        public int Nodes { get; set; }
+
+        [Option("clients-per-node", Default = 4, HelpText = "Clients per server node.")]
+        public int ClientsPerNode { get; set; }
+
+        [Option("throughput", Required = true, HelpText = "Measured seconds of data per second (s'/s) of the whole deployment.")]
+        public double Throughput { get; set; }
+    }
+
+    [Verb("report", isDefault: true, HelpText = "gwrepro analyze RUNDIR: throughput, cost, plots and report.md/report.html of a run.")]
+    public sealed class ReportOptions : CostModelOptions
+    {
+        [Value(0, MetaName = "RUNDIR", Required = true, HelpText = "Run directory written by gwrepro dag or gwrepro run.")]
+        public string RunDirectory { get; set; } = "";
+    }
+
+    public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
+        ArgumentParsing.RunVerbsAsync(Name, args, [typeof(ReportOptions), typeof(PlanOptions), typeof(CostOptions)], options => options switch
+        {
+            PlanOptions o => Task.FromResult(Plan(o)),
+            CostOptions o => Task.FromResult(Cost(o)),
+            ReportOptions => Task.FromResult(NotYet("analyze RUNDIR (the run report)")),
+            _ => throw new InvalidOperationException(),
+        });
+
+    private static int NotYet(string what)
+    {
+        Console.Error.WriteLine($"gwrepro {what}: not available in this build yet");
+        return ExitCodes.Failure;
+    }
+
+    private static int Plan(PlanOptions o)
+    {
+        var model = o.Load();
+        var points = ScalingPlanner.Plan(o.Gpus, o.PerGpuRate, o.PerClientRate, o.ClientsPerGpu, o.GpusPerNode, o.VcpusPerNode, o.VcpusPerClient, o.Gpu, model);
+        if (o.Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { cost_model = model.Name, points }, JsonOptions));
+            return ExitCodes.Success;
+        }
+        Console.Out.WriteLine($"cost model {model.Name}; {o.GpusPerNode} GPUs ({o.Gpu}) and {o.VcpusPerNode} vCPUs per node, {o.ClientsPerGpu} clients per GPU of {o.VcpusPerClient} vCPU(s)");
+        Console.Out.WriteLine($"{"GPUs",6} {"clients",8} {"s'/s",10} {"limit",8} {"$/h",10} {"$/s'",12} {"vCPU-h/s'",12} {"$/year of data",15} {"h/year of data",15}");
+        foreach (var p in points)
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{p.Gpus,6} {p.Clients,8} {p.DataSecondsPerSecond,10:G4} {p.Bottleneck,8} {p.Cost.PerHour,10:F2} {p.Cost.PerDataSecond,12:E3} {p.Cost.VcpuHoursPerDataSecond,12:E3} {p.Cost.PerDataYear,15:F0} {p.WallHoursPerDataYear,15:F1}"));
+        return ExitCodes.Success;
+    }
+
+    private static int Cost(CostOptions o)
+    {
+        var model = o.Load();
+        if (o.Nodes <= 0) throw new BadInputException("--nodes must be positive");
+        var deployment = new Deployment(o.Nodes, o.GpusPerNode, o.Gpu, o.VcpusPerNode, o.ClientsPerNode, o.VcpusPerClient);
+        var cost = deployment.Cost(model, o.Throughput);
+        if (o.Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { cost_model = model.Name, deployment, throughput = o.Throughput, cost }, JsonOptions));
+            return ExitCodes.Success;
+        }
+        Console.Out.WriteLine($"cost model:        {model.Name}");
+        Console.Out.WriteLine($"deployment:        {o.Nodes} node(s) × ({o.GpusPerNode} {o.Gpu} + {o.VcpusPerNode} vCPUs) + {deployment.Clients} client(s) × {o.VcpusPerClient} vCPUs");
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cost per hour:     {cost.PerHour:F6}"));
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"throughput:        {o.Throughput:G6} s of data per s ({1 / o.Throughput:G6} s per s of data)"));
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per s of data:     {cost.PerDataSecond:E6} ({cost.VcpuHoursPerDataSecond:E6} vCPU-hours)"));
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per year of data:  {cost.PerDataYear:F2}"));
+        return ExitCodes.Success;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+}

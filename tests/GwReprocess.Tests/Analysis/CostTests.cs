@@ -1,0 +1,96 @@
+using GwReprocess.Analysis;
+
+namespace GwReprocess.Tests.Analysis;
+
+public class CostTests
+{
+    private static readonly CostModel Gcp2021 = CostModel.Published2021();
+
+    [Fact]
+    public void The_published_2021_prices_are_carried()
+    {
+        Assert.Equal(0.04749975, Gcp2021.VcpuHour);
+        Assert.Equal(0.35, Gcp2021.PricePerHour("gpu-t4"));
+    }
+
+    [Fact]
+    public void Published_cost_arithmetic_for_a_4xT4_node_with_four_8_vcpu_clients()
+    {
+        // By hand: server node 4 × 0.35 + 32 × 0.04749975 = 2.919992 $/h; clients 4 × 8 × 0.04749975 = 1.519992 $/h.
+        var node = new Deployment(Nodes: 1, GpusPerNode: 4, GpuResource: "gpu-t4", VcpusPerNode: 32, ClientsPerNode: 4, VcpusPerClient: 8);
+        Assert.Equal(4.439984, node.CostPerHour(Gcp2021), 12);
+
+        // At 2 s of data per second (0.5 s/s'): 4.439984 / 3600 / 2 = 6.16664444…e-4 $ per second of data,
+        // = 1.2982477686e-2 vCPU-hours ("CPU-hour cost units": $ / 0.04749975), and × 31 557 600 s per year.
+        var c = node.Cost(Gcp2021, 2.0);
+        Assert.Equal(4.439984 / 7200, c.PerDataSecond, 15);
+        Assert.Equal(6.166644444444444e-4, c.PerDataSecond, 15);
+        Assert.Equal(0.012982477686, c.VcpuHoursPerDataSecond, 12);
+        Assert.Equal(19460.4473, c.PerDataYear, 3);
+
+        // Two such nodes at twice the throughput cost the same per second of data (strong scaling).
+        var two = (node with { Nodes = 2 }).Cost(Gcp2021, 4.0);
+        Assert.Equal(c.PerDataSecond, two.PerDataSecond, 15);
+        Assert.Equal(2 * c.PerHour, two.PerHour, 12);
+    }
+
+    [Fact]
+    public void Plan_reproduces_the_published_hepcloud_scaling()
+    {
+        var points = ScalingPlanner.Plan([4, 40, 80], perGpuRate: 0.5, perClientRate: null, clientsPerGpu: 25,
+            gpusPerNode: 4, vcpusPerNode: 32, vcpusPerClient: 1, gpuResource: "gpu-t4", Gcp2021);
+        Assert.Equal([2.0, 20.0, 40.0], points.Select(p => p.DataSecondsPerSecond).ToArray());
+        Assert.Equal([100, 1000, 2000], points.Select(p => p.Clients).ToArray());
+        Assert.All(points, p => Assert.Equal("gpu", p.Bottleneck));
+        // One node: 4 × 0.35 + 32 × 0.04749975 + 100 × 1 × 0.04749975 = 7.669967 $/h.
+        Assert.Equal(7.669967, points[0].Cost.PerHour, 9);
+        Assert.Equal(10 * points[0].Cost.PerHour, points[1].Cost.PerHour, 9);
+        Assert.Equal(365.25 * 86400 / 40 / 3600, points[2].WallHoursPerDataYear, 9);
+    }
+
+    [Fact]
+    public void Clients_limit_when_they_saturate_first()
+    {
+        // 0.02 s'/s per client (the published ≈10 req/s at r = 500 Hz) × 10 clients per GPU = 0.2 < 0.5 per GPU.
+        var points = ScalingPlanner.Plan([4], 0.5, 0.02, 10, 4, 32, 1, "gpu-t4", Gcp2021);
+        Assert.Equal("clients", points[0].Bottleneck);
+        Assert.Equal(0.8, points[0].DataSecondsPerSecond, 12);
+    }
+
+    [Theory]
+    [InlineData("resource,unit_price_per_hour,unit,provider,date,source\ngpu-t4,0.35,GPU-hour,GCP,2021,x\n", "no-vcpu.csv: a cost model needs a 'vcpu' row")]
+    [InlineData("resource,unit_price_per_hour,unit,provider,date,source\nvcpu,cheap,vCPU-hour,GCP,2021,x\n", "bad.csv:2: unit_price_per_hour 'cheap' is not a non-negative number")]
+    [InlineData("name,price\nvcpu,1\n", "bad.csv:1: expected the header")]
+    public void Bad_cost_models_name_file_and_line(string text, string expected)
+    {
+        var dir = Directory.CreateTempSubdirectory("gwrepro-cost-");
+        try
+        {
+            string name = expected.StartsWith("no-vcpu") ? "no-vcpu.csv" : "bad.csv";
+            string path = Path.Combine(dir.FullName, name);
+            File.WriteAllText(path, text);
+            var e = Assert.Throws<BadInputException>(() => CostModel.Read(path));
+            Assert.Contains(expected, e.Message);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public async Task Cli_plan_and_cost_print_the_figures()
+    {
+        var r = await Cli.GwreproProcess.RunAsync("analyze", "plan", "--gpus", "4,40,80", "--per-gpu-rate", "0.5", "--clients-per-gpu", "25", "--vcpus-per-client", "1", "--json");
+        Assert.Equal(0, r.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.StdOut);
+        var rates = doc.RootElement.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("data_seconds_per_second").GetDouble()).ToArray();
+        Assert.Equal([2.0, 20.0, 40.0], rates);
+
+        r = await Cli.GwreproProcess.RunAsync("analyze", "cost", "--throughput", "2");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("cost per hour:     4.439984", r.StdOut);
+        Assert.Contains("6.166644E-004", r.StdOut);
+
+        r = await Cli.GwreproProcess.RunAsync("analyze", "plan", "--gpus", "6", "--per-gpu-rate", "0.5");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("6 GPUs is not a whole number of 4-GPU nodes", r.StdErr);
+    }
+}
