@@ -17,6 +17,9 @@ public sealed record DagProblem(string File, int Line, string Message)
 /// </remarks>
 public static partial class DagChecker
 {
+    /// <summary>Macros DAGMan passes to every node's submit description; a VARS key of the same name (any case) replaces them.</summary>
+    private static readonly HashSet<string> DagmanMacros = new(StringComparer.OrdinalIgnoreCase) { "JOB", "RETRY", "DAGManJobId", "DAG_STATUS", "FAILED_COUNT", "DAG_PARENT_NAMES" };
+
     private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase) { "PARENT", "CHILD", "ALL_NODES" };
 
     private enum NodeKind { Job, Final, Provisioner, Service, Subdag, Splice }
@@ -248,6 +251,7 @@ public static partial class DagChecker
             string key = rest[i..eq];
             if (!VarsKey().IsMatch(key)) { error($"illegal VARS key '{key}'"); return; }
             if (key.StartsWith("queue", StringComparison.OrdinalIgnoreCase)) { error($"VARS key '{key}' must not begin with 'queue'"); return; }
+            if (DagmanMacros.Contains(key)) { error($"VARS key '{key}' hides DAGMan's $({key.ToUpperInvariant()}) macro (submit macros are case-insensitive)"); return; }
             i = eq + 1;
             if (i >= rest.Length || rest[i] != '"') { error($"VARS value for '{key}' must be in double quotes"); return; }
             i++;

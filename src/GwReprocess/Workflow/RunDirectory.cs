@@ -38,7 +38,7 @@ public static class DagWriter
             ["local_executable"] = executable,
             ["transfer_executable"] = transfer ? "true" : "false",
             ["should_transfer_files"] = w.Site.ShouldTransferFiles,
-            ["client_arguments"] = SubmitArguments.Quote(["client", "--workflow", "workflow.toml", "--jobs", "jobs.csv", "--job", "$(job)", "--server", "$(server)"]),
+            ["client_arguments"] = SubmitArguments.Quote(["client", "--workflow", "workflow.toml", "--jobs", "jobs.csv", "--job", "$(jobname)", "--server", "$(server)"]),
             ["server_arguments"] = SubmitArguments.Quote(["serve", "--model-repository", ModelRepositoryArgument(inference.ModelRepository, transfer),
                 "--host", "0.0.0.0", "--name", "$(JOB)", "--rendezvous", rendezvous, "--provisioner"]),
             ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
@@ -111,7 +111,7 @@ public static class DagWriter
             sb.Append("JOB ").Append(job.Name).Append(" client.sub");
             if (done is not null && done.Contains(job.Name)) sb.Append(" DONE");
             sb.Append('\n');
-            sb.Append("VARS ").Append(job.Name).Append(' ').Append(Var("job", job.Name)).Append(' ').Append(Var("server", server)).Append('\n');
+            sb.Append("VARS ").Append(job.Name).Append(' ').Append(Var("jobname", job.Name)).Append(' ').Append(Var("server", server)).Append('\n');
             sb.Append("RETRY ").Append(job.Name).Append(' ').Append(w.Condor.Retries.ToString(CultureInfo.InvariantCulture)).Append(" UNLESS-EXIT 2\n");
             sb.Append("CATEGORY ").Append(job.Name).Append(" clients\n");
         }

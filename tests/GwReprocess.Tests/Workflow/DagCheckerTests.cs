@@ -13,9 +13,10 @@ public class DagCheckerTests
     [InlineData("JOB a+b a.sub\n", "ERROR: x.dag (line 1): node name a+b contains '+'")]
     [InlineData("JOB parent a.sub\n", "ERROR: x.dag (line 1): node name parent is a reserved word")]
     [InlineData("JOB a a.sub\nJOB a b.sub\n", "ERROR: x.dag (line 2): node name a is used twice")]
-    [InlineData("JOB a a.sub\nVARS a job=1\n", "ERROR: x.dag (line 2): VARS value for 'job' must be in double quotes")]
-    [InlineData("JOB a a.sub\nVARS a job=\"c:\\dir\"\n", "ERROR: x.dag (line 2): VARS value for 'job' has an illegal escape")]
+    [InlineData("JOB a a.sub\nVARS a jobname=1\n", "ERROR: x.dag (line 2): VARS value for 'jobname' must be in double quotes")]
+    [InlineData("JOB a a.sub\nVARS a jobname=\"c:\\dir\"\n", "ERROR: x.dag (line 2): VARS value for 'jobname' has an illegal escape")]
     [InlineData("JOB a a.sub\nVARS a queue_x=\"1\"\n", "ERROR: x.dag (line 2): VARS key 'queue_x' must not begin with 'queue'")]
+    [InlineData("JOB a a.sub\nVARS a job=\"a\"\n", "ERROR: x.dag (line 2): VARS key 'job' hides DAGMan's $(JOB) macro")]
     [InlineData("JOB a a.sub\nRETRY a 3 UNLESS-EXIT\n", "ERROR: x.dag (line 2): expected RETRY node N [UNLESS-EXIT code]")]
     [InlineData("JOB a a.sub\nRETRY a -1\n", "ERROR: x.dag (line 2): RETRY count '-1' is not a non-negative integer")]
     [InlineData("FINAL f f.sub\nFINAL g g.sub\n", "ERROR: x.dag (line 2): only one FINAL node is allowed (f already is)")]
@@ -42,8 +43,8 @@ public class DagCheckerTests
             PROVISIONER srv server.sub
             Job a client.sub
             job b client.sub DONE
-            VARS a job="a" path="with \"quotes\" and \\ backslash"
-            VARS ALL_NODES retry="$(RETRY)"
+            VARS a jobname="a" path="with \"quotes\" and \\ backslash"
+            VARS ALL_NODES attempt="$(RETRY)"
             Retry a 3 UNLESS-EXIT 2
             CATEGORY a clients
             MAXJOBS clients 4
