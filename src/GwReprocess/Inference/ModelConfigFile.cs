@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using GwReprocess.Storage;
 using Inference;
 
@@ -32,8 +31,4 @@ public static class ModelConfigFile
     /// <summary>Writes the config atomically (complete or absent).</summary>
     public static Task WriteAsync(string path, ModelConfig config, CancellationToken cancellationToken = default) =>
         AtomicFile.WriteAllTextAsync(path, Format(config), cancellationToken);
-
-    /// <summary>The protobuf JSON form (original snake_case names), as Triton's HTTP /config and load parameter use.</summary>
-    public static string ToJson(ModelConfig config) =>
-        new JsonFormatter(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true).WithFormatEnumsAsIntegers(false)).Format(config);
 }
