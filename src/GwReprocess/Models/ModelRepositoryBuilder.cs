@@ -26,13 +26,14 @@ public static class ModelRepositoryBuilder
 
     public static IReadOnlyList<RepositoryModel> Build(ModelRepositoryOptions o)
     {
-        if (o.Cleaner != CleanerKind.DeepClean)
-            throw new BadInputException("--cleaner wiener is not available yet: the fitted Wiener filter needs the simulation data and DSP work (issue 7, later part)");
-        if (o.Detector != DetectorKind.BbhNet)
-            throw new BadInputException("--detector templates is not available yet: the template-bank detector needs the DSP work (issue 7, later part)");
+        if (o.Cleaner == CleanerKind.Wiener && o.WienerFilters is null)
+            throw new BadInputException("--cleaner wiener is not available yet: fitting the Wiener coefficients (--fit) needs the simulation data and DSP work (issue 7, later part)");
+        if (o.Detector == DetectorKind.Templates && o.Templates is null)
+            throw new BadInputException("--detector templates is not available yet: generating the whitened template bank needs the DSP work (issue 7, later part)");
         if (o.Witnesses < 1) throw new BadInputException($"--witnesses {o.Witnesses} must be at least 1");
         if (o.Instances < 1 || o.SnapshotterInstances < 1) throw new BadInputException("instance counts must be at least 1");
         if (o.Detectors.Count == 0) throw new BadInputException("at least one detector is needed");
+        if (o.Detector == DetectorKind.BbhNet && o.Detectors.Count != 2) throw new BadInputException($"BBHnet takes exactly two detectors (H1, L1), not {o.Detectors.Count}");
         int k = o.Kernel, b = o.Batch, s = o.Stride, cw = o.Witnesses;
         var dets = o.Detectors;
 
@@ -43,11 +44,21 @@ public static class ModelRepositoryBuilder
         models.Add(Models.Snapshotter.Build(StreamSnapshotter, k, s, b, [new SnapshotterOutput("witness", cw)], o.SnapshotterInstances, o.InstanceKind));
 
         for (int i = 0; i < dets.Count; i++)
-            models.Add(DeepCleanNetwork.Build(CleanerName(o.Cleaner, dets[i]), cw, k, b, o.Seed + i, o.Instances, o.InstanceKind));
+        {
+            string cleaner = CleanerName(o.Cleaner, dets[i]);
+            if (o.Cleaner == CleanerKind.DeepClean)
+                models.Add(DeepCleanNetwork.Build(cleaner, cw, k, b, o.Seed + i, o.Instances, o.InstanceKind));
+            else if (o.WienerFilters!.TryGetValue(dets[i], out var fir) && fir.Channels == cw)
+                models.Add(WienerFilterNetwork.Build(cleaner, fir, k, b, o.Instances, o.InstanceKind));
+            else
+                throw new BadInputException($"{cleaner}: no Wiener coefficients for {dets[i]} with {cw} witness channels");
+        }
 
         var taps = o.WhiteningTaps ?? dets.Select(_ => new[] { 1f }).ToList();
         models.Add(Postprocessor.Build(Postproc, dets, k, b, taps, o.WhiteningTaps is null ? "identity (no reference ASD given)" : o.WhiteningDescription, o.Instances, o.InstanceKind));
-        models.Add(BbhNetNetwork.Build(DetectorName(o.Detector), k, b, o.Seed + 100, o.Instances, o.InstanceKind));
+        models.Add(o.Detector == DetectorKind.BbhNet
+            ? BbhNetNetwork.Build(DetectorName(o.Detector), k, b, o.Seed + 100, o.Instances, o.InstanceKind)
+            : TemplateBankNetwork.Build(DetectorName(o.Detector), o.Templates!, dets.Count, k, b, o.Instances, o.InstanceKind));
 
         models.Add(EndToEndEnsemble(o, models));
         models.Add(CleanerStreamEnsemble(o, models));

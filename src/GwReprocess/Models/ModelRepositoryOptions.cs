@@ -62,6 +62,12 @@ public sealed record ModelRepositoryOptions
     /// <summary>Says where <see cref="WhiteningTaps"/> came from (written into the postproc description).</summary>
     public string WhiteningDescription { get; init; } = "identity (no reference ASD given)";
 
+    /// <summary>Fitted Wiener coefficients per detector (keys as in <see cref="Detectors"/>), required when <see cref="Cleaner"/> is Wiener.</summary>
+    public IReadOnlyDictionary<string, MultiChannelFir>? WienerFilters { get; init; }
+
+    /// <summary>The whitened template bank, required when <see cref="Detector"/> is Templates.</summary>
+    public TemplateBank? Templates { get; init; }
+
     /// <summary>K in samples, checked to be a whole number.</summary>
     public int Kernel
     {
