@@ -11,7 +11,7 @@ namespace GwReprocess.Benchmarks;
 public sealed class ModelsBenchmark : IBenchmark
 {
     public string Name => "models";
-    public string Description => "DeepClean (K 4096, 21 witnesses) and BBHnet in ONNX Runtime at batch 1/8/64: inf/s, GFLOP/s, vs ORT MatMul GFLOP/s";
+    public string Description => "DeepClean (K 4096, 21 witnesses), BBHnet, Wiener FIR and template bank (representative sizes) in ONNX Runtime at batch 1/8/64: inf/s, GFLOP/s, vs ORT MatMul";
 
     public Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
     {
@@ -19,14 +19,22 @@ public sealed class ModelsBenchmark : IBenchmark
         int[] threads = Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1];
         var deepclean = DeepCleanNetwork.Build("deepclean", witnesses, kernel, batch: 1, seed: 1);
         var bbhnet = BbhNetNetwork.Build("bbhnet", kernel, batch: 1, seed: 2);
+        // The Wiener and template sizes are representative until the fitted/designed ones exist: 21 x 512 taps
+        // (1/8 s at 4096 Hz), 16 quadrature templates of 1024 samples (1/4 s).
+        var rng = new Random(5);
+        float[] Random(int n) { var v = new float[n]; for (int i = 0; i < n; i++) v[i] = (float)(rng.NextDouble() - 0.5); return v; }
+        var wiener = WienerFilterNetwork.Build("wiener", new MultiChannelFir(Enumerable.Range(0, witnesses).Select(_ => Random(512)).ToList(), 256, "benchmark"), kernel, 1);
+        var templates = TemplateBankNetwork.Build("templates", new TemplateBank(Enumerable.Range(0, 16).Select(_ => Random(1024)).ToList(),
+            Enumerable.Range(0, 16).Select(_ => Random(1024)).ToList(), 8, 1, "benchmark"), 2, kernel, 1);
         report.Note($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, CPU EP, {Environment.ProcessorCount} logical CPUs");
-        report.Note($"FLOPs per window (2 per MAC): deepclean {deepclean.FlopsPerExample / 1e6:F1} M, bbhnet {bbhnet.FlopsPerExample / 1e6:F2} M");
+        report.Note($"FLOPs per window (2 per MAC): deepclean {deepclean.FlopsPerExample / 1e6:F1} M, bbhnet {bbhnet.FlopsPerExample / 1e6:F2} M, " +
+                    $"wiener 21x512 taps {wiener.FlopsPerExample / 1e6:F1} M, templates 16x1024 {templates.FlopsPerExample / 1e6:F1} M");
 
         foreach (int t in threads)
         {
             double reference = MatMulGflops(t);
             report.Figure($"reference ORT MatMul 512x512x512, {t} thread(s)", reference, "GFLOP/s");
-            foreach (var m in new[] { deepclean, bbhnet })
+            foreach (var m in new[] { deepclean, bbhnet, wiener, templates })
             {
                 var inputName = m.Config.Input[0].Name;
                 int channels = (int)m.Config.Input[0].Dims[1];
