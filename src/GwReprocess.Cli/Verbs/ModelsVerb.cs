@@ -116,6 +116,12 @@ public sealed class ModelsVerb : CliVerb
         var problems = ModelRepositoryCheck.Check(o.Out);
         foreach (var p in problems) Console.Error.WriteLine($"gwrepro models build: {p}");
         if (problems.Count > 0) return ExitCodes.Failure;
+        foreach (var m in models)
+        {
+            var others = ModelRepository.Versions(Path.Combine(o.Out, m.Name)).Where(v => v != 1).ToList();
+            if (others.Count > 0)
+                Console.Error.WriteLine($"gwrepro models build: note: {m.Name} also has version(s) {string.Join(", ", others)}; Triton's default policy serves the highest, not the 1/ just written");
+        }
         if (!o.Quiet)
         {
             foreach (var m in models)
