@@ -139,6 +139,43 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
         Assert.True(worst <= 1e-5, $"max error {worst:G3}");
     }
 
+    [Theory]
+    [InlineData("gwe2e")]
+    [InlineData("deepclean-stream")]
+    public void EnsembleStepsExecuteInOrderThroughOnnxRuntime(string ensemble)
+    {
+        // Interpret the ensemble config as Triton would (maps from model tensors to ensemble tensors), two requests of
+        // one sequence, the snapshotter state carried between them.
+        var byName = _models.ToDictionary(m => m.Name);
+        var config = byName[ensemble].Config;
+        var update = config.Input[0];
+        var states = new Dictionary<string, float[]>();
+        for (int request = 0; request < 2; request++)
+        {
+            var tensors = new Dictionary<string, (int[] Shape, float[] Data)>
+            {
+                [update.Name] = (update.Dims.Select(d => (int)d).ToArray(), ModelTestSupport.RandomSignal((int)update.Dims.Aggregate(1L, (a, b) => a * b), request)),
+            };
+            foreach (var step in config.EnsembleScheduling.Step)
+            {
+                var m = byName[step.ModelName];
+                var inputs = step.InputMap.Select(kv => (kv.Key, tensors[kv.Value].Data, tensors[kv.Value].Shape)).ToList();
+                foreach (var st in m.Config.SequenceBatching?.State ?? [])
+                    inputs.Add((st.InputName, states.TryGetValue(step.ModelName, out var s) ? s : new float[st.Dims.Aggregate(1L, (a, b) => a * b)], st.Dims.Select(d => (int)d).ToArray()));
+                var outputs = ModelTestSupport.Run(m.Onnx!, inputs.ToArray());
+                foreach (var st in m.Config.SequenceBatching?.State ?? []) states[step.ModelName] = outputs[st.OutputName].Data;
+                foreach (var (modelOutput, tensor) in step.OutputMap) tensors[tensor] = outputs[modelOutput];
+            }
+            foreach (var o in config.Output)
+            {
+                Assert.Equal(o.Dims.Select(d => (int)d).ToArray(), tensors[o.Name].Shape);
+                Assert.All(tensors[o.Name].Data, v => Assert.True(float.IsFinite(v)));
+            }
+            if (ensemble == "gwe2e") Assert.All(tensors["score"].Data, v => Assert.InRange(v, 0f, 1f));
+        }
+        Assert.Single(states);
+    }
+
     private void Rewrite(string model, Action<ModelConfig> change)
     {
         var path = Path.Combine(_dir, model, "config.pbtxt");
