@@ -44,13 +44,6 @@ public sealed class SimulateVerb : PlannedVerb
     public override string Summary => "Write synthetic multi-detector frames with witness couplings and BBH injections.";
 }
 
-/// <summary><c>gwrepro models</c>: build and check the model repository.</summary>
-public sealed class ModelsVerb : PlannedVerb
-{
-    public override string Name => "models";
-    public override string Summary => "Build or check a Triton-layout model repository (ONNX).";
-}
-
 /// <summary><c>gwrepro frames</c>: inspect, export and verify frame files.</summary>
 public sealed class FramesVerb : PlannedVerb
 {
