@@ -1,0 +1,26 @@
+using Grpc.Core;
+
+namespace GwReprocess.Server.Execution;
+
+/// <summary>A request failure with the gRPC status Triton would give it (the HTTP status follows from the code).</summary>
+public sealed class InferenceException(StatusCode code, string message) : Exception(message)
+{
+    public StatusCode Code { get; } = code;
+
+    public static InferenceException Invalid(string message) => new(StatusCode.InvalidArgument, message);
+
+    public static InferenceException NotFound(string message) => new(StatusCode.NotFound, message);
+
+    public static InferenceException Unavailable(string message) => new(StatusCode.Unavailable, message);
+
+    /// <summary>Triton's HTTP status for a gRPC code (triton-protocol.md §1.8).</summary>
+    public static int HttpStatus(StatusCode code) => code switch
+    {
+        StatusCode.NotFound => 404,
+        StatusCode.Internal => 500,
+        StatusCode.Unavailable => 503,
+        StatusCode.Unimplemented => 501,
+        StatusCode.Unauthenticated => 401,
+        _ => 400,
+    };
+}

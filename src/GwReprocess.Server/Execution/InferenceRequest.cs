@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace GwReprocess.Server.Execution;
+
+/// <summary>A sequence correlation id: Triton accepts an int64 or a string; 0 and "" mean "not in a sequence".</summary>
+public readonly record struct SequenceId(long Number, string? Text)
+{
+    public static SequenceId None => default;
+
+    public bool IsNone => Text is null ? Number == 0 : Text.Length == 0;
+
+    public override string ToString() => Text ?? Number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>One decoded, validated inference request as the schedulers see it.</summary>
+public sealed class InferenceRequest
+{
+    public required string ModelName { get; init; }
+
+    /// <summary>Requested version; empty = chosen by the version policy.</summary>
+    public string ModelVersion { get; init; } = "";
+
+    public string Id { get; init; } = "";
+
+    public required Dictionary<string, TensorData> Inputs { get; init; }
+
+    /// <summary>Output names to return, in order; null = every output of the config.</summary>
+    public IReadOnlyList<string>? RequestedOutputs { get; init; }
+
+    public SequenceId Sequence { get; init; }
+
+    public bool SequenceStart { get; init; }
+
+    public bool SequenceEnd { get; init; }
+
+    /// <summary>Stopwatch timestamp of arrival (request and queue durations are measured from it).</summary>
+    public long ArrivalTimestamp { get; init; } = Stopwatch.GetTimestamp();
+}
+
+/// <summary>Outputs of one request, in the order they are to be returned.</summary>
+public sealed record InferenceResult(string ModelName, long ModelVersion, IReadOnlyList<(string Name, TensorData Tensor)> Outputs);

@@ -1,0 +1,99 @@
+using GwReprocess.Server.Metrics;
+using Inference;
+
+namespace GwReprocess.Server.Execution;
+
+/// <summary>Outputs of one model execution and the Stopwatch timestamp at which it started (the end of queueing).</summary>
+public sealed record ExecutionOutputs(Dictionary<string, TensorData> Outputs, long StartTimestamp);
+
+/// <summary>One loaded, servable version of a model; counted leases keep it alive while requests or sequences use it after a reload retires it.</summary>
+public abstract class ModelVersion : IDisposable
+{
+    private int _leases;
+    private int _retired;
+    private int _disposed;
+
+    protected ModelVersion(string name, long version, ModelConfig config)
+    {
+        Name = name;
+        Version = version;
+        Config = config;
+        Statistics = new ModelVersionStatistics(name, version);
+    }
+
+    public string Name { get; }
+
+    public long Version { get; }
+
+    /// <summary>The normalized config (defaults filled as Triton's ModelConfig RPC returns them).</summary>
+    public ModelConfig Config { get; }
+
+    public ModelVersionStatistics Statistics { get; }
+
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Sequences holding state in this version (a retired version lives until they end or idle out).</summary>
+    public virtual int LiveSequences => 0;
+
+    /// <summary>Takes a lease unless the version is already disposed.</summary>
+    public bool TryAcquire()
+    {
+        Interlocked.Increment(ref _leases);
+        if (!IsDisposed) return true;
+        Interlocked.Decrement(ref _leases);
+        return false;
+    }
+
+    public void Release()
+    {
+        Interlocked.Decrement(ref _leases);
+        DisposeIfDrained();
+    }
+
+    /// <summary>No new requests will be routed here; dispose once in-flight requests and live sequences are done.</summary>
+    public void Retire()
+    {
+        Interlocked.Exchange(ref _retired, 1);
+        DisposeIfDrained();
+    }
+
+    public bool IsRetired => Volatile.Read(ref _retired) != 0;
+
+    protected void DisposeIfDrained()
+    {
+        if (Volatile.Read(ref _retired) == 0 || Volatile.Read(ref _leases) != 0 || LiveSequences != 0) return;
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) DisposeResources();
+    }
+
+    /// <summary>Runs a validated request; statistics are recorded by the caller.</summary>
+    public abstract Task<InferenceResult> InferAsync(InferenceRequest request, CancellationToken cancellationToken);
+
+    protected abstract void DisposeResources();
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) DisposeResources();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Batch size of a request: the first dim when the model batches, else 1.</summary>
+    public long BatchSize(InferenceRequest request)
+    {
+        if (Config.MaxBatchSize <= 0) return 1;
+        foreach (var t in request.Inputs.Values) return t.Shape.Length > 0 ? t.Shape[0] : 1;
+        return 1;
+    }
+
+    /// <summary>The requested outputs (or all config outputs) taken from an execution's outputs, in order.</summary>
+    protected InferenceResult Select(InferenceRequest request, IReadOnlyDictionary<string, TensorData> outputs)
+    {
+        var names = request.RequestedOutputs ?? Config.Output.Select(o => o.Name).ToList();
+        var list = new List<(string, TensorData)>(names.Count);
+        foreach (var n in names)
+        {
+            if (!outputs.TryGetValue(n, out var t)) throw new InferenceException(Grpc.Core.StatusCode.Internal, $"model '{Name}' did not produce output '{n}'");
+            list.Add((n, t));
+        }
+        return new InferenceResult(Name, Version, list);
+    }
+}

@@ -1,0 +1,253 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Grpc.Core;
+using GwReprocess.Server.Scheduling;
+using Inference;
+using Microsoft.ML.OnnxRuntime;
+
+namespace GwReprocess.Server.Execution;
+
+/// <summary>How ONNX Runtime sessions are made: thread counts and what to do when a GPU instance finds no CUDA.</summary>
+public sealed record OnnxSessionSettings(int IntraOpThreads = 0, int InterOpThreads = 0, bool AllowCpuFallback = false);
+
+/// <summary>An ONNX model version: one InferenceSession per instance, fronted by the sequence batcher, the dynamic batcher or nothing.</summary>
+public sealed class OnnxModelVersion : ModelVersion
+{
+    private readonly InferenceSession[] _sessions;
+    private readonly Channel<InferenceSession> _free;
+    private readonly SequenceBatcher? _sequences;
+    private readonly DynamicBatcher? _batcher;
+    private readonly HashSet<string> _graphOutputs;
+
+    /// <summary>The execution provider the sessions use ("CPU" or "CUDA").</summary>
+    public string Device { get; }
+
+    private OnnxModelVersion(string name, long version, ModelConfig config, InferenceSession[] sessions, string device, byte[]?[] initialStates)
+        : base(name, version, config)
+    {
+        _sessions = sessions;
+        Device = device;
+        _free = Channel.CreateUnbounded<InferenceSession>();
+        foreach (var s in sessions) _free.Writer.TryWrite(s);
+        _graphOutputs = [.. sessions[0].OutputMetadata.Keys];
+        if (config.SequenceBatching is { } sb)
+            _sequences = new SequenceBatcher(this, sb, config.MaxBatchSize, sessions.Length, initialStates, DisposeIfDrained);
+        else if (config.DynamicBatching is { } db && config.MaxBatchSize > 0)
+            _batcher = new DynamicBatcher(this, db, config.MaxBatchSize);
+    }
+
+    public override int LiveSequences => _sequences?.LiveSequences ?? 0;
+
+    public int Instances => _sessions.Length;
+
+    /// <summary>Creates the sessions and checks the config against the graph; errors say what does not match.</summary>
+    public static OnnxModelVersion Load(string name, long version, ModelConfig config, byte[] onnx, OnnxSessionSettings settings,
+        Func<string, byte[]>? readInitialState = null)
+    {
+        var (device, cuda) = ChooseDevice(name, config, settings);
+        int count = Math.Max(1, config.InstanceGroup.Sum(g => Math.Max(1, g.Count)));
+        var sessions = new List<InferenceSession>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                using var options = new SessionOptions
+                {
+                    IntraOpNumThreads = Parameter(config, "intra_op_thread_count", settings.IntraOpThreads),
+                    InterOpNumThreads = Parameter(config, "inter_op_thread_count", settings.InterOpThreads),
+                };
+                if (cuda) options.AppendExecutionProvider_CUDA(0);
+                sessions.Add(new InferenceSession(onnx, options));
+            }
+            var states = CheckAgainstGraph(name, config, sessions[0], readInitialState);
+            return new OnnxModelVersion(name, version, config, [.. sessions], device, states);
+        }
+        catch
+        {
+            foreach (var s in sessions) s.Dispose();
+            throw;
+        }
+    }
+
+    private static int Parameter(ModelConfig config, string key, int fallback) =>
+        config.Parameters.TryGetValue(key, out var p) && int.TryParse(p.StringValue, out int v) && v >= 0 ? v : fallback;
+
+    private static (string Device, bool Cuda) ChooseDevice(string name, ModelConfig config, OnnxSessionSettings settings)
+    {
+        bool cudaAvailable = OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+        bool wantsGpu = config.InstanceGroup.Any(g => g.Kind == ModelInstanceGroup.Types.Kind.Gpu);
+        bool auto = config.InstanceGroup.Count == 0 || config.InstanceGroup.All(g => g.Kind == ModelInstanceGroup.Types.Kind.Auto);
+        if (wantsGpu && !cudaAvailable)
+        {
+            if (!settings.AllowCpuFallback)
+                throw new InferenceException(StatusCode.Unavailable,
+                    $"model '{name}': instance_group asks for KIND_GPU but this ONNX Runtime build has no CUDA execution provider " +
+                    "(use the CUDA build of gwrepro, set kind: KIND_CPU, or start with --allow-cpu-fallback)");
+            return ("CPU", false);
+        }
+        return (wantsGpu || auto) && cudaAvailable ? ("CUDA", true) : ("CPU", false);
+    }
+
+    /// <summary>Triton's ONNX backend checks: every config input/output, state and control input exists in the graph with its type; nothing else is a graph input.</summary>
+    private static byte[]?[] CheckAgainstGraph(string name, ModelConfig config, InferenceSession session, Func<string, byte[]>? readInitialState)
+    {
+        var inputs = session.InputMetadata;
+        var outputs = session.OutputMetadata;
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        void CheckInput(string tensor, DataType type, string what)
+        {
+            if (!inputs.TryGetValue(tensor, out var meta))
+                throw new InferenceException(StatusCode.InvalidArgument, $"model '{name}': {what} '{tensor}' is not an input of the ONNX graph (graph inputs: {string.Join(", ", inputs.Keys)})");
+            if (meta.IsTensor && type != DataType.TypeInvalid && TensorTypes.FromOrt(meta.ElementDataType) != type)
+                throw new InferenceException(StatusCode.InvalidArgument, $"model '{name}': {what} '{tensor}' is {TensorTypes.ToProtocol(type)} in the config but {meta.ElementDataType} in the ONNX graph");
+            expected.Add(tensor);
+        }
+        void CheckOutput(string tensor, DataType type, string what)
+        {
+            if (!outputs.TryGetValue(tensor, out var meta))
+                throw new InferenceException(StatusCode.InvalidArgument, $"model '{name}': {what} '{tensor}' is not an output of the ONNX graph (graph outputs: {string.Join(", ", outputs.Keys)})");
+            if (meta.IsTensor && TensorTypes.FromOrt(meta.ElementDataType) != type)
+                throw new InferenceException(StatusCode.InvalidArgument, $"model '{name}': {what} '{tensor}' is {TensorTypes.ToProtocol(type)} in the config but {meta.ElementDataType} in the ONNX graph");
+        }
+        foreach (var i in config.Input)
+        {
+            if (i.DataType == DataType.TypeString) throw new InferenceException(StatusCode.Unimplemented, $"model '{name}': BYTES input '{i.Name}' is not supported by gwrepro serve's ONNX backend");
+            CheckInput(i.Name, i.DataType, "input");
+            if (config.MaxBatchSize > 0 && inputs[i.Name].Dimensions is { Length: > 0 } d && d[0] > 0)
+                throw new InferenceException(StatusCode.InvalidArgument, $"model '{name}': max_batch_size {config.MaxBatchSize} needs a variable first dimension on input '{i.Name}', the ONNX graph fixes it to {d[0]}");
+        }
+        foreach (var o in config.Output)
+        {
+            if (o.DataType == DataType.TypeString) throw new InferenceException(StatusCode.Unimplemented, $"model '{name}': BYTES output '{o.Name}' is not supported by gwrepro serve's ONNX backend");
+            CheckOutput(o.Name, o.DataType, "output");
+        }
+        var initial = new byte[]?[config.SequenceBatching?.State.Count ?? 0];
+        if (config.SequenceBatching is { } sb)
+        {
+            for (int s = 0; s < sb.State.Count; s++)
+            {
+                var st = sb.State[s];
+                CheckInput(st.InputName, st.DataType, "state input");
+                CheckOutput(st.OutputName, st.DataType, "state output");
+                if (st.InitialState.Count > 1) throw new InferenceException(StatusCode.InvalidArgument, $"model '{name}': state '{st.InputName}' has more than one initial_state");
+                if (st.InitialState.Count == 1 && st.InitialState[0].StateDataCase == ModelSequenceBatching.Types.InitialState.StateDataOneofCase.DataFile)
+                {
+                    if (readInitialState is null) throw new InferenceException(StatusCode.InvalidArgument, $"model '{name}': initial_state data_file needs a repository");
+                    initial[s] = readInitialState(st.InitialState[0].DataFile);
+                }
+            }
+            foreach (var c in sb.ControlInput)
+            {
+                foreach (var k in c.Control)
+                    if (k.Kind == ModelSequenceBatching.Types.Control.Types.Kind.ControlSequenceCorrid && k.DataType == DataType.TypeString)
+                        throw new InferenceException(StatusCode.Unimplemented, $"model '{name}': string CORRID control input '{c.Name}' is not supported by gwrepro serve's ONNX backend");
+                CheckInput(c.Name, DataType.TypeInvalid, "control input");
+            }
+        }
+        var extra = inputs.Keys.Where(k => !expected.Contains(k)).ToList();
+        if (extra.Count > 0)
+            throw new InferenceException(StatusCode.InvalidArgument, $"model '{name}': the ONNX graph has inputs the config does not list: {string.Join(", ", extra)}");
+        return initial;
+    }
+
+    public override async Task<InferenceResult> InferAsync(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        ExecutionOutputs e;
+        if (_sequences is not null) e = await _sequences.ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
+        else if (_batcher is not null) e = await _batcher.EnqueueAsync(request, cancellationToken).ConfigureAwait(false);
+        else
+        {
+            e = await RunAsync(request.Inputs, OutputsFor(request), cancellationToken).ConfigureAwait(false);
+            Statistics.RecordSuccess(request.ArrivalTimestamp, Metrics.ModelVersionStatistics.ElapsedNs(request.ArrivalTimestamp, e.StartTimestamp), BatchSize(request));
+            return Select(request, e.Outputs);
+        }
+        Statistics.RecordSuccess(request.ArrivalTimestamp, Metrics.ModelVersionStatistics.ElapsedNs(request.ArrivalTimestamp, e.StartTimestamp), BatchSize(request));
+        return Select(request, e.Outputs);
+    }
+
+    /// <summary>Graph outputs a request needs: its requested config outputs plus every state output.</summary>
+    internal List<string> OutputsFor(InferenceRequest request)
+    {
+        var names = new List<string>(request.RequestedOutputs ?? Config.Output.Select(o => o.Name).ToList());
+        if (Config.SequenceBatching is { } sb)
+            foreach (var s in sb.State)
+                if (!names.Contains(s.OutputName)) names.Add(s.OutputName);
+        return names;
+    }
+
+    /// <summary>Runs one execution on a free instance; inputs are pinned, not copied.</summary>
+    internal async Task<ExecutionOutputs> RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
+    {
+        var session = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Run(session, inputs, outputNames);
+        }
+        finally
+        {
+            _free.Writer.TryWrite(session);
+        }
+    }
+
+    private static readonly byte[] EmptyBuffer = new byte[8];
+
+    private unsafe ExecutionOutputs Run(InferenceSession session, IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames)
+    {
+        long start = Stopwatch.GetTimestamp();
+        int n = inputs.Count;
+        var names = new string[n];
+        var values = new OrtValue[n];
+        var pins = new MemoryHandle[n];
+        int i = 0;
+        try
+        {
+            foreach (var (name, t) in inputs)
+            {
+                names[i] = name;
+                var mem = t.Bytes.Length == 0 ? EmptyBuffer : t.Bytes;
+                pins[i] = mem.Pin();
+                values[i] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorTypes.ToOrt(t.Type), t.Shape,
+                    (IntPtr)pins[i].Pointer, t.Bytes.Length);
+                i++;
+            }
+            long afterInput = Stopwatch.GetTimestamp();
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, names, values, outputNames);
+            long afterInfer = Stopwatch.GetTimestamp();
+            var outputs = new Dictionary<string, TensorData>(outputNames.Count, StringComparer.Ordinal);
+            int k = 0;
+            foreach (var r in results)
+            {
+                var info = r.GetTensorTypeAndShape();
+                var bytes = r.GetTensorMutableRawData().ToArray();
+                outputs[outputNames[k++]] = new TensorData(TensorTypes.FromOrt(info.ElementDataType), info.Shape, bytes);
+            }
+            long end = Stopwatch.GetTimestamp();
+            Statistics.RecordExecution(Metrics.ModelVersionStatistics.ElapsedNs(start, afterInput),
+                Metrics.ModelVersionStatistics.ElapsedNs(afterInput, afterInfer), Metrics.ModelVersionStatistics.ElapsedNs(afterInfer, end));
+            return new ExecutionOutputs(outputs, start);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InferenceException(StatusCode.Internal, $"model '{Name}' version {Version}: ONNX Runtime failed: {e.Message}");
+        }
+        finally
+        {
+            for (int j = 0; j < i; j++)
+            {
+                values[j]?.Dispose();
+                pins[j].Dispose();
+            }
+        }
+    }
+
+    internal bool HasGraphOutput(string name) => _graphOutputs.Contains(name);
+
+    protected override void DisposeResources()
+    {
+        _sequences?.Dispose();
+        _batcher?.Dispose();
+        foreach (var s in _sessions) s.Dispose();
+    }
+}

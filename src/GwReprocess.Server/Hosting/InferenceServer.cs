@@ -1,0 +1,283 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using GwReprocess.Server.Execution;
+using GwReprocess.Server.Metrics;
+using GwReprocess.Server.Protocol;
+using GwReprocess.Server.Repository;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GwReprocess.Server.Hosting;
+
+/// <summary>The running server: models loaded, gRPC (HTTP/2), HTTP/REST and metrics listeners up, repository polling and the summary log going.</summary>
+public sealed class InferenceServer : IAsyncDisposable
+{
+    private readonly WebApplication[] _apps;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _background;
+    private readonly ModelManager _models;
+    private readonly Action<string> _log;
+
+    private InferenceServer(InferenceCore core, WebApplication[] apps, int[] ports, string host, ServerOptions options, Action<string> log)
+    {
+        Core = core;
+        _models = core.Models;
+        _apps = apps;
+        GrpcPort = ports[0];
+        HttpPort = ports[1];
+        MetricsPort = ports[2];
+        Host = host;
+        _log = log;
+        _background = Task.WhenAll(PollAsync(options.RepositoryPollSeconds), SummaryAsync(options.SummaryInterval));
+    }
+
+    public InferenceCore Core { get; }
+
+    public string Host { get; }
+
+    public int GrpcPort { get; }
+
+    public int HttpPort { get; }
+
+    public int MetricsPort { get; }
+
+    /// <summary>Loads the repository (unless explicit model control) and starts listening; ports 0 become free ports.</summary>
+    public static async Task<InferenceServer> StartAsync(ServerOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
+        var store = Store(options.ModelRepository);
+        var models = new ModelManager(store, options.ModelControl,
+            new OnnxSessionSettings(options.IntraOpThreads, options.InterOpThreads, options.AllowCpuFallback), log);
+        var core = new InferenceCore(models);
+        if (options.ModelControl == ModelControlMode.None) await models.LoadAllAsync(cancellationToken).ConfigureAwait(false);
+        var address = ParseHost(options.Host);
+        X509Certificate2? certificate = null;
+        if (options.TlsCertificate is not null || options.TlsKey is not null)
+        {
+            if (options.TlsCertificate is null || options.TlsKey is null) throw new BadInputException("--tls-cert and --tls-key go together");
+            try { certificate = X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey); }
+            catch (Exception e) when (e is CryptographicException or IOException)
+            {
+                throw new BadInputException($"{options.TlsCertificate}: cannot load the TLS certificate and key: {e.Message}", e);
+            }
+        }
+        var metrics = new MetricsExporter(models);
+        var apps = new List<WebApplication>();
+        try
+        {
+            apps.Add(Build(options, address, options.GrpcPort, HttpProtocols.Http2, certificate, app =>
+            {
+                app.MapGrpcService<TritonGrpcService>();
+            }, services =>
+            {
+                services.AddSingleton(core);
+                services.AddSingleton(new TokenInterceptor(options.Token));
+                services.AddGrpc(o =>
+                {
+                    o.MaxReceiveMessageSize = options.MaxMessageBytes;
+                    o.MaxSendMessageSize = options.MaxMessageBytes;
+                    o.EnableDetailedErrors = false;
+                    o.Interceptors.Add<TokenInterceptor>();
+                });
+            }, requireToken: null));
+            apps.Add(Build(options, address, options.HttpPort, HttpProtocols.Http1AndHttp2, certificate, app => HttpEndpoints.Map(app, core), _ => { }, options.Token));
+            apps.Add(Build(options, address, options.MetricsPort, HttpProtocols.Http1AndHttp2, certificate, app =>
+            {
+                app.MapGet("/metrics", async (HttpContext ctx) =>
+                {
+                    ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                    await metrics.WriteAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
+                });
+            }, _ => { }, options.Token));
+            var ports = new int[3];
+            for (int i = 0; i < apps.Count; i++)
+            {
+                await apps[i].StartAsync(cancellationToken).ConfigureAwait(false);
+                var addr = apps[i].Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+                ports[i] = new Uri(addr.Replace("[::]", "localhost", StringComparison.Ordinal)).Port;
+            }
+            core.MarkReady(true);
+            string scheme = certificate is null ? "" : " (TLS)";
+            log($"listening on {address}: gRPC {ports[0]}, HTTP {ports[1]}, metrics {ports[2]}{scheme}; {models.ReadyModelCount} model(s) ready from {store.Location}" +
+                (options.Token is null ? "" : "; bearer token required"));
+            return new InferenceServer(core, [.. apps], ports, options.Host, options, log);
+        }
+        catch
+        {
+            foreach (var a in apps) await a.DisposeAsync().ConfigureAwait(false);
+            models.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A local directory (or file:// URI); bucket URIs plug in through <see cref="IModelRepositoryStore"/> once storage is merged.</summary>
+    public static IModelRepositoryStore Store(string repository)
+    {
+        if (repository.StartsWith("file://", StringComparison.Ordinal)) repository = new Uri(repository).LocalPath;
+        else if (repository.Contains("://", StringComparison.Ordinal))
+            throw new BadInputException($"{repository}: bucket model repositories are not available in this build yet (local path or file:// only)");
+        if (!Directory.Exists(repository)) throw new BadInputException($"{repository}: model repository directory does not exist");
+        return new LocalModelRepositoryStore(repository);
+    }
+
+    private static IPAddress ParseHost(string host) => host switch
+    {
+        "localhost" => IPAddress.Loopback,
+        "*" or "0.0.0.0" => IPAddress.Any,
+        "::" => IPAddress.IPv6Any,
+        _ => IPAddress.TryParse(host, out var a) ? a : throw new BadInputException($"--host {host}: not an IP address (use 127.0.0.1, 0.0.0.0 or an interface address)"),
+    };
+
+    private static WebApplication Build(ServerOptions options, IPAddress address, int port, HttpProtocols protocols, X509Certificate2? certificate,
+        Action<WebApplication> map, Action<IServiceCollection> services, string? requireToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxMessageBytes;
+            // Large windows so a stream of multi-MB tensors is not throttled by HTTP/2 flow control.
+            k.Limits.Http2.InitialConnectionWindowSize = 32 * 1024 * 1024;
+            k.Limits.Http2.InitialStreamWindowSize = 16 * 1024 * 1024;
+            k.Limits.Http2.MaxFrameSize = 1024 * 1024;
+            k.Limits.Http2.MaxStreamsPerConnection = 1000;
+            k.Listen(address, port, l =>
+            {
+                l.Protocols = protocols;
+                if (certificate is not null) l.UseHttps(certificate);
+            });
+        });
+        services(builder.Services);
+        var app = builder.Build();
+        if (requireToken is not null)
+            app.Use(async (ctx, next) =>
+            {
+                if (!TokenInterceptor.Matches(requireToken, ctx.Request.Headers.Authorization.ToString()))
+                {
+                    ctx.Response.StatusCode = 401;
+                    ctx.Response.ContentType = "application/json";
+                    await ctx.Response.WriteAsync("{\"error\":\"missing or wrong bearer token\"}").ConfigureAwait(false);
+                    return;
+                }
+                await next(ctx).ConfigureAwait(false);
+            });
+        map(app);
+        return app;
+    }
+
+    private async Task PollAsync(int seconds)
+    {
+        if (seconds <= 0) return;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                try { await _models.PollAsync(_stop.Token).ConfigureAwait(false); }
+                catch (Exception e) when (e is BadInputException or IOException) { _log($"repository poll failed: {e.Message}"); }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private async Task SummaryAsync(TimeSpan interval)
+    {
+        long lastOk = 0, lastFail = 0, lastCount = 0;
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                long ok = 0, fail = 0, count = 0;
+                foreach (var v in _models.ReadyVersions.Where(v => v is not Scheduling.EnsembleModelVersion))
+                {
+                    ok += v.Statistics.Success;
+                    fail += v.Statistics.Failure;
+                    count += v.Statistics.InferenceCount;
+                }
+                _log($"summary: {_models.ReadyModelCount} model(s) ready; last {interval.TotalSeconds:F0} s: {ok - lastOk} model requests ok, {fail - lastFail} failed, " +
+                     $"{(count - lastCount) / interval.TotalSeconds:F1} inferences/s");
+                (lastOk, lastFail, lastCount) = (ok, fail, count);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Stops accepting, lets in-flight calls finish (up to <paramref name="grace"/>), then unloads.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        Core.MarkReady(false);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        using var cts = new CancellationTokenSource(grace);
+        foreach (var a in _apps)
+        {
+            try { await a.StopAsync(cts.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }
+        await _background.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested) await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        foreach (var a in _apps) await a.DisposeAsync().ConfigureAwait(false);
+        _models.Dispose();
+        _stop.Dispose();
+    }
+}
+
+/// <summary>Requires <c>authorization: Bearer &lt;token&gt;</c> on every gRPC call when a token is configured.</summary>
+public sealed class TokenInterceptor(string? token) : Interceptor
+{
+    /// <summary>Constant-time comparison of the Authorization header with the expected bearer token.</summary>
+    public static bool Matches(string? token, string? header)
+    {
+        if (token is null) return true;
+        var expected = Encoding.UTF8.GetBytes("Bearer " + token);
+        var given = Encoding.UTF8.GetBytes(header ?? "");
+        return CryptographicOperations.FixedTimeEquals(expected, given);
+    }
+
+    private void Check(ServerCallContext context)
+    {
+        if (!Matches(token, context.RequestHeaders.GetValue("authorization")))
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "missing or wrong bearer token"));
+    }
+
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(request, context);
+    }
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(requestStream, responseStream, context);
+    }
+
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context,
+        ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(requestStream, context);
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(request, responseStream, context);
+    }
+}

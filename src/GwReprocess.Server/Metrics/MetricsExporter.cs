@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+using GwReprocess.Server.Repository;
+using Prometheus;
+
+namespace GwReprocess.Server.Metrics;
+
+/// <summary>Prometheus text on the metrics port: Triton's nv_inference_* counters per model and version, plus process and host CPU/memory.</summary>
+public sealed class MetricsExporter
+{
+    private readonly CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
+    private readonly ModelManager _models;
+    private TimeSpan _lastCpu;
+    private long _lastWall = Stopwatch.GetTimestamp();
+
+    private readonly Counter _success, _failure, _count, _exec, _request, _queue, _input, _infer, _output;
+    private readonly Gauge _cpuUtil, _memTotal, _memUsed, _processCpu, _processRss;
+
+    public MetricsExporter(ModelManager models)
+    {
+        _models = models;
+        var f = Prometheus.Metrics.WithCustomRegistry(_registry);
+        string[] labels = ["model", "version"];
+        Counter C(string name, string help) => f.CreateCounter(name, help, labels);
+        _success = C("nv_inference_request_success", "Number of successful inference requests, all batch sizes");
+        _failure = f.CreateCounter("nv_inference_request_failure", "Number of failed inference requests, all batch sizes", ["model", "version", "reason"]);
+        _count = C("nv_inference_count", "Number of inferences performed (does not include cached requests)");
+        _exec = C("nv_inference_exec_count", "Number of model executions performed (does not include cached requests)");
+        _request = C("nv_inference_request_duration_us", "Cumulative inference request duration in microseconds (includes cached requests)");
+        _queue = C("nv_inference_queue_duration_us", "Cumulative inference queuing duration in microseconds (includes cached requests)");
+        _input = C("nv_inference_compute_input_duration_us", "Cumulative compute input duration in microseconds (does not include cached requests)");
+        _infer = C("nv_inference_compute_infer_duration_us", "Cumulative compute inference duration in microseconds (does not include cached requests)");
+        _output = C("nv_inference_compute_output_duration_us", "Cumulative inference compute output duration in microseconds (does not include cached requests)");
+        _cpuUtil = f.CreateGauge("nv_cpu_utilization", "CPU utilization rate [0.0 - 1.0] of this server process over the last scrape interval");
+        _memTotal = f.CreateGauge("nv_cpu_memory_total_bytes", "CPU total memory (RAM), in bytes");
+        _memUsed = f.CreateGauge("nv_cpu_memory_used_bytes", "CPU used memory (RAM), in bytes");
+        _processCpu = f.CreateGauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds");
+        _processRss = f.CreateGauge("process_resident_memory_bytes", "Resident memory size in bytes");
+        _registry.AddBeforeCollectCallback(Update);
+    }
+
+    private void Update()
+    {
+        foreach (var v in _models.ReadyVersions)
+        {
+            var s = v.Statistics;
+            string[] l = [s.Model, s.Version.ToString(CultureInfo.InvariantCulture)];
+            _success.WithLabels(l).IncTo(s.Success);
+            _failure.WithLabels(l[0], l[1], "BACKEND").IncTo(s.Failure);
+            _count.WithLabels(l).IncTo(s.InferenceCount);
+            _exec.WithLabels(l).IncTo(s.ExecutionCount);
+            _request.WithLabels(l).IncTo(s.RequestNs / 1000);
+            _queue.WithLabels(l).IncTo(s.QueueNs / 1000);
+            _input.WithLabels(l).IncTo(s.ComputeInputNs / 1000);
+            _infer.WithLabels(l).IncTo(s.ComputeInferNs / 1000);
+            _output.WithLabels(l).IncTo(s.ComputeOutputNs / 1000);
+        }
+        using var p = Process.GetCurrentProcess();
+        var cpu = p.TotalProcessorTime;
+        long now = Stopwatch.GetTimestamp();
+        double wall = (now - _lastWall) / (double)Stopwatch.Frequency;
+        if (wall > 0) _cpuUtil.Set(Math.Clamp((cpu - _lastCpu).TotalSeconds / wall / Environment.ProcessorCount, 0, 1));
+        _lastCpu = cpu;
+        _lastWall = now;
+        _processCpu.Set(cpu.TotalSeconds);
+        _processRss.Set(p.WorkingSet64);
+        var (total, available) = MemInfo();
+        if (total > 0)
+        {
+            _memTotal.Set(total);
+            _memUsed.Set(total - available);
+        }
+    }
+
+    private static (long Total, long Available) MemInfo()
+    {
+        try
+        {
+            long total = 0, available = 0;
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+            {
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length < 2) continue;
+                if (parts[0] == "MemTotal:") total = long.Parse(parts[1], CultureInfo.InvariantCulture) * 1024;
+                else if (parts[0] == "MemAvailable:") available = long.Parse(parts[1], CultureInfo.InvariantCulture) * 1024;
+            }
+            return (total, available);
+        }
+        catch (IOException) { return (0, 0); }
+    }
+
+    public Task WriteAsync(Stream stream, CancellationToken cancellationToken) => _registry.CollectAndExportAsTextAsync(stream, cancellationToken);
+}

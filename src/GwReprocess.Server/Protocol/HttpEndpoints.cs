@@ -1,0 +1,258 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using GwReprocess.Server.Execution;
+using Inference;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace GwReprocess.Server.Protocol;
+
+/// <summary>KServe v2 HTTP/REST (triton-protocol.md §2): health, metadata, config, statistics, repository, JSON and binary-tensor inference.</summary>
+public static class HttpEndpoints
+{
+    private const string HeaderLength = "Inference-Header-Content-Length";
+
+    public static void Map(IEndpointRouteBuilder app, InferenceCore core)
+    {
+        app.MapGet("/v2/health/live", () => Results.StatusCode(200));
+        app.MapGet("/v2/health/ready", () => Results.StatusCode(core.Ready ? 200 : 400));
+        app.MapGet("/v2", () => Json(JsonFormatter(core.ServerMetadata())));
+        foreach (var prefix in new[] { "/v2/models/{model}", "/v2/models/{model}/versions/{version:regex(^[[0-9]]+$)}" })
+        {
+            app.MapGet(prefix, (string model, string? version) => Guard(() => Json(JsonFormatter(core.ModelMetadata(model, version ?? "")))));
+            app.MapGet(prefix + "/ready", (string model, string? version) =>
+                Guard(() => core.ModelReady(model, version ?? "") ? Results.StatusCode(200) : Error(400, "Model version not ready")));
+            app.MapGet(prefix + "/config", (string model, string? version) => Guard(() => Json(JsonFormatter(core.Models.Config(model, version ?? "")))));
+            app.MapGet(prefix + "/stats", (string model, string? version) => Guard(() => Json(JsonFormatter(core.Statistics(model, version ?? "")))));
+            app.MapPost(prefix + "/infer", (HttpContext ctx, string model, string? version) => InferAsync(ctx, core, model, version ?? ""));
+        }
+        app.MapGet("/v2/models/stats", () => Guard(() => Json(JsonFormatter(core.Statistics("", "")))));
+        app.MapPost("/v2/repository/index", async (HttpContext ctx) =>
+        {
+            bool ready = false;
+            if (ctx.Request.ContentLength is > 0)
+            {
+                var body = await JsonNode.ParseAsync(ctx.Request.Body).ConfigureAwait(false);
+                ready = body?["ready"]?.GetValue<bool>() ?? false;
+            }
+            var rows = await core.Models.IndexAsync(ready, ctx.RequestAborted).ConfigureAwait(false);
+            var arr = new JsonArray();
+            foreach (var r in rows)
+            {
+                var o = new JsonObject { ["name"] = r.Name, ["version"] = r.Version, ["state"] = r.State };
+                if (r.Reason.Length > 0) o["reason"] = r.Reason;
+                arr.Add(o);
+            }
+            return Json(arr.ToJsonString());
+        });
+        app.MapPost("/v2/repository/models/{model}/load", (string model, HttpContext ctx) => GuardAsync(async () =>
+        {
+            core.CheckExplicitControl();
+            await core.Models.LoadAsync(model, ctx.RequestAborted).ConfigureAwait(false);
+            return Results.StatusCode(200);
+        }));
+        app.MapPost("/v2/repository/models/{model}/unload", (string model, HttpContext ctx) => GuardAsync(async () =>
+        {
+            core.CheckExplicitControl();
+            await core.Models.UnloadAsync(model, ctx.RequestAborted).ConfigureAwait(false);
+            return Results.StatusCode(200);
+        }));
+    }
+
+    private static string JsonFormatter(IMessage message) =>
+        new JsonFormatter(Google.Protobuf.JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true)).Format(message);
+
+    private static IResult Json(string json) => Results.Content(json, "application/json", Encoding.UTF8);
+
+    private static IResult Error(int status, string message) =>
+        Results.Content(new JsonObject { ["error"] = message }.ToJsonString(), "application/json", Encoding.UTF8, status);
+
+    private static IResult Guard(Func<IResult> f)
+    {
+        try { return f(); }
+        catch (InferenceException e) { return Error(InferenceException.HttpStatus(e.Code), e.Message); }
+    }
+
+    private static async Task<IResult> GuardAsync(Func<Task<IResult>> f)
+    {
+        try { return await f().ConfigureAwait(false); }
+        catch (InferenceException e) { return Error(InferenceException.HttpStatus(e.Code), e.Message); }
+        catch (BadInputException e) { return Error(400, e.Message); }
+    }
+
+    private static async Task<IResult> InferAsync(HttpContext ctx, InferenceCore core, string model, string version)
+    {
+        long arrival = Stopwatch.GetTimestamp();
+        try
+        {
+            using var ms = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(ms, ctx.RequestAborted).ConfigureAwait(false);
+            var body = ms.GetBuffer().AsMemory(0, (int)ms.Length);
+            int jsonLength = body.Length;
+            if (ctx.Request.Headers.TryGetValue(HeaderLength, out var hl))
+            {
+                if (!int.TryParse(hl.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out jsonLength) || jsonLength > body.Length)
+                    return Error(400, $"invalid {HeaderLength} header");
+                if (jsonLength == 0) return Error(400, "raw binary requests without a JSON header are not supported by gwrepro serve");
+            }
+            var (request, binaryOut) = FromJson(body[..jsonLength], body[jsonLength..], model, version);
+            var result = await core.InferAsync(request, arrival, ctx.RequestAborted).ConfigureAwait(false);
+            return ToJson(ctx, result, request.Id, binaryOut);
+        }
+        catch (InferenceException e) { return Error(InferenceException.HttpStatus(e.Code), e.Message); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or OverflowException)
+        {
+            return Error(400, $"failed to parse the request JSON: {e.Message}");
+        }
+    }
+
+    private static (ModelInferRequest Request, HashSet<string>? Binary) FromJson(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary, string model, string version)
+    {
+        var root = JsonNode.Parse(json.Span) as JsonObject ?? throw InferenceException.Invalid("the request body must be a JSON object");
+        var r = new ModelInferRequest { ModelName = model, ModelVersion = version, Id = root["id"]?.GetValue<string>() ?? "" };
+        bool allBinary = false;
+        if (root["parameters"] is JsonObject ps)
+            foreach (var (key, value) in ps)
+            {
+                if (key == "binary_data_output") { allBinary = value?.GetValue<bool>() ?? false; continue; }
+                r.Parameters[key] = Parameter(value);
+            }
+        int offset = 0;
+        foreach (var node in root["inputs"] as JsonArray ?? throw InferenceException.Invalid("the request has no 'inputs' array"))
+        {
+            var i = node as JsonObject ?? throw InferenceException.Invalid("each input must be a JSON object");
+            var t = new ModelInferRequest.Types.InferInputTensor
+            {
+                Name = i["name"]?.GetValue<string>() ?? throw InferenceException.Invalid("an input has no 'name'"),
+                Datatype = i["datatype"]?.GetValue<string>() ?? throw InferenceException.Invalid("an input has no 'datatype'"),
+            };
+            foreach (var d in i["shape"] as JsonArray ?? []) t.Shape.Add(d!.GetValue<long>());
+            r.Inputs.Add(t);
+            var type = TensorTypes.FromProtocol(t.Datatype);
+            int size = TensorTypes.ElementSize(type);
+            if (i["parameters"]?["binary_data_size"] is JsonNode bs)
+            {
+                int n = bs.GetValue<int>();
+                if (n < 0 || offset + n > binary.Length) throw InferenceException.Invalid($"input '{t.Name}': binary_data_size {n} runs past the end of the body");
+                r.RawInputContents.Add(ByteString.CopyFrom(binary.Span.Slice(offset, n)));
+                offset += n;
+                continue;
+            }
+            if (size == 0) throw InferenceException.Invalid($"input '{t.Name}': datatype '{t.Datatype}' is not supported in JSON by gwrepro serve");
+            var values = new List<JsonNode?>();
+            Flatten(i["data"] ?? throw InferenceException.Invalid($"input '{t.Name}' has neither 'data' nor binary_data_size"), values);
+            long expected;
+            try { expected = TensorTypes.ElementCount(t.Shape.ToArray()); }
+            catch (OverflowException) { throw InferenceException.Invalid($"input '{t.Name}': shape overflows"); }
+            if (values.Count != expected)
+                throw InferenceException.Invalid($"unexpected number of elements {values.Count} in the data of input '{t.Name}', expecting {expected}");
+            var bytes = new byte[values.Count * size];
+            for (int k = 0; k < values.Count; k++) WriteElement(bytes.AsSpan(k * size, size), type, values[k]);
+            r.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(bytes));
+        }
+        HashSet<string>? binaryOut = allBinary ? [] : null;
+        foreach (var node in root["outputs"] as JsonArray ?? [])
+        {
+            var name = node?["name"]?.GetValue<string>() ?? throw InferenceException.Invalid("an output has no 'name'");
+            r.Outputs.Add(new ModelInferRequest.Types.InferRequestedOutputTensor { Name = name });
+            if (node?["parameters"]?["binary_data"]?.GetValue<bool>() == true) (binaryOut ??= []).Add(name);
+        }
+        return (r, binaryOut);
+    }
+
+    private static InferParameter Parameter(JsonNode? v) => v?.GetValueKind() switch
+    {
+        JsonValueKind.True or JsonValueKind.False => new InferParameter { BoolParam = v.GetValue<bool>() },
+        JsonValueKind.String => new InferParameter { StringParam = v.GetValue<string>() },
+        JsonValueKind.Number when v.AsValue().TryGetValue(out long l) => new InferParameter { Int64Param = l },
+        JsonValueKind.Number => new InferParameter { DoubleParam = v!.GetValue<double>() },
+        _ => throw InferenceException.Invalid("request parameters must be booleans, numbers or strings"),
+    };
+
+    private static void Flatten(JsonNode node, List<JsonNode?> into)
+    {
+        if (node is JsonArray a) foreach (var x in a) { if (x is JsonArray) Flatten(x, into); else into.Add(x); }
+        else into.Add(node);
+    }
+
+    private static void WriteElement(Span<byte> dst, DataType type, JsonNode? v)
+    {
+        if (v is null) throw InferenceException.Invalid("null in tensor data");
+        switch (type)
+        {
+            case DataType.TypeBool: dst[0] = v.GetValue<bool>() ? (byte)1 : (byte)0; break;
+            case DataType.TypeFp32: BinaryPrimitives.WriteSingleLittleEndian(dst, v.GetValue<float>()); break;
+            case DataType.TypeFp64: BinaryPrimitives.WriteDoubleLittleEndian(dst, v.GetValue<double>()); break;
+            case DataType.TypeInt8: dst[0] = (byte)v.GetValue<sbyte>(); break;
+            case DataType.TypeUint8: dst[0] = v.GetValue<byte>(); break;
+            case DataType.TypeInt16: BinaryPrimitives.WriteInt16LittleEndian(dst, v.GetValue<short>()); break;
+            case DataType.TypeUint16: BinaryPrimitives.WriteUInt16LittleEndian(dst, v.GetValue<ushort>()); break;
+            case DataType.TypeInt32: BinaryPrimitives.WriteInt32LittleEndian(dst, v.GetValue<int>()); break;
+            case DataType.TypeUint32: BinaryPrimitives.WriteUInt32LittleEndian(dst, v.GetValue<uint>()); break;
+            case DataType.TypeInt64: BinaryPrimitives.WriteInt64LittleEndian(dst, v.GetValue<long>()); break;
+            case DataType.TypeUint64: BinaryPrimitives.WriteUInt64LittleEndian(dst, v.GetValue<ulong>()); break;
+            default: throw InferenceException.Invalid($"datatype {TensorTypes.ToProtocol(type)} cannot be sent as JSON");
+        }
+    }
+
+    private static IResult ToJson(HttpContext ctx, InferenceResult result, string id, HashSet<string>? binary)
+    {
+        var outputs = new JsonArray();
+        var tail = new List<ReadOnlyMemory<byte>>();
+        foreach (var (name, t) in result.Outputs)
+        {
+            var o = new JsonObject { ["name"] = name, ["datatype"] = TensorTypes.ToProtocol(t.Type), ["shape"] = new JsonArray([.. t.Shape.Select(d => (JsonNode?)d)]) };
+            if (binary is not null && (binary.Count == 0 || binary.Contains(name)))
+            {
+                o["parameters"] = new JsonObject { ["binary_data_size"] = t.Bytes.Length };
+                tail.Add(t.Bytes);
+            }
+            else o["data"] = Data(t);
+            outputs.Add(o);
+        }
+        var root = new JsonObject { ["model_name"] = result.ModelName, ["model_version"] = result.ModelVersion.ToString(CultureInfo.InvariantCulture) };
+        if (id.Length > 0) root["id"] = id;
+        root["outputs"] = outputs;
+        var json = Encoding.UTF8.GetBytes(root.ToJsonString());
+        if (tail.Count == 0) return Results.Bytes(json, "application/json");
+        ctx.Response.Headers[HeaderLength] = json.Length.ToString(CultureInfo.InvariantCulture);
+        var all = new byte[json.Length + tail.Sum(x => x.Length)];
+        json.CopyTo(all, 0);
+        int at = json.Length;
+        foreach (var b in tail) { b.Span.CopyTo(all.AsSpan(at)); at += b.Length; }
+        return Results.Bytes(all, "application/octet-stream");
+    }
+
+    private static JsonArray Data(TensorData t)
+    {
+        var a = new JsonArray();
+        var s = t.Bytes.Span;
+        int size = TensorTypes.ElementSize(t.Type);
+        for (int i = 0; i + size <= s.Length && size > 0; i += size)
+        {
+            var e = s.Slice(i, size);
+            a.Add(t.Type switch
+            {
+                DataType.TypeFp32 => JsonValue.Create(BinaryPrimitives.ReadSingleLittleEndian(e)),
+                DataType.TypeFp64 => JsonValue.Create(BinaryPrimitives.ReadDoubleLittleEndian(e)),
+                DataType.TypeBool => JsonValue.Create(e[0] != 0),
+                DataType.TypeInt8 => JsonValue.Create((sbyte)e[0]),
+                DataType.TypeUint8 => JsonValue.Create(e[0]),
+                DataType.TypeInt16 => JsonValue.Create(BinaryPrimitives.ReadInt16LittleEndian(e)),
+                DataType.TypeUint16 => JsonValue.Create(BinaryPrimitives.ReadUInt16LittleEndian(e)),
+                DataType.TypeInt32 => JsonValue.Create(BinaryPrimitives.ReadInt32LittleEndian(e)),
+                DataType.TypeUint32 => JsonValue.Create(BinaryPrimitives.ReadUInt32LittleEndian(e)),
+                DataType.TypeInt64 => JsonValue.Create(BinaryPrimitives.ReadInt64LittleEndian(e)),
+                DataType.TypeUint64 => JsonValue.Create(BinaryPrimitives.ReadUInt64LittleEndian(e)),
+                _ => (JsonNode?)null,
+            });
+        }
+        return a;
+    }
+}

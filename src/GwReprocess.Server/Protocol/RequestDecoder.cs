@@ -1,0 +1,232 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Google.Protobuf.Collections;
+using GwReprocess.Server.Execution;
+using Inference;
+
+namespace GwReprocess.Server.Protocol;
+
+/// <summary>Turns a ModelInferRequest into an <see cref="InferenceRequest"/> with Triton's rules, checking names, types, shapes and sizes against the config before allocating anything.</summary>
+public static class RequestDecoder
+{
+    /// <summary>Sequence id and flags from the reserved parameters (Triton's accepted parameter kinds only).</summary>
+    public static (SequenceId Id, bool Start, bool End) SequenceParameters(MapField<string, InferParameter> parameters)
+    {
+        var id = SequenceId.None;
+        bool start = false, end = false;
+        foreach (var (key, p) in parameters)
+        {
+            switch (key)
+            {
+                case "sequence_id":
+                    id = p.ParameterChoiceCase switch
+                    {
+                        InferParameter.ParameterChoiceOneofCase.Int64Param => new SequenceId(p.Int64Param, null),
+                        InferParameter.ParameterChoiceOneofCase.StringParam => new SequenceId(0, p.StringParam),
+                        _ => throw InferenceException.Invalid("invalid value type for 'sequence_id' parameter, expected int64_param or string_param."),
+                    };
+                    break;
+                case "sequence_start":
+                    start = p.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.BoolParam
+                        ? p.BoolParam : throw InferenceException.Invalid("invalid value type for 'sequence_start' parameter, expected bool_param.");
+                    break;
+                case "sequence_end":
+                    end = p.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.BoolParam
+                        ? p.BoolParam : throw InferenceException.Invalid("invalid value type for 'sequence_end' parameter, expected bool_param.");
+                    break;
+                case "priority":
+                    if (p.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.Int64Param ? p.Int64Param < 0 : p.ParameterChoiceCase != InferParameter.ParameterChoiceOneofCase.Uint64Param)
+                        throw InferenceException.Invalid("invalid value for 'priority' parameter, expected a non-negative int64_param or uint64_param.");
+                    break;
+                case "timeout":
+                    if (p.ParameterChoiceCase != InferParameter.ParameterChoiceOneofCase.Int64Param)
+                        throw InferenceException.Invalid("invalid value type for 'timeout' parameter, expected int64_param.");
+                    break;
+                case "triton_enable_empty_final_response":
+                    if (p.ParameterChoiceCase != InferParameter.ParameterChoiceOneofCase.BoolParam)
+                        throw InferenceException.Invalid("invalid value type for 'triton_enable_empty_final_response' parameter, expected bool_param.");
+                    break;
+                case "headers":
+                    break;
+                default:
+                    if (key.StartsWith("triton_", StringComparison.Ordinal))
+                        throw InferenceException.Invalid($"parameter keys starting with 'triton_' are reserved for Triton usage and should not be specified: '{key}'");
+                    if (p.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.Uint64Param)
+                        throw InferenceException.Invalid($"unsupported type for parameter '{key}': uint64_param");
+                    break;
+            }
+        }
+        return (id, start, end);
+    }
+
+    /// <summary>Decodes and validates; <paramref name="config"/> is the version the request will run on.</summary>
+    public static InferenceRequest Decode(ModelInferRequest request, ModelConfig config, SequenceId sequence, bool start, bool end, long arrival)
+    {
+        string model = config.Name;
+        var declared = new Dictionary<string, ModelInput>(StringComparer.Ordinal);
+        foreach (var i in config.Input) declared[i.Name] = i;
+        var inputs = new Dictionary<string, TensorData>(request.Inputs.Count, StringComparer.Ordinal);
+        bool hasRaw = request.RawInputContents.Count > 0;
+        int rawIndex = 0;
+        foreach (var input in request.Inputs)
+        {
+            if (!declared.TryGetValue(input.Name, out var decl))
+                throw InferenceException.Invalid($"unexpected inference input '{input.Name}' for model '{model}'");
+            if (inputs.ContainsKey(input.Name))
+                throw InferenceException.Invalid($"input '{input.Name}' is given twice in the request for model '{model}'");
+            var type = TensorTypes.FromProtocol(input.Datatype);
+            if (type != decl.DataType)
+                throw InferenceException.Invalid($"inference input '{input.Name}' data-type is '{input.Datatype}', but model '{model}' expects '{TensorTypes.ToProtocol(decl.DataType)}'");
+            var shape = input.Shape.ToArray();
+            CheckShape(model, config.MaxBatchSize, decl, shape);
+            long count = TensorTypes.ElementCount(shape);
+            int size = TensorTypes.ElementSize(type);
+            if (size == 0) throw InferenceException.Invalid($"input '{input.Name}': BYTES tensors are not supported by model '{model}'");
+            if (count > int.MaxValue / size) throw InferenceException.Invalid($"input '{input.Name}' for model '{model}' has {count} elements, more than one message can carry");
+            long bytes = count * size;
+            if (input.Contents is not null)
+            {
+                if (hasRaw)
+                    throw InferenceException.Invalid($"contents field must not be specified when using raw_input_contents for '{input.Name}' for model '{model}'");
+                inputs[input.Name] = new TensorData(type, shape, FromTyped(model, input.Name, type, count, input.Contents));
+            }
+            else
+            {
+                if (rawIndex >= request.RawInputContents.Count)
+                    throw InferenceException.Invalid($"unable to find data for input tensor '{input.Name}' for model '{model}'");
+                var raw = request.RawInputContents[rawIndex++];
+                if (raw.Length != bytes)
+                    throw InferenceException.Invalid($"unexpected total byte size {raw.Length} for input '{input.Name}', expecting {bytes} for model '{model}'");
+                inputs[input.Name] = new TensorData(type, shape, raw.Memory);
+            }
+        }
+        if (rawIndex < request.RawInputContents.Count)
+            throw InferenceException.Invalid($"raw_input_contents has {request.RawInputContents.Count} entries but only {rawIndex} inputs take raw data for model '{model}'");
+        foreach (var decl in config.Input)
+            if (!decl.Optional && !inputs.ContainsKey(decl.Name))
+                throw InferenceException.Invalid($"expected {config.Input.Count(i => !i.Optional)} inputs but got {inputs.Count} inputs for model '{model}'. Got input(s) [{string.Join(", ", inputs.Keys)}], but missing required input(s) ['{decl.Name}']. Please provide all required input(s).");
+        if (config.MaxBatchSize > 0)
+        {
+            long batch = -1;
+            foreach (var t in inputs.Values)
+            {
+                if (batch >= 0 && t.Shape[0] != batch) throw InferenceException.Invalid($"inputs of a request to model '{model}' must have the same batch size");
+                batch = t.Shape[0];
+            }
+        }
+        List<string>? outputs = null;
+        if (request.Outputs.Count > 0)
+        {
+            outputs = new List<string>(request.Outputs.Count);
+            foreach (var o in request.Outputs)
+            {
+                if (!config.Output.Any(x => x.Name == o.Name))
+                    throw InferenceException.Invalid($"unexpected inference output '{o.Name}' for model '{model}'");
+                if (!outputs.Contains(o.Name)) outputs.Add(o.Name);
+            }
+        }
+        return new InferenceRequest
+        {
+            ModelName = model,
+            ModelVersion = request.ModelVersion,
+            Id = request.Id,
+            Inputs = inputs,
+            RequestedOutputs = outputs,
+            Sequence = sequence,
+            SequenceStart = start,
+            SequenceEnd = end,
+            ArrivalTimestamp = arrival,
+        };
+    }
+
+    private static void CheckShape(string model, int maxBatchSize, ModelInput decl, long[] shape)
+    {
+        var dims = decl.Dims;
+        int offset = maxBatchSize > 0 ? 1 : 0;
+        bool ok = shape.Length == dims.Count + offset;
+        foreach (var d in shape) ok &= d >= 0;
+        if (ok && offset == 1) ok = shape[0] >= 1 && shape[0] <= maxBatchSize;
+        for (int i = 0; ok && i < dims.Count; i++) ok = dims[i] < 0 || dims[i] == shape[i + offset];
+        if (!ok)
+        {
+            var expected = (offset == 1 ? new long[] { -1 } : []).Concat(dims);
+            throw InferenceException.Invalid($"unexpected shape for input '{decl.Name}' for model '{model}'. Expected {TensorTypes.Format(expected)}, got {TensorTypes.Format(shape)}" +
+                                             (offset == 1 && shape.Length > 0 && shape[0] > maxBatchSize ? $" (batch size {shape[0]} exceeds max_batch_size {maxBatchSize})" : ""));
+        }
+        try { TensorTypes.ElementCount(shape); }
+        catch (OverflowException) { throw InferenceException.Invalid($"shape {TensorTypes.Format(shape)} of input '{decl.Name}' for model '{model}' overflows"); }
+    }
+
+    private static byte[] FromTyped(string model, string name, DataType type, long count, InferTensorContents c)
+    {
+        long given = type switch
+        {
+            DataType.TypeBool => c.BoolContents.Count,
+            DataType.TypeInt8 or DataType.TypeInt16 or DataType.TypeInt32 => c.IntContents.Count,
+            DataType.TypeInt64 => c.Int64Contents.Count,
+            DataType.TypeUint8 or DataType.TypeUint16 or DataType.TypeUint32 => c.UintContents.Count,
+            DataType.TypeUint64 => c.Uint64Contents.Count,
+            DataType.TypeFp32 => c.Fp32Contents.Count,
+            DataType.TypeFp64 => c.Fp64Contents.Count,
+            _ => throw InferenceException.Invalid($"input '{name}' for model '{model}': {TensorTypes.ToProtocol(type)} can only be sent as raw_input_contents"),
+        };
+        if (given != count)
+            throw InferenceException.Invalid($"unexpected number of elements {given} in the typed contents of input '{name}', expecting {count} for model '{model}'");
+        int size = TensorTypes.ElementSize(type);
+        var bytes = new byte[count * size];
+        var span = bytes.AsSpan();
+        switch (type)
+        {
+            case DataType.TypeFp32:
+                c.Fp32Contents.ToArray().AsSpan().CopyTo(MemoryMarshal.Cast<byte, float>(span));
+                break;
+            case DataType.TypeFp64:
+                c.Fp64Contents.ToArray().AsSpan().CopyTo(MemoryMarshal.Cast<byte, double>(span));
+                break;
+            case DataType.TypeInt64:
+                c.Int64Contents.ToArray().AsSpan().CopyTo(MemoryMarshal.Cast<byte, long>(span));
+                break;
+            case DataType.TypeUint64:
+                c.Uint64Contents.ToArray().AsSpan().CopyTo(MemoryMarshal.Cast<byte, ulong>(span));
+                break;
+            case DataType.TypeBool:
+                for (int i = 0; i < count; i++) span[i] = c.BoolContents[i] ? (byte)1 : (byte)0;
+                break;
+            default:
+                for (int i = 0; i < count; i++)
+                {
+                    long v = type is DataType.TypeUint8 or DataType.TypeUint16 or DataType.TypeUint32 ? c.UintContents[i] : c.IntContents[i];
+                    switch (size)
+                    {
+                        case 1: span[i] = (byte)v; break;
+                        case 2: BinaryPrimitives.WriteInt16LittleEndian(span[(i * 2)..], (short)v); break;
+                        default: BinaryPrimitives.WriteInt32LittleEndian(span[(i * 4)..], (int)v); break;
+                    }
+                }
+                break;
+        }
+        return bytes;
+    }
+
+    /// <summary>Triton's response: metadata in <c>outputs</c>, data always in <c>raw_output_contents</c>.</summary>
+    public static ModelInferResponse Encode(InferenceResult result, string id)
+    {
+        var response = new ModelInferResponse
+        {
+            ModelName = result.ModelName,
+            ModelVersion = result.ModelVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Id = id,
+        };
+        foreach (var (name, t) in result.Outputs)
+        {
+            var o = new ModelInferResponse.Types.InferOutputTensor { Name = name, Datatype = TensorTypes.ToProtocol(t.Type) };
+            o.Shape.AddRange(t.Shape);
+            response.Outputs.Add(o);
+            response.RawOutputContents.Add(MemoryMarshal.TryGetArray(t.Bytes, out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length
+                ? UnsafeByteOperations.UnsafeWrap(t.Bytes)
+                : ByteString.CopyFrom(t.Bytes.Span));
+        }
+        return response;
+    }
+}
