@@ -30,13 +30,6 @@ public sealed class ClientVerb : PlannedVerb
     public override string Summary => "Run one client job: read frames, stream to a server, write cleaned strain and scores.";
 }
 
-/// <summary><c>gwrepro serve</c>: the bundled inference server.</summary>
-public sealed class ServeVerb : PlannedVerb
-{
-    public override string Name => "serve";
-    public override string Summary => "Serve a Triton-layout model repository over Triton's gRPC/HTTP protocol (ONNX Runtime).";
-}
-
 /// <summary><c>gwrepro simulate</c>: synthetic detector frames.</summary>
 public sealed class SimulateVerb : PlannedVerb
 {

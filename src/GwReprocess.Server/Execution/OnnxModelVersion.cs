@@ -56,6 +56,7 @@ public sealed class OnnxModelVersion : ModelVersion
                 {
                     IntraOpNumThreads = Parameter(config, "intra_op_thread_count", settings.IntraOpThreads),
                     InterOpNumThreads = Parameter(config, "inter_op_thread_count", settings.InterOpThreads),
+                    LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
                 };
                 if (cuda) options.AppendExecutionProvider_CUDA(0);
                 sessions.Add(new InferenceSession(onnx, options));

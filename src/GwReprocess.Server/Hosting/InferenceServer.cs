@@ -88,8 +88,8 @@ public sealed class InferenceServer : IAsyncDisposable
                     o.EnableDetailedErrors = false;
                     o.Interceptors.Add<TokenInterceptor>();
                 });
-            }, requireToken: null));
-            apps.Add(Build(options, address, options.HttpPort, HttpProtocols.Http1AndHttp2, certificate, app => HttpEndpoints.Map(app, core), _ => { }, options.Token));
+            }, requireToken: null, log));
+            apps.Add(Build(options, address, options.HttpPort, HttpProtocols.Http1AndHttp2, certificate, app => HttpEndpoints.Map(app, core), _ => { }, options.Token, log));
             apps.Add(Build(options, address, options.MetricsPort, HttpProtocols.Http1AndHttp2, certificate, app =>
             {
                 app.MapGet("/metrics", async (HttpContext ctx) =>
@@ -97,7 +97,7 @@ public sealed class InferenceServer : IAsyncDisposable
                     ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
                     await metrics.WriteAsync(ctx.Response.Body, ctx.RequestAborted).ConfigureAwait(false);
                 });
-            }, _ => { }, options.Token));
+            }, _ => { }, options.Token, log));
             var ports = new int[3];
             for (int i = 0; i < apps.Count; i++)
             {
@@ -138,10 +138,11 @@ public sealed class InferenceServer : IAsyncDisposable
     };
 
     private static WebApplication Build(ServerOptions options, IPAddress address, int port, HttpProtocols protocols, X509Certificate2? certificate,
-        Action<WebApplication> map, Action<IServiceCollection> services, string? requireToken)
+        Action<WebApplication> map, Action<IServiceCollection> services, string? requireToken, Action<string> log)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Error);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -159,6 +160,15 @@ public sealed class InferenceServer : IAsyncDisposable
         });
         services(builder.Services);
         var app = builder.Build();
+        app.Use(async (ctx, next) =>
+        {
+            try { await next(ctx).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log($"error on {ctx.Request.Method} {ctx.Request.Path}: {e.GetType().Name}: {e.Message}");
+                throw;
+            }
+        });
         if (requireToken is not null)
             app.Use(async (ctx, next) =>
             {

@@ -23,7 +23,7 @@ public static class HttpEndpoints
         app.MapGet("/v2/health/live", () => Results.StatusCode(200));
         app.MapGet("/v2/health/ready", () => Results.StatusCode(core.Ready ? 200 : 400));
         app.MapGet("/v2", () => Json(JsonFormatter(core.ServerMetadata())));
-        foreach (var prefix in new[] { "/v2/models/{model}", "/v2/models/{model}/versions/{version:regex(^[[0-9]]+$)}" })
+        foreach (var prefix in new[] { "/v2/models/{model}", "/v2/models/{model}/versions/{version:long:min(1)}" })
         {
             app.MapGet(prefix, (string model, string? version) => Guard(() => Json(JsonFormatter(core.ModelMetadata(model, version ?? "")))));
             app.MapGet(prefix + "/ready", (string model, string? version) =>
@@ -49,7 +49,7 @@ public static class HttpEndpoints
                 if (r.Reason.Length > 0) o["reason"] = r.Reason;
                 arr.Add(o);
             }
-            return Json(arr.ToJsonString());
+            return Json(arr.ToJsonString(Relaxed));
         });
         app.MapPost("/v2/repository/models/{model}/load", (string model, HttpContext ctx) => GuardAsync(async () =>
         {
@@ -65,13 +65,54 @@ public static class HttpEndpoints
         }));
     }
 
-    private static string JsonFormatter(IMessage message) =>
-        new JsonFormatter(Google.Protobuf.JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true)).Format(message);
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>int64/uint64 fields Triton prints as JSON numbers (stock protobuf JSON quotes them); "versions" only in configs (metadata versions are strings).</summary>
+    private static readonly HashSet<string> Int64Fields =
+    [
+        "shape", "dims", "max_sequence_idle_microseconds", "max_queue_delay_microseconds", "default_timeout_microseconds",
+        "priority_levels", "default_priority_level", "model_version", "count", "ns", "last_inference", "inference_count",
+        "execution_count", "batch_size", "byte_size", "id", "device_id",
+    ];
+
+    private static string JsonFormatter(IMessage message)
+    {
+        var text = new JsonFormatter(Google.Protobuf.JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true)).Format(message);
+        var root = JsonNode.Parse(text)!;
+        Unquote(root, null, message is ModelConfig);
+        return root.ToJsonString(Relaxed);
+    }
+
+    private static void Unquote(JsonNode node, string? key, bool config)
+    {
+        bool numeric = key is not null && (Int64Fields.Contains(key) || (config && key == "versions"));
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (k, v) in o.ToList())
+                {
+                    if (v is null) continue;
+                    if (v is JsonValue jv && (Int64Fields.Contains(k) || (config && k == "versions")) && jv.TryGetValue(out string? sv) && long.TryParse(sv, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l))
+                        o[k] = l;
+                    else if (v is JsonValue uv && Int64Fields.Contains(k) && uv.TryGetValue(out string? su) && ulong.TryParse(su, NumberStyles.None, CultureInfo.InvariantCulture, out ulong u))
+                        o[k] = u;
+                    else Unquote(v, k, config);
+                }
+                break;
+            case JsonArray a:
+                for (int i = 0; i < a.Count; i++)
+                {
+                    if (a[i] is JsonValue jv && numeric && jv.TryGetValue(out string? sv) && long.TryParse(sv, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)) a[i] = l;
+                    else if (a[i] is { } child) Unquote(child, key, config);
+                }
+                break;
+        }
+    }
 
     private static IResult Json(string json) => Results.Content(json, "application/json", Encoding.UTF8);
 
     private static IResult Error(int status, string message) =>
-        Results.Content(new JsonObject { ["error"] = message }.ToJsonString(), "application/json", Encoding.UTF8, status);
+        Results.Content(new JsonObject { ["error"] = message }.ToJsonString(Relaxed), "application/json", Encoding.UTF8, status);
 
     private static IResult Guard(Func<IResult> f)
     {
@@ -219,7 +260,7 @@ public static class HttpEndpoints
         var root = new JsonObject { ["model_name"] = result.ModelName, ["model_version"] = result.ModelVersion.ToString(CultureInfo.InvariantCulture) };
         if (id.Length > 0) root["id"] = id;
         root["outputs"] = outputs;
-        var json = Encoding.UTF8.GetBytes(root.ToJsonString());
+        var json = Encoding.UTF8.GetBytes(root.ToJsonString(Relaxed));
         if (tail.Count == 0) return Results.Bytes(json, "application/json");
         ctx.Response.Headers[HeaderLength] = json.Length.ToString(CultureInfo.InvariantCulture);
         var all = new byte[json.Length + tail.Sum(x => x.Length)];

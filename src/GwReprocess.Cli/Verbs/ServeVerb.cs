@@ -1,0 +1,126 @@
+using System.Globalization;
+using CommandLine;
+using GwReprocess.Server.Hosting;
+using GwReprocess.Server.Repository;
+
+namespace GwReprocess.Cli.Verbs;
+
+/// <summary><c>gwrepro serve</c>: the bundled inference server (Triton's protocol on ONNX Runtime).</summary>
+public sealed class ServeVerb : CliVerb
+{
+    public override string Name => "serve";
+    public override string Summary => "Serve a Triton-layout model repository over Triton's gRPC/HTTP protocol (ONNX Runtime).";
+
+    /// <summary>Choices of <c>--model-control</c>.</summary>
+    public enum ModelControlOption { None, Explicit }
+
+    /// <summary>Options of <c>gwrepro serve</c>.</summary>
+    public sealed class Options : CommonOptions
+    {
+        [Option("model-repository", Required = true, HelpText = "Triton-layout model repository: a directory or file:// URI (<model>/config.pbtxt, <model>/<version>/model.onnx).")]
+        public string ModelRepository { get; set; } = "";
+
+        [Option("host", Default = "127.0.0.1", HelpText = "Address to listen on; 0.0.0.0 for every interface (needed when clients run on other machines).")]
+        public string Host { get; set; } = "127.0.0.1";
+
+        [Option("grpc-port", Default = 8001, HelpText = "gRPC port (HTTP/2, inference.GRPCInferenceService); 0 picks a free port.")]
+        public int GrpcPort { get; set; }
+
+        [Option("http-port", Default = 8000, HelpText = "HTTP/REST (KServe v2) port; 0 picks a free port.")]
+        public int HttpPort { get; set; }
+
+        [Option("metrics-port", Default = 8002, HelpText = "Prometheus metrics port (GET /metrics); 0 picks a free port.")]
+        public int MetricsPort { get; set; }
+
+        [Option("repository-poll-secs", Default = 0, HelpText = "Seconds between repository polls picking up new/changed models and versions (0 = never).")]
+        public int PollSeconds { get; set; }
+
+        [Option("model-control", Default = ModelControlOption.None, HelpText = "none: load every model at start; explicit: load/unload only through RepositoryModelLoad/Unload.")]
+        public ModelControlOption ModelControl { get; set; }
+
+        [Option("tls-cert", HelpText = "PEM certificate for TLS on all ports (with --tls-key).")]
+        public string? TlsCert { get; set; }
+
+        [Option("tls-key", HelpText = "PEM private key of --tls-cert.")]
+        public string? TlsKey { get; set; }
+
+        [Option("token", HelpText = "Require 'authorization: Bearer TOKEN' on every call (gRPC metadata and HTTP header). Also read from GWREPRO_SERVER_TOKEN.")]
+        public string? Token { get; set; }
+
+        [Option("allow-cpu-fallback", HelpText = "Run KIND_GPU instances on the CPU when this build has no CUDA (otherwise such models fail to load).")]
+        public bool AllowCpuFallback { get; set; }
+
+        [Option("intra-op-threads", Default = 0, HelpText = "ONNX Runtime threads inside one operator per instance (0 = ONNX Runtime's default); config parameter intra_op_thread_count overrides.")]
+        public int IntraOpThreads { get; set; }
+
+        [Option("inter-op-threads", Default = 0, HelpText = "ONNX Runtime threads across operators per instance (0 = default).")]
+        public int InterOpThreads { get; set; }
+
+        [Option("max-message-bytes", Default = int.MaxValue, HelpText = "gRPC message and HTTP body limit in bytes (Triton: 2147483647).")]
+        public int MaxMessageBytes { get; set; }
+
+        [Option("name", HelpText = "This server's name in the rendezvous directory (the DAG passes $(JOB)).")]
+        public string? ServerName { get; set; }
+
+        [Option("rendezvous", HelpText = "Directory (or file:// URI): when ready write servers/<name> = host:grpcport; stop when a 'stop' file appears.")]
+        public string? Rendezvous { get; set; }
+
+        [Option("provisioner", HelpText = "When ready, run 'condor_chirp set_job_attr ProvisionerState 2' (HTCondor PROVISIONER node).")]
+        public bool Provisioner { get; set; }
+    }
+
+    public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
+        ArgumentParsing.RunAsync<Options>(Name, args, o => ServeAsync(o, cancellationToken));
+
+    private static void Log(string line) =>
+        Console.Error.WriteLine($"{DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)} gwrepro serve: {line}");
+
+    private static async Task<int> ServeAsync(Options o, CancellationToken cancellationToken)
+    {
+        if (o.Rendezvous is not null && string.IsNullOrEmpty(o.ServerName)) throw new BadInputException("--rendezvous needs --name");
+        foreach (var (port, name) in new[] { (o.GrpcPort, "--grpc-port"), (o.HttpPort, "--http-port"), (o.MetricsPort, "--metrics-port") })
+            if (port is < 0 or > 65535) throw new BadInputException($"{name} {port}: not a TCP port");
+        var rendezvous = o.Rendezvous is null ? null : Server.Hosting.Rendezvous.Open(o.Rendezvous);
+        var options = new ServerOptions
+        {
+            ModelRepository = o.ModelRepository,
+            Host = o.Host,
+            GrpcPort = o.GrpcPort,
+            HttpPort = o.HttpPort,
+            MetricsPort = o.MetricsPort,
+            RepositoryPollSeconds = o.PollSeconds,
+            ModelControl = o.ModelControl == ModelControlOption.Explicit ? ModelControlMode.Explicit : ModelControlMode.None,
+            TlsCertificate = o.TlsCert,
+            TlsKey = o.TlsKey,
+            Token = o.Token ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN"),
+            AllowCpuFallback = o.AllowCpuFallback,
+            IntraOpThreads = o.IntraOpThreads,
+            InterOpThreads = o.InterOpThreads,
+            MaxMessageBytes = o.MaxMessageBytes,
+        };
+        await using var server = await InferenceServer.StartAsync(options, Log, cancellationToken).ConfigureAwait(false);
+        if (rendezvous is not null)
+        {
+            string host = Server.Hosting.Rendezvous.AdvertisedHost(o.Host);
+            await rendezvous.PublishAsync(o.ServerName!, host, server.GrpcPort, cancellationToken).ConfigureAwait(false);
+            Log($"published {host}:{server.GrpcPort} as {Path.Combine(rendezvous.Directory, "servers", o.ServerName!)}");
+        }
+        if (o.Provisioner) Log(await Provisioner.SignalReadyAsync(cancellationToken).ConfigureAwait(false));
+        try
+        {
+            if (rendezvous is not null)
+            {
+                await rendezvous.WaitForStopAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                Log($"stop marker {Path.Combine(rendezvous.Directory, Server.Hosting.Rendezvous.StopMarker)} found; shutting down");
+            }
+            else await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Log("signal received; shutting down");
+        }
+        await server.StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        Log("stopped");
+        return ExitCodes.Success;
+    }
+}
