@@ -84,25 +84,36 @@ public sealed class TritonGrpcService(InferenceCore core) : GRPCInferenceService
     {
         // Triton: errors go in-band unless the client opened the stream with triton_grpc_error: true.
         bool endOnError = context.RequestHeaders.GetValue("triton_grpc_error") is "true";
-        var ct = context.CancellationToken;
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var ct = abort.Token;
+        RpcException? failure = null;
         var inFlight = new SemaphoreSlim(MaxInFlightPerStream);
         var sequenceTails = new Dictionary<SequenceId, Task>();
         Task previousWrite = Task.CompletedTask;
-        await foreach (var request in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
+        try
         {
-            await inFlight.WaitAsync(ct).ConfigureAwait(false);
-            long arrival = Stopwatch.GetTimestamp();
-            SequenceId key = SequenceId.None;
-            try { key = RequestDecoder.SequenceParameters(request.Parameters).Id; }
-            catch (InferenceException) { }
-            Task after = !key.IsNone && sequenceTails.TryGetValue(key, out var tail) ? tail : Task.CompletedTask;
-            var work = RunInOrderAsync(after, request, arrival, ct);
-            if (!key.IsNone) sequenceTails[key] = work;
-            if (sequenceTails.Count > 4 * MaxInFlightPerStream)
-                foreach (var k in sequenceTails.Where(p => p.Value.IsCompleted).Select(p => p.Key).ToList()) sequenceTails.Remove(k);
-            previousWrite = WriteInOrderAsync(previousWrite, work, responseStream, inFlight, endOnError);
+            await foreach (var request in requestStream.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                await inFlight.WaitAsync(ct).ConfigureAwait(false);
+                long arrival = Stopwatch.GetTimestamp();
+                SequenceId key = SequenceId.None;
+                try { key = RequestDecoder.SequenceParameters(request.Parameters).Id; }
+                catch (InferenceException) { }
+                Task after = !key.IsNone && sequenceTails.TryGetValue(key, out var tail) ? tail : Task.CompletedTask;
+                var work = RunInOrderAsync(after, request, arrival, ct);
+                if (!key.IsNone) sequenceTails[key] = work;
+                if (sequenceTails.Count > 4 * MaxInFlightPerStream)
+                    foreach (var k in sequenceTails.Where(p => p.Value.IsCompleted).Select(p => p.Key).ToList()) sequenceTails.Remove(k);
+                previousWrite = WriteInOrderAsync(previousWrite, work, responseStream, inFlight, endOnError ? e =>
+                {
+                    failure ??= e;
+                    abort.Cancel();
+                } : null);
+            }
+            await previousWrite.ConfigureAwait(false);
         }
-        await previousWrite.ConfigureAwait(false);
+        catch (OperationCanceledException) when (failure is not null) { }
+        if (failure is not null) throw failure;
     }
 
     private async Task<(ModelStreamInferResponse Response, StatusCode Code)> RunInOrderAsync(Task after, ModelInferRequest request, long arrival, CancellationToken ct)
@@ -125,13 +136,17 @@ public sealed class TritonGrpcService(InferenceCore core) : GRPCInferenceService
     }
 
     private static async Task WriteInOrderAsync(Task previous, Task<(ModelStreamInferResponse Response, StatusCode Code)> work,
-        IServerStreamWriter<ModelStreamInferResponse> stream, SemaphoreSlim inFlight, bool endOnError)
+        IServerStreamWriter<ModelStreamInferResponse> stream, SemaphoreSlim inFlight, Action<RpcException>? endWith)
     {
         await previous.ConfigureAwait(false);
         var (response, code) = await work.ConfigureAwait(false);
         try
         {
-            if (endOnError && code != StatusCode.OK) throw new RpcException(new Status(code, response.ErrorMessage));
+            if (endWith is not null && code != StatusCode.OK)
+            {
+                endWith(new RpcException(new Status(code, response.ErrorMessage)));
+                return;
+            }
             await stream.WriteAsync(response).ConfigureAwait(false);
         }
         finally { inFlight.Release(); }
