@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using Grpc.Core;
+using GwReprocess.Models;
+using Inference;
+
+namespace GwReprocess.Server.Tests;
+
+/// <summary>Implicit state through the snapshotter: one state per sequence, zeros on START, freed by END or the idle timer.</summary>
+public sealed class SequenceTests(SharedServer shared) : IClassFixture<SharedServer>
+{
+    private const int C = 3, K = 1024, S = 32, B = 2;
+
+    /// <summary>Window j of a stream x (channels × samples) with a zero state at START: z[(j+1)s : (j+1)s + K] of z = K zeros then x.</summary>
+    private static float[] ExpectedWindows(float[][] x, int request)
+    {
+        var w = new float[B * C * K];
+        for (int k = 0; k < B; k++)
+        {
+            int j = request * B + k;
+            for (int c = 0; c < C; c++)
+                for (int t = 0; t < K; t++)
+                {
+                    int zi = (j + 1) * S + t;
+                    w[(k * C + c) * K + t] = zi < K ? 0 : x[c][zi - K];
+                }
+        }
+        return w;
+    }
+
+    private static float[][] Stream(int requests, int seed) =>
+        Enumerable.Range(0, C).Select(c => TestServer.Signal(requests * B * S, seed * 10 + c)).ToArray();
+
+    /// <summary>The update of request i: [1, C, B·s] taken from the stream.</summary>
+    private static float[] Update(float[][] x, int request)
+    {
+        var u = new float[C * B * S];
+        for (int c = 0; c < C; c++) Array.Copy(x[c], request * B * S, u, c * B * S, B * S);
+        return u;
+    }
+
+    private static ModelInferRequest Request(float[] update, InferParameter id, bool start, bool end, string tag)
+    {
+        var r = TestServer.RawRequest(ModelRepositoryBuilder.StreamSnapshotter, "snapshot_update", update, [1, C, B * S], tag);
+        r.Parameters["sequence_id"] = id;
+        r.Parameters["sequence_start"] = new InferParameter { BoolParam = start };
+        r.Parameters["sequence_end"] = new InferParameter { BoolParam = end };
+        return r;
+    }
+
+    [Fact]
+    public async Task InterleavedSequencesEachGetTheirOwnWindowsAndStartResets()
+    {
+        const int n = 6;
+        var a = Stream(n, 1);
+        var b = Stream(n, 2);
+        var idA = new InferParameter { Int64Param = 4242 };
+        var idB = new InferParameter { StringParam = "job-17" };
+        using var call = shared.Server.Client.ModelStreamInfer();
+        for (int i = 0; i < n; i++)
+        {
+            await call.RequestStream.WriteAsync(Request(Update(a, i), idA, i == 0, i == n - 1, $"a{i}"));
+            await call.RequestStream.WriteAsync(Request(Update(b, i), idB, i == 0, i == n - 1, $"b{i}"));
+        }
+        // A restarts: START discards the old state, so its windows are those of a fresh stream.
+        var c = Stream(2, 3);
+        for (int i = 0; i < 2; i++) await call.RequestStream.WriteAsync(Request(Update(c, i), idA, i == 0, false, $"c{i}"));
+        await call.RequestStream.CompleteAsync();
+        var responses = new List<ModelStreamInferResponse>();
+        await foreach (var r in call.ResponseStream.ReadAllAsync()) responses.Add(r);
+        Assert.Equal(2 * n + 2, responses.Count);
+        Assert.All(responses, r => Assert.Equal("", r.ErrorMessage));
+        for (int i = 0; i < n; i++)
+        {
+            TestServer.Close(ExpectedWindows(a, i), TestServer.Output(responses[2 * i].InferResponse, "witness"), 0);
+            TestServer.Close(ExpectedWindows(b, i), TestServer.Output(responses[2 * i + 1].InferResponse, "witness"), 0);
+        }
+        for (int i = 0; i < 2; i++) TestServer.Close(ExpectedWindows(c, i), TestServer.Output(responses[2 * n + i].InferResponse, "witness"), 0);
+        // The string-id sequence ended: its next non-START request is refused.
+        var e = await TestServer.Fails(async () => await shared.Server.Client.ModelInferAsync(Request(Update(b, 0), idB, false, false, "late")));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        await shared.Server.Client.ModelInferAsync(Request(Update(c, 0), idA, false, true, "end-a"));
+    }
+
+    [Fact]
+    public async Task IdleTimeoutFreesTheSlotForAWaitingSequence()
+    {
+        // One instance = one slot; idle after 300 ms.
+        await using var server = await TestServer.StartAsync(
+            edit: models =>
+            {
+                var snap = models.Single(m => m.Name == ModelRepositoryBuilder.StreamSnapshotter).Config;
+                snap.SequenceBatching.MaxSequenceIdleMicroseconds = 300_000;
+            },
+            options: TestServer.SmallOptions with { SnapshotterInstances = 1 });
+        var x = Stream(2, 4);
+        var first = new InferParameter { Int64Param = 1 };
+        var second = new InferParameter { Int64Param = 2 };
+        await server.Client.ModelInferAsync(Request(Update(x, 0), first, true, false, "1"));
+        var sw = Stopwatch.StartNew();
+        // The second sequence waits in the backlog until the idle timer frees the first one's slot.
+        var r = await server.Client.ModelInferAsync(Request(Update(x, 0), second, true, false, "2"));
+        Assert.True(sw.ElapsedMilliseconds >= 200, $"second sequence got a slot after {sw.ElapsedMilliseconds} ms, before the first idled out");
+        TestServer.Close(ExpectedWindows(x, 0), TestServer.Output(r, "witness"), 0);
+        var e = await TestServer.Fails(async () => await server.Client.ModelInferAsync(Request(Update(x, 1), first, false, false, "1b")));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("START flag", e.Status.Detail);
+    }
+}
