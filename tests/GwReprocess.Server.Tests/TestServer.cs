@@ -21,8 +21,9 @@ public sealed class TestServer : IAsyncDisposable
 
     private readonly GrpcChannel _channel;
 
-    private TestServer(string repository, InferenceServer server, IReadOnlyList<RepositoryModel> models, string? token)
+    private TestServer(string repository, InferenceServer server, IReadOnlyList<RepositoryModel> models, string? token, List<string> log)
     {
+        Log = log;
         Repository = repository;
         Server = server;
         Models = models;
@@ -46,7 +47,8 @@ public sealed class TestServer : IAsyncDisposable
 
     public HttpClient Metrics { get; }
 
-    public List<string> Log { get; } = [];
+    /// <summary>The server's log lines (lock it while reading).</summary>
+    public List<string> Log { get; }
 
     public RepositoryModel Model(string name) => Models.Single(m => m.Name == name);
 
@@ -63,9 +65,7 @@ public sealed class TestServer : IAsyncDisposable
         if (configure is not null) serverOptions = configure(serverOptions);
         var log = new List<string>();
         var server = await InferenceServer.StartAsync(serverOptions, l => { lock (log) log.Add(l); }, CancellationToken.None);
-        var t = new TestServer(dir, server, models, serverOptions.Token);
-        lock (log) t.Log.AddRange(log);
-        return t;
+        return new TestServer(dir, server, models, serverOptions.Token, log);
     }
 
     public async ValueTask DisposeAsync()
