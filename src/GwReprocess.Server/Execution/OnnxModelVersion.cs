@@ -9,7 +9,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace GwReprocess.Server.Execution;
 
 /// <summary>How ONNX Runtime sessions are made: thread counts and what to do when a GPU instance finds no CUDA.</summary>
-public sealed record OnnxSessionSettings(int IntraOpThreads = 0, int InterOpThreads = 0, bool AllowCpuFallback = false);
+public sealed record OnnxSessionSettings(int IntraOpThreads = 0, int InterOpThreads = 0, bool AllowCpuFallback = false, bool AllowSpinning = false);
 
 /// <summary>An ONNX model version: one InferenceSession per instance, fronted by the sequence batcher, the dynamic batcher or nothing.</summary>
 public sealed class OnnxModelVersion : ModelVersion
@@ -58,6 +58,8 @@ public sealed class OnnxModelVersion : ModelVersion
                     InterOpNumThreads = Parameter(config, "inter_op_thread_count", settings.InterOpThreads),
                     LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
                 };
+                // Spinning intra-op threads would take the cores the gRPC/Kestrel threads need between runs.
+                options.AddSessionConfigEntry("session.intra_op.allow_spinning", settings.AllowSpinning ? "1" : "0");
                 if (cuda) options.AppendExecutionProvider_CUDA(0);
                 sessions.Add(new InferenceSession(onnx, options));
             }
