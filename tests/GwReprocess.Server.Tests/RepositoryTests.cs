@@ -65,7 +65,10 @@ public sealed class RepositoryTests
         Assert.Equal("UNAVAILABLE", index.State);
         Assert.Contains("KIND_GPU", index.Reason);
         Assert.Contains("--allow-cpu-fallback", index.Reason);
-        Assert.Equal(StatusCode.Unavailable, (await TestServer.Fails(async () => await s.Client.ModelReadyAsync(new ModelReadyRequest { Name = "bbhnet" }))).StatusCode);
+        // Triton: a known model that is not ready answers ready=false; inference on it is UNAVAILABLE.
+        Assert.False((await s.Client.ModelReadyAsync(new ModelReadyRequest { Name = "bbhnet" })).Ready);
+        var unavailable = await TestServer.Fails(async () => await s.Client.ModelInferAsync(TestServer.RawRequest("bbhnet", "strain", new float[2 * 2 * 1024], [2, 2, 1024])));
+        Assert.Equal(StatusCode.Unavailable, unavailable.StatusCode);
         await using var fallback = await TestServer.StartAsync(o => o with { AllowCpuFallback = true },
             edit: models => models.Single(m => m.Name == "bbhnet").Config.InstanceGroup[0].Kind = ModelInstanceGroup.Types.Kind.Gpu);
         Assert.True((await fallback.Client.ModelReadyAsync(new ModelReadyRequest { Name = "bbhnet" })).Ready);
@@ -130,5 +133,66 @@ public sealed class RepositoryTests
             Assert.Throws<BadInputException>(() => Rendezvous.Open("s3://bucket/run/rendezvous"));
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+}
+
+/// <summary>TLS, HTTP binary tensors and the periodic summary line.</summary>
+public sealed class TransportTests
+{
+    [Fact]
+    public async Task TlsOnAllPortsWithTheGivenCertificate()
+    {
+        var dir = Directory.CreateTempSubdirectory("gwrepro-tls-");
+        try
+        {
+            using var key = System.Security.Cryptography.RSA.Create(2048);
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key,
+                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+            san.AddIpAddress(System.Net.IPAddress.Loopback);
+            request.CertificateExtensions.Add(san.Build());
+            using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+            var certPath = Path.Combine(dir.FullName, "server.crt");
+            var keyPath = Path.Combine(dir.FullName, "server.key");
+            File.WriteAllText(certPath, cert.ExportCertificatePem());
+            File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
+            await using var s = await TestServer.StartAsync(o => o with { TlsCertificate = certPath, TlsKey = keyPath });
+            var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c is not null && c.Thumbprint == cert.Thumbprint };
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"https://127.0.0.1:{s.Server.GrpcPort}", new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler });
+            var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+            Assert.True((await client.ServerLiveAsync(new ServerLiveRequest())).Live);
+            using var https = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c?.Thumbprint == cert.Thumbprint });
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await https.GetAsync($"https://127.0.0.1:{s.Server.HttpPort}/v2/health/ready")).StatusCode);
+            // Plain text on a TLS port gets nowhere.
+            await Assert.ThrowsAnyAsync<Exception>(() => new HttpClient().GetAsync($"http://127.0.0.1:{s.Server.HttpPort}/v2/health/ready"));
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
+    public async Task HttpBinaryTensorExtensionAndSummaryLine()
+    {
+        await using var s = await TestServer.StartAsync(o => o with { SummaryInterval = TimeSpan.FromMilliseconds(200) });
+        var x = TestServer.Signal(2 * 3 * 1024, 8);
+        var header = System.Text.Encoding.UTF8.GetBytes(
+            "{\"inputs\":[{\"name\":\"witness\",\"datatype\":\"FP32\",\"shape\":[2,3,1024],\"parameters\":{\"binary_data_size\":" + x.Length * 4 + "}}]," +
+            "\"outputs\":[{\"name\":\"noise\",\"parameters\":{\"binary_data\":true}}]}");
+        var body = header.Concat(System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()).ToArray()).ToArray();
+        var content = new ByteArrayContent(body);
+        content.Headers.Add("Inference-Header-Content-Length", header.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var response = await s.Http.PostAsync("/v2/models/deepclean-h1/infer", content);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        int jsonLength = int.Parse(response.Headers.GetValues("Inference-Header-Content-Length").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(bytes.AsSpan(0, jsonLength))!;
+        Assert.Equal(2 * 1024 * 4, json["outputs"]![0]!["parameters"]!["binary_data_size"]!.GetValue<int>());
+        var noise = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan(jsonLength)).ToArray();
+        TestServer.Close(TestServer.RunInProcess(s.Model("deepclean-h1"), ("witness", x, [2, 3, 1024]))["noise"], noise, 0);
+        for (int i = 0; i < 50; i++)
+        {
+            lock (s.Log) if (s.Log.Any(l => l.StartsWith("summary: ", StringComparison.Ordinal) && l.Contains("1 model requests ok", StringComparison.Ordinal))) return;
+            await Task.Delay(100);
+        }
+        lock (s.Log) Assert.Fail("no summary line counting the request: " + string.Join(" | ", s.Log.Where(l => l.StartsWith("summary", StringComparison.Ordinal))));
     }
 }

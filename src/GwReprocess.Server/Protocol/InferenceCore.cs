@@ -12,8 +12,8 @@ public sealed class InferenceCore(ModelManager models)
     /// <summary>Version reported in ServerMetadata (Triton's form; "name" says it is not Triton).</summary>
     public const string ServerName = "gwrepro";
 
-    /// <summary>Triton's extension list, minus what is not implemented (shared memory, trace, logging).</summary>
-    public static readonly string[] Extensions = ["classification", "sequence", "model_repository", "schedule_policy", "model_configuration", "binary_tensor_data", "parameters", "statistics"];
+    /// <summary>Triton's extension list, minus what is not implemented (classification, shared memory, trace, logging).</summary>
+    public static readonly string[] Extensions = ["sequence", "model_repository", "schedule_policy", "model_configuration", "binary_tensor_data", "parameters", "statistics"];
 
     private volatile bool _ready;
 
@@ -43,7 +43,9 @@ public sealed class InferenceCore(ModelManager models)
     /// <summary>Triton: unknown model/version is NOT_FOUND; a known model not ready is false.</summary>
     public bool ModelReady(string name, string version)
     {
-        var v = Models.Acquire(name, version, SequenceId.None, false);
+        ModelVersion v;
+        try { v = Models.Acquire(name, version, SequenceId.None, false); }
+        catch (InferenceException e) when (e.Code == StatusCode.Unavailable) { return false; }
         try { return !v.IsRetired && !v.IsDisposed; }
         finally { v.Release(); }
     }
