@@ -5,6 +5,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using GwReprocess.Models;
 using GwReprocess.Server.Hosting;
+using GwReprocess.Server.Repository;
 using Inference;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -38,43 +39,19 @@ public sealed class ServerBenchmark : IBenchmark
             var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
             Session Open(string name) => new(models.Single(m => m.Name == name), threads);
 
-            // DeepClean: the same witness batches, unary gRPC vs session.Run.
+            // DeepClean: the same witness batches, unary gRPC vs session.Run, with all cores to ORT and with one (leaving one to the transport).
             using (var deepclean = Open("deepclean-h1"))
+                await DeepCleanAsync(report, client, deepclean, k, $"{threads} thread(s)", cancellationToken);
+            if (threads > 1)
             {
-                // Both sides get their inputs ready-made: tensors over the arrays in process, serialized-ready requests for gRPC.
-                var batches = Enumerable.Range(0, Requests).Select(i => Signal(Batch * Witnesses * k, i)).ToList();
-                var requests = batches.Select(b => Raw("deepclean-h1", "witness", b, [Batch, Witnesses, k])).ToList();
-                double bestLocal = double.MaxValue, bestServer = double.MaxValue, bestPipelined = double.MaxValue;
-                for (int round = 0; round < Rounds; round++)
+                await using var single = await InferenceServer.StartAsync(new ServerOptions
                 {
-                    var sw = Stopwatch.StartNew();
-                    foreach (var b in batches) deepclean.Run(("witness", b, [Batch, Witnesses, k]));
-                    bestLocal = Math.Min(bestLocal, sw.Elapsed.TotalSeconds);
-                    sw.Restart();
-                    foreach (var r in requests) await client.ModelInferAsync(r, cancellationToken: cancellationToken);
-                    bestServer = Math.Min(bestServer, sw.Elapsed.TotalSeconds);
-                    // Two requests in flight (as perf_analyzer --concurrency-range 2): the next upload overlaps the current run.
-                    sw.Restart();
-                    var lanes = Enumerable.Range(0, 2).Select(async lane =>
-                    {
-                        for (int i = lane; i < requests.Count; i += 2) await client.ModelInferAsync(requests[i], cancellationToken: cancellationToken);
-                    });
-                    await Task.WhenAll(lanes);
-                    bestPipelined = Math.Min(bestPipelined, sw.Elapsed.TotalSeconds);
-                }
-                double local = Requests * Batch / bestLocal, remote = Requests * Batch / bestServer, pipelined = Requests * Batch / bestPipelined;
-                report.Figure("deepclean in process", local, "inf/s");
-                report.Figure("deepclean via gRPC (unary, 1 in flight, loopback)", remote, "inf/s");
-                report.Figure("deepclean gRPC 1 in flight / in process", remote / local, "x");
-                report.Figure("deepclean via gRPC (unary, 2 in flight, loopback)", pipelined, "inf/s");
-                report.Figure("deepclean gRPC 2 in flight / in process", pipelined / local, "x");
-                // Where the server's time goes (all rounds, both modes): per request, from its statistics.
-                var st = (await client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "deepclean-h1" }, cancellationToken: cancellationToken)).ModelStats.Single().InferenceStats;
-                double n = st.Success.Count;
-                report.Figure("deepclean server-side request time per request", st.Success.Ns / n / 1e6, "ms");
-                report.Figure("deepclean server-side queue per request", st.Queue.Ns / n / 1e6, "ms");
-                report.Figure("deepclean server-side compute (input+infer+output) per request", (st.ComputeInput.Ns + st.ComputeInfer.Ns + st.ComputeOutput.Ns) / n / 1e6, "ms");
-                report.Figure("deepclean in-process run per request", bestLocal / Requests * 1e3, "ms");
+                    ModelRepository = dir, GrpcPort = 0, HttpPort = 0, MetricsPort = 0, IntraOpThreads = 1, InterOpThreads = 1, ModelControl = ModelControlMode.Explicit,
+                }, _ => { }, cancellationToken);
+                await single.Core.Models.LoadAsync("deepclean-h1", cancellationToken);
+                using var channel1 = GrpcChannel.ForAddress($"http://127.0.0.1:{single.GrpcPort}", new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
+                using var deepclean1 = new Session(models.Single(m => m.Name == "deepclean-h1"), 1);
+                await DeepCleanAsync(report, new GRPCInferenceService.GRPCInferenceServiceClient(channel1), deepclean1, k, "1 thread", cancellationToken);
             }
 
             // gwe2e: a stream of updates vs snapshotter -> cleaners -> postproc -> bbhnet in process with the state carried.
@@ -151,6 +128,51 @@ public sealed class ServerBenchmark : IBenchmark
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+
+    private static async Task DeepCleanAsync(BenchmarkReport report, GRPCInferenceService.GRPCInferenceServiceClient client, Session deepclean, int k, string label, CancellationToken cancellationToken)
+    {
+            // Both sides get their inputs ready-made: tensors over the arrays in process, serialized-ready requests for gRPC.
+            var batches = Enumerable.Range(0, Requests).Select(i => Signal(Batch * Witnesses * k, i)).ToList();
+            var requests = batches.Select(b => Raw("deepclean-h1", "witness", b, [Batch, Witnesses, k])).ToList();
+            double bestLocal = double.MaxValue, bestServer = double.MaxValue, bestPipelined = double.MaxValue, bestServerCompute = double.MaxValue;
+            for (int round = 0; round < Rounds; round++)
+            {
+                var sw = Stopwatch.StartNew();
+                foreach (var b in batches) deepclean.Run(("witness", b, [Batch, Witnesses, k]));
+                bestLocal = Math.Min(bestLocal, sw.Elapsed.TotalSeconds);
+                sw.Restart();
+                var before = await InferStatsAsync(client, cancellationToken);
+                foreach (var r in requests) await client.ModelInferAsync(r, cancellationToken: cancellationToken);
+                var after = await InferStatsAsync(client, cancellationToken);
+                bestServerCompute = Math.Min(bestServerCompute, (after.ComputeInfer.Ns - before.ComputeInfer.Ns) / (double)Requests / 1e6);
+                bestServer = Math.Min(bestServer, sw.Elapsed.TotalSeconds);
+                // Two requests in flight (as perf_analyzer --concurrency-range 2): the next upload overlaps the current run.
+                sw.Restart();
+                var lanes = Enumerable.Range(0, 2).Select(async lane =>
+                {
+                    for (int i = lane; i < requests.Count; i += 2) await client.ModelInferAsync(requests[i], cancellationToken: cancellationToken);
+                });
+                await Task.WhenAll(lanes);
+                bestPipelined = Math.Min(bestPipelined, sw.Elapsed.TotalSeconds);
+            }
+            double local = Requests * Batch / bestLocal, remote = Requests * Batch / bestServer, pipelined = Requests * Batch / bestPipelined;
+            report.Figure($"deepclean {label}: in process", local, "inf/s");
+            report.Figure($"deepclean {label}: via gRPC (unary, 1 in flight, loopback)", remote, "inf/s");
+            report.Figure($"deepclean {label}: gRPC 1 in flight / in process", remote / local, "x");
+            report.Figure($"deepclean {label}: via gRPC (unary, 2 in flight, loopback)", pipelined, "inf/s");
+            report.Figure($"deepclean {label}: gRPC 2 in flight / in process", pipelined / local, "x");
+            // Where the server's time goes (all rounds, both modes): per request, from its statistics.
+            report.Figure($"deepclean {label}: server-side ORT run per request, 1 in flight (best round)", bestServerCompute, "ms");
+            var st = await InferStatsAsync(client, cancellationToken);
+            double n = st.Success.Count;
+            report.Figure($"deepclean {label}: server-side request time per request (all rounds)", st.Success.Ns / n / 1e6, "ms");
+            report.Figure($"deepclean {label}: server-side queue per request", st.Queue.Ns / n / 1e6, "ms");
+            report.Figure($"deepclean {label}: server-side compute (input+infer+output) per request", (st.ComputeInput.Ns + st.ComputeInfer.Ns + st.ComputeOutput.Ns) / n / 1e6, "ms");
+            report.Figure($"deepclean {label}: in-process run per request", bestLocal / Requests * 1e3, "ms");
+    }
+
+    private static async Task<InferStatistics> InferStatsAsync(GRPCInferenceService.GRPCInferenceServiceClient client, CancellationToken ct) =>
+        (await client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "deepclean-h1" }, cancellationToken: ct)).ModelStats.Single().InferenceStats;
 
     private static ModelInferRequest Raw(string model, string input, float[] data, long[] shape)
     {
