@@ -123,6 +123,10 @@ public sealed class ServerBenchmark : IBenchmark
                 report.Figure("full-window request bytes per s of data", fullPerSecond, "B/s");
                 report.Figure("full windows / stream (request side)", fullPerSecond / (streamBytes / dataSeconds), "x");
                 report.Figure("gwe2e response bytes per s of data (noise windows + scores)", responseBytes / dataSeconds, "B/s");
+                // The same comparison for 2 s kernels (K = 8192), from the serialized sizes of the two kinds of request.
+                var update2 = Raw(ModelRepositoryBuilder.EndToEnd, "snapshot_update", new float[channels * update], [1, channels, update]);
+                var full2 = Raw(ModelRepositoryBuilder.EndToEnd, "snapshot_update", new float[Batch * channels * 2 * k], [Batch, channels, 2 * k]);
+                report.Figure("full windows / stream (request side) with 2 s kernels, from message sizes", (full2.CalculateSize() + 5.0) / (Sequence(update2, 1, false, false).CalculateSize() + 5.0), "x");
                 report.Note($"request-side reduction is K/stride = {k}/{Stride} = {k / Stride} for this geometry; it reaches 1000x from K/stride >= 1000 (e.g. 2 s kernels at stride 8)");
             }
         }
