@@ -23,6 +23,9 @@ public sealed class ProtocolTests(SharedServer shared) : IClassFixture<SharedSer
         Assert.Equal("gwrepro", meta.Name);
         Assert.Contains("sequence", meta.Extensions);
         Assert.Contains("model_repository", meta.Extensions);
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{S.Server.GrpcPort}");
+        var health = new Grpc.Health.V1.Health.HealthClient(channel);
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest())).Status);
     }
 
     [Fact]

@@ -77,6 +77,7 @@ public sealed class InferenceServer : IAsyncDisposable
             apps.Add(Build(options, address, options.GrpcPort, HttpProtocols.Http2, certificate, app =>
             {
                 app.MapGrpcService<TritonGrpcService>();
+                app.MapGrpcService<HealthService>();
             }, services =>
             {
                 services.AddSingleton(core);
