@@ -63,6 +63,25 @@ public sealed class AnalyzeVerb : CliVerb
         public double Throughput { get; set; }
     }
 
+    [Verb("scrape", HelpText = "Poll inference servers' Prometheus /metrics endpoints and append differenced counters to a CSV.")]
+    public sealed class ScrapeOptions : CommonOptions
+    {
+        [Option("endpoint", Required = true, Separator = ',', HelpText = "Metrics URLs, e.g. http://127.0.0.1:8002/metrics (comma-separated or repeated).")]
+        public IEnumerable<string> Endpoints { get; set; } = [];
+
+        [Option("interval", Default = 1.0, HelpText = "Seconds between scrapes.")]
+        public double Interval { get; set; }
+
+        [Option('o', "out", Required = true, HelpText = "CSV to append to (created with a header when new).")]
+        public string Out { get; set; } = "";
+
+        [Option("duration", HelpText = "Stop after this many seconds (default: until cancelled or --until-file appears).")]
+        public double? Duration { get; set; }
+
+        [Option("until-file", HelpText = "Stop once this file exists (e.g. the run's rendezvous stop marker).")]
+        public string? UntilFile { get; set; }
+    }
+
     [Verb("report", isDefault: true, HelpText = "gwrepro analyze RUNDIR: throughput, cost, plots and report.md/report.html of a run.")]
     public sealed class ReportOptions : CostModelOptions
     {
@@ -71,13 +90,28 @@ public sealed class AnalyzeVerb : CliVerb
     }
 
     public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
-        ArgumentParsing.RunVerbsAsync(Name, args, [typeof(ReportOptions), typeof(PlanOptions), typeof(CostOptions)], options => options switch
+        ArgumentParsing.RunVerbsAsync(Name, args, [typeof(ReportOptions), typeof(PlanOptions), typeof(CostOptions), typeof(ScrapeOptions)], options => options switch
         {
+            ScrapeOptions o => ScrapeAsync(o, cancellationToken),
             PlanOptions o => Task.FromResult(Plan(o)),
             CostOptions o => Task.FromResult(Cost(o)),
             ReportOptions => Task.FromResult(NotYet("analyze RUNDIR (the run report)")),
             _ => throw new InvalidOperationException(),
         });
+
+    private static async Task<int> ScrapeAsync(ScrapeOptions o, CancellationToken ct)
+    {
+        if (!(o.Interval > 0)) throw new BadInputException("--interval must be a positive number of seconds");
+        var endpoints = o.Endpoints.Select(e => Uri.TryCreate(e, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+            ? u : throw new BadInputException($"--endpoint '{e}' is not an http(s) URL")).ToList();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(Math.Max(2, o.Interval)) };
+        var scraper = new MetricsScraper(endpoints, TimeSpan.FromSeconds(o.Interval), http);
+        int rows;
+        try { rows = await scraper.RunAsync(o.Out, o.UntilFile, o.Duration is double d ? TimeSpan.FromSeconds(d) : null, ct); }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { rows = -1; }
+        if (!o.Quiet) Console.Error.WriteLine(rows >= 0 ? $"{rows} row(s) appended to {o.Out}" : $"stopped; rows so far are in {o.Out}");
+        return ExitCodes.Success;
+    }
 
     private static int NotYet(string what)
     {
