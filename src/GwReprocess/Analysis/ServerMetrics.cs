@@ -65,7 +65,7 @@ public sealed record ServerMetricsInterval(
     /// <summary>Reads a scrape CSV; errors name file and line.</summary>
     public static IReadOnlyList<ServerMetricsInterval> ReadCsv(string path)
     {
-        var lines = File.ReadAllLines(path);
+        var lines = InputFile.ReadAllLines(path, "server metrics file");
         if (lines.Length == 0 || lines[0].Trim() != CsvHeader) throw BadInputException.AtLine(path, 1, "not a server metrics file (unexpected header)");
         var rows = new List<ServerMetricsInterval>();
         for (int i = 1; i < lines.Length; i++)

@@ -37,10 +37,7 @@ public static class JobMetricsCsv
     /// <summary>Reads one metrics file.</summary>
     public static IReadOnlyList<JobMetricsInterval> Read(string path)
     {
-        string[] lines;
-        try { lines = File.ReadAllLines(path); }
-        catch (FileNotFoundException) { throw new BadInputException($"{path}: no such metrics file"); }
-        return Parse(lines, path);
+        return Parse(InputFile.ReadAllLines(path, "metrics file"), path);
     }
 
     /// <summary>Parses metrics lines; <paramref name="source"/> names them in errors.</summary>
