@@ -52,8 +52,9 @@ public sealed class StreamingResampler
         }
         long first = _filter.LastInputOf(0) - _filter.TapsPerPhase + 1; // <= 0
         _origin = first;
+        _count = 0;
+        EnsureCapacity(Math.Max((int)-first * 2, 1024));
         _count = (int)-first;
-        EnsureCapacity(Math.Max(_count * 2, 1024));
         Array.Clear(_buffer, 0, _count);
     }
 
