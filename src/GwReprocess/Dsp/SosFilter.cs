@@ -23,22 +23,34 @@ public static class SosFilter
         else if (!System.Runtime.CompilerServices.Unsafe.AreSame(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y)))
             throw new ArgumentException("output may alias the input only exactly", nameof(y));
         var data = y[..x.Length];
-        // Section by section over the whole block: the same arithmetic as SciPy's sample-major loop, better cache use.
+        // Sample-major like SciPy: consecutive sections of one sample are independent of the previous sample's
+        // later sections, so the CPU overlaps their dependency chains (section-major would serialise them).
+        Span<double> coefficients = stackalloc double[5 * n];
         for (int s = 0; s < n; s++)
         {
-            double b0 = c[6 * s], b1 = c[6 * s + 1], b2 = c[6 * s + 2], a1 = c[6 * s + 4], a2 = c[6 * s + 5];
-            double z0 = state[2 * s], z1 = state[2 * s + 1];
-            for (int i = 0; i < data.Length; i++)
-            {
-                double xn = data[i];
-                double yn = b0 * xn + z0;
-                z0 = b1 * xn - a1 * yn + z1;
-                z1 = b2 * xn - a2 * yn;
-                data[i] = yn;
-            }
-            state[2 * s] = z0;
-            state[2 * s + 1] = z1;
+            coefficients[5 * s] = c[6 * s];
+            coefficients[5 * s + 1] = c[6 * s + 1];
+            coefficients[5 * s + 2] = c[6 * s + 2];
+            coefficients[5 * s + 3] = c[6 * s + 4];
+            coefficients[5 * s + 4] = c[6 * s + 5];
         }
+        Span<double> z = stackalloc double[2 * n];
+        state.CopyTo(z);
+        for (int i = 0; i < data.Length; i++)
+        {
+            double xn = data[i];
+            for (int s = 0; s < n; s++)
+            {
+                double b0 = coefficients[5 * s], b1 = coefficients[5 * s + 1], b2 = coefficients[5 * s + 2];
+                double a1 = coefficients[5 * s + 3], a2 = coefficients[5 * s + 4];
+                double yn = b0 * xn + z[2 * s];
+                z[2 * s] = b1 * xn - a1 * yn + z[2 * s + 1];
+                z[2 * s + 1] = b2 * xn - a2 * yn;
+                xn = yn;
+            }
+            data[i] = xn;
+        }
+        z.CopyTo(state);
     }
 
     /// <summary><c>sosfiltfilt(sos, x)</c>: forward and backward passes over an odd extension of SciPy's default length, with <c>sosfilt_zi</c> initial conditions.</summary>
