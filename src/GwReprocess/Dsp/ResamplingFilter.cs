@@ -13,12 +13,15 @@ public sealed class ResamplingFilter
 
     private readonly double[] _taps;
 
-    private ResamplingFilter(int up, int down, double[] taps, int halfLength)
+    private readonly bool _isConvolution;
+
+    private ResamplingFilter(int up, int down, double[] taps, int halfLength, bool isConvolution = false)
     {
         Up = up;
         Down = down;
         _taps = taps;
         HalfLength = halfLength;
+        _isConvolution = isConvolution;
         if (IsIdentity) return;
         // Every phase gets the same padded length (a multiple of 4, for whole 256-bit vectors); missing taps are zeros.
         int longest = (taps.Length + up - 1) / up;
@@ -47,7 +50,7 @@ public sealed class ResamplingFilter
     public ReadOnlySpan<double> Taps => _taps;
 
     /// <summary>True when up = down = 1 after reduction: SciPy then returns a copy of the input, whatever the filter.</summary>
-    public bool IsIdentity => Up == 1 && Down == 1;
+    public bool IsIdentity => Up == 1 && Down == 1 && !_isConvolution;
 
     /// <summary>Padded taps per polyphase branch.</summary>
     internal int TapsPerPhase { get; }
@@ -79,6 +82,56 @@ public sealed class ResamplingFilter
         var h = taps.ToArray();
         for (int i = 0; i < h.Length; i++) h[i] *= up;
         return new ResamplingFilter(up, down, h, (h.Length - 1) / 2);
+    }
+
+    /// <summary>A same-rate FIR applied centred (<c>numpy.convolve(x, taps, 'same')</c> for odd lengths): output k is <c>Σ_n x[n]·taps[k + (len−1)/2 − n]</c>, zeros outside the input.</summary>
+    /// <remarks>Runs through the same one-shot and streaming machinery as resampling (<see cref="PolyphaseResampler"/>, <see cref="StreamingResampler"/>).</remarks>
+    public static ResamplingFilter Convolution(ReadOnlySpan<double> taps)
+    {
+        if (taps.IsEmpty) throw new ArgumentException("a FIR needs at least one tap", nameof(taps));
+        return new ResamplingFilter(1, 1, taps.ToArray(), (taps.Length - 1) / 2, isConvolution: true);
+    }
+
+    /// <summary>The reduced up/down factors taking <paramref name="from"/> to <paramref name="to"/>; rates that are not whole hertz are matched by the closest ratio within <see cref="MaxFactor"/>, to 1e-12.</summary>
+    /// <exception cref="BadInputException">No ratio with up and down ≤ <see cref="MaxFactor"/> gives the target rate.</exception>
+    public static (int Up, int Down) RatioFor(Data.SampleRate from, Data.SampleRate to, string what = "")
+    {
+        string label = string.IsNullOrEmpty(what) ? "" : what + ": ";
+        double ratio = to.Hertz / from.Hertz;
+        if (from.IsInteger && to.IsInteger && from.Hertz < long.MaxValue / 2 && to.Hertz < long.MaxValue / 2)
+        {
+            long a = (long)to.Hertz, b = (long)from.Hertz;
+            long g = (long)System.Numerics.BigInteger.GreatestCommonDivisor(a, b);
+            a /= g;
+            b /= g;
+            if (a > MaxFactor || b > MaxFactor)
+                throw new BadInputException($"{label}resampling {from} to {to} needs up/down = {a}/{b}, above the bound of {MaxFactor}; choose rates with a larger common divisor or resample in stages");
+            return ((int)a, (int)b);
+        }
+        // Continued-fraction convergents of the ratio, the best rational approximations for their size.
+        long h0 = 0, h1 = 1, k0 = 1, k1 = 0;
+        double rest = ratio;
+        for (int iteration = 0; iteration < 64; iteration++)
+        {
+            double whole = Math.Floor(rest);
+            if (whole > MaxFactor) break;
+            long a = (long)whole;
+            long h2 = a * h1 + h0, k2 = a * k1 + k0;
+            if (h2 > MaxFactor || k2 > MaxFactor) break;
+            (h0, h1, k0, k1) = (h1, h2, k1, k2);
+            if (Math.Abs((double)h1 / k1 - ratio) <= 1e-12 * ratio) return Reduce((int)h1, (int)k1);
+            double frac = rest - whole;
+            if (frac <= 0) break;
+            rest = 1 / frac;
+        }
+        throw new BadInputException($"{label}resampling {from} to {to} does not reduce to a ratio up/down with both at most {MaxFactor}");
+    }
+
+    /// <summary>SciPy's default filter between two rates (see <see cref="RatioFor"/>).</summary>
+    public static ResamplingFilter ForRates(Data.SampleRate from, Data.SampleRate to, string what = "")
+    {
+        var (up, down) = RatioFor(from, to, what);
+        return Create(up, down);
     }
 
     /// <summary>Output samples for <paramref name="inputLength"/> input samples: <c>ceil(n·up/down)</c>, as SciPy.</summary>
