@@ -116,3 +116,31 @@ public class StreamingResamplerTests
             Assert.Equal(PolyphaseResampler.Resample(channels[c].Span, filter), parallel[c]);
     }
 }
+
+/// <summary>Frame-by-frame multi-channel streaming with mixed input rates equals per-channel one-shot resampling to 4096 Hz.</summary>
+public class MultiChannelResamplerTests
+{
+    [Fact]
+    public void MixedRateChannelsStreamedByFrameEqualOneShot()
+    {
+        var input = ReferenceFile.Dsp16384.Input;
+        var rates = new[] { 16384.0, 256.0, 2048.0, 4096.0 };
+        var data = rates.Select(r => input.AsSpan(0, (int)r * 4).ToArray()).ToArray(); // 4 s per channel
+        var resampler = MultiChannelResampler.ForRates(rates.Select((r, i) => ($"X1:CH{i}", new Data.SampleRate(r))).ToArray(), Data.SampleRate.Processing);
+        var streamed = rates.Select(_ => new List<double>()).ToArray();
+        for (int second = 0; second < 4; second++)
+        {
+            var chunks = rates.Select((r, i) => (ReadOnlyMemory<double>)data[i].AsMemory(second * (int)r, (int)r)).ToArray();
+            var outputs = resampler.Process(chunks);
+            for (int i = 0; i < rates.Length; i++) streamed[i].AddRange(outputs[i]);
+        }
+        var tails = resampler.Flush();
+        for (int i = 0; i < rates.Length; i++)
+        {
+            streamed[i].AddRange(tails[i]);
+            var expected = PolyphaseResampler.Resample(data[i], ResamplingFilter.ForRates(new Data.SampleRate(rates[i]), Data.SampleRate.Processing));
+            Assert.Equal(4 * 4096, expected.Length);
+            Assert.Equal(expected, streamed[i].ToArray());
+        }
+    }
+}
