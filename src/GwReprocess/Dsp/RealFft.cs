@@ -52,13 +52,10 @@ internal sealed class RealFft
 
     public static RealFft For(int n) => Plans.GetOrAdd(n, static k => new RealFft(k));
 
-    /// <summary>In place: <paramref name="data"/>[0..n) real samples in; n/2+1 complex bins out, interleaved (re, im), as MathNet's <c>ForwardReal</c> with no scaling.</summary>
-    public void Forward(Span<double> data)
+    /// <summary>In-place radix-2 DIT FFT (e^{-2πijk/m}) of m interleaved complex values.</summary>
+    private void ComplexForward(Span<double> z)
     {
-        if (data.Length < _n + 2) throw new ArgumentException($"buffer needs {_n + 2} values", nameof(data));
         int m = _m;
-        // Pairs (x[2j], x[2j+1]) as complex z[j], permuted to bit-reversed order.
-        var z = data[..(2 * m)];
         for (int i = 0; i < m; i++)
         {
             int j = _bitReverse[i];
@@ -87,6 +84,52 @@ internal sealed class RealFft
                 }
             }
         }
+    }
+
+    /// <summary>In place, numpy's <c>irfft</c>: n/2+1 interleaved bins in (imaginary parts of bins 0 and n/2 ignored), n real samples out, scaled by 1/n.</summary>
+    public void Inverse(Span<double> data)
+    {
+        if (data.Length < _n + 2) throw new ArgumentException($"buffer needs {_n + 2} values", nameof(data));
+        int m = _m;
+        // Undo the split: E[k] = (X[k] + conj X[m−k])/2, O[k] = (X[k] − conj X[m−k])·conj(W^k)/2, Z[k] = E[k] + i·O[k].
+        double x0 = data[0], xm = data[2 * m];
+        for (int k = 1; k <= m / 2; k++)
+        {
+            int mk = m - k;
+            double ar = data[2 * k], ai = data[2 * k + 1];
+            double br = data[2 * mk], bi = -data[2 * mk + 1]; // conj X[m−k]
+            double er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);
+            double dr = 0.5 * (ar - br), di = 0.5 * (ai - bi);
+            double wr = _splitCos[k], wi = -_splitSin[k]; // conj W^k
+            double orr = dr * wr - di * wi, oi = dr * wi + di * wr;
+            // Z[k] = E + iO; Z[m−k] = conj E[k]... from the mirrored pair: E[m−k] = conj E[k], O[m−k] = conj O[k].
+            data[2 * k] = er - oi;
+            data[2 * k + 1] = ei + orr;
+            data[2 * mk] = er + oi;
+            data[2 * mk + 1] = -ei + orr;
+        }
+        // k = 0: E = (X0 + Xm)/2, O = (X0 − Xm)/2 (both real).
+        data[0] = 0.5 * (x0 + xm);
+        data[1] = 0.5 * (x0 - xm);
+        // z = IFFT_m(Z) = conj(FFT(conj Z))/m; x[2j] = Re z[j], x[2j+1] = Im z[j]; the whole transform is scaled 1/n... 
+        var z = data[..(2 * m)];
+        for (int i = 1; i < 2 * m; i += 2) z[i] = -z[i];
+        ComplexForward(z);
+        double scale = 1.0 / m;
+        for (int i = 0; i < 2 * m; i += 2)
+        {
+            z[i] *= scale;
+            z[i + 1] = -z[i + 1] * scale;
+        }
+    }
+
+    /// <summary>In place: <paramref name="data"/>[0..n) real samples in; n/2+1 complex bins out, interleaved (re, im), as MathNet's <c>ForwardReal</c> with no scaling.</summary>
+    public void Forward(Span<double> data)
+    {
+        if (data.Length < _n + 2) throw new ArgumentException($"buffer needs {_n + 2} values", nameof(data));
+        int m = _m;
+        // Pairs (x[2j], x[2j+1]) as complex z[j].
+        ComplexForward(data[..(2 * m)]);
         // Split: X[k] = E[k] + W^k O[k], E = (Z[k] + conj Z[m−k])/2, O = (Z[k] − conj Z[m−k])/(2i).
         double z0r = data[0], z0i = data[1];
         for (int k = 1; k <= m / 2; k++)
