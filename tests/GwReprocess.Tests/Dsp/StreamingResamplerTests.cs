@@ -144,3 +144,26 @@ public class MultiChannelResamplerTests
         }
     }
 }
+
+/// <summary>Large factors (long filters, many phases) keep streaming equal to one-shot and keep DC gain.</summary>
+public class LargeFactorResamplingTests
+{
+    [Theory]
+    [InlineData(1, 1000)]
+    [InlineData(1000, 999)]
+    public void StreamingEqualsOneShotAndDcIsKept(int up, int down)
+    {
+        var filter = ResamplingFilter.Create(up, down);
+        var x = new double[30000];
+        for (int i = 0; i < x.Length; i++) x[i] = 3.0 + Math.Sin(i * 1e-4);
+        var oneShot = PolyphaseResampler.Resample(x, filter);
+        var stream = new StreamingResampler(filter);
+        var streamed = new List<double>();
+        for (int i = 0; i < x.Length; i += 4999) streamed.AddRange(stream.Process(x.AsSpan(i, Math.Min(4999, x.Length - i))));
+        streamed.AddRange(stream.Flush());
+        Assert.Equal(oneShot, streamed.ToArray());
+        int mid = oneShot.Length / 2;
+        double t = (double)mid * down / up;
+        Assert.Equal(3.0 + Math.Sin(t * 1e-4), oneShot[mid], 2);
+    }
+}
