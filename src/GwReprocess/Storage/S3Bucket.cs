@@ -197,7 +197,7 @@ public sealed class S3Bucket : IBucket
         InputStream = new ReadOnlyMemoryStream(data),
         AutoCloseStream = false,
         MD5Digest = Convert.ToBase64String(md5),
-        UseChunkEncoding = !_gcs,
+        UseChunkEncoding = false,
         ChecksumAlgorithm = _gcs ? null : ChecksumAlgorithm.CRC32,
     };
 
@@ -285,7 +285,8 @@ public sealed class S3Bucket : IBucket
     {
         try
         {
-            byte[] md5 = MD5.HashData(buffer.AsSpan(0, length));
+            // S3 checks the SDK's CRC32 of each part; Cloud Storage (no flexible checksums) gets a Content-MD5 instead.
+            string? md5 = _gcs ? Convert.ToBase64String(MD5.HashData(buffer.AsSpan(0, length))) : null;
             var response = await Call(key, ct => _client.UploadPartAsync(new UploadPartRequest
             {
                 BucketName = BucketName,
@@ -294,8 +295,8 @@ public sealed class S3Bucket : IBucket
                 PartNumber = number,
                 InputStream = new MemoryStream(buffer, 0, length, writable: false),
                 PartSize = length,
-                MD5Digest = Convert.ToBase64String(md5),
-                UseChunkEncoding = !_gcs,
+                MD5Digest = md5,
+                UseChunkEncoding = false,
                 ChecksumAlgorithm = _gcs ? null : ChecksumAlgorithm.CRC32,
             }, ct), failed.Token).ConfigureAwait(false);
             return new PartETag { PartNumber = number, ETag = response.ETag, ChecksumCRC32 = response.ChecksumCRC32 };

@@ -62,7 +62,7 @@ public sealed class MotoServer : IDisposable
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"moto_server cannot be run ({e.Message}); it comes from the Python package moto[server]", e);
+            throw new InvalidOperationException($"moto_server cannot be started ({e.NativeErrorCode switch { 2 => "not found on PATH", _ => e.Message }}); it comes from the Python package moto[server]", e);
         }
         var output = new StringBuilder();
         void Append(string? line)
