@@ -147,10 +147,6 @@ public sealed class S3Bucket : IBucket
         {
             response = await Call(key, ct => _client.GetObjectAsync(request, ct), cancellationToken).ConfigureAwait(false);
         }
-        catch (BucketNotFoundException) when (range is not null)
-        {
-            throw;
-        }
         catch (IOException) when (range is ByteRange rr && rr.Offset > 0)
         {
             // 416: the range starts at or past the end; S3 refuses, a file would read nothing.

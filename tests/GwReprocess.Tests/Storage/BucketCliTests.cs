@@ -93,6 +93,64 @@ public sealed class BucketCliTests : IDisposable
         Assert.Equal("frame 2", await File.ReadAllTextAsync(Path.Combine(_work, "back", $"H-H1_HOFT_C00-{t0 + 8192}-4096.gwf")));
     }
 
+    [SkippableTheory]
+    [InlineData("TERM")] // HTCondor preemption: the upload is aborted, nothing is left
+    [InlineData("KILL")] // no chance to clean up: parts may linger, but no object appears
+    public async Task KilledUploadLeavesNoVisibleObject(string signal)
+    {
+        server.Require();
+        // The source is a named pipe the test feeds, so the upload is provably in the middle (parts sent, more to come) when the signal lands.
+        string fifo = Path.Combine(_work, "strain.pipe");
+        using (var mk = Process.Start("mkfifo", [fifo])!) await mk.WaitForExitAsync();
+        string key = $"{_prefix}killed/H-H1_HOFT_C00-1238166018-4096.gwf";
+        using var bucket = (GwReprocess.Storage.S3Bucket)server.Open();
+
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _work };
+        foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "gwrepro.dll"), "bucket", "cp", fifo, $"s3://{S3ServerFixture.BucketName}/{key}"])
+            info.ArgumentList.Add(a);
+        foreach (var (k, v) in S3Env()) info.Environment[k] = v;
+        using var p = Process.Start(info)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        _ = p.StandardOutput.ReadToEndAsync();
+        var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+        try
+        {
+            var chunk = new byte[1 << 20];
+            new Random(9).NextBytes(chunk);
+            for (int i = 0; i < 40; i++) await writer.WriteAsync(chunk); // past the 16 MiB threshold: a multipart upload with parts sent
+            await writer.FlushAsync();
+            var clock = Stopwatch.StartNew();
+            while ((await bucket.ListPendingUploadsAsync(_prefix + "killed/")).Count == 0)
+            {
+                Assert.False(p.HasExited, $"gwrepro exited before the upload started: {await stderr}");
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the upload never started");
+                await Task.Delay(20);
+            }
+            using (var kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+                await kill.WaitForExitAsync();
+            await Task.Delay(200);
+        }
+        finally
+        {
+            // End of input: a gwrepro still reading sees the end, then its cancellation.
+            try { writer.Dispose(); } catch (IOException) { }
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await p.WaitForExitAsync(timeout.Token);
+
+        Assert.Null(await ((GwReprocess.Storage.IBucket)bucket).StatAsync(key));
+        if (signal == "TERM")
+        {
+            Assert.Equal(1, p.ExitCode);
+            Assert.Contains("cancelled", await stderr);
+            Assert.Empty(await bucket.ListPendingUploadsAsync(_prefix + "killed/"));
+        }
+        else
+        {
+            Assert.Equal(137, p.ExitCode);
+        }
+    }
+
     [SkippableFact]
     public async Task MissingBucketExitsTwoWithOneLine()
     {

@@ -43,6 +43,18 @@ public sealed class S3BucketBehaviourTests(S3ServerFixture server) : BucketBehav
     }
 
     [SkippableFact]
+    public async Task UnfinishedMultipartUploadsAreSeenByTheLeftoverCheck()
+    {
+        // The cancelled-write tests rely on this check; make sure it can see an upload left open.
+        server.Require();
+        using var raw = RawClient();
+        var started = await raw.InitiateMultipartUploadAsync(S3ServerFixture.BucketName, Prefix + "open/x.bin");
+        Assert.Equal([Prefix + "open/x.bin " + started.UploadId], await LeftoversAsync(Prefix + "open/"));
+        await raw.AbortMultipartUploadAsync(S3ServerFixture.BucketName, Prefix + "open/x.bin", started.UploadId);
+        Assert.Empty(await LeftoversAsync(Prefix + "open/"));
+    }
+
+    [SkippableFact]
     public async Task MissingBucketIsNamedInOneLine()
     {
         server.Require();
