@@ -68,7 +68,11 @@ public interface IBucket : IDisposable
         WriteAsync(key, new ReadOnlyMemoryStream(content), cancellationToken);
 
     /// <summary>Creates <paramref name="key"/> with <paramref name="content"/> only if no object exists there; true when this call created it.</summary>
-    /// <remarks>The primitive for done markers and locks: of any number of concurrent callers exactly one gets true, and the object never appears partly written.</remarks>
+    /// <remarks>
+    /// The primitive for done markers and locks: of any number of concurrent callers exactly one gets true, and the object
+    /// never appears partly written. Give each writer distinct content (host, job id): when a retried request finds an
+    /// object with exactly its own bytes, it counts the earlier, lost-answer attempt as its win.
+    /// </remarks>
     Task<bool> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes an object; deleting a missing object is not an error.</summary>

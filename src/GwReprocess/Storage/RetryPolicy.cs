@@ -15,7 +15,7 @@ public sealed class RetryPolicy(int maxAttempts, TimeSpan baseDelay, TimeSpan ma
 
     public int MaxAttempts { get; } = Math.Max(1, maxAttempts);
 
-    /// <summary>Attempts made by the last call that needed more than one (for tests and logs).</summary>
+    /// <summary>Attempts made by the call that finished last (for tests and logs; racy under concurrent calls).</summary>
     public int LastAttempts { get; private set; }
 
     /// <summary>Called before each retry with the attempt number, the delay and the error (never with credentials).</summary>

@@ -313,10 +313,12 @@ public sealed class S3Bucket : IBucket
     {
         CheckObjectKey(key);
         byte[] md5 = MD5.HashData(content.Span);
+        int attempts = 0;
         try
         {
             await Call(key, ct =>
             {
+                attempts++;
                 var put = NewPut(key, content, md5);
                 if (_gcs) put.Headers["x-goog-if-generation-match"] = "0"; // Cloud Storage's create-only precondition
                 else put.IfNoneMatch = "*";
@@ -326,6 +328,9 @@ public sealed class S3Bucket : IBucket
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
         {
+            // After a retry the object may be our own earlier attempt, which the store applied but whose answer was lost.
+            if (attempts > 1 && await ((IBucket)this).ReadAllBytesAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
+                return existing.AsSpan().SequenceEqual(content.Span);
             return false;
         }
         catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException)

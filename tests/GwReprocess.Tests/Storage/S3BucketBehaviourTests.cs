@@ -203,6 +203,31 @@ public sealed class S3RetryTests
         Assert.Equal(1, requests);
     }
 
+    [Theory]
+    [InlineData("marker from job 17", true)]   // the lost-answer attempt was ours
+    [InlineData("marker from job 42", false)]  // another writer's
+    public async Task PutIfAbsentRetriedAfterALostAnswerRecognisesItsOwnObject(string stored, bool ours)
+    {
+        var methods = new List<string>();
+        await using var fake = await FakeS3.StartAsync((n, method) =>
+        {
+            lock (methods) methods.Add(method);
+            return n switch
+            {
+                1 => (500, "<Error><Code>InternalError</Code><Message>applied, but the answer is lost</Message></Error>"),
+                2 => (412, "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>"),
+                _ => (200, stored),
+            };
+        });
+        using var bucket = new S3Bucket(BucketScheme.S3, "b-marker", new BucketOptions
+        {
+            Endpoint = fake.Endpoint, AccessKeyId = "k", SecretAccessKey = "s", Region = "us-east-1",
+            BaseRetryDelay = TimeSpan.FromMilliseconds(5), Environment = _ => null,
+        });
+        Assert.Equal(ours, await bucket.PutIfAbsentAsync("done/job.marker", "marker from job 17"u8.ToArray()));
+        Assert.Equal(["PUT", "PUT", "GET"], methods);
+    }
+
     [Fact]
     public void DelaysAreJitteredWithinTheExponentialCap()
     {
@@ -231,7 +256,9 @@ public sealed class S3RetryTests
 
         public string Endpoint { get; }
 
-        public static Task<FakeS3> StartAsync(Func<int, (int Status, string Body)> answer)
+        public static Task<FakeS3> StartAsync(Func<int, (int Status, string Body)> answer) => StartAsync((n, _) => answer(n));
+
+        public static Task<FakeS3> StartAsync(Func<int, string, (int Status, string Body)> answer)
         {
             for (int attempt = 0; ; attempt++)
             {
@@ -248,7 +275,7 @@ public sealed class S3RetryTests
                         HttpListenerContext context;
                         try { context = await listener.GetContextAsync(); }
                         catch (Exception) { return; }
-                        var (status, body) = answer(Interlocked.Increment(ref n));
+                        var (status, body) = answer(Interlocked.Increment(ref n), context.Request.HttpMethod);
                         byte[] bytes = Encoding.UTF8.GetBytes(body);
                         context.Response.StatusCode = status;
                         context.Response.ContentType = "application/xml";
