@@ -135,8 +135,8 @@ public sealed class S3BucketBehaviourTests(S3ServerFixture server) : BucketBehav
     }
 }
 
-/// <summary>Retries against a loopback HTTP server that throttles and fails on purpose.</summary>
-public sealed class S3RetryTests
+/// <summary>What goes over the wire, against a loopback HTTP server that throttles, fails and records on purpose: retries, error lines, preconditions.</summary>
+public sealed class S3ProtocolTests
 {
     [Fact]
     public async Task ThrottlingAndServerErrorsAreRetriedThenTheAnswerIsUsed()
@@ -209,7 +209,7 @@ public sealed class S3RetryTests
     public async Task PutIfAbsentRetriedAfterALostAnswerRecognisesItsOwnObject(string stored, bool ours)
     {
         var methods = new List<string>();
-        await using var fake = await FakeS3.StartAsync((n, method) =>
+        await using var fake = await FakeS3.StartAsync((int n, string method) =>
         {
             lock (methods) methods.Add(method);
             return n switch
@@ -226,6 +226,29 @@ public sealed class S3RetryTests
         });
         Assert.Equal(ours, await bucket.PutIfAbsentAsync("done/job.marker", "marker from job 17"u8.ToArray()));
         Assert.Equal(["PUT", "PUT", "GET"], methods);
+    }
+
+    [Theory]
+    [InlineData(BucketScheme.S3, "If-None-Match", "*")]
+    [InlineData(BucketScheme.Gs, "x-goog-if-generation-match", "0")]
+    public async Task PutIfAbsentSendsTheStoresCreateOnlyPrecondition(BucketScheme scheme, string header, string value)
+    {
+        // moto enforces S3's If-None-Match; Cloud Storage's XML API wants its own header, checked here on the wire.
+        var seen = new List<(string? Precondition, string? ContentMd5, string? Encoding)>();
+        await using var fake = await FakeS3.StartAsync((int _, HttpListenerRequest r) =>
+        {
+            lock (seen) seen.Add((r.Headers[header], r.Headers["Content-MD5"], r.Headers["Content-Encoding"]));
+            return (200, "");
+        });
+        using var bucket = new S3Bucket(scheme, "b-precondition", new BucketOptions
+        {
+            Endpoint = fake.Endpoint, AccessKeyId = "k", SecretAccessKey = "s", PathStyle = true, Environment = _ => null,
+        });
+        Assert.True(await bucket.PutIfAbsentAsync("done/job-17.marker", "job 17"u8.ToArray()));
+        var (precondition, md5, encoding) = Assert.Single(seen);
+        Assert.Equal(value, precondition);
+        Assert.Equal(Convert.ToBase64String(System.Security.Cryptography.MD5.HashData("job 17"u8.ToArray())), md5);
+        Assert.Null(encoding); // no aws-chunked bodies: Cloud Storage does not accept them
     }
 
     [Fact]
@@ -256,9 +279,11 @@ public sealed class S3RetryTests
 
         public string Endpoint { get; }
 
-        public static Task<FakeS3> StartAsync(Func<int, (int Status, string Body)> answer) => StartAsync((n, _) => answer(n));
+        public static Task<FakeS3> StartAsync(Func<int, (int Status, string Body)> answer) => StartAsync((int n, HttpListenerRequest _) => answer(n));
 
-        public static Task<FakeS3> StartAsync(Func<int, string, (int Status, string Body)> answer)
+        public static Task<FakeS3> StartAsync(Func<int, string, (int Status, string Body)> answer) => StartAsync((int n, HttpListenerRequest r) => answer(n, r.HttpMethod));
+
+        public static Task<FakeS3> StartAsync(Func<int, HttpListenerRequest, (int Status, string Body)> answer)
         {
             for (int attempt = 0; ; attempt++)
             {
@@ -275,7 +300,7 @@ public sealed class S3RetryTests
                         HttpListenerContext context;
                         try { context = await listener.GetContextAsync(); }
                         catch (Exception) { return; }
-                        var (status, body) = answer(Interlocked.Increment(ref n), context.Request.HttpMethod);
+                        var (status, body) = answer(Interlocked.Increment(ref n), context.Request);
                         byte[] bytes = Encoding.UTF8.GetBytes(body);
                         context.Response.StatusCode = status;
                         context.Response.ContentType = "application/xml";
