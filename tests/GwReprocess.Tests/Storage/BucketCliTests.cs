@@ -112,7 +112,15 @@ public sealed class BucketCliTests : IDisposable
         using var p = Process.Start(info)!;
         var stderr = p.StandardError.ReadToEndAsync();
         _ = p.StandardOutput.ReadToEndAsync();
-        var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+        // Opening a FIFO for writing waits for its reader; if gwrepro never opens it, unblock the open by reading it ourselves.
+        var opening = Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Write));
+        if (await Task.WhenAny(opening, Task.Delay(TimeSpan.FromSeconds(30))) != opening)
+        {
+            using (new FileStream(fifo, FileMode.Open, FileAccess.Read)) { }
+            (await opening).Dispose();
+            Assert.Fail($"gwrepro never opened its input: {(p.HasExited ? await stderr : "still running")}");
+        }
+        var writer = await opening;
         try
         {
             var chunk = new byte[1 << 20];
