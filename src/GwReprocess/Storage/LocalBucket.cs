@@ -90,6 +90,11 @@ public sealed partial class LocalBucket : IBucket
         }
     }
 
+    /// <summary>True when a file exists under <paramref name="key"/> (no hashing, unlike <see cref="StatAsync"/>).</summary>
+    public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default) =>
+        Task.FromResult(File.Exists(PathOf(key)));
+
+    /// <summary>Size, time and the MD5 of the content; the MD5 is computed by reading the file (a filesystem keeps none).</summary>
     public async Task<BucketObject?> StatAsync(string key, CancellationToken cancellationToken = default)
     {
         string path = PathOf(key);

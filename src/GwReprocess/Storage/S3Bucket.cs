@@ -258,7 +258,13 @@ public sealed class S3Bucket : IBucket
         catch (Exception first)
         {
             failed.Cancel();
-            try { await Task.WhenAll(uploads).ConfigureAwait(false); } catch { /* the first error is the one to report */ }
+            Exception? partError = null;
+            try { await Task.WhenAll(uploads).ConfigureAwait(false); }
+            catch
+            {
+                foreach (var t in uploads)
+                    if (t.IsFaulted && t.Exception?.InnerException is { } inner && inner is not OperationCanceledException) { partError = inner; break; }
+            }
             try
             {
                 // Not cancellable: a cancelled write must still remove its parts, or they linger (and cost) on the store.
@@ -271,8 +277,11 @@ public sealed class S3Bucket : IBucket
             }
             catch (Exception abortError) when (abortError is AmazonServiceException or AmazonClientException or HttpRequestException)
             {
-                throw new IOException($"{UriOf(key)}: upload failed ({FirstLine(first.Message)}) and aborting upload {uploadId} failed too: {FirstLine(abortError.Message)}", first);
+                throw new IOException($"{UriOf(key)}: upload failed ({FirstLine((partError ?? first).Message)}) and aborting upload {uploadId} failed too: {FirstLine(abortError.Message)}", partError ?? first);
             }
+            // The reader stopped because a part failed: report that failure, not the cancellation it caused.
+            if (first is OperationCanceledException && !cancellationToken.IsCancellationRequested && partError is not null)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(partError);
             throw;
         }
     }

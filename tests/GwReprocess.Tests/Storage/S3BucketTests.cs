@@ -252,6 +252,34 @@ public sealed class S3ProtocolTests
     }
 
     [Fact]
+    public async Task AFailedPartAbortsTheUploadAndIsTheErrorReported()
+    {
+        var calls = new List<string>();
+        await using var fake = await FakeS3.StartAsync((int _, HttpListenerRequest r) =>
+        {
+            string call = r.HttpMethod + " " + (r.Url!.Query.Contains("uploads") ? "initiate" : r.Url.Query.Contains("partNumber") ? "part" : r.Url.Query.Contains("uploadId") ? "upload" : "object");
+            lock (calls) calls.Add(call);
+            return call switch
+            {
+                "POST initiate" => (200, "<InitiateMultipartUploadResult><Bucket>b-parts</Bucket><Key>k.gwf</Key><UploadId>up-1</UploadId></InitiateMultipartUploadResult>"),
+                "PUT part" => (403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"),
+                "DELETE upload" => (204, ""),
+                _ => (400, "<Error><Code>Unexpected</Code><Message>unexpected call</Message></Error>"),
+            };
+        });
+        using var bucket = new S3Bucket(BucketScheme.S3, "b-parts", new BucketOptions
+        {
+            Endpoint = fake.Endpoint, AccessKeyId = "k", SecretAccessKey = "s", Environment = _ => null,
+            MultipartThreshold = 5 << 20, PartSize = 5 << 20, UploadConcurrency = 2,
+        });
+        var e = await Assert.ThrowsAsync<BucketAccessDeniedException>(() => ((IBucket)bucket).WriteAllBytesAsync("k.gwf", new byte[11 << 20]));
+        Assert.Contains("s3://b-parts/k.gwf: access denied", e.Message);
+        Assert.Equal("POST initiate", calls[0]);
+        Assert.Equal("DELETE upload", calls[^1]);
+        Assert.DoesNotContain("POST upload", calls); // never completed
+    }
+
+    [Fact]
     public void DelaysAreJitteredWithinTheExponentialCap()
     {
         var policy = new RetryPolicy(6, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), new Random(1));
@@ -300,6 +328,7 @@ public sealed class S3ProtocolTests
                         HttpListenerContext context;
                         try { context = await listener.GetContextAsync(); }
                         catch (Exception) { return; }
+                        await context.Request.InputStream.CopyToAsync(Stream.Null);
                         var (status, body) = answer(Interlocked.Increment(ref n), context.Request);
                         byte[] bytes = Encoding.UTF8.GetBytes(body);
                         context.Response.StatusCode = status;
