@@ -68,6 +68,9 @@ public sealed class S3Bucket : IBucket
 
     public BucketUri Root { get; }
 
+    /// <summary>How long aborting a failed or cancelled multipart upload may take, retries included.</summary>
+    public static readonly TimeSpan AbortTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>The bucket's name.</summary>
     public string BucketName { get; }
 
@@ -267,15 +270,17 @@ public sealed class S3Bucket : IBucket
             }
             try
             {
-                // Not cancellable: a cancelled write must still remove its parts, or they linger (and cost) on the store.
+                // Not tied to the caller's token: a cancelled write must still remove its parts, or they linger (and cost)
+                // on the store. Bounded, so an unresponsive store cannot hold a cancelled job for long.
+                using var abortTimeout = new CancellationTokenSource(AbortTimeout);
                 await _retry.ExecuteAsync(ct => _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest
                 {
                     BucketName = BucketName,
                     Key = key,
                     UploadId = uploadId,
-                }, ct), CancellationToken.None).ConfigureAwait(false);
+                }, ct), abortTimeout.Token).ConfigureAwait(false);
             }
-            catch (Exception abortError) when (abortError is AmazonServiceException or AmazonClientException or HttpRequestException)
+            catch (Exception abortError) when (abortError is AmazonServiceException or AmazonClientException or HttpRequestException or OperationCanceledException)
             {
                 throw new IOException($"{UriOf(key)}: upload failed ({FirstLine((partError ?? first).Message)}) and aborting upload {uploadId} failed too: {FirstLine(abortError.Message)}", partError ?? first);
             }

@@ -275,7 +275,7 @@ public sealed class S3ProtocolTests
         var e = await Assert.ThrowsAsync<BucketAccessDeniedException>(() => ((IBucket)bucket).WriteAllBytesAsync("k.gwf", new byte[11 << 20]));
         Assert.Contains("s3://b-parts/k.gwf: access denied", e.Message);
         Assert.Equal("POST initiate", calls[0]);
-        Assert.Equal("DELETE upload", calls[^1]);
+        lock (calls) Assert.Contains("DELETE upload", calls); // aborted
         Assert.DoesNotContain("POST upload", calls); // never completed
     }
 
@@ -328,14 +328,25 @@ public sealed class S3ProtocolTests
                         HttpListenerContext context;
                         try { context = await listener.GetContextAsync(); }
                         catch (Exception) { return; }
-                        await context.Request.InputStream.CopyToAsync(Stream.Null);
-                        var (status, body) = answer(Interlocked.Increment(ref n), context.Request);
-                        byte[] bytes = Encoding.UTF8.GetBytes(body);
-                        context.Response.StatusCode = status;
-                        context.Response.ContentType = "application/xml";
-                        context.Response.ContentLength64 = bytes.Length;
-                        await context.Response.OutputStream.WriteAsync(bytes);
-                        context.Response.Close();
+                        // Each request on its own task, and a client that hangs up mid-body (a cancelled part) only ends its own request.
+                        _ = Task.Run(async () =>
+                        {
+                            try
+                            {
+                                await context.Request.InputStream.CopyToAsync(Stream.Null);
+                                var (status, body) = answer(Interlocked.Increment(ref n), context.Request);
+                                byte[] bytes = Encoding.UTF8.GetBytes(body);
+                                context.Response.StatusCode = status;
+                                context.Response.ContentType = "application/xml";
+                                context.Response.ContentLength64 = bytes.Length;
+                                await context.Response.OutputStream.WriteAsync(bytes);
+                                context.Response.Close();
+                            }
+                            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
+                            {
+                                context.Response.Abort();
+                            }
+                        });
                     }
                 });
                 return Task.FromResult(new FakeS3(listener, loop, $"http://127.0.0.1:{port}"));
