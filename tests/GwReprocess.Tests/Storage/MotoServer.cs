@@ -42,13 +42,15 @@ public sealed class MotoServer : IDisposable
 
     private static async Task<MotoServer> TryStartAsync(int port, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout)
     {
-        var info = new ProcessStartInfo("moto_server")
+        var (program, prefix) = Locate();
+        var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var a in prefix) info.ArgumentList.Add(a);
         foreach (var a in (string[])["-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]) info.ArgumentList.Add(a);
         // Credentials or endpoints of the test host must not leak into the server's own boto configuration.
         info.Environment.Remove("AWS_ENDPOINT_URL");
@@ -62,7 +64,7 @@ public sealed class MotoServer : IDisposable
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"moto_server cannot be started ({e.NativeErrorCode switch { 2 => "not found on PATH", _ => e.Message }}); it comes from the Python package moto[server]", e);
+            throw new InvalidOperationException($"{program} cannot be started ({e.NativeErrorCode switch { 2 => "not found on PATH", _ => e.Message }}); moto_server comes from the Python package moto[server]", e);
         }
         var output = new StringBuilder();
         void Append(string? line)
@@ -85,9 +87,11 @@ public sealed class MotoServer : IDisposable
         {
             if (process.HasExited)
             {
+                process.WaitForExit(); // drains the output readers
                 string text = server.Output.Trim();
+                int code = process.ExitCode;
                 server.Dispose();
-                throw new InvalidOperationException($"moto_server exited with code {process.ExitCode}: {LastLine(text)}");
+                throw new InvalidOperationException($"{program} exited with code {code}: {LastLine(text)}");
             }
             try
             {
@@ -100,6 +104,17 @@ public sealed class MotoServer : IDisposable
         }
         server.Dispose();
         throw new InvalidOperationException($"moto_server did not answer on port {port} within {timeout.TotalSeconds:F0} s: {LastLine(server.Output)}");
+    }
+
+    /// <summary>moto_server on PATH; else pyenv's shim (PATH may lack it in a non-login CI shell); else <c>python3 -m moto.server</c>.</summary>
+    private static (string Program, string[] Prefix) Locate()
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            if (File.Exists(Path.Combine(dir, "moto_server"))) return ("moto_server", []);
+        string home = Environment.GetEnvironmentVariable("HOME") ?? "/root";
+        string shim = Path.Combine(home, ".pyenv", "shims", "moto_server");
+        if (File.Exists(shim)) return (shim, []);
+        return ("python3", ["-m", "moto.server"]);
     }
 
     private static string LastLine(string text)
