@@ -34,7 +34,7 @@ public sealed record BucketOptions
     public int PartSize { get; init; } = 8 << 20;
 
     /// <summary>Parts uploaded at once; memory in flight is about this times <see cref="PartSize"/>.</summary>
-    public int UploadConcurrency { get; init; } = 4;
+    public int UploadConcurrency { get; init; } = 8;
 
     /// <summary>Attempts per request, including the first, on throttling, 5xx and connection errors.</summary>
     public int MaxAttempts { get; init; } = 5;

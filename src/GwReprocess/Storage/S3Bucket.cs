@@ -168,11 +168,29 @@ public sealed class S3Bucket : IBucket
     {
         CheckObjectKey(key);
         int threshold = Math.Max(_options.MultipartThreshold, 0);
-        // Read one byte past the threshold: if it is there, the object is large and goes up in parts.
-        byte[] head = ArrayPool<byte>.Shared.Rent(threshold + 1);
+        int limit = threshold + 1;
+        // Read one byte past the threshold: if it is there, the object is large and goes up in parts. The buffer grows
+        // as data arrives, so a marker does not borrow a threshold-sized array.
+        int initial = content.CanSeek
+            ? (int)Math.Clamp(content.Length - content.Position + 1, 1, limit)
+            : Math.Min(limit, 64 << 10);
+        byte[] head = ArrayPool<byte>.Shared.Rent(initial);
         try
         {
-            int n = await content.ReadAtLeastAsync(head.AsMemory(0, threshold + 1), threshold + 1, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            int n = 0;
+            while (n < limit)
+            {
+                if (n == head.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit, 2L * head.Length));
+                    head.AsSpan(0, n).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(head);
+                    head = larger;
+                }
+                int r = await content.ReadAsync(head.AsMemory(n, Math.Min(head.Length, limit) - n), cancellationToken).ConfigureAwait(false);
+                if (r == 0) break;
+                n += r;
+            }
             if (n <= threshold) return await PutSingleAsync(key, head.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
             return await PutMultipartAsync(key, head.AsMemory(0, n), content, cancellationToken).ConfigureAwait(false);
         }
