@@ -13,17 +13,20 @@ public readonly record struct BucketUri
 {
     public BucketScheme Scheme { get; }
 
+    private readonly string? _bucket;
+    private readonly string? _key;
+
     /// <summary>The bucket name (empty for local paths).</summary>
-    public string Bucket { get; }
+    public string Bucket => _bucket ?? "";
 
     /// <summary>The object key or prefix inside the bucket; for local paths the absolute path without its leading '/'.</summary>
-    public string Key { get; }
+    public string Key => _key ?? "";
 
     private BucketUri(BucketScheme scheme, string bucket, string key)
     {
         Scheme = scheme;
-        Bucket = bucket;
-        Key = key;
+        _bucket = bucket;
+        _key = key;
     }
 
     /// <summary>True for <c>file://</c> URIs and plain paths.</summary>
