@@ -57,10 +57,3 @@ public sealed class AsdVerb : PlannedVerb
     public override string Name => "asd";
     public override string Summary => "Compute a channel's amplitude spectral density (Welch) to CSV.";
 }
-
-/// <summary><c>gwrepro bucket</c>: list and copy objects in file://, s3:// and gs:// buckets.</summary>
-public sealed class BucketVerb : PlannedVerb
-{
-    public override string Name => "bucket";
-    public override string Summary => "List and copy objects in file://, s3:// and gs:// buckets; build frame caches from them.";
-}
