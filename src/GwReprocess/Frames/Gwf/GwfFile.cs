@@ -475,7 +475,10 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
                 at += count;
             }
             var firstInfo = pieces[0].Where.Info;
-            return new TimeSeries(new ChannelName(channel), t0, new SampleRate(rate), samples, firstInfo.Unit);
+            ChannelName name;
+            try { name = new ChannelName(channel); }
+            catch (ArgumentException e) { throw Error($"the name is not a valid channel name ({e.Message})", null, null, channel); }
+            return new TimeSeries(name, t0, new SampleRate(rate), samples, firstInfo.Unit);
         }
         finally
         {
@@ -531,13 +534,21 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             if (cls == "FrSH") await RegisterDictionaryAsync(h, ct).ConfigureAwait(false);
             else if (h.ClassId == fields.Data.ClassId && h.Instance == fields.Data.Instance)
             {
-                var rec = await ReadRecordAsync(h, ct).ConfigureAwait(false);
+                Record rec;
+                try { rec = await ReadRecordAsync(h, ct).ConfigureAwait(false); }
+                catch (GwfFormatException e) when (e.Channel is null)
+                {
+                    throw new GwfFormatException(e.File, e.Problem, e.Structure, e.Offset, entry.Name, e);
+                }
                 try
                 {
                     var (vector, dataOffset, dataCount) = ParseVector(rec, entry.Name);
                     var info = fields.ToInfo(entry, vector);
                     double startX = entry.Kind == GwfChannelKind.Proc && vector.StartX.Count > 0 ? vector.StartX[0] : 0;
-                    var t0 = _frames[frameIndex].Start + GpsDuration.FromSeconds(info.TimeOffset + startX);
+                    double offsetSeconds = info.TimeOffset + startX;
+                    if (!double.IsFinite(offsetSeconds) || Math.Abs(offsetSeconds) > 1e10)
+                        throw Error($"invalid time offset {offsetSeconds} s", expected, structureOffset, entry.Name);
+                    var t0 = _frames[frameIndex].Start + GpsDuration.FromSeconds(offsetSeconds);
                     if (!(info.SampleRate > 0) || !double.IsFinite(info.SampleRate))
                         throw Error($"invalid sample rate {info.SampleRate}", expected, structureOffset, entry.Name);
                     return new Located(info, t0, rec, dataOffset, dataCount);
@@ -684,6 +695,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             int size = type.ElementSize();
             if (type != GwfVectorType.String && size == 0) throw new GwfParseException($"unknown FrVect type {(int)type}");
             if (nData > (ulong)Array.MaxLength) throw new GwfParseException($"nData = {nData} is too large");
+            CheckPlausibleSize(compress, size, nData, nBytes);
             if ((compress & 0xFF) == 0 && size > 0 && nBytes != nData * (ulong)size)
                 throw new GwfParseException($"raw vector of {nData} {type.Describe()} should hold {nData * (ulong)size} bytes, not {nBytes}");
             if (nDim >= 1)
@@ -695,6 +707,22 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             return (new GwfVectorInfo(name, compress, type, (long)nData, (long)nBytes, nx, dx, startX, unitX, unitY), dataOffset, (int)nBytes);
         }
         catch (GwfParseException e) { throw Error(e.Message, "FrVect", rec.Offset, channel); }
+    }
+
+    /// <summary>Rejects a decoded size that no encoding of <paramref name="nBytes"/> bytes can reach, before allocating for it.</summary>
+    private static void CheckPlausibleSize(ushort compress, int size, ulong nData, ulong nBytes)
+    {
+        if (size == 0) return;
+        ulong decoded = nData * (ulong)size;
+        ulong limit = (compress & 0xFF) switch
+        {
+            0 => nBytes,
+            1 or 3 => nBytes * 1100 + 64, // deflate cannot expand by more than about 1032:1
+            // Zero-suppression: each 4–6 bit block header can stand for up to 65535 zeros.
+            _ => (nBytes * 8 / 4 + 1) * 65535 * (ulong)size,
+        };
+        if (decoded > limit)
+            throw new GwfParseException($"nData = {nData} cannot be encoded in nBytes = {nBytes} with compression {compress}");
     }
 
     // ---------------------------------------------------------------- verification
