@@ -187,6 +187,10 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         }
         if (nFrames != _frames.Count)
             throw Error($"FrEndOfFile counts {nFrames} frame(s) but the index has {_frames.Count}", "FrEndOfFile", _endOfFileOffset);
+        for (int i = 1; i < _frames.Count; i++)
+            if (_frames[i].Start < _frames[i - 1].Span.End)
+                throw Error($"frame {i} starts at {_frames[i].Start}, before frame {i - 1} ends ({_frames[i - 1].Span.End}); frames must be in time order",
+                    HasTableOfContents ? "FrTOC" : "FrameH", HasTableOfContents ? _length - (long)_seekToc : _frames[i].Position);
     }
 
     private async Task ReadTocAsync(long offset, CancellationToken ct)
