@@ -117,7 +117,7 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
                 continue;
             }
             var stream = await _options.Opener(entry.Location, cancellationToken).ConfigureAwait(false);
-            await using var file = await GwfFile.OpenAsync(stream, entry.Location, _options.Gwf, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var file = await GwfFile.OpenAsync(stream, entry.LocalPath ?? entry.Location, _options.Gwf, cancellationToken: cancellationToken).ConfigureAwait(false);
             foreach (var frame in file.Frames)
             {
                 var want = Clip(frame.Span, span, cursor);
