@@ -5,6 +5,7 @@ using GwReprocess.Benchmarks;
 IBenchmark[] benchmarks =
 [
     new SegmentsBenchmark(),
+    new FramesBenchmark(),
 ];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "list")

@@ -397,7 +397,6 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         int frame = Array.FindIndex(entry.Positions, p => p != 0);
         if (frame < 0) throw Error("channel is indexed but present in no frame", null, null, channel);
         var located = await LocateAsync(entry, frame, cancellationToken).ConfigureAwait(false);
-        located.Vector.Dispose();
         return located.Info;
     }
 
@@ -410,7 +409,6 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             int frame = Array.FindIndex(c.Positions, p => p != 0);
             if (frame < 0) continue;
             var located = await LocateAsync(c, frame, cancellationToken).ConfigureAwait(false);
-            located.Vector.Dispose();
             result.Add(located.Info);
         }
         return result;
@@ -422,11 +420,10 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         var entry = Entry(channel);
         if ((uint)frameIndex >= (uint)_frames.Count) throw new ArgumentOutOfRangeException(nameof(frameIndex));
         var located = await LocateAsync(entry, frameIndex, cancellationToken).ConfigureAwait(false);
-        using var vector = located.Vector;
         var v = located.Info.Vector;
         var real = new double[v.NData];
         double[]? imaginary = v.Type.IsComplex() ? new double[v.NData] : null;
-        Decode(located, 0, real, imaginary);
+        await DecodeAsync(located, 0, real, imaginary, cancellationToken).ConfigureAwait(false);
         return new GwfFrameSamples(located.Info, _frames[frameIndex], located.T0, real, imaginary);
     }
 
@@ -439,7 +436,6 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         if (want.IsEmpty) throw Error($"requested span {want} is empty", null, null, channel);
         if (!Span.Contains(want)) throw Error($"requested span {want} is outside the file's data {Span}", null, null, channel);
         var pieces = new List<(Located Where, long First, long Count)>();
-        try
         {
             double rate = 0;
             GpsTime t0 = default, expected = default;
@@ -460,7 +456,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
                 long n = info.Vector.NData;
                 long first = Math.Clamp(SampleIndex(want.Start - located.T0, rate), 0, n);
                 long last = Math.Clamp(SampleIndex(want.End - located.T0, rate), 0, n);
-                if (last <= first) { pieces.RemoveAt(pieces.Count - 1); located.Vector.Dispose(); continue; }
+                if (last <= first) { pieces.RemoveAt(pieces.Count - 1); continue; }
                 var pieceStart = located.T0 + TimeSeries.DurationOf(first, new SampleRate(rate));
                 if (total == 0) t0 = pieceStart;
                 else if (Math.Abs((pieceStart - expected).TotalNanoseconds) * rate > 0.5e9 * 1e-3)
@@ -475,7 +471,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             long at = 0;
             foreach (var (where, first, count) in pieces)
             {
-                Decode(where, first, samples.AsSpan((int)at, (int)count), null);
+                await DecodeAsync(where, first, samples.AsMemory((int)at, (int)count), null, cancellationToken).ConfigureAwait(false);
                 at += count;
             }
             var firstInfo = pieces[0].Where.Info;
@@ -483,10 +479,6 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             try { name = new ChannelName(channel); }
             catch (ArgumentException e) { throw Error($"the name is not a valid channel name ({e.Message})", null, null, channel); }
             return new TimeSeries(name, t0, new SampleRate(rate), samples, firstInfo.Unit);
-        }
-        finally
-        {
-            foreach (var p in pieces) p.Where.Vector.Dispose();
         }
     }
 
@@ -501,7 +493,13 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         throw Error($"no such channel (the file has {_channels.Count}: {some}{(_channels.Count > 5 ? ", ..." : "")})", null, null, channel);
     }
 
-    private sealed record Located(GwfChannelInfo Info, GpsTime T0, Record Vector, int DataOffset, int DataCount);
+    // A channel's vector in one frame: metadata read, payload still in the file. Meta is the FrVect record's
+    // bytes without the payload (everything before it, then everything after it); DataStart is the payload's
+    // offset in the record and the split point of Meta.
+    private sealed record Located(GwfChannelInfo Info, GpsTime T0, RecordHeader Vector, byte[] Meta, int DataStart, int DataCount)
+    {
+        public long PayloadOffset => Vector.Offset + DataStart;
+    }
 
     private async Task<Located> LocateAsync(ChannelEntry entry, int frameIndex, CancellationToken ct)
     {
@@ -538,30 +536,17 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             if (cls == "FrSH") await RegisterDictionaryAsync(h, ct).ConfigureAwait(false);
             else if (h.ClassId == fields.Data.ClassId && h.Instance == fields.Data.Instance)
             {
-                Record rec;
-                try { rec = await ReadRecordAsync(h, ct).ConfigureAwait(false); }
-                catch (GwfFormatException e) when (e.Channel is null)
-                {
-                    throw new GwfFormatException(e.File, e.Problem, e.Structure, e.Offset, entry.Name, e);
-                }
-                try
-                {
-                    var (vector, dataOffset, dataCount) = ParseVector(rec, entry.Name);
-                    var info = fields.ToInfo(entry, vector);
-                    double startX = entry.Kind == GwfChannelKind.Proc && vector.StartX.Count > 0 ? vector.StartX[0] : 0;
-                    double offsetSeconds = info.TimeOffset + startX;
-                    if (!double.IsFinite(offsetSeconds) || Math.Abs(offsetSeconds) > 1e10)
-                        throw Error($"invalid time offset {offsetSeconds} s", expected, structureOffset, entry.Name);
-                    var t0 = _frames[frameIndex].Start + GpsDuration.FromSeconds(offsetSeconds);
-                    if (!(info.SampleRate > 0) || !double.IsFinite(info.SampleRate))
-                        throw Error($"invalid sample rate {info.SampleRate}", expected, structureOffset, entry.Name);
-                    return new Located(info, t0, rec, dataOffset, dataCount);
-                }
-                catch
-                {
-                    rec.Dispose();
-                    throw;
-                }
+                var (meta, dataStart, dataCount) = await ReadVectorMetaAsync(h, entry.Name, ct).ConfigureAwait(false);
+                var (vector, _, _) = ParseVector(meta, h.Offset, payloadIncluded: false, entry.Name);
+                var info = fields.ToInfo(entry, vector);
+                double startX = entry.Kind == GwfChannelKind.Proc && vector.StartX.Count > 0 ? vector.StartX[0] : 0;
+                double offsetSeconds = info.TimeOffset + startX;
+                if (!double.IsFinite(offsetSeconds) || Math.Abs(offsetSeconds) > 1e10)
+                    throw Error($"invalid time offset {offsetSeconds} s", expected, structureOffset, entry.Name);
+                var t0 = _frames[frameIndex].Start + GpsDuration.FromSeconds(offsetSeconds);
+                if (!(info.SampleRate > 0) || !double.IsFinite(info.SampleRate))
+                    throw Error($"invalid sample rate {info.SampleRate}", expected, structureOffset, entry.Name);
+                return new Located(info, t0, h, meta, dataStart, dataCount);
             }
             else if (cls is "FrEndOfFrame" or "FrEndOfFile") break;
             offset += h.Length;
@@ -569,7 +554,68 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         throw Error($"data vector ({fields.Data.ClassId}, {fields.Data.Instance}) not found before the end of frame {frameIndex}", expected, structureOffset, entry.Name);
     }
 
-    private void Decode(Located where, long first, Span<double> destination, double[]? imaginary)
+    /// <summary>Reads a FrVect record except its payload: the fields before it and the fields after it.</summary>
+    private async Task<(byte[] Meta, int DataStart, int DataCount)> ReadVectorMetaAsync(RecordHeader h, string channel, CancellationToken ct)
+    {
+        int headLength = (int)Math.Min(h.Length, 1 << 16);
+        var head = new byte[headLength];
+        await ReadAtAsync(h.Offset, head, ct).ConfigureAwait(false);
+        int dataStart;
+        ulong nBytes;
+        try
+        {
+            var r = new GwfSpanReader(head, BigEndian, CommonHeaderBytes);
+            r.Str("name"); r.U16("compress"); r.U16("type"); r.U64("nData");
+            nBytes = r.U64("nBytes");
+            dataStart = r.Position;
+        }
+        catch (GwfParseException e) { throw Error(e.Message, "FrVect", h.Offset, channel); }
+        if (nBytes > (ulong)(h.Length - dataStart - Trailer))
+            throw Error($"nBytes = {nBytes} exceeds the structure ({h.Length - dataStart - Trailer} byte(s) left)", "FrVect", h.Offset, channel);
+        long tailStart = dataStart + (long)nBytes;
+        int tailLength = (int)(h.Length - tailStart);
+        if (tailLength > 1 << 20) throw Error($"{tailLength} bytes after the data is implausibly large", "FrVect", h.Offset, channel);
+        var meta = new byte[dataStart + tailLength];
+        head.AsSpan(0, dataStart).CopyTo(meta);
+        if (tailStart + tailLength <= headLength) head.AsSpan((int)tailStart, tailLength).CopyTo(meta.AsSpan(dataStart));
+        else await ReadAtAsync(h.Offset + tailStart, meta.AsMemory(dataStart), ct).ConfigureAwait(false);
+        return (meta, dataStart, (int)nBytes);
+    }
+
+    /// <summary>Reads a located vector's payload into a pooled buffer, checking the record CRC (v8) over metadata and payload.</summary>
+    private async Task<byte[]> ReadPayloadAsync(Located where, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, where.DataCount));
+        try
+        {
+            await ReadAtAsync(where.PayloadOffset, buffer.AsMemory(0, where.DataCount), ct).ConfigureAwait(false);
+            if (Options.VerifyChecksums && IsV8 && where.Vector.ChkType == 1)
+            {
+                var crc = new GwfChecksum();
+                crc.Append(where.Meta.AsSpan(0, where.DataStart));
+                crc.Append(buffer.AsSpan(0, where.DataCount));
+                crc.Append(where.Meta.AsSpan(where.DataStart, where.Meta.Length - where.DataStart - 4));
+                uint stored = ReadU32(where.Meta.AsSpan(where.Meta.Length - 4));
+                if (stored != crc.Value)
+                    throw Error($"checksum mismatch (stored 0x{stored:X8}, computed 0x{crc.Value:X8}); the file is corrupt", "FrVect", where.Vector.Offset, where.Info.Name);
+            }
+            return buffer;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private async Task DecodeAsync(Located where, long first, Memory<double> destination, double[]? imaginary, CancellationToken ct)
+    {
+        var payload = await ReadPayloadAsync(where, ct).ConfigureAwait(false);
+        try { Decode(where, payload, first, destination.Span, imaginary); }
+        finally { ArrayPool<byte>.Shared.Return(payload); }
+    }
+
+    private void Decode(Located where, byte[] payload, long first, Span<double> destination, double[]? imaginary)
     {
         var v = where.Info.Vector;
         int size = v.Type.ElementSize();
@@ -582,7 +628,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             if (whole && v.Type == GwfVectorType.Float64)
             {
                 // The common strain case: inflate straight into the caller's samples, no intermediate copy.
-                GwfVectorCodec.Decode(v.CompressCode, v.Type, where.Vector.Buffer, where.DataOffset, where.DataCount, BigEndian,
+                GwfVectorCodec.Decode(v.CompressCode, v.Type, payload, 0, where.DataCount, BigEndian,
                     System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination));
                 return;
             }
@@ -590,7 +636,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             try
             {
                 var elements = scratch.AsSpan(0, (int)bytes);
-                GwfVectorCodec.Decode(v.CompressCode, v.Type, where.Vector.Buffer, where.DataOffset, where.DataCount, BigEndian, elements);
+                GwfVectorCodec.Decode(v.CompressCode, v.Type, payload, 0, where.DataCount, BigEndian, elements);
                 var slice = elements.Slice((int)(first * size), destination.Length * size);
                 GwfVectorCodec.ToDouble(v.Type, slice, destination);
                 if (imaginary is not null) GwfVectorCodec.ToDouble(v.Type, slice, imaginary, imaginary: true);
@@ -674,19 +720,19 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         return f;
     }
 
-    private (GwfVectorInfo Info, int DataOffset, int DataCount) ParseVector(Record rec, string? channel)
+    private (GwfVectorInfo Info, int DataOffset, int DataCount) ParseVector(ReadOnlySpan<byte> record, long recordOffset, bool payloadIncluded, string? channel)
     {
         try
         {
-            var r = Reader(rec);
+            var r = new GwfSpanReader(record, BigEndian, CommonHeaderBytes);
             string name = r.Str("name");
             ushort compress = r.U16("compress");
             var type = (GwfVectorType)r.U16("type");
             ulong nData = r.U64("nData");
             ulong nBytes = r.U64("nBytes");
-            if (nBytes > (ulong)r.Remaining) throw new GwfParseException($"nBytes = {nBytes} exceeds the structure ({r.Remaining} byte(s) left)");
+            if (payloadIncluded && nBytes > (ulong)r.Remaining) throw new GwfParseException($"nBytes = {nBytes} exceeds the structure ({r.Remaining} byte(s) left)");
             int dataOffset = r.Position;
-            r.Skip((long)nBytes, "data");
+            if (payloadIncluded) r.Skip((long)nBytes, "data");
             int nDim = r.Count(r.U32("nDim"), 8 + 8 + 8 + 2, "nDim");
             var nx = new long[nDim]; var dx = new double[nDim]; var startX = new double[nDim]; var unitX = new string[nDim];
             for (int i = 0; i < nDim; i++) nx[i] = (long)Math.Min(r.U64("nx"), long.MaxValue);
@@ -710,7 +756,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             }
             return (new GwfVectorInfo(name, compress, type, (long)nData, (long)nBytes, nx, dx, startX, unitX, unitY), dataOffset, (int)nBytes);
         }
-        catch (GwfParseException e) { throw Error(e.Message, "FrVect", rec.Offset, channel); }
+        catch (GwfParseException e) { throw Error(e.Message, "FrVect", recordOffset, channel); }
     }
 
     /// <summary>Rejects a decoded size that no encoding of <paramref name="nBytes"/> bytes can reach, before allocating for it.</summary>
@@ -775,7 +821,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
                 else if (IsV8 && h.ChkType > 1) problems.Add($"{cls} at byte {offset}: unknown checksum type {h.ChkType}");
                 if (cls == "FrVect")
                 {
-                    var (info, dataOffset, dataCount) = ParseVector(rec, null);
+                    var (info, dataOffset, dataCount) = ParseVector(bytes, offset, payloadIncluded: true, null);
                     int size = info.Type.ElementSize();
                     if (size > 0 && info.NData * size <= Array.MaxLength)
                     {
