@@ -468,11 +468,40 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             if (total == 0) throw Error($"no samples in the requested span {want}", null, null, channel);
             if (total > Array.MaxLength) throw Error($"{total} samples do not fit in one array; read a shorter span", null, null, channel);
             var samples = GC.AllocateUninitializedArray<double>((int)total);
+            // Pipeline: while one frame inflates on this thread, the next frame's payload is read and
+            // CRC-checked on another, so reading and checking hide behind decompression.
             long at = 0;
-            foreach (var (where, first, count) in pieces)
+            Task<byte[]>? next = ReadPayloadAsync(pieces[0].Where, cancellationToken);
+            try
             {
-                await DecodeAsync(where, first, samples.AsMemory((int)at, (int)count), null, cancellationToken).ConfigureAwait(false);
-                at += count;
+                for (int k = 0; k < pieces.Count; k++)
+                {
+                    var payload = await next!.ConfigureAwait(false);
+                    next = null;
+                    try
+                    {
+                        if (k + 1 < pieces.Count)
+                        {
+                            var following = pieces[k + 1].Where;
+                            next = Task.Run(() => ReadPayloadAsync(following, cancellationToken), cancellationToken);
+                        }
+                        var (where, first, count) = pieces[k];
+                        Decode(where, payload, first, samples.AsSpan((int)at, (int)count), null);
+                        at += count;
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(payload);
+                    }
+                }
+            }
+            finally
+            {
+                if (next is not null)
+                {
+                    try { ArrayPool<byte>.Shared.Return(await next.ConfigureAwait(false)); }
+                    catch (Exception) { /* the first error is already propagating */ }
+                }
             }
             var firstInfo = pieces[0].Where.Info;
             ChannelName name;
