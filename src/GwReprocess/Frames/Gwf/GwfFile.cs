@@ -429,7 +429,15 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
 
     /// <summary>Reads a real channel over <paramref name="span"/> (default: the whole file) as one contiguous float64 series.</summary>
     /// <exception cref="GwfFormatException">The channel is missing, complex, not contiguous, or the span is not inside the file.</exception>
-    public async Task<TimeSeries> ReadAsync(string channel, Segment? span = null, CancellationToken cancellationToken = default)
+    public Task<TimeSeries> ReadAsync(string channel, Segment? span = null, CancellationToken cancellationToken = default) =>
+        ReadCoreAsync(channel, span, null, cancellationToken);
+
+    /// <summary>Like <see cref="ReadAsync(string, Segment?, CancellationToken)"/>, decoding into <paramref name="destination"/> (reused between calls to spare allocation and page faults); the series shares that memory.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the samples in the span.</exception>
+    public Task<TimeSeries> ReadAsync(string channel, Segment? span, Memory<double> destination, CancellationToken cancellationToken = default) =>
+        ReadCoreAsync(channel, span, destination, cancellationToken);
+
+    private async Task<TimeSeries> ReadCoreAsync(string channel, Segment? span, Memory<double>? destination, CancellationToken cancellationToken)
     {
         var entry = Entry(channel);
         var want = span ?? Span;
@@ -467,7 +475,13 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             }
             if (total == 0) throw Error($"no samples in the requested span {want}", null, null, channel);
             if (total > Array.MaxLength) throw Error($"{total} samples do not fit in one array; read a shorter span", null, null, channel);
-            var samples = GC.AllocateUninitializedArray<double>((int)total);
+            Memory<double> samples;
+            if (destination is { } d)
+            {
+                if (d.Length < total) throw new ArgumentException($"{channel}: the destination holds {d.Length} samples, the span needs {total}", nameof(destination));
+                samples = d[..(int)total];
+            }
+            else samples = GC.AllocateUninitializedArray<double>((int)total);
             // Pipeline: while one frame inflates on this thread, the next frame's payload is read and
             // CRC-checked on another, so reading and checking hide behind decompression.
             long at = 0;
@@ -486,7 +500,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
                             next = Task.Run(() => ReadPayloadAsync(following, cancellationToken), cancellationToken);
                         }
                         var (where, first, count) = pieces[k];
-                        Decode(where, payload, first, samples.AsSpan((int)at, (int)count), null);
+                        Decode(where, payload, first, samples.Span.Slice((int)at, (int)count), null);
                         at += count;
                     }
                     finally
