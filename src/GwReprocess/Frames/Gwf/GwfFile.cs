@@ -388,6 +388,60 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         catch (GwfParseException e) { throw Error(e.Message, "FrSH", h.Offset); }
     }
 
+    // ---------------------------------------------------------------- frame details
+
+    /// <summary>Reads a frame's FrameH name, FrDetector and FrHistory structures (skipping data vectors without reading them).</summary>
+    public async Task<GwfFrameDetails> GetFrameDetailsAsync(int frameIndex, CancellationToken cancellationToken = default)
+    {
+        if ((uint)frameIndex >= (uint)_frames.Count) throw new ArgumentOutOfRangeException(nameof(frameIndex));
+        var frame = _frames[frameIndex];
+        long offset = frame.Position;
+        string name = "";
+        bool seenFrameH = false;
+        var detectors = new List<GwfDetector>();
+        var history = new List<GwfHistory>();
+        while (offset < _endOfFileOffset)
+        {
+            var h = await ReadHeaderAsync(offset, cancellationToken).ConfigureAwait(false);
+            string cls = ClassName(h);
+            if (cls == "FrSH") await RegisterDictionaryAsync(h, cancellationToken).ConfigureAwait(false);
+            else if (cls is "FrameH" or "FrDetector" or "FrHistory")
+            {
+                if (cls == "FrameH" && seenFrameH) break;
+                using var rec = await ReadRecordAsync(h, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var r = Reader(rec);
+                    switch (cls)
+                    {
+                        case "FrameH":
+                            seenFrameH = true;
+                            name = r.Str("name");
+                            break;
+                        case "FrDetector":
+                        {
+                            string dn = r.Str("name");
+                            var prefixBytes = r.Bytes(2, "prefix");
+                            int nul = prefixBytes.IndexOf((byte)0);
+                            string prefix = System.Text.Encoding.Latin1.GetString(nul >= 0 ? prefixBytes[..nul] : prefixBytes);
+                            detectors.Add(new GwfDetector(dn, prefix, r.F64("longitude"), r.F64("latitude"), r.F32("elevation"),
+                                r.F32("armXazimuth"), r.F32("armYazimuth"), r.F32("armXaltitude"), r.F32("armYaltitude"),
+                                r.F32("armXmidpoint"), r.F32("armYmidpoint"), r.I32("localTime")));
+                            break;
+                        }
+                        default:
+                            history.Add(new GwfHistory(r.Str("name"), r.U32("time"), r.Str("comment")));
+                            break;
+                    }
+                }
+                catch (GwfParseException e) { throw Error(e.Message, cls, offset); }
+            }
+            else if (cls == "FrEndOfFrame") break;
+            offset += h.Length;
+        }
+        return new GwfFrameDetails(frame, name, detectors, history);
+    }
+
     // ---------------------------------------------------------------- channels
 
     /// <summary>The channel's structure and vector metadata in the first frame that holds it (no samples are decoded).</summary>
