@@ -1,3 +1,4 @@
+using GwReprocess.Dsp;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -52,6 +53,9 @@ public sealed class FramesVerb : CliVerb
 
         [Option("fill", HelpText = "Fill gaps in the data with this value (e.g. 0 or nan) instead of failing.")]
         public string? Fill { get; set; }
+
+        [Option("resample", HelpText = "Resample every channel to this rate in Hz (e.g. 4096) with scipy.signal.resample_poly's filter, over the whole span at once.")]
+        public double? Resample { get; set; }
     }
 
     [Verb("verify", HelpText = "Check a frame file's structure, every checksum (structure, frame, file) and every vector's compression.")]
@@ -225,14 +229,24 @@ public sealed class FramesVerb : CliVerb
             : double.TryParse(o.Fill, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
             : throw new BadInputException($"--fill '{o.Fill}' is not a number");
         var sourceOptions = new FrameSourceOptions { Gwf = GwfOptions(o), FillGaps = fill.HasValue, FillValue = fill ?? 0 };
-        FrameSource source = o.Input.EndsWith(".gwf", StringComparison.OrdinalIgnoreCase) || IsHdf5(o.Input)
-            ? await FrameSource.FromFilesAsync([o.Input], sourceOptions, ct)
-            : new FrameSource(FrameCache.Read(o.Input), sourceOptions);
-        var extent = source.Cache.Coverage().Extent ?? throw new BadInputException($"{o.Input}: lists no frame files");
-        var start = o.Start is null ? extent.Start : ParseGps(o.Start, "--start");
-        var end = o.End is null ? extent.End : ParseGps(o.End, "--end");
-        if (end <= start) throw new BadInputException($"--end {end} is not after --start {start}");
-        var span = new Segment(start, end);
+        var (source, span) = await FrameInput.OpenAsync(o.Input, o.Start, o.End, sourceOptions, ct);
+        SampleRate? rate = null;
+        if (o.Resample is double hz)
+        {
+            if (!(hz > 0) || !double.IsFinite(hz)) throw new BadInputException($"--resample {hz}: a rate must be a positive number of Hz");
+            rate = new SampleRate(hz);
+        }
+
+        if (ext == ".gwf" && rate is SampleRate target)
+        {
+            // Resampling frame by frame would put filter edges at every frame boundary: resample the span whole,
+            // then cut it back on the input's frame boundaries.
+            var (whole, frameSpans) = await ReadWithFrameSpansAsync(source, channels, span, ct);
+            var resampled = TimeSeriesSignal.ResampleAll(whole, target);
+            await GwfWriter.WriteFileAsync(o.Out, GwfFrameData.Split(resampled, frameSpans).ToList(), cancellationToken: ct);
+            Report(o, $"wrote {o.Out}: {frameSpans.Count} frame(s), {channels.Count} channel(s) resampled to {target}, GPS {span}");
+            return ExitCodes.Success;
+        }
 
         if (ext == ".gwf")
         {
@@ -250,10 +264,38 @@ public sealed class FramesVerb : CliVerb
         }
 
         var data = await source.ReadAsync(channels, span, ct);
-        if (ext == ".csv") await WriteCsvAsync(o.Out, data.Channels, ct);
-        else await Hdf5TimeSeriesWriter.WriteAsync(o.Out, data.Channels, cancellationToken: ct);
-        Report(o, $"wrote {o.Out}: {channels.Count} channel(s), GPS {span}" + (data.Gaps.Count > 0 ? $", gaps filled with {fill}: {data.Gaps}" : ""));
+        IReadOnlyList<TimeSeries> series = rate is SampleRate r ? TimeSeriesSignal.ResampleAll(data.Channels, r) : data.Channels;
+        if (ext == ".csv") await WriteCsvAsync(o.Out, series, ct);
+        else await Hdf5TimeSeriesWriter.WriteAsync(o.Out, series, cancellationToken: ct);
+        Report(o, $"wrote {o.Out}: {channels.Count} channel(s){(rate is null ? "" : $" resampled to {rate}")}, GPS {span}" + (data.Gaps.Count > 0 ? $", gaps filled with {fill}: {data.Gaps}" : ""));
         return ExitCodes.Success;
+    }
+
+    /// <summary>The span's channels as whole series plus the input's frame boundaries, in one pass over the frames.</summary>
+    private static async Task<(IReadOnlyList<TimeSeries> Series, List<Segment> Frames)> ReadWithFrameSpansAsync(
+        FrameSource source, IReadOnlyList<string> channels, Segment span, CancellationToken ct)
+    {
+        var frames = new List<Segment>();
+        var parts = channels.Select(_ => new List<TimeSeries>()).ToArray();
+        await foreach (var chunk in source.ReadChunksAsync(channels, span, ct))
+        {
+            if (frames.Count > 0 && chunk.Span.Start != frames[^1].End)
+                throw new FrameGapException($"{string.Join(", ", channels)}: no data for [{frames[^1].End}, {chunk.Span.Start})",
+                    new SegmentList([new Segment(frames[^1].End, chunk.Span.Start)]));
+            frames.Add(chunk.Span);
+            for (int c = 0; c < channels.Count; c++) parts[c].Add(chunk.Channels[c]);
+        }
+        if (frames.Count == 0) throw new BadInputException($"{string.Join(", ", channels)}: no data in {span}");
+        var series = new TimeSeries[channels.Count];
+        for (int c = 0; c < channels.Count; c++)
+        {
+            var first = parts[c][0];
+            var samples = new double[parts[c].Sum(p => p.Length)];
+            int at = 0;
+            foreach (var p in parts[c]) { p.Samples.Span.CopyTo(samples.AsSpan(at)); at += p.Length; }
+            series[c] = new TimeSeries(first.Channel, first.T0, first.SampleRate, samples, first.Unit);
+        }
+        return (series, frames);
     }
 
     private static void Report(CommonOptions o, string text)
@@ -261,8 +303,6 @@ public sealed class FramesVerb : CliVerb
         if (!o.Quiet) Console.Error.WriteLine(text);
     }
 
-    private static GpsTime ParseGps(string text, string option) =>
-        GpsTime.TryParse(text, out var t) ? t : throw new BadInputException($"{option} '{text}' is not a GPS time in seconds");
 
     private static Task WriteCsvAsync(string path, IReadOnlyList<TimeSeries> series, CancellationToken ct)
     {

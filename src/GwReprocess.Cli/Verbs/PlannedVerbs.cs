@@ -44,9 +44,3 @@ public sealed class SimulateVerb : PlannedVerb
     public override string Summary => "Write synthetic multi-detector frames with witness couplings and BBH injections.";
 }
 
-/// <summary><c>gwrepro asd</c>: a channel's amplitude spectral density.</summary>
-public sealed class AsdVerb : PlannedVerb
-{
-    public override string Name => "asd";
-    public override string Summary => "Compute a channel's amplitude spectral density (Welch) to CSV.";
-}
