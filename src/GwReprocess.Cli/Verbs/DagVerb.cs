@@ -25,6 +25,9 @@ public sealed class DagVerb : CliVerb
 
         [Option("executable", HelpText = "Path of the gwrepro binary the jobs run (default: condor.executable, else this binary).")]
         public string? Executable { get; set; }
+
+        [Option("no-resume", HelpText = "Do not look for committed jobs in the output prefix (no job is marked DONE).")]
+        public bool NoResume { get; set; }
     }
 
     [Verb("check", HelpText = "Validate a DAG file (and its submit files) with DAGMan's parser rules.")]
@@ -59,8 +62,20 @@ public sealed class DagVerb : CliVerb
         var plan = JobPlanner.Plan(workflow, science, frames);
         if (plan.Jobs.Count == 0) throw new BadInputException($"{o.Workflow}: no analyzable time in [{workflow.Data.Span.Start}, {workflow.Data.Span.End}) after segments, frames and padding");
 
-        var done = o.Out is null ? null : await CommittedJobsAsync(workflow, ct);
-        done?.IntersectWith(plan.Jobs.Select(j => j.Name));
+        HashSet<string>? done = null;
+        if (o.Out is not null && !o.NoResume)
+        {
+            try
+            {
+                done = await CommittedJobsAsync(workflow, ct);
+                done.IntersectWith(plan.Jobs.Select(j => j.Name));
+            }
+            catch (Exception e) when (e is BadInputException or IOException or HttpRequestException)
+            {
+                // Not marking a job DONE only costs a rerun: each client still skips frames it already committed.
+                Console.Error.WriteLine($"warning: could not look for committed jobs in {workflow.Outputs.Uri} ({e.Message}); no job is marked DONE (--no-resume skips this check)");
+            }
+        }
         double mean = plan.DataDuration.TotalSeconds / plan.Jobs.Count;
         Console.Out.WriteLine($"workflow:  {workflow.Name} ({o.Workflow}), site profile {workflow.Site.Name}, HTCondor >= {workflow.Condor.MinimumVersion}");
         Console.Out.WriteLine($"data:      {workflow.IfoTag} [{workflow.Data.Span.Start}, {workflow.Data.Span.End}); {plan.Analyzable.TotalDuration} s analyzable in {plan.Analyzable.Count} segment(s)");
