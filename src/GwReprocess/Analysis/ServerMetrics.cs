@@ -63,18 +63,21 @@ public sealed record ServerMetricsInterval(
     }
 
     /// <summary>Reads a scrape CSV; errors name file and line.</summary>
-    public static IReadOnlyList<ServerMetricsInterval> ReadCsv(string path)
+    public static IReadOnlyList<ServerMetricsInterval> ReadCsv(string path) =>
+        Parse(InputFile.ReadAllLines(path, "server metrics file"), path);
+
+    /// <summary>Parses scrape CSV lines; <paramref name="source"/> names them in errors.</summary>
+    public static IReadOnlyList<ServerMetricsInterval> Parse(IReadOnlyList<string> lines, string source)
     {
-        var lines = InputFile.ReadAllLines(path, "server metrics file");
-        if (lines.Length == 0 || lines[0].Trim() != CsvHeader) throw BadInputException.AtLine(path, 1, "not a server metrics file (unexpected header)");
+        if (lines.Count == 0 || lines[0].Trim() != CsvHeader) throw BadInputException.AtLine(source, 1, "not a server metrics file (unexpected header)");
         var rows = new List<ServerMetricsInterval>();
-        for (int i = 1; i < lines.Length; i++)
+        for (int i = 1; i < lines.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(lines[i])) continue;
             var f = lines[i].Split(',');
-            if (f.Length != 14) throw BadInputException.AtLine(path, i + 1, $"expected 14 columns, found {f.Length}");
+            if (f.Length != 14) throw BadInputException.AtLine(source, i + 1, $"expected 14 columns, found {f.Length}");
             double D(int k) => double.TryParse(f[k], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
-                : throw BadInputException.AtLine(path, i + 1, $"'{f[k]}' is not a number");
+                : throw BadInputException.AtLine(source, i + 1, $"'{f[k]}' is not a number");
             rows.Add(new ServerMetricsInterval(D(0), f[1], f[2], f[3], D(4), D(5), D(6), D(7), D(8), D(9), D(10), D(11), D(12), D(13)));
         }
         return rows;
