@@ -68,6 +68,9 @@ public sealed class ModelsVerb : CliVerb
         [Option("band", Default = "15,500", HelpText = "Band in Hz (low,high) of the strain the Wiener cleaner is fitted to.")]
         public string Band { get; set; } = "15,500";
 
+        [Option("whiten-taps", Default = 257, HelpText = "With --fit: length (odd) of postproc's whitening FIR, designed from each detector's strain ASD over the fit span; 0 keeps postproc unwhitened.")]
+        public int WhitenTaps { get; set; }
+
         [Option("seed", Default = 20210826, HelpText = "Seed of the untrained networks' weights.")]
         public int Seed { get; set; }
 
@@ -114,6 +117,10 @@ public sealed class ModelsVerb : CliVerb
             Witnesses = cleaners?[0].Witnesses.Count ?? o.Witnesses,
             Detectors = cleaners?.Select(c => c.Ifo).ToList() ?? ["H1", "L1"],
             WienerFilters = cleaners?.ToDictionary(c => c.Ifo, c => c.Fir),
+            WhiteningTaps = cleaners is null || o.WhitenTaps == 0 ? null
+                : cleaners.Select(c => Array.ConvertAll(GwReprocess.Dsp.Whitening.FirFromAsd(c.StrainAsd, o.SampleRate, o.WhitenTaps, lowCornerHz: 10), v => (float)v)).ToList(),
+            WhiteningDescription = cleaners is null ? "identity (no reference ASD given)"
+                : $"{o.WhitenTaps}-tap whitening FIR from each detector's strain ASD over the --fit span (median Welch, 2 s segments)",
             Cleaner = o.Cleaner == CleanerOption.DeepClean ? CleanerKind.DeepClean : CleanerKind.Wiener,
             Detector = o.Detector == DetectorOption.BbhNet ? DetectorKind.BbhNet : DetectorKind.Templates,
             Seed = o.Seed,

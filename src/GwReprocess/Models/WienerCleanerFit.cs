@@ -8,7 +8,8 @@ using Inference;
 namespace GwReprocess.Models;
 
 /// <summary>A detector's fitted Wiener cleaner: the taps, and the witness standardisation the client must apply (in this channel order).</summary>
-public sealed record WienerCleaner(string Ifo, IReadOnlyList<ChannelName> Witnesses, IReadOnlyList<ChannelScaling> Scaling, MultiChannelFir Fir)
+/// <remarks><see cref="StrainAsd"/> is the raw strain's ASD over the fit span (median Welch, 2 s segments): the reference the post-processing whitens with.</remarks>
+public sealed record WienerCleaner(string Ifo, IReadOnlyList<ChannelName> Witnesses, IReadOnlyList<ChannelScaling> Scaling, MultiChannelFir Fir, FrequencySeries StrainAsd)
 {
     /// <summary>Config parameter listing the witness channels in model order.</summary>
     public const string ChannelsParameter = "witness_channels";
@@ -76,6 +77,7 @@ public static class WienerCleanerFit
         string description = string.Create(CultureInfo.InvariantCulture,
             $"Wiener cleaner for {strain}: {witnesses.Count} witnesses × {taps} taps (advance {advance}), least squares on {span} in {band.Low}–{band.High} Hz");
         var fir = WienerFit.Fit(standardised, target, taps, advance, ridge, description);
-        return new WienerCleaner(ifo, witnesses, scaling, fir);
+        var asd = resampled[0].Asd(fftLength: 2, overlap: 1, SpectralAverage.Median);
+        return new WienerCleaner(ifo, witnesses, scaling, fir, asd);
     }
 }
