@@ -8,6 +8,9 @@ IBenchmark[] benchmarks =
     new DagBenchmark(),
     new ModelsBenchmark(),
     new ServerBenchmark(),
+    new ResampleBenchmark(),
+    new BucketBenchmark(),
+    new FramesBenchmark(),
 ];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "list")

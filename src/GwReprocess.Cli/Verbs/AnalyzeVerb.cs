@@ -63,26 +63,110 @@ public sealed class AnalyzeVerb : CliVerb
         public double Throughput { get; set; }
     }
 
-    [Verb("report", isDefault: true, HelpText = "gwrepro analyze RUNDIR: throughput, cost, plots and report.md/report.html of a run.")]
-    public sealed class ReportOptions : CostModelOptions
+    [Verb("scrape", HelpText = "Poll inference servers' Prometheus /metrics endpoints and append differenced counters to a CSV.")]
+    public sealed class ScrapeOptions : CommonOptions
     {
-        [Value(0, MetaName = "RUNDIR", Required = true, HelpText = "Run directory written by gwrepro dag or gwrepro run.")]
-        public string RunDirectory { get; set; } = "";
+        [Option("endpoint", Required = true, Separator = ',', HelpText = "Metrics URLs, e.g. http://127.0.0.1:8002/metrics (comma-separated or repeated).")]
+        public IEnumerable<string> Endpoints { get; set; } = [];
+
+        [Option("interval", Default = 1.0, HelpText = "Seconds between scrapes.")]
+        public double Interval { get; set; }
+
+        [Option('o', "out", Required = true, HelpText = "CSV to append to (created with a header when new).")]
+        public string Out { get; set; } = "";
+
+        [Option("duration", HelpText = "Stop after this many seconds (default: until cancelled or --until-file appears).")]
+        public double? Duration { get; set; }
+
+        [Option("until-file", HelpText = "Stop once this file exists (e.g. the run's rendezvous stop marker).")]
+        public string? UntilFile { get; set; }
+    }
+
+    [Verb("report", isDefault: true, HelpText = "gwrepro analyze RUNDIR [RUNDIR ...]: throughput, cost, plots and report.md/report.html of one or more runs.")]
+    public sealed class ReportOptions : CommonOptions
+    {
+        [Value(0, MetaName = "RUNDIR", Min = 1, Required = true, HelpText = "Run directories written by gwrepro dag or gwrepro run (several: a scaling comparison).")]
+        public IEnumerable<string> RunDirectories { get; set; } = [];
+
+        [Option("cost-model", HelpText = "Cost table CSV. Default: the 2021 Google Cloud prices of the published runs.")]
+        public string? CostModel { get; set; }
+
+        [Option('o', "out", HelpText = "Directory for report.md, report.html, summary.json and the plots (default: RUNDIR/report).")]
+        public string? Out { get; set; }
+
+        [Option("metrics", HelpText = "Where the run's metrics are, when not the workflow's outputs.uri (a path or bucket URI).")]
+        public string? Metrics { get; set; }
+
+        [Option("bin", HelpText = "Width in seconds of the throughput bins (default: about 50 bins per run).")]
+        public double? Bin { get; set; }
+
+        [Option("stop-servers", HelpText = "Rendezvous prefix whose servers should stop once the report is written (the DAG's FINAL node passes it).")]
+        public string? StopServers { get; set; }
+
+        [Option("json", HelpText = "Print the summary as JSON on standard output.")]
+        public bool Json { get; set; }
     }
 
     public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
-        ArgumentParsing.RunVerbsAsync(Name, args, [typeof(ReportOptions), typeof(PlanOptions), typeof(CostOptions)], options => options switch
+        ArgumentParsing.RunVerbsAsync(Name, args, [typeof(ReportOptions), typeof(PlanOptions), typeof(CostOptions), typeof(ScrapeOptions)], options => options switch
         {
+            ScrapeOptions o => ScrapeAsync(o, cancellationToken),
             PlanOptions o => Task.FromResult(Plan(o)),
             CostOptions o => Task.FromResult(Cost(o)),
-            ReportOptions => Task.FromResult(NotYet("analyze RUNDIR (the run report)")),
+            ReportOptions o => ReportAsync(o, cancellationToken),
             _ => throw new InvalidOperationException(),
         });
 
-    private static int NotYet(string what)
+    private static async Task<int> ScrapeAsync(ScrapeOptions o, CancellationToken ct)
     {
-        Console.Error.WriteLine($"gwrepro {what}: not available in this build yet");
-        return ExitCodes.Failure;
+        if (!(o.Interval > 0)) throw new BadInputException("--interval must be a positive number of seconds");
+        var endpoints = o.Endpoints.Select(e => Uri.TryCreate(e, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+            ? u : throw new BadInputException($"--endpoint '{e}' is not an http(s) URL")).ToList();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(Math.Max(2, o.Interval)) };
+        var scraper = new MetricsScraper(endpoints, TimeSpan.FromSeconds(o.Interval), http);
+        int rows;
+        try { rows = await scraper.RunAsync(o.Out, o.UntilFile, o.Duration is double d ? TimeSpan.FromSeconds(d) : null, ct); }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { rows = -1; }
+        if (!o.Quiet) Console.Error.WriteLine(rows >= 0 ? $"{rows} row(s) appended to {o.Out}" : $"stopped; rows so far are in {o.Out}");
+        return ExitCodes.Success;
+    }
+
+    private static async Task<int> ReportAsync(ReportOptions o, CancellationToken ct)
+    {
+        try
+        {
+            var model = o.CostModel is null ? Analysis.CostModel.Published2021() : Analysis.CostModel.Read(o.CostModel);
+            var dirs = o.RunDirectories.ToList();
+            var runs = new List<RunMetrics>();
+            foreach (var d in dirs) runs.Add(await RunMetrics.LoadAsync(d, o.Metrics, ct));
+            var summaries = runs.Select(r => RunReport.Summarise(r, model, o.Bin)).ToList();
+            string outDir = o.Out ?? Path.Combine(dirs[0], "report");
+            await ReportWriter.WriteAsync(runs, summaries, outDir, ct);
+            if (o.Json) Console.Out.Write(ReportWriter.Json(summaries));
+            else if (!o.Quiet)
+            {
+                foreach (var s in summaries)
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{s.Name}: {s.DataSeconds:F0} s of data in {s.WallSeconds:F1} s = {s.DataSecondsPerSecond:G4} s'/s (median binned {s.BinnedThroughput.Median:G4}){(s.ServerDataSecondsPerSecond is double v ? $"; servers say {v:G4}" : "")}"));
+                Console.Out.WriteLine($"report: {Path.GetFullPath(Path.Combine(outDir, "report.html"))}");
+            }
+            return ExitCodes.Success;
+        }
+        finally
+        {
+            // The FINAL node stops the servers even when the analysis fails: they must not idle on GPUs.
+            if (o.StopServers is not null) await StopServersAsync(o.StopServers, ct);
+        }
+    }
+
+    private static async Task StopServersAsync(string rendezvous, CancellationToken ct)
+    {
+        var (bucket, prefix) = GwReprocess.Storage.BucketFactory.Open(rendezvous);
+        using (bucket)
+        {
+            string key = (prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/") + "stop";
+            await bucket.PutIfAbsentAsync(key, System.Text.Encoding.UTF8.GetBytes($"stop requested by gwrepro analyze at {DateTimeOffset.UtcNow:O}"), ct);
+        }
     }
 
     private static int Plan(PlanOptions o)

@@ -25,6 +25,9 @@ public sealed class DagVerb : CliVerb
 
         [Option("executable", HelpText = "Path of the gwrepro binary the jobs run (default: condor.executable, else this binary).")]
         public string? Executable { get; set; }
+
+        [Option("no-resume", HelpText = "Do not look for committed jobs in the output prefix (no job is marked DONE).")]
+        public bool NoResume { get; set; }
     }
 
     [Verb("check", HelpText = "Validate a DAG file (and its submit files) with DAGMan's parser rules.")]
@@ -59,7 +62,20 @@ public sealed class DagVerb : CliVerb
         var plan = JobPlanner.Plan(workflow, science, frames);
         if (plan.Jobs.Count == 0) throw new BadInputException($"{o.Workflow}: no analyzable time in [{workflow.Data.Span.Start}, {workflow.Data.Span.End}) after segments, frames and padding");
 
-        var done = o.Out is null ? null : CommittedJobs(workflow, plan);
+        HashSet<string>? done = null;
+        if (o.Out is not null && !o.NoResume)
+        {
+            try
+            {
+                done = await CommittedJobsAsync(workflow, ct);
+                done.IntersectWith(plan.Jobs.Select(j => j.Name));
+            }
+            catch (Exception e) when (e is BadInputException or IOException or HttpRequestException)
+            {
+                // Not marking a job DONE only costs a rerun: each client still skips frames it already committed.
+                Console.Error.WriteLine($"warning: could not look for committed jobs in {workflow.Outputs.Uri} ({e.Message}); no job is marked DONE (--no-resume skips this check)");
+            }
+        }
         double mean = plan.DataDuration.TotalSeconds / plan.Jobs.Count;
         Console.Out.WriteLine($"workflow:  {workflow.Name} ({o.Workflow}), site profile {workflow.Site.Name}, HTCondor >= {workflow.Condor.MinimumVersion}");
         Console.Out.WriteLine($"data:      {workflow.IfoTag} [{workflow.Data.Span.Start}, {workflow.Data.Span.End}); {plan.Analyzable.TotalDuration} s analyzable in {plan.Analyzable.Count} segment(s)");
@@ -77,17 +93,21 @@ public sealed class DagVerb : CliVerb
         return ExitCodes.Success;
     }
 
-    /// <summary>Jobs whose done marker exists under a local output prefix (remote prefixes are checked by the client on start).</summary>
-    private static HashSet<string>? CommittedJobs(WorkflowConfig workflow, JobPlan plan)
+    /// <summary>Jobs whose done marker (<c>done/&lt;job&gt;</c>) exists under the output prefix, on any bucket.</summary>
+    private static async Task<HashSet<string>> CommittedJobsAsync(WorkflowConfig workflow, CancellationToken ct)
     {
         string uri = workflow.Outputs.Uri;
-        if (uri.Contains("://", StringComparison.Ordinal) && !uri.StartsWith("file://", StringComparison.Ordinal)) return null;
-        string root = uri.StartsWith("file://", StringComparison.Ordinal) ? new Uri(uri).LocalPath : uri;
-        if (!Path.IsPathRooted(root)) root = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".", root);
-        var done = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var j in plan.Jobs)
-            if (File.Exists(Path.Combine(root, "done", j.Name))) done.Add(j.Name);
-        return done;
+        // A relative output path is relative to the workflow file, like every other path in it.
+        if (!uri.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(uri))
+            uri = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".", uri);
+        var (bucket, prefix) = GwReprocess.Storage.BucketFactory.Open(uri);
+        using (bucket)
+        {
+            string donePrefix = (prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/") + "done/";
+            var done = new HashSet<string>(StringComparer.Ordinal);
+            await foreach (var o in bucket.ListAsync(donePrefix, ct)) done.Add(o.Key[donePrefix.Length..]);
+            return done;
+        }
     }
 
     private static string ResolveExecutable(WorkflowConfig workflow)

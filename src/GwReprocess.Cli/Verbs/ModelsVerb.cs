@@ -41,20 +41,35 @@ public sealed class ModelsVerb : CliVerb
         [Option("witnesses", Default = 21, HelpText = "Witness channels per detector.")]
         public int Witnesses { get; set; }
 
-        [Option("cleaner", Default = CleanerOption.DeepClean, HelpText = "Cleaner in the ensembles: deepclean (untrained, throughput) or wiener (not available yet).")]
+        [Option("cleaner", Default = CleanerOption.DeepClean, HelpText = "Cleaner in the ensembles: deepclean (untrained, throughput) or wiener (fitted on --fit frames).")]
         public CleanerOption Cleaner { get; set; }
 
         [Option("detector", Default = DetectorOption.BbhNet, HelpText = "Detector at the end of gwe2e: bbhnet (untrained, throughput) or templates (not available yet).")]
         public DetectorOption Detector { get; set; }
 
-        [Option("fit", HelpText = "Frames (URI) to fit the Wiener cleaner on (not available yet).")]
+        [Option("fit", HelpText = "Frames to fit the Wiener cleaner on: a LAL cache or a frame file holding every detector's strain and witnesses.")]
         public string? Fit { get; set; }
 
-        [Option("start", HelpText = "GPS start of the fitting span (not available yet).")]
+        [Option("start", HelpText = "GPS start of the fitting span (default: start of the frames).")]
         public string? Start { get; set; }
 
-        [Option("end", HelpText = "GPS end of the fitting span (not available yet).")]
+        [Option("end", HelpText = "GPS end of the fitting span (default: end of the frames).")]
         public string? End { get; set; }
+
+        [Option("workflow", HelpText = "Workflow whose [detectors] give the strain and witness channels, in model order (needed with --fit).")]
+        public string? Workflow { get; set; }
+
+        [Option("taps", Default = 32, HelpText = "Wiener taps per witness (samples at --fs).")]
+        public int Taps { get; set; }
+
+        [Option("advance", Default = 0, HelpText = "Future witness samples each Wiener tap set may use (0 = causal).")]
+        public int Advance { get; set; }
+
+        [Option("band", Default = "15,500", HelpText = "Band in Hz (low,high) of the strain the Wiener cleaner is fitted to.")]
+        public string Band { get; set; } = "15,500";
+
+        [Option("whiten-taps", Default = 257, HelpText = "With --fit: length (odd) of postproc's whitening FIR, designed from each detector's strain ASD over the fit span; 0 keeps postproc unwhitened.")]
+        public int WhitenTaps { get; set; }
 
         [Option("seed", Default = 20210826, HelpText = "Seed of the untrained networks' weights.")]
         public int Seed { get; set; }
@@ -87,8 +102,9 @@ public sealed class ModelsVerb : CliVerb
 
     private static async Task<int> BuildAsync(BuildOptions o, CancellationToken ct)
     {
-        if (o.Fit is not null || o.Start is not null || o.End is not null)
-            throw new BadInputException("--fit/--start/--end are not available yet: fitting the Wiener cleaner needs the simulation and DSP work (issue 7, later part)");
+        if (o.Cleaner != CleanerOption.Wiener && (o.Fit is not null || o.Workflow is not null))
+            throw new BadInputException("--fit and --workflow go with --cleaner wiener");
+        var cleaners = o.Cleaner == CleanerOption.Wiener ? await FitWienerAsync(o, ct) : null;
         if (!double.TryParse(o.Kernel, NumberStyles.Float, CultureInfo.InvariantCulture, out var kernel) || kernel <= 0)
             throw new BadInputException($"--kernel '{o.Kernel}' is not a positive number of seconds");
         if (o.SampleRate < 1) throw new BadInputException($"--fs {o.SampleRate} must be a positive number of Hz");
@@ -98,7 +114,13 @@ public sealed class ModelsVerb : CliVerb
             KernelSeconds = kernel,
             Stride = o.Stride,
             Batch = o.Batch,
-            Witnesses = o.Witnesses,
+            Witnesses = cleaners?[0].Witnesses.Count ?? o.Witnesses,
+            Detectors = cleaners?.Select(c => c.Ifo).ToList() ?? ["H1", "L1"],
+            WienerFilters = cleaners?.ToDictionary(c => c.Ifo, c => c.Fir),
+            WhiteningTaps = cleaners is null || o.WhitenTaps == 0 ? null
+                : cleaners.Select(c => Array.ConvertAll(GwReprocess.Dsp.Whitening.FirFromAsd(c.StrainAsd, o.SampleRate, o.WhitenTaps, lowCornerHz: 10), v => (float)v)).ToList(),
+            WhiteningDescription = cleaners is null ? "identity (no reference ASD given)"
+                : $"{o.WhitenTaps}-tap whitening FIR from each detector's strain ASD over the --fit span (median Welch, 2 s segments)",
             Cleaner = o.Cleaner == CleanerOption.DeepClean ? CleanerKind.DeepClean : CleanerKind.Wiener,
             Detector = o.Detector == DetectorOption.BbhNet ? DetectorKind.BbhNet : DetectorKind.Templates,
             Seed = o.Seed,
@@ -112,6 +134,8 @@ public sealed class ModelsVerb : CliVerb
             },
         };
         var models = ModelRepositoryBuilder.Build(options);
+        foreach (var c in cleaners ?? [])
+            c.Annotate(models.Single(m => m.Name == ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, c.Ifo)).Config);
         await ModelRepository.WriteAsync(o.Out, models, ct);
         var problems = ModelRepositoryCheck.Check(o.Out);
         foreach (var p in problems) Console.Error.WriteLine($"gwrepro models build: {p}");
@@ -132,6 +156,26 @@ public sealed class ModelsVerb : CliVerb
             Console.Out.WriteLine($"wrote {models.Count} models to {o.Out} (K = {options.Kernel} samples, stride {o.Stride}, batch {o.Batch}); check passed");
         }
         return ExitCodes.Success;
+    }
+
+    private static async Task<IReadOnlyList<WienerCleaner>> FitWienerAsync(BuildOptions o, CancellationToken ct)
+    {
+        if (o.Fit is null || o.Workflow is null) throw new BadInputException("--cleaner wiener needs --fit FRAMES and --workflow W.toml (for the channels, in order)");
+        var workflow = GwReprocess.Workflow.WorkflowConfig.Load(o.Workflow);
+        var band = o.Band.Split(',');
+        if (band.Length != 2 || !double.TryParse(band[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double low)
+            || !double.TryParse(band[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double high) || !(0 < low && low < high))
+            throw new BadInputException($"--band '{o.Band}' is not 'low,high' in Hz");
+        var (source, span) = await FrameInput.OpenAsync(o.Fit, o.Start, o.End, new GwReprocess.Data.FrameSourceOptions(), ct);
+        var cleaners = new List<WienerCleaner>();
+        foreach (var d in workflow.Detectors)
+        {
+            if (!o.Quiet) Console.Error.WriteLine($"fitting the {d.Ifo} Wiener cleaner: {d.Witnesses.Count} witnesses × {o.Taps} taps on {span}, {low}–{high} Hz");
+            cleaners.Add(await WienerCleanerFit.FitAsync(source, d.Ifo, d.Strain, d.Witnesses, span, new GwReprocess.Data.SampleRate(o.SampleRate), o.Taps, o.Advance, (low, high), cancellationToken: ct));
+        }
+        if (cleaners.Select(c => c.Witnesses.Count).Distinct().Count() != 1)
+            throw new BadInputException($"{o.Workflow}: every detector needs the same number of witnesses for the shared snapshotter");
+        return cleaners;
     }
 
     private static string Shape(ModelConfig c) =>

@@ -37,23 +37,3 @@ public sealed class SimulateVerb : PlannedVerb
     public override string Summary => "Write synthetic multi-detector frames with witness couplings and BBH injections.";
 }
 
-/// <summary><c>gwrepro frames</c>: inspect, export and verify frame files.</summary>
-public sealed class FramesVerb : PlannedVerb
-{
-    public override string Name => "frames";
-    public override string Summary => "Inspect, export and verify GWF / GWOSC HDF5 frame files.";
-}
-
-/// <summary><c>gwrepro asd</c>: a channel's amplitude spectral density.</summary>
-public sealed class AsdVerb : PlannedVerb
-{
-    public override string Name => "asd";
-    public override string Summary => "Compute a channel's amplitude spectral density (Welch) to CSV.";
-}
-
-/// <summary><c>gwrepro bucket</c>: list and copy objects in file://, s3:// and gs:// buckets.</summary>
-public sealed class BucketVerb : PlannedVerb
-{
-    public override string Name => "bucket";
-    public override string Summary => "List and copy objects in file://, s3:// and gs:// buckets; build frame caches from them.";
-}

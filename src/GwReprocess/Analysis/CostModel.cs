@@ -43,11 +43,7 @@ public sealed class CostModel
     /// <summary>Reads a cost table; errors name the file and line.</summary>
     public static CostModel Read(string path)
     {
-        string[] lines;
-        try { lines = File.ReadAllLines(path); }
-        catch (FileNotFoundException) { throw new BadInputException($"{path}: no such cost model"); }
-        catch (DirectoryNotFoundException) { throw new BadInputException($"{path}: no such cost model"); }
-        return Parse(lines, path);
+        return Parse(InputFile.ReadAllLines(path, "cost model"), path);
     }
 
     private static CostModel Parse(string[] lines, string path)

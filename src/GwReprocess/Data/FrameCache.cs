@@ -25,11 +25,7 @@ public sealed class FrameCache
     /// <summary>Reads a LAL cache file; a bad line is reported with file and line number.</summary>
     public static FrameCache Read(string path)
     {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (FileNotFoundException) { throw new BadInputException($"{path}: no such frame cache"); }
-        catch (DirectoryNotFoundException) { throw new BadInputException($"{path}: no such frame cache"); }
-        return Parse(text, path);
+        return Parse(InputFile.ReadAllText(path, "frame cache"), path);
     }
 
     /// <summary>Parses cache text; <paramref name="source"/> names it in errors.</summary>

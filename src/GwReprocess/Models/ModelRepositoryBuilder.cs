@@ -27,7 +27,7 @@ public static class ModelRepositoryBuilder
     public static IReadOnlyList<RepositoryModel> Build(ModelRepositoryOptions o)
     {
         if (o.Cleaner == CleanerKind.Wiener && o.WienerFilters is null)
-            throw new BadInputException("--cleaner wiener is not available yet: fitting the Wiener coefficients (--fit) needs the simulation data and DSP work (issue 7, later part)");
+            throw new BadInputException("--cleaner wiener needs fitted coefficients: give --fit FRAMES --start --end --workflow W.toml");
         if (o.Detector == DetectorKind.Templates && o.Templates is null)
             throw new BadInputException("--detector templates is not available yet: generating the whitened template bank needs the DSP work (issue 7, later part)");
         if (o.Witnesses < 1) throw new BadInputException($"--witnesses {o.Witnesses} must be at least 1");

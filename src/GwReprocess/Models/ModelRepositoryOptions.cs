@@ -7,7 +7,7 @@ public enum CleanerKind
 {
     /// <summary>DeepClean, paper architecture, untrained (throughput studies).</summary>
     DeepClean,
-    /// <summary>Multi-input FIR Wiener filter fitted on data (not available yet: needs the fitting work of issue 7).</summary>
+    /// <summary>Multi-input FIR Wiener filter fitted on data (<c>--fit</c>).</summary>
     Wiener,
 }
 

@@ -45,7 +45,19 @@ public static class AtomicFile
     internal static string TemporaryNameFor(string fullPath) =>
         Path.Combine(Path.GetDirectoryName(fullPath)!, "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N")[..12] + ".tmp");
 
-    private static void TryDelete(string path)
+    /// <summary>True for a file name <see cref="TemporaryNameFor"/> makes, so listings can hide writes in progress or left by a killed process.</summary>
+    public static bool IsTemporaryName(string fileName) =>
+        fileName.Length > 18 && fileName[0] == '.' && fileName.EndsWith(".tmp", StringComparison.Ordinal)
+        && fileName[^17] == '.' && IsLowerHex(fileName.AsSpan(fileName.Length - 16, 12));
+
+    private static bool IsLowerHex(ReadOnlySpan<char> s)
+    {
+        foreach (char c in s)
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f'))) return false;
+        return true;
+    }
+
+    internal static void TryDelete(string path)
     {
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

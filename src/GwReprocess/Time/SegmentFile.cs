@@ -15,12 +15,7 @@ public static class SegmentFile
     /// <summary>Reads a file as a flag; for text formats, known equals active.</summary>
     public static DataQualityFlag ReadFlag(string path)
     {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (FileNotFoundException) { throw new BadInputException($"{path}: no such segment file"); }
-        catch (DirectoryNotFoundException) { throw new BadInputException($"{path}: no such segment file"); }
-        catch (UnauthorizedAccessException) { throw new BadInputException($"{path}: permission denied"); }
-        return ParseFlag(text, path);
+        return ParseFlag(InputFile.ReadAllText(path, "segment file"), path);
     }
 
     /// <summary>Parses segment text; <paramref name="source"/> names it in errors.</summary>

@@ -25,11 +25,7 @@ public sealed class ConfigTable
     /// <summary>Reads a TOML file.</summary>
     public static ConfigTable Load(string path)
     {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (FileNotFoundException) { throw new BadInputException($"{path}: no such workflow file"); }
-        catch (DirectoryNotFoundException) { throw new BadInputException($"{path}: no such workflow file"); }
-        return Parse(text, path);
+        return Parse(InputFile.ReadAllText(path, "workflow file"), path);
     }
 
     /// <summary>Parses TOML text; <paramref name="source"/> names it in errors.</summary>

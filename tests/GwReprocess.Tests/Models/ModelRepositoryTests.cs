@@ -241,11 +241,16 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
         Assert.Empty(ModelRepositoryCheck.Check(dir));
         Assert.Equal(new long[] { 1, 2 * 3 + 2, 256 }, ModelConfigFile.Read(Path.Combine(dir, "gwe2e", "config.pbtxt")).Input[0].Dims);
 
-        foreach (var args in new[] { new[] { "--cleaner", "wiener" }, ["--detector", "templates"], ["--fit", "file:///frames", "--start", "0", "--end", "10"] })
+        foreach (var (args, message) in new[]
+        {
+            (new[] { "--cleaner", "wiener" }, "--cleaner wiener needs --fit FRAMES and --workflow"),
+            (["--detector", "templates"], "not available yet"),
+            (["--fit", "file:///frames", "--start", "0", "--end", "10"], "--fit and --workflow go with --cleaner wiener"),
+        })
         {
             var r = ModelTestSupport.Gwrepro(["models", "build", "--out", Path.Combine(_dir, "never"), .. args]);
             Assert.Equal(2, r.ExitCode);
-            Assert.Contains("not available yet", r.Stderr);
+            Assert.Contains(message, r.Stderr);
             Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
         }
         var odd = ModelTestSupport.Gwrepro("models", "build", "--out", Path.Combine(_dir, "odd"), "--kernel", "0.1");

@@ -132,9 +132,9 @@ public sealed class SlotInModelsTests
     }
 
     [Fact]
-    public void WienerWithoutCoefficientsIsNotAvailableYet()
+    public void WienerWithoutCoefficientsAsksForAFit()
     {
         var e = Assert.Throws<BadInputException>(() => ModelRepositoryBuilder.Build(new ModelRepositoryOptions { Cleaner = CleanerKind.Wiener }));
-        Assert.Contains("not available yet", e.Message);
+        Assert.Contains("--fit FRAMES", e.Message);
     }
 }

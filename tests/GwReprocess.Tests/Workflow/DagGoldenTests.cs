@@ -69,3 +69,48 @@ public class DagGoldenTests
         Assert.Empty(DagChecker.Check(dag, "resume.dag", out _));
     }
 }
+
+public class DagResumeCliTests
+{
+    [Fact]
+    public async Task Regenerating_a_run_marks_committed_jobs_done()
+    {
+        var dir = Directory.CreateTempSubdirectory("gwrepro-resume-");
+        try
+        {
+            string workflow = Path.Combine(dir.FullName, "w.toml");
+            File.WriteAllText(workflow, """
+                [run]
+                name = "resume"
+                [data]
+                start = 1238166018
+                end = 1238178306
+                [detectors.H1]
+                strain = "H1:GDS-CALIB_STRAIN"
+                [outputs]
+                uri = "out"
+                [condor]
+                executable = "/opt/gwrepro/bin/gwrepro"
+                """);
+            string run = Path.Combine(dir.FullName, "run");
+            var r = await Cli.GwreproProcess.RunAsync("dag", workflow, "--out", run);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Contains("3 client job(s)", r.StdOut);
+            var jobs = File.ReadAllLines(Path.Combine(run, "jobs.csv")).Skip(1).Select(l => l.Split(',')[0]).ToArray();
+            Assert.DoesNotContain(File.ReadAllLines(Path.Combine(run, "reprocess.dag")), l => l.StartsWith("JOB ") && l.EndsWith(" DONE"));
+
+            // The first job committed its outputs (its done marker is in the output prefix).
+            Directory.CreateDirectory(Path.Combine(dir.FullName, "out", "done"));
+            File.WriteAllText(Path.Combine(dir.FullName, "out", "done", jobs[0]), "");
+            r = await Cli.GwreproProcess.RunAsync("dag", workflow, "--out", run);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Contains("resume:    1 job(s) already committed, marked DONE", r.StdOut);
+            string dag = File.ReadAllText(Path.Combine(run, "reprocess.dag"));
+            Assert.Contains($"JOB {jobs[0]} client.sub DONE\n", dag);
+            Assert.Contains($"JOB {jobs[1]} client.sub\n", dag);
+            r = await Cli.GwreproProcess.RunAsync("dag", "check", Path.Combine(run, "reprocess.dag"));
+            Assert.Equal(0, r.ExitCode);
+        }
+        finally { dir.Delete(true); }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
+namespace GwReprocess.Jobs;
+
+/// <summary>A channel's standardisation, as the model was trained: <c>(x − Mean) / Scale</c>.</summary>
+public readonly record struct ChannelScaling(double Mean, double Scale)
+{
+    public static ChannelScaling Identity => new(0, 1);
+}
+
+/// <summary>One snapshot update, <c>[1, C, B·stride]</c> float32 in channel-major order, rented from a pool.</summary>
+/// <remarks>Dispose returns the buffer; <see cref="Data"/> must not be used afterwards.</remarks>
+public sealed class SnapshotUpdate : IDisposable
+{
+    private float[]? _buffer;
+
+    internal SnapshotUpdate(long index, int channels, int samples, float[] buffer)
+    {
+        Index = index;
+        Channels = channels;
+        Samples = samples;
+        _buffer = buffer;
+    }
+
+    /// <summary>0 for the first update of the sequence.</summary>
+    public long Index { get; }
+    public int Channels { get; }
+    public int Samples { get; }
+
+    /// <summary>The tensor's elements: channel c, sample n at <c>c·Samples + n</c>.</summary>
+    public ReadOnlySpan<float> Data => (_buffer ?? throw new ObjectDisposedException(nameof(SnapshotUpdate))).AsSpan(0, Channels * Samples);
+
+    public void Dispose()
+    {
+        if (_buffer is { } b) ArrayPool<float>.Shared.Return(b);
+        _buffer = null;
+    }
+}
+
+/// <summary>Builds snapshot updates from per-channel sample streams: only new samples, channels exactly in the configured order.</summary>
+/// <remarks>
+/// Channels arrive at their own pace (one frame of each at a time, resampled to 4096 Hz); an update is ready once every
+/// channel holds <c>B·stride</c> samples. Samples are standardised on the way in and kept in per-channel FIFOs.
+/// </remarks>
+public sealed class UpdateBuilder
+{
+    private readonly ChannelScaling[] _scaling;
+    private readonly float[][] _fifo;
+    private readonly int[] _count;
+    private readonly int _updateSamples;
+    private long _next;
+
+    /// <param name="scaling">One entry per channel, in the order the model expects them.</param>
+    /// <param name="updateSamples">B·stride, the samples of each channel per update.</param>
+    public UpdateBuilder(IReadOnlyList<ChannelScaling> scaling, int updateSamples)
+    {
+        if (scaling.Count == 0) throw new ArgumentException("no channels", nameof(scaling));
+        if (updateSamples <= 0) throw new ArgumentOutOfRangeException(nameof(updateSamples));
+        foreach (var s in scaling)
+            if (!(s.Scale != 0) || !double.IsFinite(s.Scale) || !double.IsFinite(s.Mean))
+                throw new BadInputException($"channel scaling {s} is not usable (scale must be finite and non-zero)");
+        _scaling = scaling.ToArray();
+        _updateSamples = updateSamples;
+        _fifo = new float[_scaling.Length][];
+        for (int c = 0; c < _fifo.Length; c++) _fifo[c] = new float[4 * updateSamples];
+        _count = new int[_scaling.Length];
+    }
+
+    public int Channels => _scaling.Length;
+
+    /// <summary>Samples channel <paramref name="channel"/> holds that are not in an update yet.</summary>
+    public int Pending(int channel) => _count[channel];
+
+    /// <summary>Appends samples of one channel (already at the processing rate).</summary>
+    public void Append(int channel, ReadOnlySpan<double> samples)
+    {
+        ref var fifo = ref _fifo[channel];
+        int needed = _count[channel] + samples.Length;
+        if (needed > fifo.Length) Array.Resize(ref fifo, Math.Max(needed, 2 * fifo.Length));
+        var dest = fifo.AsSpan(_count[channel], samples.Length);
+        var s = _scaling[channel];
+        double inv = 1.0 / s.Scale;
+        for (int i = 0; i < samples.Length; i++) dest[i] = (float)((samples[i] - s.Mean) * inv);
+        _count[channel] = needed;
+    }
+
+    /// <summary>The next update if every channel has enough samples, else null.</summary>
+    public SnapshotUpdate? TryTake()
+    {
+        for (int c = 0; c < _count.Length; c++) if (_count[c] < _updateSamples) return null;
+        int n = _updateSamples;
+        var buffer = ArrayPool<float>.Shared.Rent(Channels * n);
+        for (int c = 0; c < Channels; c++)
+        {
+            _fifo[c].AsSpan(0, n).CopyTo(buffer.AsSpan(c * n, n));
+            int rest = _count[c] - n;
+            _fifo[c].AsSpan(n, rest).CopyTo(_fifo[c]);
+            _count[c] = rest;
+        }
+        return new SnapshotUpdate(_next++, Channels, n, buffer);
+    }
+
+    /// <summary>Per-channel mean and standard deviation of a stretch of data, for channels whose model carries no scales.</summary>
+    public static ChannelScaling Fit(ReadOnlySpan<double> samples)
+    {
+        double mean = TensorPrimitives.Sum(samples) / samples.Length;
+        double var = 0;
+        foreach (double x in samples) var += (x - mean) * (x - mean);
+        double std = Math.Sqrt(var / samples.Length);
+        return new ChannelScaling(mean, std > 0 ? std : 1);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Globalization;
+using GwReprocess.Data;
+using GwReprocess.Dsp;
+using GwReprocess.Jobs;
+using GwReprocess.Time;
+using Inference;
+
+namespace GwReprocess.Models;
+
+/// <summary>A detector's fitted Wiener cleaner: the taps, and the witness standardisation the client must apply (in this channel order).</summary>
+/// <remarks><see cref="StrainAsd"/> is the raw strain's ASD over the fit span (median Welch, 2 s segments): the reference the post-processing whitens with.</remarks>
+public sealed record WienerCleaner(string Ifo, IReadOnlyList<ChannelName> Witnesses, IReadOnlyList<ChannelScaling> Scaling, MultiChannelFir Fir, FrequencySeries StrainAsd)
+{
+    /// <summary>Config parameter listing the witness channels in model order.</summary>
+    public const string ChannelsParameter = "witness_channels";
+
+    /// <summary>Config parameter with each witness's <c>mean:scale</c>, in the same order.</summary>
+    public const string ScalingParameter = "witness_scaling";
+
+    /// <summary>Stores channels and scaling in a model's config, so a client can check its channel order and standardise as the fit did.</summary>
+    public void Annotate(ModelConfig config)
+    {
+        config.Parameters[ChannelsParameter] = new ModelParameter { StringValue = string.Join(',', Witnesses.Select(w => w.Value)) };
+        config.Parameters[ScalingParameter] = new ModelParameter
+        {
+            StringValue = string.Join(',', Scaling.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Mean:R}:{s.Scale:R}"))),
+        };
+    }
+
+    /// <summary>Reads channels and scaling back from a config written by <see cref="Annotate"/>; null when the model carries none.</summary>
+    public static (IReadOnlyList<ChannelName> Channels, IReadOnlyList<ChannelScaling> Scaling)? FromConfig(ModelConfig config)
+    {
+        if (!config.Parameters.TryGetValue(ChannelsParameter, out var ch) || !config.Parameters.TryGetValue(ScalingParameter, out var sc)) return null;
+        var channels = ch.StringValue.Split(',').Select(ChannelName.Parse).ToList();
+        var scaling = sc.StringValue.Split(',').Select(p =>
+        {
+            var f = p.Split(':');
+            return f.Length == 2 && double.TryParse(f[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double m) && double.TryParse(f[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double s)
+                ? new ChannelScaling(m, s) : throw new BadInputException($"{config.Name}: parameter {ScalingParameter} entry '{p}' is not mean:scale");
+        }).ToList();
+        if (channels.Count != scaling.Count) throw new BadInputException($"{config.Name}: {channels.Count} witness channels but {scaling.Count} scalings");
+        return (channels, scaling);
+    }
+}
+
+/// <summary>Fits a detector's Wiener cleaner on frames: witnesses → the strain's noise in a band.</summary>
+public static class WienerCleanerFit
+{
+    /// <summary>
+    /// Ridge term relative to witness power. Line witnesses are nearly sinusoidal, so many tap sets fit the line equally
+    /// well while amplifying the witness's sensor noise across the band; the ridge picks the one with the least gain.
+    /// </summary>
+    public const double DefaultRidge = 1e-3;
+
+    /// <summary>Reads the channels over <paramref name="span"/>, resamples them to <paramref name="rate"/>, standardises the witnesses and fits the taps.</summary>
+    /// <remarks>The strain is band-passed to <paramref name="band"/> (order-8 Butterworth, zero phase) before fitting, so the fit does not chase seismic noise the witnesses cannot explain.</remarks>
+    public static async Task<WienerCleaner> FitAsync(FrameSource source, string ifo, ChannelName strain, IReadOnlyList<ChannelName> witnesses, Segment span,
+        SampleRate rate, int taps, int advance, (double Low, double High) band, double ridge = DefaultRidge, CancellationToken cancellationToken = default)
+    {
+        if (witnesses.Count == 0) throw new BadInputException($"{ifo}: no witness channels to fit a Wiener cleaner on");
+        var names = witnesses.Select(w => w.Value).Prepend(strain.Value).ToList();
+        var data = await source.ReadAsync(names, span, cancellationToken).ConfigureAwait(false);
+        var resampled = TimeSeriesSignal.ResampleAll(data.Channels, rate);
+        int n = resampled.Min(s => s.Length);
+        var target = resampled[0].Bandpass(band.Low, band.High).Samples[..n];
+        var scaling = new ChannelScaling[witnesses.Count];
+        var standardised = new ReadOnlyMemory<double>[witnesses.Count];
+        for (int c = 0; c < witnesses.Count; c++)
+        {
+            var w = resampled[c + 1].Samples.Span[..n];
+            scaling[c] = UpdateBuilder.Fit(w);
+            var x = new double[n];
+            double inv = 1 / scaling[c].Scale;
+            for (int i = 0; i < n; i++) x[i] = (w[i] - scaling[c].Mean) * inv;
+            standardised[c] = x;
+        }
+        string description = string.Create(CultureInfo.InvariantCulture,
+            $"Wiener cleaner for {strain}: {witnesses.Count} witnesses × {taps} taps (advance {advance}), least squares on {span} in {band.Low}–{band.High} Hz");
+        var fir = WienerFit.Fit(standardised, target, taps, advance, ridge, description);
+        var asd = resampled[0].Asd(fftLength: 2, overlap: 1, SpectralAverage.Median);
+        return new WienerCleaner(ifo, witnesses, scaling, fir, asd);
+    }
+}

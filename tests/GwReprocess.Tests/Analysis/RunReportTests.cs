@@ -1,0 +1,123 @@
+using System.Text.Json;
+using GwReprocess.Analysis;
+using GwReprocess.Jobs;
+
+namespace GwReprocess.Tests.Analysis;
+
+public sealed class RunReportTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("gwrepro-report-");
+
+    public void Dispose() => _dir.Delete(true);
+
+    /// <summary>A run directory with hand-built metrics whose answers are known.</summary>
+    private string MakeRun(bool withServerMetrics = true)
+    {
+        string run = Path.Combine(_dir.FullName, "run");
+        Directory.CreateDirectory(Path.Combine(run, "out", "metrics"));
+        Directory.CreateDirectory(Path.Combine(run, "out", "rendezvous"));
+        File.WriteAllText(Path.Combine(run, "workflow.toml"), """
+            [run]
+            name = "hand-built"
+            [data]
+            start = 1000
+            end = 1400
+            [detectors.H1]
+            strain = "H1:GDS-CALIB_STRAIN"
+            [inference]
+            servers = 2
+            clients_per_server = 1
+            rate = 4
+            batch = 8
+            [outputs]
+            uri = "out"
+            [condor]
+            client_cpus = 2
+            server_cpus = 4
+            """);
+        // 300 s of data between t0 and t0 + 200 s: 1.5 s'/s (see ThroughputTests for the binned values).
+        File.WriteAllLines(Path.Combine(run, "out", "metrics", "clean_H1_1000_100.csv"),
+        [
+            JobMetricsCsv.Header,
+            "clean_H1_1000_100,server_0,0,1700000000.000000,1700000100.000000,1000,1050,50,25,25,3.5,7,9,1000,2000,0,0.5",
+            "clean_H1_1000_100,server_0,0,1700000100.000000,1700000200.000000,1050,1100,50,25,25,3.6,7.5,10,1000,2000,1,0",
+        ]);
+        File.WriteAllLines(Path.Combine(run, "out", "metrics", "clean_H1_1100_200.csv"),
+        [
+            JobMetricsCsv.Header,
+            "clean_H1_1100_200,server_1,0,1700000050.000000,1700000150.000000,1100,1300,200,100,100,2,4,5,4000,8000,0,0",
+        ]);
+        File.WriteAllText(Path.Combine(run, "out", "rendezvous", "start"), "1700000000000\t2\t2\t0\tall 2 clients ready\tclean_H1_1000_100");
+        if (withServerMetrics)
+            // 150 ensemble requests in all; each carries B / r = 8 / 4 = 2 s of data: 300 s over the 200 s run = 1.5 s'/s.
+            File.WriteAllLines(Path.Combine(run, "out", "server-metrics.csv"),
+            [
+                ServerMetricsInterval.CsvHeader,
+                "1700000100.000,127.0.0.1:8002,gwe2e,1,100,75,0,75,75,75000,7500,750,60000,750",
+                "1700000200.000,127.0.0.1:8002,gwe2e,1,100,75,0,75,75,90000,22500,750,60000,750",
+                "1700000200.000,127.0.0.1:8002,snapshotter,1,100,150,0,150,150,15000,1500,150,3000,150",
+            ]);
+        return run;
+    }
+
+    [Fact]
+    public async Task Report_figures_are_exact_and_client_and_server_agree()
+    {
+        string run = MakeRun();
+        var r = await Cli.GwreproProcess.RunAsync("analyze", run, "--json", "--bin", "50");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        using var doc = JsonDocument.Parse(r.StdOut);
+        var s = doc.RootElement.GetProperty("runs")[0];
+        Assert.Equal(300, s.GetProperty("data_seconds").GetDouble());
+        Assert.Equal(200, s.GetProperty("wall_seconds").GetDouble(), 6);
+        Assert.Equal(1.5, s.GetProperty("data_seconds_per_second").GetDouble(), 9);
+        Assert.Equal(1.5, s.GetProperty("server_data_seconds_per_second").GetDouble(), 9);
+        Assert.Equal(1.5, s.GetProperty("binned_throughput").GetProperty("median").GetDouble(), 9);
+        // 2 servers × 4 vCPUs + 2 × 1 client × 2 vCPUs = 12 vCPUs × 0.04749975 $/h.
+        Assert.Equal(12 * 0.04749975, s.GetProperty("cost").GetProperty("per_hour").GetDouble(), 12);
+        Assert.Equal(12 * 0.04749975 / 3600 / 1.5, s.GetProperty("cost").GetProperty("per_data_second").GetDouble(), 15);
+        // gwe2e: 150 requests, 30 000 µs queue → 0.2 ms; compute (1500 + 120000 + 1500) µs / 150 = 0.82 ms.
+        var e2e = s.GetProperty("latency").EnumerateArray().First(m => m.GetProperty("model").GetString() == "gwe2e");
+        Assert.Equal(200, e2e.GetProperty("mean_queue_us").GetDouble(), 9);
+        Assert.Equal(820, e2e.GetProperty("mean_compute_us").GetDouble(), 9);
+
+        string report = Path.Combine(run, "report");
+        string md = File.ReadAllText(Path.Combine(report, "report.md"));
+        Assert.Contains("they agree within 0.0 %", md);
+        foreach (var png in new[] { "throughput.png", "time-vs-servers.png", "cost-vs-servers.png", "latency.png" })
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(report, png));
+            Assert.True(bytes.Length > 5000, $"{png} is {bytes.Length} bytes");
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+            Assert.Contains($"]({png})", md);
+        }
+        string html = File.ReadAllText(Path.Combine(report, "report.html"));
+        Assert.Equal(4, html.Split("data:image/png;base64,").Length - 1);
+        Assert.DoesNotContain("src=\"throughput.png\"", html); // self-contained: no external files
+    }
+
+    [Fact]
+    public async Task Without_server_metrics_the_report_says_so_and_stop_servers_writes_the_marker()
+    {
+        string run = MakeRun(withServerMetrics: false);
+        string rendezvous = Path.Combine(_dir.FullName, "rv");
+        var r = await Cli.GwreproProcess.RunAsync("analyze", run, "--stop-servers", rendezvous);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.Contains("hand-built: 300 s of data in 200.0 s = 1.5 s'/s", r.StdOut);
+        Assert.Contains("no server metrics were scraped", File.ReadAllText(Path.Combine(run, "report", "report.md")));
+        Assert.True(File.Exists(Path.Combine(rendezvous, "stop")));
+    }
+
+    [Fact]
+    public async Task A_run_without_metrics_exits_2_naming_where_it_looked_and_still_stops_servers()
+    {
+        string run = Path.Combine(_dir.FullName, "empty");
+        Directory.CreateDirectory(run);
+        File.WriteAllText(Path.Combine(run, "workflow.toml"), "[run]\nname = \"x\"\n[data]\nstart = 0\nend = 10\n[detectors.H1]\nstrain = \"H1:X\"\n[outputs]\nuri = \"out\"\n");
+        string rendezvous = Path.Combine(_dir.FullName, "rv2");
+        var r = await Cli.GwreproProcess.RunAsync("analyze", run, "--stop-servers", rendezvous);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("out/metrics/: no client metrics", r.StdErr);
+        Assert.True(File.Exists(Path.Combine(rendezvous, "stop")));
+    }
+}
