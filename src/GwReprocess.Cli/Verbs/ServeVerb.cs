@@ -17,7 +17,7 @@ public sealed class ServeVerb : CliVerb
     /// <summary>Options of <c>gwrepro serve</c>.</summary>
     public sealed class Options : CommonOptions
     {
-        [Option("model-repository", Required = true, HelpText = "Triton-layout model repository: a directory or file:// URI (<model>/config.pbtxt, <model>/<version>/model.onnx).")]
+        [Option("model-repository", Required = true, HelpText = "Triton-layout model repository: a directory, file://, s3:// or gs:// prefix (<model>/config.pbtxt, <model>/<version>/model.onnx).")]
         public string ModelRepository { get; set; } = "";
 
         [Option("host", Default = "127.0.0.1", HelpText = "Address to listen on; 0.0.0.0 for every interface (needed when clients run on other machines).")]
@@ -62,7 +62,7 @@ public sealed class ServeVerb : CliVerb
         [Option("name", HelpText = "This server's name in the rendezvous directory (the DAG passes $(JOB)).")]
         public string? ServerName { get; set; }
 
-        [Option("rendezvous", HelpText = "Directory (or file:// URI): when ready write servers/<name> = host:grpcport; stop when a 'stop' file appears.")]
+        [Option("rendezvous", HelpText = "Directory or bucket prefix (file://, s3://, gs://): when ready write servers/<name> = host:grpcport; stop when a 'stop' object appears.")]
         public string? Rendezvous { get; set; }
 
         [Option("provisioner", HelpText = "When ready, run 'condor_chirp set_job_attr ProvisionerState 2' (HTCondor PROVISIONER node).")]
@@ -80,7 +80,7 @@ public sealed class ServeVerb : CliVerb
         if (o.Rendezvous is not null && string.IsNullOrEmpty(o.ServerName)) throw new BadInputException("--rendezvous needs --name");
         foreach (var (port, name) in new[] { (o.GrpcPort, "--grpc-port"), (o.HttpPort, "--http-port"), (o.MetricsPort, "--metrics-port") })
             if (port is < 0 or > 65535) throw new BadInputException($"{name} {port}: not a TCP port");
-        var rendezvous = o.Rendezvous is null ? null : Server.Hosting.Rendezvous.Open(o.Rendezvous);
+        using var rendezvous = o.Rendezvous is null ? null : Server.Hosting.Rendezvous.Open(o.Rendezvous);
         var options = new ServerOptions
         {
             ModelRepository = o.ModelRepository,
@@ -103,7 +103,7 @@ public sealed class ServeVerb : CliVerb
         {
             string host = Server.Hosting.Rendezvous.AdvertisedHost(o.Host);
             await rendezvous.PublishAsync(o.ServerName!, host, server.GrpcPort, cancellationToken).ConfigureAwait(false);
-            Log($"published {host}:{server.GrpcPort} as {Path.Combine(rendezvous.Directory, "servers", o.ServerName!)}");
+            Log($"published {host}:{server.GrpcPort} as {rendezvous.AddressLocation(o.ServerName!)}");
         }
         if (o.Provisioner) Log(await Provisioner.SignalReadyAsync(cancellationToken).ConfigureAwait(false));
         try
@@ -111,7 +111,7 @@ public sealed class ServeVerb : CliVerb
             if (rendezvous is not null)
             {
                 await rendezvous.WaitForStopAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
-                Log($"stop marker {Path.Combine(rendezvous.Directory, Server.Hosting.Rendezvous.StopMarker)} found; shutting down");
+                Log($"stop marker {rendezvous.Location.TrimEnd('/')}/{Server.Hosting.Rendezvous.StopMarker} found; shutting down");
             }
             else await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
         }

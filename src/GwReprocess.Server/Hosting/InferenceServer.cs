@@ -120,12 +120,17 @@ public sealed class InferenceServer : IAsyncDisposable
         }
     }
 
-    /// <summary>A local directory (or file:// URI); bucket URIs plug in through <see cref="IModelRepositoryStore"/> once storage is merged.</summary>
+    /// <summary>A local directory or file:// URI, or a bucket prefix (s3://, gs://) read through the storage module.</summary>
     public static IModelRepositoryStore Store(string repository)
     {
+        if (repository.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) || repository.StartsWith("gs://", StringComparison.OrdinalIgnoreCase))
+        {
+            var (bucket, prefix) = GwReprocess.Storage.BucketFactory.Open(repository);
+            return new BucketModelRepositoryStore(bucket, prefix);
+        }
         if (repository.StartsWith("file://", StringComparison.Ordinal)) repository = new Uri(repository).LocalPath;
         else if (repository.Contains("://", StringComparison.Ordinal))
-            throw new BadInputException($"{repository}: bucket model repositories are not available in this build yet (local path or file:// only)");
+            throw new BadInputException($"{repository}: model repository must be a directory, file://, s3:// or gs:// location");
         if (!Directory.Exists(repository)) throw new BadInputException($"{repository}: model repository directory does not exist");
         return new LocalModelRepositoryStore(repository);
     }

@@ -1,25 +1,38 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text;
 using GwReprocess.Storage;
 
 namespace GwReprocess.Server.Hosting;
 
-/// <summary>The run's rendezvous directory: servers publish <c>servers/&lt;name&gt;</c> (host:grpcport) when ready; a <c>stop</c> file asks them to shut down.</summary>
-public sealed class Rendezvous(string directory)
+/// <summary>The run's rendezvous prefix (a directory or a bucket prefix): servers publish <c>servers/&lt;name&gt;</c> (host:grpcport) when ready; a <c>stop</c> object asks them to shut down.</summary>
+public sealed class Rendezvous : IDisposable
 {
-    /// <summary>The file that asks every server of the run to stop.</summary>
+    /// <summary>The object that asks every server of the run to stop.</summary>
     public const string StopMarker = "stop";
 
-    /// <summary>Local directory of a path or file:// URI (bucket prefixes need the storage module).</summary>
-    public static Rendezvous Open(string location)
+    private readonly IBucket _bucket;
+    private readonly string _prefix;
+
+    private Rendezvous(IBucket bucket, string prefix, string location)
     {
-        if (location.StartsWith("file://", StringComparison.Ordinal)) location = new Uri(location).LocalPath;
-        else if (location.Contains("://", StringComparison.Ordinal))
-            throw new BadInputException($"--rendezvous {location}: bucket rendezvous prefixes are not available in this build yet (local path or file:// only)");
-        return new Rendezvous(location);
+        _bucket = bucket;
+        _prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
+        Location = location;
     }
 
-    public string Directory { get; } = directory;
+    /// <summary>A local path, file://, s3:// or gs:// prefix.</summary>
+    public static Rendezvous Open(string location)
+    {
+        var (bucket, prefix) = BucketFactory.Open(location);
+        return new Rendezvous(bucket, prefix, location);
+    }
+
+    /// <summary>As given on the command line.</summary>
+    public string Location { get; }
+
+    /// <summary>Where a server's address object lives.</summary>
+    public string AddressLocation(string name) => _bucket.UriOf(_prefix + "servers/" + name).ToString();
 
     /// <summary>The address clients should dial: the machine's host name when listening on every interface.</summary>
     public static string AdvertisedHost(string host) =>
@@ -30,27 +43,31 @@ public sealed class Rendezvous(string directory)
     {
         if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || name.StartsWith('.'))
             throw new BadInputException($"--name '{name}': must be a plain file name");
-        string dir = Path.Combine(Directory, "servers");
-        System.IO.Directory.CreateDirectory(dir);
-        await AtomicFile.WriteAllTextAsync(Path.Combine(dir, name), $"{host}:{grpcPort}\n", cancellationToken).ConfigureAwait(false);
+        await _bucket.WriteAllBytesAsync(_prefix + "servers/" + name, Encoding.UTF8.GetBytes($"{host}:{grpcPort}\n"), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Addresses (host:port) of the servers that have published, by name.</summary>
-    public IReadOnlyDictionary<string, string> Servers()
+    public async Task<IReadOnlyDictionary<string, string>> ServersAsync(CancellationToken cancellationToken)
     {
-        string dir = Path.Combine(Directory, "servers");
-        if (!System.IO.Directory.Exists(dir)) return new Dictionary<string, string>();
-        return System.IO.Directory.GetFiles(dir).Where(f => !Path.GetFileName(f).StartsWith('.'))
-            .ToDictionary(f => Path.GetFileName(f), f => File.ReadAllText(f).Trim(), StringComparer.Ordinal);
+        var servers = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (var o in _bucket.ListAsync(_prefix + "servers/", cancellationToken).ConfigureAwait(false))
+        {
+            string name = o.Key[(_prefix.Length + "servers/".Length)..];
+            if (name.Length == 0 || name.Contains('/') || name.StartsWith('.')) continue;
+            servers[name] = Encoding.UTF8.GetString(await _bucket.ReadAllBytesAsync(o.Key, cancellationToken).ConfigureAwait(false)).Trim();
+        }
+        return servers;
     }
 
-    public bool StopRequested => File.Exists(Path.Combine(Directory, StopMarker));
+    public Task<bool> StopRequestedAsync(CancellationToken cancellationToken) => _bucket.ExistsAsync(_prefix + StopMarker, cancellationToken);
 
     /// <summary>Completes when the stop marker appears (checked every <paramref name="interval"/>).</summary>
     public async Task WaitForStopAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
-        while (!StopRequested) await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+        while (!await StopRequestedAsync(cancellationToken).ConfigureAwait(false)) await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
     }
+
+    public void Dispose() => _bucket.Dispose();
 }
 
 /// <summary>Tells DAGMan a PROVISIONER node is ready: <c>condor_chirp set_job_attr ProvisionerState 2</c>.</summary>
