@@ -404,7 +404,11 @@ public sealed class S3Bucket : IBucket
         {
             return await _retry.ExecuteAsync(operation, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (translate && !cancellationToken.IsCancellationRequested && e is AmazonServiceException or AmazonClientException or HttpRequestException)
+        // A service error is the store's answer, whatever happened to the token meanwhile (a sibling part failing
+        // cancels the others, and their own 403s must still read as one line); transport errors during a
+        // cancellation are the cancellation's doing and stay as they are.
+        catch (Exception e) when (translate && (e is AmazonServiceException
+            || (!cancellationToken.IsCancellationRequested && e is AmazonClientException or HttpRequestException)))
         {
             throw Translate(e, key);
         }
