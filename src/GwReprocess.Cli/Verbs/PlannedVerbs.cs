@@ -44,13 +44,6 @@ public sealed class SimulateVerb : PlannedVerb
     public override string Summary => "Write synthetic multi-detector frames with witness couplings and BBH injections.";
 }
 
-/// <summary><c>gwrepro frames</c>: inspect, export and verify frame files.</summary>
-public sealed class FramesVerb : PlannedVerb
-{
-    public override string Name => "frames";
-    public override string Summary => "Inspect, export and verify GWF / GWOSC HDF5 frame files.";
-}
-
 /// <summary><c>gwrepro asd</c>: a channel's amplitude spectral density.</summary>
 public sealed class AsdVerb : PlannedVerb
 {

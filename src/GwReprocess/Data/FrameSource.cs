@@ -1,0 +1,208 @@
+using System.Runtime.CompilerServices;
+using GwReprocess.Frames.Gwf;
+using GwReprocess.Frames.Hdf5;
+using GwReprocess.Time;
+
+namespace GwReprocess.Data;
+
+/// <summary>Opens the frame file at a location (local path or URL) as a readable stream; the storage layer plugs in s3:// and gs:// here.</summary>
+public delegate Task<Stream> FrameFileOpener(string location, CancellationToken cancellationToken);
+
+/// <summary>Options of <see cref="FrameSource"/>.</summary>
+public sealed record FrameSourceOptions
+{
+    /// <summary>Opens each file's location; the default opens local paths and <c>file://</c> URLs only.</summary>
+    public FrameFileOpener Opener { get; init; } = FrameSource.OpenLocalAsync;
+
+    /// <summary>GWF reading options (checksum verification).</summary>
+    public GwfReadOptions Gwf { get; init; } = GwfReadOptions.Default;
+
+    /// <summary>When true, <see cref="FrameSource.ReadAsync"/> fills gaps with <see cref="FillValue"/> instead of failing.</summary>
+    public bool FillGaps { get; init; }
+
+    /// <summary>The value gaps are filled with when <see cref="FillGaps"/> is set.</summary>
+    public double FillValue { get; init; }
+}
+
+/// <summary>The channels of one frame (or one HDF5 file) inside the requested span, in the requested channel order.</summary>
+public sealed record FrameChunk(Segment Span, IReadOnlyList<TimeSeries> Channels, string Location, int FrameIndex);
+
+/// <summary>Channels over a span, stitched across files; <see cref="Gaps"/> lists what no file covered (filled only when asked).</summary>
+public sealed record FrameSpanData(Segment Span, IReadOnlyList<TimeSeries> Channels, SegmentList Gaps)
+{
+    /// <summary>The series of <paramref name="channel"/>.</summary>
+    public TimeSeries this[string channel] => Channels.First(c => c.Channel.Value == channel);
+}
+
+/// <summary>Data missing from a requested span; names the channels and the missing GPS spans.</summary>
+public sealed class FrameGapException(string message, SegmentList gaps) : BadInputException(message)
+{
+    public SegmentList Gaps { get; } = gaps;
+}
+
+/// <summary>Reads channels over a GPS span from the frame files of a cache (GWF, or GWOSC/gwpy HDF5), frame by frame or as whole series.</summary>
+/// <remarks>Files are read in time order; where files overlap, the earlier file's data is kept. Only the requested channels are decoded.</remarks>
+public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = null)
+{
+    private readonly FrameSourceOptions _options = options ?? new FrameSourceOptions();
+
+    public FrameCache Cache { get; } = cache;
+
+    /// <summary>A source over files named by the IGWN convention; other names are opened to learn their span.</summary>
+    public static async Task<FrameSource> FromFilesAsync(IEnumerable<string> pathsOrUrls, FrameSourceOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FrameSourceOptions();
+        var entries = new List<FrameCacheEntry>();
+        foreach (var p in pathsOrUrls)
+        {
+            if (FrameFileName.TryParse(p) is { } name)
+            {
+                entries.AddRange(FrameCache.FromFiles([p]).Entries);
+                continue;
+            }
+            var span = await ProbeSpanAsync(p, options, cancellationToken).ConfigureAwait(false);
+            entries.Add(new FrameCacheEntry("X", "UNKNOWN", span, p.Contains("://", StringComparison.Ordinal) ? p : Path.GetFullPath(p)));
+        }
+        return new FrameSource(new FrameCache(entries), options);
+    }
+
+    private static async Task<Segment> ProbeSpanAsync(string location, FrameSourceOptions options, CancellationToken ct)
+    {
+        if (IsHdf5(location))
+        {
+            var h5 = await ReadHdf5Async(location, options, ct).ConfigureAwait(false);
+            var first = h5.Series[0];
+            return first.Span;
+        }
+        await using var gwf = await GwfFile.OpenAsync(await options.Opener(location, ct).ConfigureAwait(false), location, options.Gwf, cancellationToken: ct).ConfigureAwait(false);
+        return gwf.Span;
+    }
+
+    /// <summary>The default opener: local paths, <c>file://localhost/...</c> and <c>file:///...</c>.</summary>
+    public static Task<Stream> OpenLocalAsync(string location, CancellationToken cancellationToken)
+    {
+        string? path = new FrameCacheEntry("X", "X", default, location).LocalPath;
+        if (path is null) throw new BadInputException($"{location}: no reader for this kind of URL (only local files here)");
+        try
+        {
+            return Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.RandomAccess));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new BadInputException($"{location}: no such frame file", e);
+        }
+    }
+
+    /// <summary>
+    /// Reads the span frame by frame: one chunk per frame of each file (per HDF5 file), cropped to the span,
+    /// in time order. A client job can process each chunk as it arrives instead of holding the whole span.
+    /// </summary>
+    public async IAsyncEnumerable<FrameChunk> ReadChunksAsync(IReadOnlyList<string> channels, Segment span, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (channels.Count == 0) throw new ArgumentException("no channels requested");
+        var cursor = span.Start;
+        foreach (var entry in Cache.Select(span))
+        {
+            if (entry.Span.End <= cursor) continue; // fully covered by an earlier file
+            if (IsHdf5(entry.Location))
+            {
+                var h5 = await ReadHdf5Async(entry.Location, _options, cancellationToken).ConfigureAwait(false);
+                var want = Clip(h5.Series[0].Span, span, cursor);
+                if (want is not { } w) continue;
+                var series = new TimeSeries[channels.Count];
+                for (int i = 0; i < channels.Count; i++)
+                    series[i] = h5[channels[i]].Crop(w.Start, w.End);
+                cursor = w.End;
+                yield return new FrameChunk(w, series, entry.Location, 0);
+                continue;
+            }
+            var stream = await _options.Opener(entry.Location, cancellationToken).ConfigureAwait(false);
+            await using var file = await GwfFile.OpenAsync(stream, entry.LocalPath ?? entry.Location, _options.Gwf, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var frame in file.Frames)
+            {
+                var want = Clip(frame.Span, span, cursor);
+                if (want is not { } w) continue;
+                var series = new TimeSeries[channels.Count];
+                for (int i = 0; i < channels.Count; i++)
+                    series[i] = await file.ReadAsync(channels[i], w, cancellationToken).ConfigureAwait(false);
+                cursor = w.End;
+                yield return new FrameChunk(w, series, entry.Location, frame.Index);
+            }
+        }
+    }
+
+    private static Segment? Clip(Segment available, Segment span, GpsTime cursor)
+    {
+        var start = GpsTime.Max(GpsTime.Max(available.Start, span.Start), cursor);
+        var end = GpsTime.Min(available.End, span.End);
+        return end > start ? new Segment(start, end) : null;
+    }
+
+    /// <summary>Reads the channels over the whole span as one series each; fails with <see cref="FrameGapException"/> on gaps unless <see cref="FrameSourceOptions.FillGaps"/>.</summary>
+    public async Task<FrameSpanData> ReadAsync(IReadOnlyList<string> channels, Segment span, CancellationToken cancellationToken = default)
+    {
+        var chunks = new List<FrameChunk>();
+        await foreach (var chunk in ReadChunksAsync(channels, span, cancellationToken).ConfigureAwait(false))
+            chunks.Add(chunk);
+        var gaps = new SegmentList(chunks.Select(c => c.Span)).Coalesce().Complement(span);
+        if (gaps.Count > 0 && !_options.FillGaps)
+            throw new FrameGapException(
+                $"{string.Join(", ", channels)}: no data for {gaps.Count} part(s) of {span}: {string.Join(" ", gaps.Take(5))}{(gaps.Count > 5 ? " ..." : "")}" +
+                (chunks.Count == 0 ? " (no frame file covers the span)" : ""), gaps);
+        if (chunks.Count == 0)
+            throw new FrameGapException($"{string.Join(", ", channels)}: no frame file covers {span}, so the sample rate is unknown and nothing can be filled", gaps);
+        var result = new TimeSeries[channels.Count];
+        for (int i = 0; i < channels.Count; i++)
+            result[i] = Stitch(chunks, i, span);
+        return new FrameSpanData(span, result, gaps);
+    }
+
+    private TimeSeries Stitch(List<FrameChunk> chunks, int channel, Segment span)
+    {
+        var first = chunks[0].Channels[channel];
+        var rate = first.SampleRate;
+        if (chunks.Count == 1 && first.Span == span) return first;
+        // The output grid is the channel's own sample grid, starting at the first sample at or after the span start.
+        long back = (long)Math.Floor((first.T0 - span.Start).TotalNanoseconds * rate.Hertz / 1e9 + 1e-6);
+        var t0 = first.T0 - TimeSeries.DurationOf(back, rate);
+        long total = (long)Math.Ceiling((span.End - t0).TotalNanoseconds * rate.Hertz / 1e9 - 1e-6);
+        if (total > Array.MaxLength) throw new BadInputException($"{first.Channel}: {total} samples over {span} do not fit in one array; read in chunks");
+        var samples = GC.AllocateUninitializedArray<double>((int)total);
+        samples.AsSpan().Fill(_options.FillValue);
+        foreach (var chunk in chunks)
+        {
+            var s = chunk.Channels[channel];
+            if (s.SampleRate != rate)
+                throw new BadInputException($"{s.Channel}: sample rate changes from {rate} to {s.SampleRate} at {s.T0} ({chunk.Location})");
+            long at = (long)Math.Round((s.T0 - t0).TotalNanoseconds * rate.Hertz / 1e9);
+            long n = Math.Min(s.Length, total - at);
+            if (at < 0 || n <= 0) continue;
+            s.Samples.Span[..(int)n].CopyTo(samples.AsSpan((int)at, (int)n));
+        }
+        return new TimeSeries(first.Channel, t0, rate, samples, first.Unit);
+    }
+
+    private static bool IsHdf5(string location) =>
+        location.EndsWith(".h5", StringComparison.OrdinalIgnoreCase) || location.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase)
+        || location.EndsWith(".hdf", StringComparison.OrdinalIgnoreCase);
+
+    private static async Task<Hdf5TimeSeriesFile> ReadHdf5Async(string location, FrameSourceOptions options, CancellationToken ct)
+    {
+        string? local = new FrameCacheEntry("X", "X", default, location).LocalPath;
+        if (local is not null) return await Hdf5TimeSeriesReader.ReadAsync(local, ct).ConfigureAwait(false);
+        // Remote HDF5: PureHDF needs a seekable file, so stage it locally first.
+        string temp = Path.Combine(Path.GetTempPath(), "gwrepro-" + Guid.NewGuid().ToString("N")[..12] + Path.GetExtension(location));
+        try
+        {
+            await using (var source = await options.Opener(location, ct).ConfigureAwait(false))
+            await using (var target = File.Create(temp))
+                await source.CopyToAsync(target, ct).ConfigureAwait(false);
+            var file = await Hdf5TimeSeriesReader.ReadAsync(temp, ct).ConfigureAwait(false);
+            return file with { Path = location };
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+}
