@@ -7,6 +7,7 @@ IBenchmark[] benchmarks =
     new SegmentsBenchmark(),
     new DagBenchmark(),
     new ModelsBenchmark(),
+    new ResampleBenchmark(),
 ];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "list")

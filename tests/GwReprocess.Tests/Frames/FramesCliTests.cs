@@ -65,7 +65,7 @@ public sealed class FramesCliTests : IDisposable
         await using (var original = await GwfFile.OpenAsync(RealData.PathOf(Gwosc)))
         await using (var copy = await GwfFile.OpenAsync(outPath))
         {
-            var span = new Time.Segment(1126259450, 1126259460);
+            var span = new GwReprocess.Time.Segment(1126259450, 1126259460);
             var a = await original.ReadAsync("H1:LOSC-STRAIN", span);
             var b = await copy.ReadAsync("H1:LOSC-STRAIN");
             Assert.Equal(a.T0, b.T0);

@@ -80,7 +80,7 @@ public sealed class GwfReferenceTests
             else
             {
                 var series = await file.ReadAsync(name);
-                Assert.Equal(file.Frames[0].Start + Time.GpsDuration.FromSeconds(info.TimeOffset), series.T0);
+                Assert.Equal(file.Frames[0].Start + GwReprocess.Time.GpsDuration.FromSeconds(info.TimeOffset), series.T0);
                 var values = series.Samples.ToArray();
                 CheckFirstAndLast(stats, values, null);
                 CheckStats(stats, values);

@@ -97,7 +97,7 @@ public sealed class GwfRoundTripTests : IDisposable
         await using var original = await GwfFile.OpenAsync(RealData.PathOf("gwosc/H-H1_LOSC_4_V2-1126259446-32.gwf"));
         var strain = await original.ReadAsync("H1:LOSC-STRAIN");
         var start = strain.T0;
-        var spans = Enumerable.Range(0, 4).Select(i => Time.Segment.FromStart(start + Time.GpsDuration.FromSeconds(8 * i), Time.GpsDuration.FromSeconds(8))).ToList();
+        var spans = Enumerable.Range(0, 4).Select(i => GwReprocess.Time.Segment.FromStart(start + GwReprocess.Time.GpsDuration.FromSeconds(8 * i), GwReprocess.Time.GpsDuration.FromSeconds(8))).ToList();
         var cleaned = strain.WithChannel(strain.Channel.WithSuffix("_DEEPCLEAN"));
         string path = Path.Combine(_dir, GwfWriter.FileName("H", "H1_CLEAN", original.Span));
         await GwfWriter.WriteFileAsync(path, GwfFrameData.Split([cleaned, strain], spans));
@@ -107,7 +107,7 @@ public sealed class GwfRoundTripTests : IDisposable
         Assert.Equal(strain.T0, back.T0);
         Assert.Equal(strain.Samples.ToArray(), back.Samples.ToArray());
         // A span that starts and ends inside frames.
-        var inner = new Time.Segment(start + Time.GpsDuration.FromSeconds(5.5), start + Time.GpsDuration.FromSeconds(20.25));
+        var inner = new GwReprocess.Time.Segment(start + GwReprocess.Time.GpsDuration.FromSeconds(5.5), start + GwReprocess.Time.GpsDuration.FromSeconds(20.25));
         var part = await copy.ReadAsync("H1:LOSC-STRAIN", inner);
         Assert.Equal(inner.Start, part.T0);
         Assert.Equal(strain.Crop(inner.Start, inner.End).Samples.ToArray(), part.Samples.ToArray());
