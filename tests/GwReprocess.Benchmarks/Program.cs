@@ -8,6 +8,7 @@ IBenchmark[] benchmarks =
     new DagBenchmark(),
     new ModelsBenchmark(),
     new ResampleBenchmark(),
+    new SimulateBenchmark(),
 ];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "list")

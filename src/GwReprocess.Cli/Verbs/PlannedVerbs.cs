@@ -37,13 +37,6 @@ public sealed class ServeVerb : PlannedVerb
     public override string Summary => "Serve a Triton-layout model repository over Triton's gRPC/HTTP protocol (ONNX Runtime).";
 }
 
-/// <summary><c>gwrepro simulate</c>: synthetic detector frames.</summary>
-public sealed class SimulateVerb : PlannedVerb
-{
-    public override string Name => "simulate";
-    public override string Summary => "Write synthetic multi-detector frames with witness couplings and BBH injections.";
-}
-
 /// <summary><c>gwrepro asd</c>: a channel's amplitude spectral density.</summary>
 public sealed class AsdVerb : PlannedVerb
 {

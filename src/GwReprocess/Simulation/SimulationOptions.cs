@@ -88,7 +88,7 @@ public sealed record SimulationOptions
     /// <summary>Injected sources; <see cref="InjectionSettings.Rate"/> 0 disables injections.</summary>
     public InjectionSettings Injections { get; init; } = new();
 
-    /// <summary>Number of random gaps (10–300 s each) cut out of the span: no frames there, and the segment file omits them.</summary>
+    /// <summary>Number of random gaps (10–300 s each, at most a quarter of the span) cut out of the span: no frames there, and the segment file omits them.</summary>
     public int Gaps { get; init; }
 
     /// <summary>Checks the options; throws <see cref="BadInputException"/> naming the offending setting.</summary>

@@ -64,7 +64,9 @@ public static class SimulationRun
         var gaps = new List<Segment>();
         for (int i = 0; i < options.Gaps; i++)
         {
-            long length = Math.Min(options.Duration, 10 + (long)(g.NextDouble() * 291));
+            // 10-300 s, but never more than a quarter of the span, so short runs keep data.
+            long longest = Math.Max(1, Math.Min(300, options.Duration / 4));
+            long length = Math.Min(longest, 10 + (long)(g.NextDouble() * 291));
             long at = options.Start.Seconds + (long)(g.NextDouble() * (options.Duration - length + 1));
             gaps.Add(new Segment(at, at + length));
         }

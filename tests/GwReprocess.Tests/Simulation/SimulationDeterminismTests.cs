@@ -12,9 +12,9 @@ public sealed class SimulationDeterminismTests
     public void ASubSpanRenderedAloneEqualsTheSameSamplesInsideALongerRun()
     {
         const long start = 1_000_000_000;
-        var longRun = new DetectorSimulator(Options, "L1").Render(new Segment(start, start + 130));
-        // A fresh simulator, a span starting mid-way and crossing a noise block boundary (blocks are 56 s of strain).
-        var alone = new DetectorSimulator(Options, "L1").Render(new Segment(start + 97, start + 121));
+        var longRun = new DetectorSimulator(Options, "L1").Render(new Segment(start, start + 72));
+        // A fresh simulator, a span starting mid-way and crossing a strain noise block boundary (56-s blocks from GPS 0: one at 1e9 + 64).
+        var alone = new DetectorSimulator(Options, "L1").Render(new Segment(start + 50, start + 70));
         Assert.Equal(longRun.Count, alone.Count);
         for (int c = 0; c < alone.Count; c++)
         {

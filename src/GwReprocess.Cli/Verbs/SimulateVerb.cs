@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text.Json;
+using CommandLine;
+using GwReprocess.Simulation;
+using GwReprocess.Time;
+using Spectre.Console;
+
+namespace GwReprocess.Cli.Verbs;
+
+/// <summary><c>gwrepro simulate</c>: synthetic detector frames with witness couplings and BBH injections.</summary>
+public sealed class SimulateVerb : CliVerb
+{
+    public override string Name => "simulate";
+    public override string Summary => "Write synthetic multi-detector frames with witness couplings and BBH injections.";
+
+    /// <summary>Options of <c>gwrepro simulate</c>.</summary>
+    public sealed class Options : CommonOptions
+    {
+        [Option("start", Default = "1000000000", HelpText = "GPS start (whole seconds) or a UTC time.")]
+        public string Start { get; set; } = "1000000000";
+
+        [Option("duration", Default = 4096L, HelpText = "Seconds of data per detector (whole seconds).")]
+        public long Duration { get; set; } = 4096;
+
+        [Option("ifos", Default = "H1,L1", HelpText = "Comma-separated detector prefixes.")]
+        public string Ifos { get; set; } = "H1,L1";
+
+        [Option("frame-length", Default = 4096L, HelpText = "File length in seconds; files start at GPS multiples of it.")]
+        public long FrameLength { get; set; } = 4096;
+
+        [Option("frame-duration", Default = 64, HelpText = "Seconds per frame inside a file (memory holds one frame per detector).")]
+        public int FrameDuration { get; set; } = 64;
+
+        [Option("witnesses", Default = 21, HelpText = "Witness channels per detector (DeepClean's O3 list first: PEM mains monitor, then ASC INMON channels).")]
+        public int Witnesses { get; set; } = 21;
+
+        [Option("witness-names", HelpText = "Comma-separated witness names without the detector prefix, replacing the default list (order kept).")]
+        public string? WitnessNames { get; set; }
+
+        [Option("strain-channel", Default = "GDS-CALIB_STRAIN", HelpText = "Strain channel name after the detector prefix.")]
+        public string StrainChannel { get; set; } = "GDS-CALIB_STRAIN";
+
+        [Option("frame-type", Default = "SIM", HelpText = "Frame type: files are named OBS-IFO_TYPE-GPS-DUR.gwf.")]
+        public string FrameType { get; set; } = "SIM";
+
+        [Option("injection-rate", Default = 0.01, HelpText = "BBH injections per second (Poisson); 0 for none.")]
+        public double InjectionRate { get; set; } = 0.01;
+
+        [Option("seed", Default = 7L, HelpText = "Seed of every random stream: the same seed and span give bit-identical files.")]
+        public long Seed { get; set; } = 7;
+
+        [Option("gaps", Default = 0, HelpText = "Random gaps (10-300 s each) per detector: no frames there, and the segment file omits them.")]
+        public int Gaps { get; set; }
+
+        [Option('o', "out", Required = true, HelpText = "Output directory: frames, IFO.lcf caches, IFO-segments.txt, injections.csv, truth.json.")]
+        public string Out { get; set; } = "";
+
+        [Option("json", HelpText = "Print a JSON summary of what was written on standard output.")]
+        public bool Json { get; set; }
+    }
+
+    public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
+        ArgumentParsing.RunAsync<Options>(Name, args, o => RunAsync(o, cancellationToken));
+
+    /// <summary>Builds library options from the command line; bad values throw <see cref="BadInputException"/>.</summary>
+    public static SimulationOptions ToSimulationOptions(Options o)
+    {
+        if (!GpsTime.TryParse(o.Start, out var start)) throw new BadInputException($"--start '{o.Start}' is neither GPS seconds nor a UTC time");
+        var ifos = o.Ifos.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var options = new SimulationOptions
+        {
+            Start = start,
+            Duration = o.Duration,
+            Ifos = ifos,
+            FrameLength = o.FrameLength,
+            FrameDuration = o.FrameDuration,
+            Witnesses = o.Witnesses,
+            StrainChannel = o.StrainChannel,
+            FrameType = o.FrameType,
+            Seed = o.Seed,
+            Gaps = o.Gaps,
+            Injections = new InjectionSettings { Rate = o.InjectionRate },
+        };
+        if (o.WitnessNames is not null)
+        {
+            var names = o.WitnessNames.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var n in names)
+                if (n.Contains(':')) throw new BadInputException($"--witness-names: '{n}' has a detector prefix; give names without it (the prefix comes from --ifos)");
+            options = options with { WitnessNames = names };
+        }
+        options.Validate();
+        return options;
+    }
+
+    private static async Task<int> RunAsync(Options o, CancellationToken ct)
+    {
+        var options = ToSimulationOptions(o);
+        var output = new DirectoryOutput(o.Out);
+        bool interactive = !o.Quiet && !o.Json && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        var started = DateTime.UtcNow;
+        SimulationResult result;
+        if (interactive)
+        {
+            result = null!;
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask($"simulating {string.Join("+", options.Ifos)}", maxValue: Math.Max(1, options.Ifos.Count * options.Duration));
+                    var progress = new SynchronousProgress(p => task.Value = p.SecondsDone);
+                    result = await SimulationRun.RunAsync(options, output, progress, ct);
+                });
+        }
+        else
+        {
+            // Under HTCondor (no TTY): one log line per file finished, on stderr.
+            string? lastFile = null;
+            var progress = new SynchronousProgress(p =>
+            {
+                if (o.Quiet || o.Json || p.File == lastFile) return;
+                lastFile = p.File;
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} simulate: {p.SecondsDone:F0}/{p.SecondsTotal:F0} s ({100 * p.SecondsDone / Math.Max(1, p.SecondsTotal):F0}%) {p.Ifo} {p.File}"));
+            });
+            result = await SimulationRun.RunAsync(options, output, progress, ct);
+        }
+        double wall = (DateTime.UtcNow - started).TotalSeconds;
+        double simulated = result.Segments.Values.Sum(s => s.TotalDuration.TotalSeconds);
+        if (o.Json)
+        {
+            var summary = new
+            {
+                directory = output.Directory,
+                files = result.Files.Select(f => new { ifo = f.Ifo, name = f.Name, start = f.Span.Start.Seconds, duration = f.Span.Duration.TotalSeconds }),
+                caches = result.Caches,
+                segments = result.SegmentFiles,
+                injection_table = result.InjectionTable,
+                injections = result.Injections.Count,
+                seconds_simulated = simulated,
+                wall_seconds = wall,
+            };
+            Console.Out.WriteLine(JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else if (!o.Quiet)
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"simulate: wrote {result.Files.Count} frame file(s), {simulated:F0} s of data over {options.Ifos.Count} detector(s), {result.Injections.Count} injection(s) to {output.Directory} in {wall:F1} s ({simulated / Math.Max(wall, 1e-9):F0} s of data/s)"));
+        }
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+    private sealed class SynchronousProgress(Action<SimulationProgress> report) : IProgress<SimulationProgress>
+    {
+        private readonly object _gate = new();
+
+        public void Report(SimulationProgress value)
+        {
+            lock (_gate) report(value);
+        }
+    }
+}
