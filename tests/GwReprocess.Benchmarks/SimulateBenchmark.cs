@@ -34,6 +34,28 @@ public sealed class SimulateBenchmark : IBenchmark
             }
             return;
         }
+        if (Environment.GetEnvironmentVariable("SIMPARTS") == "1")
+        {
+            var o0 = options with { Injections = new InjectionSettings { Rate = 0 }, Witnesses = 0, Modulations = [], MainsHarmonics = [] };
+            var o1 = options with { Injections = new InjectionSettings { Rate = 0 }, Witnesses = 0 };
+            var o2 = options with { Witnesses = 0 };
+            var o3 = options with { Injections = new InjectionSettings { Rate = 0 } };
+            foreach (var (label, o) in new[] { ("noise only", o0), ("+lines", o1), ("+injections", o2), ("21 witnesses no inj", o3) })
+            {
+                var sim = new DetectorSimulator(o, "H1");
+                var st = new double[64 * 16384];
+                var ww = sim.Witnesses.Select(c => new double[64 * c.SampleRate]).ToArray();
+                sim.RenderStrain(999_000_000, 64, st);
+                var sw0 = Stopwatch.StartNew();
+                for (long t = 1_000_000_000; t < 1_000_000_000 + seconds; t += 64)
+                {
+                    sim.RenderStrain(t, 64, st);
+                    for (int i = 0; i < ww.Length; i++) sim.RenderWitness(i, t, 64, ww[i]);
+                }
+                report.Figure(label + " (1 detector, 1 thread)", seconds / sw0.Elapsed.TotalSeconds, "s of data/s");
+            }
+            return;
+        }
         // Warm-up: filter design and JIT.
         foreach (var ifo in options.Ifos) new DetectorSimulator(options, ifo).Render(new Segment(999_000_000, 999_000_064));
 
@@ -46,8 +68,13 @@ public sealed class SimulateBenchmark : IBenchmark
             Fourier.InverseReal(buffer, 1 << 20, FourierOptions.Matlab);
         }, 3);
         var block = new NoiseFilter(DesignCurve.Asd, 16384, 1 << 17).BlockLength;
-        double fftSecondsPerSecond = block / 16384.0 / fft.TotalSeconds / options.Ifos.Count;
-        report.Figure("fft reference (2^20 forward+inverse per 56 s strain block, 2 detectors, 1 core)", fftSecondsPerSecond, "s of data/s");
+        report.Figure("MathNet fft (2^20 forward+inverse per 56 s strain block, 2 detectors, 1 core)", block / 16384.0 / fft.TotalSeconds / options.Ifos.Count, "s of data/s");
+        var real = new RealFft(1 << 20);
+        var spectrum = new System.Numerics.Complex[(1 << 19) + 1];
+        var samples = buffer.AsSpan(0, 1 << 20).ToArray();
+        var (own, _) = BenchmarkReport.Measure(() => { real.Forward(samples, spectrum); real.Inverse(spectrum, samples); }, 3);
+        double fftSecondsPerSecond = block / 16384.0 / own.TotalSeconds / options.Ifos.Count;
+        report.Figure("fft reference: RealFft 2^20 forward+inverse per strain block, 2 detectors, 1 core", fftSecondsPerSecond, "s of data/s");
 
         // Render only, detectors in parallel as the run does.
         var sw = Stopwatch.StartNew();

@@ -33,10 +33,10 @@ public sealed class NoiseFilter
             double w = 0.5 - 0.5 * Math.Cos(2 * Math.PI * i / m);
             taper[i] = h[(i + m / 2) % m] * w;
         }
-        var spectrum = new double[FftLength + 2];
-        taper.CopyTo(spectrum, 0);
-        Fourier.ForwardReal(spectrum, FftLength, FourierOptions.Matlab);
-        Spectrum = spectrum;
+        var padded = new double[FftLength];
+        taper.CopyTo(padded, 0);
+        Spectrum = new System.Numerics.Complex[FftLength / 2 + 1];
+        new RealFft(FftLength).Forward(padded, Spectrum);
     }
 
     public int SampleRate { get; }
@@ -50,8 +50,8 @@ public sealed class NoiseFilter
     /// <summary>New samples per block, B = N − M.</summary>
     public int BlockLength => FftLength - Taps;
 
-    /// <summary>Interleaved (re, im) spectrum of the windowed taps at N points, N/2+1 bins.</summary>
-    internal double[] Spectrum { get; }
+    /// <summary>Spectrum of the windowed taps at N points, N/2+1 bins.</summary>
+    internal System.Numerics.Complex[] Spectrum { get; }
 }
 
 /// <summary>Gaussian noise coloured by a <see cref="NoiseFilter"/>, addressable by absolute sample index on a global grid.</summary>
@@ -69,13 +69,17 @@ public sealed class ColoredNoise : IChannelNoise
     private readonly NoiseFilter _filter;
     private readonly StreamKey _key;
     private readonly double[] _work;
+    private readonly System.Numerics.Complex[] _spectrum;
+    private readonly RealFft _fft;
     private long _cachedBlock = long.MinValue;
 
     public ColoredNoise(NoiseFilter filter, StreamKey key)
     {
         _filter = filter;
         _key = key;
-        _work = new double[filter.FftLength + 2];
+        _work = new double[filter.FftLength];
+        _spectrum = new System.Numerics.Complex[filter.FftLength / 2 + 1];
+        _fft = new RealFft(filter.FftLength);
     }
 
     public NoiseFilter Filter => _filter;
@@ -122,17 +126,15 @@ public sealed class ColoredNoise : IChannelNoise
             var gen = _key.Derive(firstChunk + c).CreateGenerator();
             gen.FillNormal(_work.AsSpan(c * ChunkLength, ChunkLength));
         }
-        _work[nfft] = 0;
-        _work[nfft + 1] = 0;
-        Fourier.ForwardReal(_work, nfft, FourierOptions.Matlab);
+        _fft.Forward(_work, _spectrum);
         var h = _filter.Spectrum;
-        for (int k = 0; k <= nfft / 2; k++)
+        for (int k = 0; k < _spectrum.Length; k++)
         {
-            double xr = _work[2 * k], xi = _work[2 * k + 1], hr = h[2 * k], hi = h[2 * k + 1];
-            _work[2 * k] = xr * hr - xi * hi;
-            _work[2 * k + 1] = xr * hi + xi * hr;
+            var x = _spectrum[k];
+            var f = h[k];
+            _spectrum[k] = new System.Numerics.Complex(x.Real * f.Real - x.Imaginary * f.Imaginary, x.Real * f.Imaginary + x.Imaginary * f.Real);
         }
-        Fourier.InverseReal(_work, nfft, FourierOptions.Matlab);
+        _fft.Inverse(_spectrum, _work);
         _cachedBlock = block;
     }
 }

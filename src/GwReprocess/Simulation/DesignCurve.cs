@@ -13,8 +13,8 @@ namespace GwReprocess.Simulation;
 /// <para>
 /// The suspension and shot terms are Ajith's analytic fit to the aLIGO zero-detuned high-power design
 /// (P. Ajith, Phys. Rev. D 84, 084037 (2011), eq. 4.7); the seismic term is added here. The curve is held
-/// flat below <see cref="FloorHz"/> (4 Hz) so its dynamic range stays finite: about 1.6×10⁻²³ /√Hz at
-/// 60 Hz, 1.9×10⁻²⁴ at 215 Hz, 1.4×10⁻²³ at 1 kHz, 9×10⁻¹⁹ at and below 4 Hz.
+/// flat below <see cref="FloorHz"/> (4 Hz) so its dynamic range stays finite. ASD values: 2.6×10⁻²² /√Hz at 10 Hz,
+/// 4.3×10⁻²³ at 20 Hz, 4.8×10⁻²⁴ at 60 Hz, 1.8×10⁻²⁴ at 215 Hz (minimum), 1.4×10⁻²³ at 1 kHz, 2.8×10⁻¹⁹ at and below 4 Hz.
 /// </para>
 /// </remarks>
 public static class DesignCurve

@@ -64,6 +64,7 @@ public sealed class InjectionSchedule
     public const double MaxLead = 64;
 
     private readonly StreamKey _key;
+    private readonly Dictionary<long, List<BbhInjection>> _tiles = [];
 
     public InjectionSchedule(StreamKey root, IReadOnlyList<string> ifos, InjectionSettings settings)
     {
@@ -93,6 +94,19 @@ public sealed class InjectionSchedule
         Within(new Segment(span.Start - GpsDuration.FromSeconds(4), span.End + GpsDuration.FromSeconds((long)MaxLead)));
 
     private List<BbhInjection> Tile(long tile)
+    {
+        // Frames ask for the same tiles repeatedly; the SNR integrals make a tile worth keeping.
+        lock (_tiles)
+        {
+            if (_tiles.TryGetValue(tile, out var cached)) return cached;
+            if (_tiles.Count > 64) _tiles.Clear();
+            var drawn = DrawTile(tile);
+            _tiles[tile] = drawn;
+            return drawn;
+        }
+    }
+
+    private List<BbhInjection> DrawTile(long tile)
     {
         var tileKey = _key.Derive(tile);
         var g = tileKey.CreateGenerator();
