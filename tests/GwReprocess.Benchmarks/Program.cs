@@ -9,6 +9,7 @@ IBenchmark[] benchmarks =
     new ModelsBenchmark(),
     new ResampleBenchmark(),
     new SimulateBenchmark(),
+    new FramesBenchmark(),
 ];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "list")

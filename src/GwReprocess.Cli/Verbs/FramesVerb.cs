@@ -84,6 +84,7 @@ public sealed class FramesVerb : CliVerb
         if (IsHdf5(o.File)) return await Hdf5InfoAsync(o, ct);
         await using var file = await GwfFile.OpenAsync(o.File, GwfOptions(o), ct);
         var channels = await file.GetChannelsAsync(ct);
+        var details = file.Frames.Count > 0 ? await file.GetFrameDetailsAsync(0, ct) : null;
         if (o.Json)
         {
             using var stream = Console.OpenStandardOutput();
@@ -109,6 +110,18 @@ public sealed class FramesVerb : CliVerb
                 w.WriteNumber("run", f.Run);
                 w.WriteNumber("frame", f.FrameNumber);
                 w.WriteNumber("data_quality", f.DataQuality);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("detectors");
+            foreach (var d in details?.Detectors ?? [])
+            {
+                w.WriteStartObject();
+                w.WriteString("name", d.Name);
+                w.WriteString("prefix", d.Prefix);
+                w.WriteNumber("longitude", d.Longitude);
+                w.WriteNumber("latitude", d.Latitude);
+                w.WriteNumber("elevation", d.Elevation);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -141,6 +154,14 @@ public sealed class FramesVerb : CliVerb
             foreach (var f in file.Frames.Take(20))
                 outp.WriteLine($"  frame {f.Index,-4} {f.Span}  run {f.Run}  frame {f.FrameNumber}  dq 0x{f.DataQuality:X}");
         if (file.Frames.Count > 20 && !o.Quiet) outp.WriteLine($"  ... {file.Frames.Count - 20} more");
+        if (details is not null)
+        {
+            if (details.Name.Length > 0) outp.WriteLine($"name:      {details.Name}");
+            foreach (var d in details.Detectors)
+                outp.WriteLine($"detector:  {d.Name} ({(d.Prefix.Length > 0 ? d.Prefix : "no prefix")}), longitude {d.Longitude:F5} rad, latitude {d.Latitude:F5} rad, elevation {d.Elevation:F1} m");
+            foreach (var h in details.History)
+                outp.WriteLine($"history:   {h.Name}: {h.Comment.Trim()}");
+        }
         outp.WriteLine($"channels:  {channels.Count}");
         int width = Math.Max(8, channels.Count == 0 ? 8 : channels.Max(c => c.Name.Length));
         outp.WriteLine($"  {"name".PadRight(width)}  kind  {"rate (Hz)",12}  {"type",-10}  {"compression",-22}  unit");

@@ -118,15 +118,44 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
             }
             var stream = await _options.Opener(entry.Location, cancellationToken).ConfigureAwait(false);
             await using var file = await GwfFile.OpenAsync(stream, entry.LocalPath ?? entry.Location, _options.Gwf, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var wanted = new List<(int Frame, Segment Span)>();
             foreach (var frame in file.Frames)
             {
-                var want = Clip(frame.Span, span, cursor);
-                if (want is not { } w) continue;
+                if (Clip(frame.Span, span, cursor) is not { } w) continue;
+                wanted.Add((frame.Index, w));
+                cursor = w.End;
+            }
+            if (wanted.Count == 0) continue;
+            async Task<TimeSeries[]> ReadFrameAsync((int Frame, Segment Span) f)
+            {
                 var series = new TimeSeries[channels.Count];
                 for (int i = 0; i < channels.Count; i++)
-                    series[i] = await file.ReadAsync(channels[i], w, cancellationToken).ConfigureAwait(false);
-                cursor = w.End;
-                yield return new FrameChunk(w, series, entry.Location, frame.Index);
+                    series[i] = await file.ReadAsync(channels[i], f.Span, cancellationToken).ConfigureAwait(false);
+                return series;
+            }
+            // While the caller works on one frame, the next one is read and decoded in the background.
+            Task<TimeSeries[]>? next = Task.Run(() => ReadFrameAsync(wanted[0]), cancellationToken);
+            try
+            {
+                for (int k = 0; k < wanted.Count; k++)
+                {
+                    var series = await next!.ConfigureAwait(false);
+                    if (k + 1 < wanted.Count)
+                    {
+                        var following = wanted[k + 1];
+                        next = Task.Run(() => ReadFrameAsync(following), cancellationToken);
+                    }
+                    else next = null;
+                    yield return new FrameChunk(wanted[k].Span, series, entry.Location, wanted[k].Frame);
+                }
+            }
+            finally
+            {
+                if (next is not null)
+                {
+                    try { await next.ConfigureAwait(false); }
+                    catch (Exception) { /* abandoned read-ahead; the caller stopped or an earlier error is propagating */ }
+                }
             }
         }
     }

@@ -44,6 +44,7 @@ public sealed class FramesCliTests : IDisposable
         Assert.Contains("GWF v8, little-endian, written by frameCPP", text.Out);
         Assert.Contains("H1:LOSC-STRAIN", text.Out);
         Assert.Contains("[1126259446, 1126259478)", text.Out);
+        Assert.Contains("detector:  LHO_4k (H1)", text.Out);
 
         var json = Gwrepro("frames", "info", RealData.PathOf("framel/test.gwf"), "--json");
         Assert.Equal(0, json.Exit);

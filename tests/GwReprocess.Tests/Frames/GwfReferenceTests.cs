@@ -95,6 +95,50 @@ public sealed class GwfReferenceTests
         }
     }
 
+    [Fact]
+    public async Task FrameDetailsMatchProvenance()
+    {
+        await using (var gwosc = await GwfFile.OpenAsync(RealData.PathOf("gwosc/H-H1_LOSC_4_V2-1126259446-32.gwf")))
+        {
+            var d = await gwosc.GetFrameDetailsAsync(0);
+            Assert.Equal("LIGO", d.Name);
+            var det = Assert.Single(d.Detectors);
+            Assert.Equal(("LHO_4k", "H1"), (det.Name, det.Prefix));
+            Assert.Equal(-2.08406, det.Longitude, 5);
+            Assert.Equal(0.810795, det.Latitude, 6);
+            Assert.Equal(142.554, det.Elevation, 3);
+            Assert.Equal(1997.54, det.ArmXMidpoint, 2);
+        }
+        await using (var gwpy = await GwfFile.OpenAsync(RealData.PathOf("gwpy/HLV-HW100916-968654552-1.gwf")))
+        {
+            var d = await gwpy.GetFrameDetailsAsync(0);
+            Assert.Equal("V1:h_16384Hz", d.Name);
+            var det = Assert.Single(d.Detectors);
+            Assert.Equal(("V1:h_16384Hz", "", -21600), (det.Name, det.Prefix, det.LocalTime));
+            Assert.Contains(d.History, h => h.Comment == "FrameLib:8.20 (Sep 25, 13) ");
+        }
+        await using (var test = await GwfFile.OpenAsync(RealData.PathOf("framel/test.gwf")))
+        {
+            var d = await test.GetFrameDetailsAsync(9);
+            Assert.Equal("demo", d.Name);
+            Assert.Contains(d.History, h => h.Comment.Contains("FrameLib:8.02"));
+        }
+    }
+
+    [Fact]
+    public async Task ReadsIntoACallerBuffer()
+    {
+        await using var file = await GwfFile.OpenAsync(RealData.PathOf("gwosc/H-H1_LOSC_4_V2-1126259446-32.gwf"));
+        var whole = await file.ReadAsync("H1:LOSC-STRAIN");
+        var buffer = new double[200_000];
+        var span = new Time.Segment(Time.GpsTime.FromSeconds(1126259447.5), Time.GpsTime.FromSeconds(1126259450));
+        var series = await file.ReadAsync("H1:LOSC-STRAIN", span, buffer);
+        Assert.Equal(10240, series.Length);
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(series.Samples, out var segment) && segment.Array == buffer);
+        Assert.Equal(whole.Crop(span.Start, span.End).Samples.ToArray(), series.Samples.ToArray());
+        await Assert.ThrowsAsync<ArgumentException>(() => file.ReadAsync("H1:LOSC-STRAIN", span, new double[100]));
+    }
+
     private static async Task<(double[] Re, double[] Im)> ReadComplexAsync(GwfFile file, string name)
     {
         var re = new List<double>();

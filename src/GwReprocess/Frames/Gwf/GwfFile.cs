@@ -11,7 +11,7 @@ namespace GwReprocess.Frames.Gwf;
 /// headers); reading a channel then seeks straight to its structures in the frames it needs, so
 /// other channels are never decoded. Not thread-safe for concurrent reads (one stream position).
 /// </remarks>
-public sealed class GwfFile : IAsyncDisposable, IDisposable
+public sealed partial class GwfFile : IAsyncDisposable, IDisposable
 {
     private const int HeaderBytes = 40;
     private const int CommonHeaderBytes = 14;
@@ -123,269 +123,58 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         if (!_leaveOpen) await _stream.DisposeAsync().ConfigureAwait(false);
     }
 
-    // ---------------------------------------------------------------- header, EOF, TOC, scan
+    // ---------------------------------------------------------------- frame details
 
-    private static async Task<GwfFileHeader> ReadFileHeaderAsync(Stream stream, string name, CancellationToken ct)
+    /// <summary>Reads a frame's FrameH name, FrDetector and FrHistory structures (skipping data vectors without reading them).</summary>
+    public async Task<GwfFrameDetails> GetFrameDetailsAsync(int frameIndex, CancellationToken cancellationToken = default)
     {
-        if (stream.Length < HeaderBytes) throw new GwfFormatException(name, $"{stream.Length} byte(s) is too short to be a GWF file", "FrHeader", 0);
-        var h = new byte[HeaderBytes];
-        stream.Position = 0;
-        await stream.ReadExactlyAsync(h, ct).ConfigureAwait(false);
-        if (h[0] != 'I' || h[1] != 'G' || h[2] != 'W' || h[3] != 'D' || h[4] != 0)
-            throw new GwfFormatException(name, "not a GWF file (no IGWD signature)", "FrHeader", 0);
-        int version = h[5];
-        if (version is < 6 or > 8) throw new GwfFormatException(name, $"frame format version {version} is not supported (6 to 8 are)", "FrHeader", 0);
-        if (h[7] != 2 || h[8] != 4 || h[9] != 8 || h[10] != 4 || h[11] != 8)
-            throw new GwfFormatException(name, $"unsupported word sizes {h[7]}/{h[8]}/{h[9]}/{h[10]}/{h[11]} (expected 2/4/8/4/8)", "FrHeader", 0);
-        bool bigEndian;
-        if (h[12] == 0x34 && h[13] == 0x12) bigEndian = false;
-        else if (h[12] == 0x12 && h[13] == 0x34) bigEndian = true;
-        else throw new GwfFormatException(name, $"byte-order test value {h[12]:x2} {h[13]:x2} is neither 0x1234 nor 0x3412", "FrHeader", 12);
-        bool v8 = version >= 8;
-        return new GwfFileHeader(version, h[6], bigEndian, v8 ? h[38] : 0, v8 && h[39] == 1);
-    }
-
-    private long _endOfFileOffset;
-    private ulong _seekToc;
-
-    private async Task IndexAsync(CancellationToken ct)
-    {
-        int eofSize = IsV8 ? 46 : 42;
-        if (_length < HeaderBytes + eofSize)
-            throw Error("file ends before its FrEndOfFile (truncated)", "FrEndOfFile", _length);
-        _endOfFileOffset = _length - eofSize;
-        var eofHeader = await ReadHeaderAsync(_endOfFileOffset, ct).ConfigureAwait(false);
-        if (eofHeader.Length != eofSize)
-            throw Error("file does not end with a FrEndOfFile structure (truncated or not a complete GWF file)", "FrEndOfFile", _endOfFileOffset);
-        _classNames.TryAdd(eofHeader.ClassId, "FrEndOfFile");
-        uint nFrames;
-        using (var eof = await ReadRecordAsync(eofHeader, ct).ConfigureAwait(false))
-        {
-            var r = Reader(eof);
-            ulong nBytes;
-            try
-            {
-                nFrames = r.U32("nFrames");
-                nBytes = r.U64("nBytes");
-                if (IsV8) _seekToc = r.U64("seekTOC");
-                else { r.U32("chkType"); r.U32("chkSum"); _seekToc = r.U64("seekTOC"); }
-            }
-            catch (GwfParseException e) { throw Error(e.Message, "FrEndOfFile", _endOfFileOffset); }
-            if (nBytes != 0 && nBytes != (ulong)_length)
-                throw Error($"FrEndOfFile records {nBytes} bytes but the file has {_length} (truncated or appended to)", "FrEndOfFile", _endOfFileOffset);
-        }
-        if (_seekToc != 0)
-        {
-            if (_seekToc > (ulong)(_endOfFileOffset - HeaderBytes) || _seekToc < (ulong)eofSize)
-                throw Error($"seekTOC {_seekToc} points outside the file", "FrEndOfFile", _endOfFileOffset);
-            await ReadTocAsync(_length - (long)_seekToc, ct).ConfigureAwait(false);
-            HasTableOfContents = true;
-        }
-        else
-        {
-            await ScanAsync(ct).ConfigureAwait(false);
-        }
-        if (nFrames != _frames.Count)
-            throw Error($"FrEndOfFile counts {nFrames} frame(s) but the index has {_frames.Count}", "FrEndOfFile", _endOfFileOffset);
-        for (int i = 1; i < _frames.Count; i++)
-            if (_frames[i].Start < _frames[i - 1].Span.End)
-                throw Error($"frame {i} starts at {_frames[i].Start}, before frame {i - 1} ends ({_frames[i - 1].Span.End}); frames must be in time order",
-                    HasTableOfContents ? "FrTOC" : "FrameH", HasTableOfContents ? _length - (long)_seekToc : _frames[i].Position);
-    }
-
-    private async Task ReadTocAsync(long offset, CancellationToken ct)
-    {
-        while (true)
-        {
-            var h = await ReadHeaderAsync(offset, ct).ConfigureAwait(false);
-            if (h.ClassId == 1) await RegisterDictionaryAsync(h, ct).ConfigureAwait(false);
-            else if (h.ClassId != 2)
-            {
-                // frameCPP's seekTOC points at the FrTOC itself, past its FrSH, so the class id may be unnamed yet.
-                _classNames.TryAdd(h.ClassId, "FrTOC");
-                if (_classNames[h.ClassId] != "FrTOC") throw Error($"seekTOC points at a {_classNames[h.ClassId]}, not a FrTOC", "FrTOC", offset);
-                using var toc = await ReadRecordAsync(h, ct).ConfigureAwait(false);
-                try { ParseToc(toc); }
-                catch (GwfParseException e) { throw Error(e.Message, "FrTOC", offset); }
-                return;
-            }
-            offset += h.Length;
-            if (offset >= _endOfFileOffset) throw Error("no FrTOC where seekTOC points", "FrTOC", offset);
-        }
-    }
-
-    private void ParseToc(Record toc)
-    {
-        var r = Reader(toc);
-        int leap = r.I16("ULeapS");
-        int n = r.Count(r.U32("nFrame"), 68, "nFrame");
-        var dq = new uint[n]; var s = new uint[n]; var ns = new uint[n]; var dt = new double[n]; var runs = new int[n]; var num = new uint[n]; var pos = new long[n];
-        for (int i = 0; i < n; i++) dq[i] = r.U32("dataQuality");
-        for (int i = 0; i < n; i++) s[i] = r.U32("GTimeS");
-        for (int i = 0; i < n; i++) ns[i] = r.U32("GTimeN");
-        for (int i = 0; i < n; i++) dt[i] = r.F64("dt");
-        for (int i = 0; i < n; i++) runs[i] = r.I32("runs");
-        for (int i = 0; i < n; i++) num[i] = r.U32("frame");
-        for (int i = 0; i < n; i++) pos[i] = Position(r.U64("positionH"), "positionH");
-        for (int k = 0; k < 4; k++)
-            for (int i = 0; i < n; i++) r.U64("nFirst");
-        for (int i = 0; i < n; i++)
-        {
-            if (!double.IsFinite(dt[i]) || dt[i] < 0 || dt[i] > 1e10) throw new GwfParseException($"frame {i} has an invalid length dt = {dt[i]}");
-            if (ns[i] >= 1_000_000_000) throw new GwfParseException($"frame {i} has GTimeN = {ns[i]} (not below 1e9)");
-            _frames.Add(new GwfFrameInfo(i, GpsTime.FromSecondsAndNanoseconds(s[i], ns[i]), GpsDuration.FromSeconds(dt[i]), runs[i], num[i], dq[i], leap, pos[i]));
-        }
-        int nSh = r.Count(r.U32("nSH"), 5, "nSH");
-        var ids = new ushort[nSh];
-        for (int i = 0; i < nSh; i++) ids[i] = r.U16("SHid");
-        for (int i = 0; i < nSh; i++)
-        {
-            string shName = r.Str("SHname");
-            if (ids[i] > 2) _classNames[ids[i]] = shName;
-        }
-        uint nDet = r.U32("nDetector");
-        if (nDet != uint.MaxValue)
-        {
-            int nd = r.Count(nDet, 10, "nDetector");
-            for (int i = 0; i < nd; i++) r.Str("nameDetector");
-            for (int i = 0; i < nd; i++) r.U64("positionDetector");
-        }
-        uint nStatType = r.U32("nStatType");
-        if (nStatType != uint.MaxValue && nStatType != 0)
-        {
-            int nt = r.Count(nStatType, 8, "nStatType");
-            if (IsV8)
-            {
-                for (int i = 0; i < nt; i++) r.Str("nameStat");
-                for (int i = 0; i < nt; i++) r.Str("detector");
-                for (int i = 0; i < nt; i++) r.U32("nStatInstance");
-                int total = r.Count(r.U32("nTotalStat"), 20, "nTotalStat");
-                r.Skip(20L * total, "stat table");
-            }
-            else
-            {
-                for (int i = 0; i < nt; i++)
-                {
-                    r.Str("nameStat"); r.Str("detector");
-                    int ni = r.Count(r.U32("nStatInstance"), 20, "nStatInstance");
-                    r.Skip(20L * ni, "stat table");
-                }
-            }
-        }
-        else if (nStatType == 0 && IsV8) r.U32("nTotalStat");
-        ReadTocChannels(ref r, GwfChannelKind.Adc, n, withIds: true);
-        ReadTocChannels(ref r, GwfChannelKind.Proc, n, withIds: false);
-        ReadTocChannels(ref r, GwfChannelKind.Sim, n, withIds: false);
-        // Serial, summary and event indexes follow; this reader does not use them.
-    }
-
-    private void ReadTocChannels(ref GwfSpanReader r, GwfChannelKind kind, int nFrames, bool withIds)
-    {
-        uint count = r.U32($"n{kind}");
-        if (count == uint.MaxValue) return;
-        int nc = r.Count(count, 3, $"n{kind}");
-        var names = new string[nc];
-        for (int i = 0; i < nc; i++) names[i] = r.Str($"name{kind}");
-        if (withIds) r.Skip(8L * nc, "channelID/groupID");
-        r.Count((ulong)nc * (ulong)nFrames, 8, $"position{kind}");
-        for (int i = 0; i < nc; i++)
-        {
-            var positions = new long[nFrames];
-            for (int f = 0; f < nFrames; f++) positions[f] = Position(r.U64($"position{kind}"), $"position{kind}");
-            AddChannel(names[i], kind, positions);
-        }
-    }
-
-    private void AddChannel(string name, GwfChannelKind kind, long[] positions)
-    {
-        // A name in several indexes (rare) is looked up in the first; later ones stay reachable by kind via the list.
-        var entry = new ChannelEntry(name, kind, positions);
-        _channels.Add(entry);
-        _byName.TryAdd(name, entry);
-    }
-
-    private long Position(ulong p, string what)
-    {
-        if (p != 0 && (p < HeaderBytes || p >= (ulong)_endOfFileOffset)) throw new GwfParseException($"{what} {p} points outside the file");
-        return (long)p;
-    }
-
-    private async Task ScanAsync(CancellationToken ct)
-    {
-        var positions = new Dictionary<(string, GwfChannelKind), List<long>>();
-        long offset = HeaderBytes;
-        int frame = -1;
+        if ((uint)frameIndex >= (uint)_frames.Count) throw new ArgumentOutOfRangeException(nameof(frameIndex));
+        var frame = _frames[frameIndex];
+        long offset = frame.Position;
+        string name = "";
+        bool seenFrameH = false;
+        var detectors = new List<GwfDetector>();
+        var history = new List<GwfHistory>();
         while (offset < _endOfFileOffset)
         {
-            var h = await ReadHeaderAsync(offset, ct).ConfigureAwait(false);
+            var h = await ReadHeaderAsync(offset, cancellationToken).ConfigureAwait(false);
             string cls = ClassName(h);
-            switch (cls)
+            if (cls == "FrSH") await RegisterDictionaryAsync(h, cancellationToken).ConfigureAwait(false);
+            else if (cls is "FrameH" or "FrDetector" or "FrHistory")
             {
-                case "FrSH":
-                    await RegisterDictionaryAsync(h, ct).ConfigureAwait(false);
-                    break;
-                case "FrameH":
+                if (cls == "FrameH" && seenFrameH) break;
+                using var rec = await ReadRecordAsync(h, cancellationToken).ConfigureAwait(false);
+                try
                 {
-                    using var rec = await ReadRecordAsync(h, ct).ConfigureAwait(false);
-                    frame++;
-                    _frames.Add(ParseFrameH(rec, frame));
-                    break;
+                    var r = Reader(rec);
+                    switch (cls)
+                    {
+                        case "FrameH":
+                            seenFrameH = true;
+                            name = r.Str("name");
+                            break;
+                        case "FrDetector":
+                        {
+                            string dn = r.Str("name");
+                            var prefixBytes = r.Bytes(2, "prefix");
+                            int nul = prefixBytes.IndexOf((byte)0);
+                            string prefix = System.Text.Encoding.Latin1.GetString(nul >= 0 ? prefixBytes[..nul] : prefixBytes);
+                            detectors.Add(new GwfDetector(dn, prefix, r.F64("longitude"), r.F64("latitude"), r.F32("elevation"),
+                                r.F32("armXazimuth"), r.F32("armYazimuth"), r.F32("armXaltitude"), r.F32("armYaltitude"),
+                                r.F32("armXmidpoint"), r.F32("armYmidpoint"), r.I32("localTime")));
+                            break;
+                        }
+                        default:
+                            history.Add(new GwfHistory(r.Str("name"), r.U32("time"), r.Str("comment")));
+                            break;
+                    }
                 }
-                case "FrAdcData" or "FrProcData" or "FrSimData":
-                {
-                    if (frame < 0) throw Error($"{cls} before the first FrameH", cls, offset);
-                    using var rec = await ReadRecordAsync(h, ct).ConfigureAwait(false);
-                    string name;
-                    try { name = Reader(rec).Str("name"); }
-                    catch (GwfParseException e) { throw Error(e.Message, cls, offset); }
-                    var kind = cls == "FrAdcData" ? GwfChannelKind.Adc : cls == "FrProcData" ? GwfChannelKind.Proc : GwfChannelKind.Sim;
-                    if (!positions.TryGetValue((name, kind), out var list)) positions[(name, kind)] = list = [];
-                    while (list.Count <= frame) list.Add(0);
-                    if (list[frame] == 0) list[frame] = offset;
-                    break;
-                }
+                catch (GwfParseException e) { throw Error(e.Message, cls, offset); }
             }
+            else if (cls == "FrEndOfFrame") break;
             offset += h.Length;
         }
-        if (offset != _endOfFileOffset) throw Error("structures overrun the FrEndOfFile", null, offset);
-        foreach (var ((name, kind), list) in positions.OrderBy(p => p.Key.Item2).ThenBy(p => p.Key.Item1, StringComparer.Ordinal))
-        {
-            while (list.Count < _frames.Count) list.Add(0);
-            AddChannel(name, kind, [.. list]);
-        }
-    }
-
-    private GwfFrameInfo ParseFrameH(Record rec, int index)
-    {
-        try
-        {
-            var r = Reader(rec);
-            r.Str("name");
-            int run = r.I32("run");
-            uint number = r.U32("frame");
-            uint dq = r.U32("dataQuality");
-            uint s = r.U32("GTimeS");
-            uint ns = r.U32("GTimeN");
-            int leap = r.U16("ULeapS");
-            double dt = r.F64("dt");
-            if (!double.IsFinite(dt) || dt < 0 || dt > 1e10) throw new GwfParseException($"invalid frame length dt = {dt}");
-            if (ns >= 1_000_000_000) throw new GwfParseException($"GTimeN = {ns} is not below 1e9");
-            return new GwfFrameInfo(index, GpsTime.FromSecondsAndNanoseconds(s, ns), GpsDuration.FromSeconds(dt), run, number, dq, leap, rec.Offset);
-        }
-        catch (GwfParseException e) { throw Error(e.Message, "FrameH", rec.Offset); }
-    }
-
-    private async Task RegisterDictionaryAsync(RecordHeader h, CancellationToken ct)
-    {
-        using var rec = await ReadRecordAsync(h, ct).ConfigureAwait(false);
-        try
-        {
-            var r = Reader(rec);
-            string name = r.Str("name");
-            ushort id = r.U16("class");
-            if (id > 2) _classNames.TryAdd(id, name); // FrameL ignores a redefinition
-        }
-        catch (GwfParseException e) { throw Error(e.Message, "FrSH", h.Offset); }
+        return new GwfFrameDetails(frame, name, detectors, history);
     }
 
     // ---------------------------------------------------------------- channels
@@ -397,7 +186,6 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         int frame = Array.FindIndex(entry.Positions, p => p != 0);
         if (frame < 0) throw Error("channel is indexed but present in no frame", null, null, channel);
         var located = await LocateAsync(entry, frame, cancellationToken).ConfigureAwait(false);
-        located.Vector.Dispose();
         return located.Info;
     }
 
@@ -410,7 +198,6 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             int frame = Array.FindIndex(c.Positions, p => p != 0);
             if (frame < 0) continue;
             var located = await LocateAsync(c, frame, cancellationToken).ConfigureAwait(false);
-            located.Vector.Dispose();
             result.Add(located.Info);
         }
         return result;
@@ -422,24 +209,30 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         var entry = Entry(channel);
         if ((uint)frameIndex >= (uint)_frames.Count) throw new ArgumentOutOfRangeException(nameof(frameIndex));
         var located = await LocateAsync(entry, frameIndex, cancellationToken).ConfigureAwait(false);
-        using var vector = located.Vector;
         var v = located.Info.Vector;
         var real = new double[v.NData];
         double[]? imaginary = v.Type.IsComplex() ? new double[v.NData] : null;
-        Decode(located, 0, real, imaginary);
+        await DecodeAsync(located, 0, real, imaginary, cancellationToken).ConfigureAwait(false);
         return new GwfFrameSamples(located.Info, _frames[frameIndex], located.T0, real, imaginary);
     }
 
     /// <summary>Reads a real channel over <paramref name="span"/> (default: the whole file) as one contiguous float64 series.</summary>
     /// <exception cref="GwfFormatException">The channel is missing, complex, not contiguous, or the span is not inside the file.</exception>
-    public async Task<TimeSeries> ReadAsync(string channel, Segment? span = null, CancellationToken cancellationToken = default)
+    public Task<TimeSeries> ReadAsync(string channel, Segment? span = null, CancellationToken cancellationToken = default) =>
+        ReadCoreAsync(channel, span, null, cancellationToken);
+
+    /// <summary>Like <see cref="ReadAsync(string, Segment?, CancellationToken)"/>, decoding into <paramref name="destination"/> (reused between calls to spare allocation and page faults); the series shares that memory.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the samples in the span.</exception>
+    public Task<TimeSeries> ReadAsync(string channel, Segment? span, Memory<double> destination, CancellationToken cancellationToken = default) =>
+        ReadCoreAsync(channel, span, destination, cancellationToken);
+
+    private async Task<TimeSeries> ReadCoreAsync(string channel, Segment? span, Memory<double>? destination, CancellationToken cancellationToken)
     {
         var entry = Entry(channel);
         var want = span ?? Span;
         if (want.IsEmpty) throw Error($"requested span {want} is empty", null, null, channel);
         if (!Span.Contains(want)) throw Error($"requested span {want} is outside the file's data {Span}", null, null, channel);
         var pieces = new List<(Located Where, long First, long Count)>();
-        try
         {
             double rate = 0;
             GpsTime t0 = default, expected = default;
@@ -460,7 +253,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
                 long n = info.Vector.NData;
                 long first = Math.Clamp(SampleIndex(want.Start - located.T0, rate), 0, n);
                 long last = Math.Clamp(SampleIndex(want.End - located.T0, rate), 0, n);
-                if (last <= first) { pieces.RemoveAt(pieces.Count - 1); located.Vector.Dispose(); continue; }
+                if (last <= first) { pieces.RemoveAt(pieces.Count - 1); continue; }
                 var pieceStart = located.T0 + TimeSeries.DurationOf(first, new SampleRate(rate));
                 if (total == 0) t0 = pieceStart;
                 else if (Math.Abs((pieceStart - expected).TotalNanoseconds) * rate > 0.5e9 * 1e-3)
@@ -471,22 +264,53 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             }
             if (total == 0) throw Error($"no samples in the requested span {want}", null, null, channel);
             if (total > Array.MaxLength) throw Error($"{total} samples do not fit in one array; read a shorter span", null, null, channel);
-            var samples = GC.AllocateUninitializedArray<double>((int)total);
-            long at = 0;
-            foreach (var (where, first, count) in pieces)
+            Memory<double> samples;
+            if (destination is { } d)
             {
-                Decode(where, first, samples.AsSpan((int)at, (int)count), null);
-                at += count;
+                if (d.Length < total) throw new ArgumentException($"{channel}: the destination holds {d.Length} samples, the span needs {total}", nameof(destination));
+                samples = d[..(int)total];
+            }
+            else samples = GC.AllocateUninitializedArray<double>((int)total);
+            // Pipeline: while one frame inflates on this thread, the next frame's payload is read and
+            // CRC-checked on another, so reading and checking hide behind decompression.
+            long at = 0;
+            Task<byte[]>? next = ReadPayloadAsync(pieces[0].Where, cancellationToken);
+            try
+            {
+                for (int k = 0; k < pieces.Count; k++)
+                {
+                    var payload = await next!.ConfigureAwait(false);
+                    next = null;
+                    try
+                    {
+                        if (k + 1 < pieces.Count)
+                        {
+                            var following = pieces[k + 1].Where;
+                            next = Task.Run(() => ReadPayloadAsync(following, cancellationToken), cancellationToken);
+                        }
+                        var (where, first, count) = pieces[k];
+                        Decode(where, payload, first, samples.Span.Slice((int)at, (int)count), null);
+                        at += count;
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(payload);
+                    }
+                }
+            }
+            finally
+            {
+                if (next is not null)
+                {
+                    try { ArrayPool<byte>.Shared.Return(await next.ConfigureAwait(false)); }
+                    catch (Exception) { /* the first error is already propagating */ }
+                }
             }
             var firstInfo = pieces[0].Where.Info;
             ChannelName name;
             try { name = new ChannelName(channel); }
             catch (ArgumentException e) { throw Error($"the name is not a valid channel name ({e.Message})", null, null, channel); }
             return new TimeSeries(name, t0, new SampleRate(rate), samples, firstInfo.Unit);
-        }
-        finally
-        {
-            foreach (var p in pieces) p.Where.Vector.Dispose();
         }
     }
 
@@ -501,7 +325,13 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         throw Error($"no such channel (the file has {_channels.Count}: {some}{(_channels.Count > 5 ? ", ..." : "")})", null, null, channel);
     }
 
-    private sealed record Located(GwfChannelInfo Info, GpsTime T0, Record Vector, int DataOffset, int DataCount);
+    // A channel's vector in one frame: metadata read, payload still in the file. Meta is the FrVect record's
+    // bytes without the payload (everything before it, then everything after it); DataStart is the payload's
+    // offset in the record and the split point of Meta.
+    private sealed record Located(GwfChannelInfo Info, GpsTime T0, RecordHeader Vector, byte[] Meta, int DataStart, int DataCount)
+    {
+        public long PayloadOffset => Vector.Offset + DataStart;
+    }
 
     private async Task<Located> LocateAsync(ChannelEntry entry, int frameIndex, CancellationToken ct)
     {
@@ -538,30 +368,17 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             if (cls == "FrSH") await RegisterDictionaryAsync(h, ct).ConfigureAwait(false);
             else if (h.ClassId == fields.Data.ClassId && h.Instance == fields.Data.Instance)
             {
-                Record rec;
-                try { rec = await ReadRecordAsync(h, ct).ConfigureAwait(false); }
-                catch (GwfFormatException e) when (e.Channel is null)
-                {
-                    throw new GwfFormatException(e.File, e.Problem, e.Structure, e.Offset, entry.Name, e);
-                }
-                try
-                {
-                    var (vector, dataOffset, dataCount) = ParseVector(rec, entry.Name);
-                    var info = fields.ToInfo(entry, vector);
-                    double startX = entry.Kind == GwfChannelKind.Proc && vector.StartX.Count > 0 ? vector.StartX[0] : 0;
-                    double offsetSeconds = info.TimeOffset + startX;
-                    if (!double.IsFinite(offsetSeconds) || Math.Abs(offsetSeconds) > 1e10)
-                        throw Error($"invalid time offset {offsetSeconds} s", expected, structureOffset, entry.Name);
-                    var t0 = _frames[frameIndex].Start + GpsDuration.FromSeconds(offsetSeconds);
-                    if (!(info.SampleRate > 0) || !double.IsFinite(info.SampleRate))
-                        throw Error($"invalid sample rate {info.SampleRate}", expected, structureOffset, entry.Name);
-                    return new Located(info, t0, rec, dataOffset, dataCount);
-                }
-                catch
-                {
-                    rec.Dispose();
-                    throw;
-                }
+                var (meta, dataStart, dataCount) = await ReadVectorMetaAsync(h, entry.Name, ct).ConfigureAwait(false);
+                var (vector, _, _) = ParseVector(meta, h.Offset, payloadIncluded: false, entry.Name);
+                var info = fields.ToInfo(entry, vector);
+                double startX = entry.Kind == GwfChannelKind.Proc && vector.StartX.Count > 0 ? vector.StartX[0] : 0;
+                double offsetSeconds = info.TimeOffset + startX;
+                if (!double.IsFinite(offsetSeconds) || Math.Abs(offsetSeconds) > 1e10)
+                    throw Error($"invalid time offset {offsetSeconds} s", expected, structureOffset, entry.Name);
+                var t0 = _frames[frameIndex].Start + GpsDuration.FromSeconds(offsetSeconds);
+                if (!(info.SampleRate > 0) || !double.IsFinite(info.SampleRate))
+                    throw Error($"invalid sample rate {info.SampleRate}", expected, structureOffset, entry.Name);
+                return new Located(info, t0, h, meta, dataStart, dataCount);
             }
             else if (cls is "FrEndOfFrame" or "FrEndOfFile") break;
             offset += h.Length;
@@ -569,7 +386,68 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         throw Error($"data vector ({fields.Data.ClassId}, {fields.Data.Instance}) not found before the end of frame {frameIndex}", expected, structureOffset, entry.Name);
     }
 
-    private void Decode(Located where, long first, Span<double> destination, double[]? imaginary)
+    /// <summary>Reads a FrVect record except its payload: the fields before it and the fields after it.</summary>
+    private async Task<(byte[] Meta, int DataStart, int DataCount)> ReadVectorMetaAsync(RecordHeader h, string channel, CancellationToken ct)
+    {
+        int headLength = (int)Math.Min(h.Length, 1 << 16);
+        var head = new byte[headLength];
+        await ReadAtAsync(h.Offset, head, ct).ConfigureAwait(false);
+        int dataStart;
+        ulong nBytes;
+        try
+        {
+            var r = new GwfSpanReader(head, BigEndian, CommonHeaderBytes);
+            r.Str("name"); r.U16("compress"); r.U16("type"); r.U64("nData");
+            nBytes = r.U64("nBytes");
+            dataStart = r.Position;
+        }
+        catch (GwfParseException e) { throw Error(e.Message, "FrVect", h.Offset, channel); }
+        if (nBytes > (ulong)(h.Length - dataStart - Trailer))
+            throw Error($"nBytes = {nBytes} exceeds the structure ({h.Length - dataStart - Trailer} byte(s) left)", "FrVect", h.Offset, channel);
+        long tailStart = dataStart + (long)nBytes;
+        int tailLength = (int)(h.Length - tailStart);
+        if (tailLength > 1 << 20) throw Error($"{tailLength} bytes after the data is implausibly large", "FrVect", h.Offset, channel);
+        var meta = new byte[dataStart + tailLength];
+        head.AsSpan(0, dataStart).CopyTo(meta);
+        if (tailStart + tailLength <= headLength) head.AsSpan((int)tailStart, tailLength).CopyTo(meta.AsSpan(dataStart));
+        else await ReadAtAsync(h.Offset + tailStart, meta.AsMemory(dataStart), ct).ConfigureAwait(false);
+        return (meta, dataStart, (int)nBytes);
+    }
+
+    /// <summary>Reads a located vector's payload into a pooled buffer, checking the record CRC (v8) over metadata and payload.</summary>
+    private async Task<byte[]> ReadPayloadAsync(Located where, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, where.DataCount));
+        try
+        {
+            await ReadAtAsync(where.PayloadOffset, buffer.AsMemory(0, where.DataCount), ct).ConfigureAwait(false);
+            if (Options.VerifyChecksums && IsV8 && where.Vector.ChkType == 1)
+            {
+                var crc = new GwfChecksum();
+                crc.Append(where.Meta.AsSpan(0, where.DataStart));
+                crc.Append(buffer.AsSpan(0, where.DataCount));
+                crc.Append(where.Meta.AsSpan(where.DataStart, where.Meta.Length - where.DataStart - 4));
+                uint stored = ReadU32(where.Meta.AsSpan(where.Meta.Length - 4));
+                if (stored != crc.Value)
+                    throw Error($"checksum mismatch (stored 0x{stored:X8}, computed 0x{crc.Value:X8}); the file is corrupt", "FrVect", where.Vector.Offset, where.Info.Name);
+            }
+            return buffer;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private async Task DecodeAsync(Located where, long first, Memory<double> destination, double[]? imaginary, CancellationToken ct)
+    {
+        var payload = await ReadPayloadAsync(where, ct).ConfigureAwait(false);
+        try { Decode(where, payload, first, destination.Span, imaginary); }
+        finally { ArrayPool<byte>.Shared.Return(payload); }
+    }
+
+    private void Decode(Located where, byte[] payload, long first, Span<double> destination, double[]? imaginary)
     {
         var v = where.Info.Vector;
         int size = v.Type.ElementSize();
@@ -582,7 +460,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             if (whole && v.Type == GwfVectorType.Float64)
             {
                 // The common strain case: inflate straight into the caller's samples, no intermediate copy.
-                GwfVectorCodec.Decode(v.CompressCode, v.Type, where.Vector.Buffer, where.DataOffset, where.DataCount, BigEndian,
+                GwfVectorCodec.Decode(v.CompressCode, v.Type, payload, 0, where.DataCount, BigEndian,
                     System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination));
                 return;
             }
@@ -590,7 +468,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             try
             {
                 var elements = scratch.AsSpan(0, (int)bytes);
-                GwfVectorCodec.Decode(v.CompressCode, v.Type, where.Vector.Buffer, where.DataOffset, where.DataCount, BigEndian, elements);
+                GwfVectorCodec.Decode(v.CompressCode, v.Type, payload, 0, where.DataCount, BigEndian, elements);
                 var slice = elements.Slice((int)(first * size), destination.Length * size);
                 GwfVectorCodec.ToDouble(v.Type, slice, destination);
                 if (imaginary is not null) GwfVectorCodec.ToDouble(v.Type, slice, imaginary, imaginary: true);
@@ -674,19 +552,19 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         return f;
     }
 
-    private (GwfVectorInfo Info, int DataOffset, int DataCount) ParseVector(Record rec, string? channel)
+    private (GwfVectorInfo Info, int DataOffset, int DataCount) ParseVector(ReadOnlySpan<byte> record, long recordOffset, bool payloadIncluded, string? channel)
     {
         try
         {
-            var r = Reader(rec);
+            var r = new GwfSpanReader(record, BigEndian, CommonHeaderBytes);
             string name = r.Str("name");
             ushort compress = r.U16("compress");
             var type = (GwfVectorType)r.U16("type");
             ulong nData = r.U64("nData");
             ulong nBytes = r.U64("nBytes");
-            if (nBytes > (ulong)r.Remaining) throw new GwfParseException($"nBytes = {nBytes} exceeds the structure ({r.Remaining} byte(s) left)");
+            if (payloadIncluded && nBytes > (ulong)r.Remaining) throw new GwfParseException($"nBytes = {nBytes} exceeds the structure ({r.Remaining} byte(s) left)");
             int dataOffset = r.Position;
-            r.Skip((long)nBytes, "data");
+            if (payloadIncluded) r.Skip((long)nBytes, "data");
             int nDim = r.Count(r.U32("nDim"), 8 + 8 + 8 + 2, "nDim");
             var nx = new long[nDim]; var dx = new double[nDim]; var startX = new double[nDim]; var unitX = new string[nDim];
             for (int i = 0; i < nDim; i++) nx[i] = (long)Math.Min(r.U64("nx"), long.MaxValue);
@@ -710,7 +588,7 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
             }
             return (new GwfVectorInfo(name, compress, type, (long)nData, (long)nBytes, nx, dx, startX, unitX, unitY), dataOffset, (int)nBytes);
         }
-        catch (GwfParseException e) { throw Error(e.Message, "FrVect", rec.Offset, channel); }
+        catch (GwfParseException e) { throw Error(e.Message, "FrVect", recordOffset, channel); }
     }
 
     /// <summary>Rejects a decoded size that no encoding of <paramref name="nBytes"/> bytes can reach, before allocating for it.</summary>
@@ -728,127 +606,6 @@ public sealed class GwfFile : IAsyncDisposable, IDisposable
         if (decoded > limit)
             throw new GwfParseException($"nData = {nData} cannot be encoded in nBytes = {nBytes} with compression {compress}");
     }
-
-    // ---------------------------------------------------------------- verification
-
-    /// <summary>Reads every structure, checking structure, frame and file checksums and decoding every vector.</summary>
-    /// <remarks>Checksum mismatches are collected, not thrown, so a known-broken old file can be inspected; unreadable structure ends the pass with a problem.</remarks>
-    public async Task<GwfVerification> VerifyAsync(CancellationToken cancellationToken = default)
-    {
-        var problems = new List<string>();
-        int structures = 0, checksums = 0, frames = 0;
-        bool fileChecked = false;
-        var fileCrc = new GwfChecksum();
-        var frameCrc = new GwfChecksum();
-        bool inFrame = false;
-        var header = new byte[HeaderBytes];
-        _stream.Position = 0;
-        await _stream.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
-        fileCrc.Append(header);
-        uint headerCrc = GwfChecksum.Compute(header);
-        long offset = HeaderBytes;
-        try
-        {
-            while (offset < _length)
-            {
-                var h = await ReadHeaderAsync(offset, cancellationToken).ConfigureAwait(false);
-                using var rec = await ReadRecordAsync(h, cancellationToken, verify: false).ConfigureAwait(false);
-                structures++;
-                string cls = ClassName(h);
-                var bytes = rec.Buffer.AsSpan(0, (int)h.Length);
-                if (cls == "FrSH")
-                {
-                    var r = Reader(rec);
-                    string name = r.Str("name");
-                    ushort id = r.U16("class");
-                    if (id > 2) _classNames.TryAdd(id, name);
-                }
-                bool isEof = offset + h.Length == _length;
-                if (IsV8 && h.ChkType == 1)
-                {
-                    int covered = (int)h.Length - (isEof ? 8 : 4);
-                    uint stored = ReadU32(bytes[covered..]);
-                    uint computed = GwfChecksum.Compute(bytes[..covered]);
-                    checksums++;
-                    if (stored != computed) problems.Add($"{cls} at byte {offset}: checksum mismatch (stored 0x{stored:X8}, computed 0x{computed:X8})");
-                }
-                else if (IsV8 && h.ChkType > 1) problems.Add($"{cls} at byte {offset}: unknown checksum type {h.ChkType}");
-                if (cls == "FrVect")
-                {
-                    var (info, dataOffset, dataCount) = ParseVector(rec, null);
-                    int size = info.Type.ElementSize();
-                    if (size > 0 && info.NData * size <= Array.MaxLength)
-                    {
-                        var scratch = ArrayPool<byte>.Shared.Rent((int)(info.NData * size));
-                        try { GwfVectorCodec.Decode(info.CompressCode, info.Type, rec.Buffer, dataOffset, dataCount, BigEndian, scratch.AsSpan(0, (int)(info.NData * size))); }
-                        catch (GwfParseException e) { problems.Add($"FrVect '{info.Name}' at byte {offset}: {e.Message}"); }
-                        finally { ArrayPool<byte>.Shared.Return(scratch); }
-                    }
-                }
-                if (!IsV8)
-                {
-                    if (cls == "FrameH") { inFrame = true; frameCrc = new GwfChecksum(); }
-                    if (inFrame)
-                    {
-                        if (cls == "FrEndOfFrame" && h.Length >= 30)
-                        {
-                            var copy = bytes.ToArray();
-                            uint chkType = ReadU32(copy.AsSpan(22));
-                            uint stored = ReadU32(copy.AsSpan(26));
-                            copy.AsSpan(26, 4).Clear();
-                            frameCrc.Append(copy);
-                            inFrame = false;
-                            if (chkType == 1)
-                            {
-                                frames++;
-                                if (frameCrc.Value != stored) problems.Add($"FrEndOfFrame at byte {offset}: frame checksum mismatch (stored 0x{stored:X8}, computed 0x{frameCrc.Value:X8})");
-                            }
-                        }
-                        else frameCrc.Append(bytes);
-                    }
-                }
-                if (isEof)
-                {
-                    var r = Reader(rec);
-                    if (IsV8)
-                    {
-                        r.U32(); r.U64(); r.U64();
-                        uint storedHeader = r.U32();
-                        if (h.ChkType == 1 && storedHeader != headerCrc) problems.Add($"FrEndOfFile: header checksum mismatch (stored 0x{storedHeader:X8}, computed 0x{headerCrc:X8})");
-                        fileCrc.Append(bytes[..^4]);
-                        if (Header.HasFileChecksum)
-                        {
-                            fileChecked = true;
-                            uint stored = ReadU32(bytes[^4..]);
-                            if (stored != fileCrc.Value) problems.Add($"FrEndOfFile: file checksum mismatch (stored 0x{stored:X8}, computed 0x{fileCrc.Value:X8})");
-                        }
-                    }
-                    else
-                    {
-                        r.U32(); r.U64();
-                        uint chkType = r.U32();
-                        int at = r.Position;
-                        uint stored = r.U32();
-                        var copy = bytes.ToArray();
-                        copy.AsSpan(at, 4).Clear();
-                        fileCrc.Append(copy);
-                        if (chkType == 1)
-                        {
-                            fileChecked = true;
-                            if (stored != fileCrc.Value) problems.Add($"FrEndOfFile: file checksum mismatch (stored 0x{stored:X8}, computed 0x{fileCrc.Value:X8})");
-                        }
-                    }
-                }
-                else fileCrc.Append(bytes);
-                offset += h.Length;
-            }
-        }
-        catch (GwfFormatException e) { problems.Add(e.Message); }
-        catch (GwfParseException e) { problems.Add($"{Name}: structure at byte {offset}: {e.Message}"); }
-        return new GwfVerification(Name, structures, checksums, frames, fileChecked, problems);
-    }
-
-    private uint ReadU32(ReadOnlySpan<byte> s) => BigEndian ? BinaryPrimitives.ReadUInt32BigEndian(s) : BinaryPrimitives.ReadUInt32LittleEndian(s);
 
     // ---------------------------------------------------------------- records
 

@@ -4,7 +4,7 @@ using GwReprocess.Time;
 namespace GwReprocess.Frames.Gwf;
 
 /// <summary>One channel of one frame to write: samples as float64, stored as <see cref="Type"/>.</summary>
-/// <remarks>Integer and float32 types must hold every sample exactly; the writer refuses lossy conversion.</remarks>
+/// <remarks>Integer types must hold every sample exactly (the writer refuses lossy conversion); float32 rounds to nearest.</remarks>
 public sealed record GwfChannelData(string Name, GwfChannelKind Kind, double SampleRate, ReadOnlyMemory<double> Samples, GwfVectorType Type = GwfVectorType.Float64)
 {
     /// <summary>Unit of the samples (FrVect unitY; FrAdcData units).</summary>

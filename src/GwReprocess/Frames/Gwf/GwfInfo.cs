@@ -81,3 +81,13 @@ public sealed record GwfReadOptions
 
     public static GwfReadOptions Default { get; } = new();
 }
+
+/// <summary>A FrDetector: site name, prefix and geometry (gwf-format.md §7.6).</summary>
+public sealed record GwfDetector(string Name, string Prefix, double Longitude, double Latitude, float Elevation,
+    float ArmXAzimuth, float ArmYAzimuth, float ArmXAltitude, float ArmYAltitude, float ArmXMidpoint, float ArmYMidpoint, int LocalTime);
+
+/// <summary>A FrHistory entry: which program touched the data, and when (GPS s).</summary>
+public sealed record GwfHistory(string Name, uint Time, string Comment);
+
+/// <summary>The descriptive structures of one frame: FrameH name, detectors and history.</summary>
+public sealed record GwfFrameDetails(GwfFrameInfo Frame, string Name, IReadOnlyList<GwfDetector> Detectors, IReadOnlyList<GwfHistory> History);
