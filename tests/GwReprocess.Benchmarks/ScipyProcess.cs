@@ -29,6 +29,8 @@ internal static class ScipyProcess
     {
         var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         psi.ArgumentList.Add("-");
+        // Single-threaded reference: no BLAS/OpenMP helper threads.
+        foreach (var name in new[] { "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS" }) psi.Environment[name] = "1";
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {python}");
         process.StandardInput.Write(script);
         process.StandardInput.Close();

@@ -43,7 +43,8 @@ internal static class PolyphaseKernel
         }
     }
 
-    private const int Tile = 2048;
+    /// <summary>Outputs per tile: 2048, fewer for large factors so the phase streams (down × tile) stay near 512 KB.</summary>
+    private static int TileFor(int down) => Math.Clamp(65536 / down / 32 * 32, 32, 2048);
 
     /// <summary>
     /// Integer down-sampling (up = 1), vectorised across outputs: the input is split into its <c>down</c> phases so the
@@ -58,14 +59,15 @@ internal static class PolyphaseKernel
         int q = (c + d - 1) / d;
         // Taps by (q, r): tap m = d·qi + r, zero past the bank.
         var taps = System.Buffers.ArrayPool<double>.Shared.Rent(q * d);
-        int streamLength = Tile + q;
+        int tile = TileFor(d);
+        int streamLength = tile + q;
         var streams = System.Buffers.ArrayPool<double>.Shared.Rent(d * streamLength);
         try
         {
             for (int m = 0; m < q * d; m++) taps[m] = m < c ? filter.Bank[m] : 0.0;
-            for (int k0 = 0; k0 < y.Length; k0 += Tile)
+            for (int k0 = 0; k0 < y.Length; k0 += tile)
             {
-                int count = Math.Min(Tile, y.Length - k0);
+                int count = Math.Min(tile, y.Length - k0);
                 int span = count + q - 1;
                 // streams[r·streamLength + j] = x[d·(k0 + j) + r], zero beyond the input (only zero taps read those).
                 Deinterleave(x, d * k0, d, span, streams, streamLength);

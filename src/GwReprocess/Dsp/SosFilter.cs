@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace GwReprocess.Dsp;
 
 /// <summary>Causal (<c>scipy.signal.sosfilt</c>) and zero-phase (<c>sosfiltfilt</c>) filtering with second-order sections, direct form II transposed.</summary>
@@ -20,12 +23,12 @@ public static class SosFilter
         if (y.Length < x.Length) throw new ArgumentException("output shorter than input", nameof(y));
         var c = sos.Coefficients;
         if (!x.Overlaps(y)) x.CopyTo(y);
-        else if (!System.Runtime.CompilerServices.Unsafe.AreSame(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y)))
+        else if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y)))
             throw new ArgumentException("output may alias the input only exactly", nameof(y));
         var data = y[..x.Length];
         // Sample-major like SciPy: consecutive sections of one sample are independent of the previous sample's
         // later sections, so the CPU overlaps their dependency chains (section-major would serialise them).
-        Span<double> coefficients = stackalloc double[5 * n];
+        Span<double> coefficients = n <= 64 ? stackalloc double[5 * n] : new double[5 * n];
         for (int s = 0; s < n; s++)
         {
             coefficients[5 * s] = c[6 * s];
@@ -34,21 +37,27 @@ public static class SosFilter
             coefficients[5 * s + 3] = c[6 * s + 4];
             coefficients[5 * s + 4] = c[6 * s + 5];
         }
-        Span<double> z = stackalloc double[2 * n];
+        Span<double> z = n <= 64 ? stackalloc double[2 * n] : new double[2 * n];
         state.CopyTo(z);
+        ref double cf = ref MemoryMarshal.GetReference(coefficients);
+        ref double zs = ref MemoryMarshal.GetReference(z);
+        ref double d = ref MemoryMarshal.GetReference(data);
         for (int i = 0; i < data.Length; i++)
         {
-            double xn = data[i];
+            double xn = Unsafe.Add(ref d, i);
+            ref double c0 = ref cf;
+            ref double z0 = ref zs;
             for (int s = 0; s < n; s++)
             {
-                double b0 = coefficients[5 * s], b1 = coefficients[5 * s + 1], b2 = coefficients[5 * s + 2];
-                double a1 = coefficients[5 * s + 3], a2 = coefficients[5 * s + 4];
-                double yn = b0 * xn + z[2 * s];
-                z[2 * s] = b1 * xn - a1 * yn + z[2 * s + 1];
-                z[2 * s + 1] = b2 * xn - a2 * yn;
+                double yn = c0 * xn + z0;
+                ref double z1 = ref Unsafe.Add(ref z0, 1);
+                z0 = Unsafe.Add(ref c0, 1) * xn - Unsafe.Add(ref c0, 3) * yn + z1;
+                z1 = Unsafe.Add(ref c0, 2) * xn - Unsafe.Add(ref c0, 4) * yn;
                 xn = yn;
+                c0 = ref Unsafe.Add(ref c0, 5);
+                z0 = ref Unsafe.Add(ref z0, 2);
             }
-            data[i] = xn;
+            Unsafe.Add(ref d, i) = xn;
         }
         z.CopyTo(state);
     }

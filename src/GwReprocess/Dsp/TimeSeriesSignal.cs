@@ -80,12 +80,17 @@ public static class TimeSeriesSignal
         return new FrequencySeries(name, psd.F0, psd.Df, psd.Values, string.IsNullOrEmpty(series.Unit) ? "1/Hz" : series.Unit + "^2/Hz");
     }
 
-    /// <summary>Whitens by <paramref name="asd"/> with a zero-phase FIR of <paramref name="fftLength"/>·fs taps (made odd), as gwpy's <c>whiten</c>; unit variance for noise with that ASD.</summary>
+    /// <summary>Whitens by <paramref name="asd"/> with a zero-phase FIR of <paramref name="fftLength"/>·fs taps (made odd), as gwpy's <c>whiten</c>; unit variance for noise with that ASD. Applied by FFT overlap-save.</summary>
     public static TimeSeries Whiten(this TimeSeries series, FrequencySeries asd, double fftLength = 2, double lowCornerHz = 0)
     {
         int taps = (int)Math.Round(fftLength * series.SampleRate.Hertz) | 1;
-        var filter = Whitening.FirFilter(asd, series.SampleRate.Hertz, taps, lowCornerHz);
-        return series.WithSamples(PolyphaseResampler.Resample(series.Samples.Span, filter));
+        var filter = Whitening.OverlapSave(asd, series.SampleRate.Hertz, taps, lowCornerHz);
+        var head = filter.Process(series.Samples.Span);
+        var tail = filter.Flush();
+        var y = new double[series.Length];
+        head.CopyTo(y, 0);
+        tail.CopyTo(y, head.Length);
+        return series.WithSamples(y);
     }
 
     private static SecondOrderSections Design(TimeSeries series, Func<SecondOrderSections> design)

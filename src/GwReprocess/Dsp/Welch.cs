@@ -35,6 +35,7 @@ public static class Welch
         double scale = 1.0 / (sampleRate * sumSquares);
 
         var buffer = new double[n % 2 == 0 ? n + 2 : n + 1];
+        var fft = RealFft.Supports(n) ? RealFft.For(n) : null;
         var mean = average == SpectralAverage.Mean ? new double[bins] : null;
         var all = average == SpectralAverage.Median ? new double[(long)bins * segments > int.MaxValue ? throw new BadInputException($"{Label(name)}too many segments for a median average") : bins * segments] : null;
         for (int s = 0; s < segments; s++)
@@ -46,7 +47,8 @@ public static class Welch
             for (int i = 0; i < n; i++) buffer[i] = (segment[i] - m) * w[i];
             buffer[n] = 0;
             if (buffer.Length > n + 1) buffer[n + 1] = 0;
-            Fourier.ForwardReal(buffer, n, FourierOptions.Matlab);
+            if (fft != null) fft.Forward(buffer);
+            else Fourier.ForwardReal(buffer, n, FourierOptions.Matlab);
             for (int k = 0; k < bins; k++)
             {
                 double re = buffer[2 * k], im = buffer[2 * k + 1];
@@ -54,7 +56,7 @@ public static class Welch
                 bool doubled = n % 2 == 0 ? k > 0 && k < bins - 1 : k > 0;
                 if (doubled) p *= 2;
                 if (mean != null) mean[k] += p;
-                else all![k * segments + s] = p;
+                else all![s * bins + k] = p;
             }
         }
 
@@ -66,11 +68,11 @@ public static class Welch
         else
         {
             double bias = MedianBias(segments);
+            var column = new double[segments];
             for (int k = 0; k < bins; k++)
             {
-                var column = all.AsSpan(k * segments, segments);
-                column.Sort();
-                double median = segments % 2 == 1 ? column[segments / 2] : (column[segments / 2 - 1] + column[segments / 2]) / 2;
+                for (int s = 0; s < segments; s++) column[s] = all![s * bins + k];
+                double median = Median(column);
                 psd[k] = segments > 1 ? median / bias : median;
             }
         }
@@ -81,6 +83,49 @@ public static class Welch
     public static FrequencySeries Asd(ReadOnlySpan<double> x, double sampleRate, int segmentLength, int overlapLength,
         SpectralAverage average = SpectralAverage.Median, string name = "", FirWindow? window = null) =>
         Psd(x, sampleRate, segmentLength, overlapLength, average, name, window).Sqrt();
+
+    /// <summary>numpy's median (mean of the two middle values for an even count), by selection; reorders <paramref name="values"/>.</summary>
+    internal static double Median(Span<double> values)
+    {
+        int n = values.Length, mid = n / 2;
+        double upper = Select(values, mid);
+        if (n % 2 == 1) return upper;
+        // After selection everything left of mid is <= values[mid]: the lower middle is their maximum.
+        double lower = values[0];
+        for (int i = 1; i < mid; i++) if (values[i] > lower) lower = values[i];
+        return (lower + upper) / 2;
+    }
+
+    /// <summary>Quickselect: places the k-th smallest at index k, smaller ones before it, and returns it.</summary>
+    private static double Select(Span<double> a, int k)
+    {
+        int lo = 0, hi = a.Length - 1;
+        while (hi > lo)
+        {
+            // Median of three as pivot keeps sorted and periodic inputs linear.
+            int m = lo + (hi - lo) / 2;
+            if (a[m] < a[lo]) (a[m], a[lo]) = (a[lo], a[m]);
+            if (a[hi] < a[lo]) (a[hi], a[lo]) = (a[lo], a[hi]);
+            if (a[hi] < a[m]) (a[hi], a[m]) = (a[m], a[hi]);
+            double pivot = a[m];
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i <= j)
+                {
+                    (a[i], a[j]) = (a[j], a[i]);
+                    i++;
+                    j--;
+                }
+            }
+            if (k <= j) hi = j;
+            else if (k >= i) lo = i;
+            else return a[k];
+        }
+        return a[k];
+    }
 
     /// <summary>SciPy's <c>_median_bias(n)</c>: the expected ratio of median to mean of n χ²₂ periodogram values.</summary>
     public static double MedianBias(int n)

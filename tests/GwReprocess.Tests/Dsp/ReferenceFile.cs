@@ -20,6 +20,9 @@ internal sealed class ReferenceFile
 
     public static ReferenceFile Dsp4096 { get; } = new("dsp-4096.h5");
 
+    /// <summary>Extra SciPy outputs for other ratios, windows and filters (see tests/data/reference/PROVENANCE.md).</summary>
+    public static ReferenceFile DspExtra { get; } = new("dsp-extra.h5");
+
     public double InputSampleRate { get; }
 
     public string ScipyVersion { get; }

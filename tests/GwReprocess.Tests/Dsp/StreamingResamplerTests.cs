@@ -116,3 +116,54 @@ public class StreamingResamplerTests
             Assert.Equal(PolyphaseResampler.Resample(channels[c].Span, filter), parallel[c]);
     }
 }
+
+/// <summary>Frame-by-frame multi-channel streaming with mixed input rates equals per-channel one-shot resampling to 4096 Hz.</summary>
+public class MultiChannelResamplerTests
+{
+    [Fact]
+    public void MixedRateChannelsStreamedByFrameEqualOneShot()
+    {
+        var input = ReferenceFile.Dsp16384.Input;
+        var rates = new[] { 16384.0, 256.0, 2048.0, 4096.0 };
+        var data = rates.Select(r => input.AsSpan(0, (int)r * 4).ToArray()).ToArray(); // 4 s per channel
+        var resampler = MultiChannelResampler.ForRates(rates.Select((r, i) => ($"X1:CH{i}", new Data.SampleRate(r))).ToArray(), Data.SampleRate.Processing);
+        var streamed = rates.Select(_ => new List<double>()).ToArray();
+        for (int second = 0; second < 4; second++)
+        {
+            var chunks = rates.Select((r, i) => (ReadOnlyMemory<double>)data[i].AsMemory(second * (int)r, (int)r)).ToArray();
+            var outputs = resampler.Process(chunks);
+            for (int i = 0; i < rates.Length; i++) streamed[i].AddRange(outputs[i]);
+        }
+        var tails = resampler.Flush();
+        for (int i = 0; i < rates.Length; i++)
+        {
+            streamed[i].AddRange(tails[i]);
+            var expected = PolyphaseResampler.Resample(data[i], ResamplingFilter.ForRates(new Data.SampleRate(rates[i]), Data.SampleRate.Processing));
+            Assert.Equal(4 * 4096, expected.Length);
+            Assert.Equal(expected, streamed[i].ToArray());
+        }
+    }
+}
+
+/// <summary>Large factors (long filters, many phases) keep streaming equal to one-shot and keep DC gain.</summary>
+public class LargeFactorResamplingTests
+{
+    [Theory]
+    [InlineData(1, 1000)]
+    [InlineData(1000, 999)]
+    public void StreamingEqualsOneShotAndDcIsKept(int up, int down)
+    {
+        var filter = ResamplingFilter.Create(up, down);
+        var x = new double[30000];
+        for (int i = 0; i < x.Length; i++) x[i] = 3.0 + Math.Sin(i * 1e-4);
+        var oneShot = PolyphaseResampler.Resample(x, filter);
+        var stream = new StreamingResampler(filter);
+        var streamed = new List<double>();
+        for (int i = 0; i < x.Length; i += 4999) streamed.AddRange(stream.Process(x.AsSpan(i, Math.Min(4999, x.Length - i))));
+        streamed.AddRange(stream.Flush());
+        Assert.Equal(oneShot, streamed.ToArray());
+        int mid = oneShot.Length / 2;
+        double t = (double)mid * down / up;
+        Assert.Equal(3.0 + Math.Sin(t * 1e-4), oneShot[mid], 2);
+    }
+}

@@ -53,3 +53,17 @@ public class WelchReferenceTests
         Assert.StartsWith("H1:X: ", ex.Message);
     }
 }
+
+/// <summary>The selection-based median equals sort-then-take-middle (numpy's definition) on arbitrary inputs.</summary>
+public class MedianPropertyTests
+{
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public bool MedianEqualsSortedMiddle(FsCheck.NonEmptyArray<FsCheck.NormalFloat> input)
+    {
+        var values = input.Get.Select(v => v.Get).ToArray();
+        var sorted = values.Order().ToArray();
+        int n = sorted.Length;
+        double expected = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        return Welch.Median(values) == expected;
+    }
+}
