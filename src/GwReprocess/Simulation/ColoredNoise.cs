@@ -1,4 +1,4 @@
-using MathNet.Numerics.IntegralTransforms;
+using GwReprocess.Dsp;
 
 namespace GwReprocess.Simulation;
 
@@ -25,7 +25,7 @@ public sealed class NoiseFilter
             h[2 * k] = asd(k * (double)sampleRate / m) * gain;
             h[2 * k + 1] = 0;
         }
-        Fourier.InverseReal(h, m, FourierOptions.Matlab);
+        RealFft.For(m).Inverse(h);
         // Zero-phase impulse response sits at index 0 (wrapping); centre it and taper with a Hann window.
         var taper = new double[m];
         for (int i = 0; i < m; i++)
@@ -33,10 +33,10 @@ public sealed class NoiseFilter
             double w = 0.5 - 0.5 * Math.Cos(2 * Math.PI * i / m);
             taper[i] = h[(i + m / 2) % m] * w;
         }
-        var padded = new double[FftLength];
-        taper.CopyTo(padded, 0);
-        Spectrum = new System.Numerics.Complex[FftLength / 2 + 1];
-        new RealFft(FftLength).Forward(padded, Spectrum);
+        var spectrum = new double[FftLength + 2];
+        taper.CopyTo(spectrum, 0);
+        RealFft.For(FftLength).Forward(spectrum);
+        Spectrum = spectrum;
     }
 
     public int SampleRate { get; }
@@ -50,8 +50,8 @@ public sealed class NoiseFilter
     /// <summary>New samples per block, B = N − M.</summary>
     public int BlockLength => FftLength - Taps;
 
-    /// <summary>Spectrum of the windowed taps at N points, N/2+1 bins.</summary>
-    internal System.Numerics.Complex[] Spectrum { get; }
+    /// <summary>Interleaved (re, im) spectrum of the windowed taps at N points, N/2+1 bins.</summary>
+    internal double[] Spectrum { get; }
 }
 
 /// <summary>Gaussian noise coloured by a <see cref="NoiseFilter"/>, addressable by absolute sample index on a global grid.</summary>
@@ -69,7 +69,6 @@ public sealed class ColoredNoise : IChannelNoise
     private readonly NoiseFilter _filter;
     private readonly StreamKey _key;
     private readonly double[] _work;
-    private readonly System.Numerics.Complex[] _spectrum;
     private readonly RealFft _fft;
     private long _cachedBlock = long.MinValue;
 
@@ -77,9 +76,8 @@ public sealed class ColoredNoise : IChannelNoise
     {
         _filter = filter;
         _key = key;
-        _work = new double[filter.FftLength];
-        _spectrum = new System.Numerics.Complex[filter.FftLength / 2 + 1];
-        _fft = new RealFft(filter.FftLength);
+        _work = new double[filter.FftLength + 2];
+        _fft = RealFft.For(filter.FftLength);
     }
 
     public NoiseFilter Filter => _filter;
@@ -126,15 +124,15 @@ public sealed class ColoredNoise : IChannelNoise
             var gen = _key.Derive(firstChunk + c).CreateGenerator();
             gen.FillNormal(_work.AsSpan(c * ChunkLength, ChunkLength));
         }
-        _fft.Forward(_work, _spectrum);
+        _fft.Forward(_work);
         var h = _filter.Spectrum;
-        for (int k = 0; k < _spectrum.Length; k++)
+        for (int k = 0; k <= nfft / 2; k++)
         {
-            var x = _spectrum[k];
-            var f = h[k];
-            _spectrum[k] = new System.Numerics.Complex(x.Real * f.Real - x.Imaginary * f.Imaginary, x.Real * f.Imaginary + x.Imaginary * f.Real);
+            double xr = _work[2 * k], xi = _work[2 * k + 1], hr = h[2 * k], hi = h[2 * k + 1];
+            _work[2 * k] = xr * hr - xi * hi;
+            _work[2 * k + 1] = xr * hi + xi * hr;
         }
-        _fft.Inverse(_spectrum, _work);
+        _fft.Inverse(_work);
         _cachedBlock = block;
     }
 }

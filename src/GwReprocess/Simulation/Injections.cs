@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
+using GwReprocess.Dsp;
 using GwReprocess.Time;
-using MathNet.Numerics.IntegralTransforms;
 
 namespace GwReprocess.Simulation;
 
@@ -183,7 +183,7 @@ public sealed class InjectionWaveform
             buffer[2 * k + 1] = h.Imaginary * sampleRate;
         }
         buffer[n + 1] = 0;
-        Fourier.InverseReal(buffer, n, FourierOptions.Matlab);
+        RealFft.For(n).Inverse(buffer);
         Array.Resize(ref buffer, n);
         return new InjectionWaveform(first, buffer);
     }

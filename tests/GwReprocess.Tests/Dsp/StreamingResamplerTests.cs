@@ -126,7 +126,7 @@ public class MultiChannelResamplerTests
         var input = ReferenceFile.Dsp16384.Input;
         var rates = new[] { 16384.0, 256.0, 2048.0, 4096.0 };
         var data = rates.Select(r => input.AsSpan(0, (int)r * 4).ToArray()).ToArray(); // 4 s per channel
-        var resampler = MultiChannelResampler.ForRates(rates.Select((r, i) => ($"X1:CH{i}", new Data.SampleRate(r))).ToArray(), Data.SampleRate.Processing);
+        var resampler = MultiChannelResampler.ForRates(rates.Select((r, i) => ($"X1:CH{i}", new GwReprocess.Data.SampleRate(r))).ToArray(), GwReprocess.Data.SampleRate.Processing);
         var streamed = rates.Select(_ => new List<double>()).ToArray();
         for (int second = 0; second < 4; second++)
         {
@@ -138,7 +138,7 @@ public class MultiChannelResamplerTests
         for (int i = 0; i < rates.Length; i++)
         {
             streamed[i].AddRange(tails[i]);
-            var expected = PolyphaseResampler.Resample(data[i], ResamplingFilter.ForRates(new Data.SampleRate(rates[i]), Data.SampleRate.Processing));
+            var expected = PolyphaseResampler.Resample(data[i], ResamplingFilter.ForRates(new GwReprocess.Data.SampleRate(rates[i]), GwReprocess.Data.SampleRate.Processing));
             Assert.Equal(4 * 4096, expected.Length);
             Assert.Equal(expected, streamed[i].ToArray());
         }

@@ -131,7 +131,7 @@ public sealed class GwfReferenceTests
         await using var file = await GwfFile.OpenAsync(RealData.PathOf("gwosc/H-H1_LOSC_4_V2-1126259446-32.gwf"));
         var whole = await file.ReadAsync("H1:LOSC-STRAIN");
         var buffer = new double[200_000];
-        var span = new Time.Segment(Time.GpsTime.FromSeconds(1126259447.5), Time.GpsTime.FromSeconds(1126259450));
+        var span = new GwReprocess.Time.Segment(GwReprocess.Time.GpsTime.FromSeconds(1126259447.5), GwReprocess.Time.GpsTime.FromSeconds(1126259450));
         var series = await file.ReadAsync("H1:LOSC-STRAIN", span, buffer);
         Assert.Equal(10240, series.Length);
         Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(series.Samples, out var segment) && segment.Array == buffer);
