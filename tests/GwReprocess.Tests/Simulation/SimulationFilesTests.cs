@@ -130,3 +130,24 @@ public sealed class SimulationFilesTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
     }
 }
+
+/// <summary>The shipped local demo asks for exactly the channels the simulator writes.</summary>
+public sealed class LocalDemoWorkflowTests
+{
+    [Fact]
+    public void LocalDemoListsTheSimulatorsChannelsInItsOrder()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
+        var workflow = GwReprocess.Workflow.WorkflowConfig.Load(Path.Combine(dir!.FullName, "workflows", "local-demo.toml"));
+        var options = SimulationOptions.FromWorkflow(workflow);
+        Assert.Equal(["H1", "L1"], options.Ifos);
+        Assert.Equal(3600, options.Duration);
+        foreach (var d in workflow.Detectors)
+        {
+            var sim = new DetectorSimulator(options with { Witnesses = 21, WitnessNames = SimulationOptions.DefaultWitnessNames }, d.Ifo);
+            Assert.Equal(sim.StrainChannel, d.Strain.Value);
+            Assert.Equal(sim.Witnesses.Select(w => w.Name), d.Witnesses.Select(w => w.Value));
+        }
+    }
+}
