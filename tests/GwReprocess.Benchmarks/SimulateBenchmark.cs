@@ -23,24 +23,13 @@ public sealed class SimulateBenchmark : IBenchmark
         var options = new SimulationOptions { Start = GpsTime.FromSeconds(1_000_000_000), Duration = seconds, FrameLength = 4096, Injections = new InjectionSettings { Rate = 0.01 } };
         report.Note($"{seconds} s of H1+L1, 21 witnesses each, injection rate 0.01/s, {Environment.ProcessorCount} cores");
 
-        if (Environment.GetEnvironmentVariable("FFTSIZES") == "1")
-        {
-            for (int lg = 10; lg <= 20; lg += 2)
-            {
-                int nn = 1 << lg;
-                var bb = new double[nn + 2];
-                var (tt, _) = BenchmarkReport.Measure(() => { Fourier.ForwardReal(bb, nn, FourierOptions.Matlab); Fourier.InverseReal(bb, nn, FourierOptions.Matlab); }, 3);
-                report.Figure($"fft 2^{lg} ns/sample", tt.TotalSeconds * 1e9 / nn, "ns");
-            }
-            return;
-        }
-        if (Environment.GetEnvironmentVariable("SIMPARTS") == "1")
+        // Where the time goes: one detector on one thread, adding one ingredient at a time.
         {
             var o0 = options with { Injections = new InjectionSettings { Rate = 0 }, Witnesses = 0, Modulations = [], MainsHarmonics = [] };
             var o1 = options with { Injections = new InjectionSettings { Rate = 0 }, Witnesses = 0 };
             var o2 = options with { Witnesses = 0 };
             var o3 = options with { Injections = new InjectionSettings { Rate = 0 } };
-            foreach (var (label, o) in new[] { ("noise only", o0), ("+lines", o1), ("+injections", o2), ("21 witnesses no inj", o3) })
+            foreach (var (label, o) in new[] { ("strain noise only", o0), ("strain + lines", o1), ("strain + lines + injections", o2), ("strain + lines + 21 witnesses", o3) })
             {
                 var sim = new DetectorSimulator(o, "H1");
                 var st = new double[64 * 16384];
@@ -54,7 +43,6 @@ public sealed class SimulateBenchmark : IBenchmark
                 }
                 report.Figure(label + " (1 detector, 1 thread)", seconds / sw0.Elapsed.TotalSeconds, "s of data/s");
             }
-            return;
         }
         // Warm-up: filter design and JIT.
         foreach (var ifo in options.Ifos) new DetectorSimulator(options, ifo).Render(new Segment(999_000_000, 999_000_064));
