@@ -16,41 +16,44 @@ public sealed class SimulateVerb : CliVerb
     /// <summary>Options of <c>gwrepro simulate</c>.</summary>
     public sealed class Options : CommonOptions
     {
-        [Option("start", Default = "1000000000", HelpText = "GPS start (whole seconds) or a UTC time.")]
-        public string Start { get; set; } = "1000000000";
+        [Option("workflow", HelpText = "Take span, detectors, strain/witness names and [data.simulate] settings from a workflow TOML (source = \"simulated\"); options given here override it.")]
+        public string? Workflow { get; set; }
 
-        [Option("duration", Default = 4096L, HelpText = "Seconds of data per detector (whole seconds).")]
-        public long Duration { get; set; } = 4096;
+        [Option("start", HelpText = "GPS start (whole seconds) or a UTC time. Default 1000000000.")]
+        public string? Start { get; set; }
 
-        [Option("ifos", Default = "H1,L1", HelpText = "Comma-separated detector prefixes.")]
-        public string Ifos { get; set; } = "H1,L1";
+        [Option("duration", HelpText = "Seconds of data per detector (whole seconds). Default 4096.")]
+        public long? Duration { get; set; }
 
-        [Option("frame-length", Default = 4096L, HelpText = "File length in seconds; files start at GPS multiples of it.")]
-        public long FrameLength { get; set; } = 4096;
+        [Option("ifos", HelpText = "Comma-separated detector prefixes. Default H1,L1.")]
+        public string? Ifos { get; set; }
 
-        [Option("frame-duration", Default = 64, HelpText = "Seconds per frame inside a file (memory holds one frame per detector).")]
-        public int FrameDuration { get; set; } = 64;
+        [Option("frame-length", HelpText = "File length in seconds; files start at GPS multiples of it. Default 4096.")]
+        public long? FrameLength { get; set; }
 
-        [Option("witnesses", Default = 21, HelpText = "Witness channels per detector (DeepClean's O3 list first: PEM mains monitor, then ASC INMON channels).")]
-        public int Witnesses { get; set; } = 21;
+        [Option("frame-duration", HelpText = "Seconds per frame inside a file (memory holds one frame per detector). Default 64.")]
+        public int? FrameDuration { get; set; }
+
+        [Option("witnesses", HelpText = "Witness channels per detector (DeepClean's O3 list first: PEM mains monitor, then ASC INMON channels). Default 21.")]
+        public int? Witnesses { get; set; }
 
         [Option("witness-names", HelpText = "Comma-separated witness names without the detector prefix, replacing the default list (order kept).")]
         public string? WitnessNames { get; set; }
 
-        [Option("strain-channel", Default = "GDS-CALIB_STRAIN", HelpText = "Strain channel name after the detector prefix.")]
-        public string StrainChannel { get; set; } = "GDS-CALIB_STRAIN";
+        [Option("strain-channel", HelpText = "Strain channel name after the detector prefix. Default GDS-CALIB_STRAIN.")]
+        public string? StrainChannel { get; set; }
 
-        [Option("frame-type", Default = "SIM", HelpText = "Frame type: files are named OBS-IFO_TYPE-GPS-DUR.gwf.")]
-        public string FrameType { get; set; } = "SIM";
+        [Option("frame-type", HelpText = "Frame type: files are named OBS-IFO_TYPE-GPS-DUR.gwf. Default SIM.")]
+        public string? FrameType { get; set; }
 
-        [Option("injection-rate", Default = 0.01, HelpText = "BBH injections per second (Poisson); 0 for none.")]
-        public double InjectionRate { get; set; } = 0.01;
+        [Option("injection-rate", HelpText = "BBH injections per second (Poisson); 0 for none. Default 0.01.")]
+        public double? InjectionRate { get; set; }
 
-        [Option("seed", Default = 7L, HelpText = "Seed of every random stream: the same seed and span give bit-identical files.")]
-        public long Seed { get; set; } = 7;
+        [Option("seed", HelpText = "Seed of every random stream: the same seed and span give bit-identical files. Default 7.")]
+        public long? Seed { get; set; }
 
-        [Option("gaps", Default = 0, HelpText = "Random gaps (10-300 s each) per detector: no frames there, and the segment file omits them.")]
-        public int Gaps { get; set; }
+        [Option("gaps", HelpText = "Random gaps (10-300 s each) per detector: no frames there, and the segment file omits them. Default 0.")]
+        public int? Gaps { get; set; }
 
         [Option('o', "out", Required = true, HelpText = "Output directory: frames, IFO.lcf caches, IFO-segments.txt, injections.csv, truth.json.")]
         public string Out { get; set; } = "";
@@ -65,28 +68,25 @@ public sealed class SimulateVerb : CliVerb
     /// <summary>Builds library options from the command line; bad values throw <see cref="BadInputException"/>.</summary>
     public static SimulationOptions ToSimulationOptions(Options o)
     {
-        if (!GpsTime.TryParse(o.Start, out var start)) throw new BadInputException($"--start '{o.Start}' is neither GPS seconds nor a UTC time");
-        var ifos = o.Ifos.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var options = new SimulationOptions
-        {
-            Start = start,
-            Duration = o.Duration,
-            Ifos = ifos,
-            FrameLength = o.FrameLength,
-            FrameDuration = o.FrameDuration,
-            Witnesses = o.Witnesses,
-            StrainChannel = o.StrainChannel,
-            FrameType = o.FrameType,
-            Seed = o.Seed,
-            Gaps = o.Gaps,
-            Injections = new InjectionSettings { Rate = o.InjectionRate },
-        };
+        var options = o.Workflow is null ? new SimulationOptions() : SimulationOptions.FromWorkflow(GwReprocess.Workflow.WorkflowConfig.Load(o.Workflow));
+        if (o.Start is not null)
+            options = options with { Start = GpsTime.TryParse(o.Start, out var start) ? start : throw new BadInputException($"--start '{o.Start}' is neither GPS seconds nor a UTC time") };
+        if (o.Duration is { } duration) options = options with { Duration = duration };
+        if (o.Ifos is not null) options = options with { Ifos = o.Ifos.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+        if (o.FrameLength is { } frameLength) options = options with { FrameLength = frameLength };
+        if (o.FrameDuration is { } frameDuration) options = options with { FrameDuration = frameDuration };
+        if (o.Witnesses is { } witnesses) options = options with { Witnesses = witnesses };
+        if (o.StrainChannel is not null) options = options with { StrainChannel = o.StrainChannel };
+        if (o.FrameType is not null) options = options with { FrameType = o.FrameType };
+        if (o.Seed is { } seed) options = options with { Seed = seed };
+        if (o.Gaps is { } gaps) options = options with { Gaps = gaps };
+        if (o.InjectionRate is { } rate) options = options with { Injections = options.Injections with { Rate = rate } };
         if (o.WitnessNames is not null)
         {
             var names = o.WitnessNames.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var n in names)
                 if (n.Contains(':')) throw new BadInputException($"--witness-names: '{n}' has a detector prefix; give names without it (the prefix comes from --ifos)");
-            options = options with { WitnessNames = names };
+            options = options with { WitnessNames = names, Witnesses = o.Witnesses ?? names.Length };
         }
         options.Validate();
         return options;

@@ -150,4 +150,28 @@ public sealed class LocalDemoWorkflowTests
             Assert.Equal(sim.Witnesses.Select(w => w.Name), d.Witnesses.Select(w => w.Value));
         }
     }
+
+    [Fact]
+    public async Task SimulateFromTheWorkflowWritesTheChannelsItNames()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
+        string path = Path.Combine(dir!.FullName, "workflows", "local-demo.toml");
+        string outDir = Path.Combine(Path.GetTempPath(), "sim-wf-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var r = FramesCliTests.Gwrepro("simulate", "--workflow", path, "--duration", "8", "--frame-length", "8", "--injection-rate", "0", "--out", outDir, "--quiet");
+            Assert.True(r.Exit == 0, r.Err);
+            var workflow = GwReprocess.Workflow.WorkflowConfig.Load(path);
+            foreach (var d in workflow.Detectors)
+            {
+                await using var file = await GwfFile.OpenAsync(Path.Combine(outDir, $"{d.Ifo[..1]}-{d.Ifo}_SIM-1000000000-8.gwf"));
+                Assert.Equal(d.Witnesses.Select(w => w.Value).Append(d.Strain.Value).Order(StringComparer.Ordinal), file.ChannelNames.Order(StringComparer.Ordinal));
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+        }
+    }
 }
