@@ -40,9 +40,9 @@ public sealed record InjectionSettings
     public double MaxMass { get; init; } = 80;
 
     /// <summary>Distances are uniform in [<see cref="MinDistanceMpc"/>, <see cref="MaxDistanceMpc"/>].</summary>
-    public double MinDistanceMpc { get; init; } = 100;
+    public double MinDistanceMpc { get; init; } = 500;
 
-    public double MaxDistanceMpc { get; init; } = 600;
+    public double MaxDistanceMpc { get; init; } = 3000;
 
     /// <summary>Amplitude factors (antenna pattern × inclination stand-in) are uniform in [min, 1] per detector, independent of sky position.</summary>
     public double MinAmplitudeFactor { get; init; } = 0.2;
