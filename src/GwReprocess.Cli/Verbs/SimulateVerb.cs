@@ -113,12 +113,10 @@ public sealed class SimulateVerb : CliVerb
         }
         else
         {
-            // Under HTCondor (no TTY): one log line per file finished, on stderr.
-            string? lastFile = null;
+            // Under HTCondor (no TTY): one log line per file committed, on stderr.
             var progress = new SynchronousProgress(p =>
             {
-                if (o.Quiet || o.Json || p.File == lastFile) return;
-                lastFile = p.File;
+                if (o.Quiet || o.Json || !p.FileWritten) return;
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} simulate: {p.SecondsDone:F0}/{p.SecondsTotal:F0} s ({100 * p.SecondsDone / Math.Max(1, p.SecondsTotal):F0}%) {p.Ifo} {p.File}"));
             });

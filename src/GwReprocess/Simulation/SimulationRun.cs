@@ -35,8 +35,8 @@ public sealed record SimulationResult(IReadOnlyList<SimulatedFile> Files, IReadO
     IReadOnlyDictionary<string, string> SegmentFiles, IReadOnlyDictionary<string, SegmentList> Segments,
     string InjectionTable, IReadOnlyList<BbhInjection> Injections, IReadOnlyDictionary<string, CouplingTruth> Truth);
 
-/// <summary>Progress of a run: simulated seconds done (summed over detectors) of the total.</summary>
-public readonly record struct SimulationProgress(double SecondsDone, double SecondsTotal, string Ifo, string File);
+/// <summary>Progress of a run: simulated seconds done (summed over detectors) of the total; <see cref="FileWritten"/> when <see cref="File"/> was just committed.</summary>
+public readonly record struct SimulationProgress(double SecondsDone, double SecondsTotal, string Ifo, string File, bool FileWritten = false);
 
 /// <summary>
 /// Writes a simulation: per detector, frame files <c>H-H1_SIM-GPS-DUR.gwf</c> (strain FrProcData float64 at 16384 Hz,
@@ -98,10 +98,10 @@ public static class SimulationRun
         double total = options.Ifos.Sum(ifo => ScienceSegments(options, ifo).TotalDuration.TotalSeconds);
         double done = 0;
         object gate = new();
-        void Report(string ifo, string file, double seconds)
+        void Report(string ifo, string file, double seconds, bool written)
         {
             SimulationProgress p;
-            lock (gate) { done += seconds; p = new SimulationProgress(done, total, ifo, file); }
+            lock (gate) { done += seconds; p = new SimulationProgress(done, total, ifo, file, written); }
             progress?.Report(p);
         }
 
@@ -138,7 +138,7 @@ public static class SimulationRun
     private sealed record DetectorResult(List<SimulatedFile> Files, CouplingTruth Truth, IReadOnlyList<WitnessChannel> Witnesses);
 
     private static async Task<DetectorResult> WriteDetectorAsync(SimulationOptions options, string ifo, ISimulationOutput output,
-        Action<string, string, double> report, CancellationToken ct)
+        Action<string, string, double, bool> report, CancellationToken ct)
     {
         var sim = new DetectorSimulator(options, ifo);
         var files = new List<SimulatedFile>();
@@ -172,11 +172,12 @@ public static class SimulationRun
                     var frame = new GwfFrameData(GpsTime.FromSeconds(t), GpsDuration.FromSeconds(seconds), channels)
                     { Name = "GwReprocess-simulation", FrameNumber = number++ };
                     await writer.WriteFrameAsync(frame, token).ConfigureAwait(false);
-                    report(ifo, name, seconds);
+                    report(ifo, name, seconds, false);
                 }
                 await writer.CompleteAsync(token).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
             files.Add(new SimulatedFile(ifo, name, span, output.Locate(name)));
+            report(ifo, name, 0, true);
         }
         return new DetectorResult(files, sim.Truth, sim.Witnesses);
     }
