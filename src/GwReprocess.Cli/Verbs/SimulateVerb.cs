@@ -95,7 +95,7 @@ public sealed class SimulateVerb : CliVerb
     private static async Task<int> RunAsync(Options o, CancellationToken ct)
     {
         var options = ToSimulationOptions(o);
-        var output = new DirectoryOutput(o.Out);
+        var output = new DirectoryOutput(LocalDirectory(o.Out));
         bool interactive = !o.Quiet && !o.Json && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var started = DateTime.UtcNow;
         SimulationResult result;
@@ -146,6 +146,19 @@ public sealed class SimulateVerb : CliVerb
                 $"simulate: wrote {result.Files.Count} frame file(s), {simulated:F0} s of {string.Join("+", options.Ifos)} data, {result.Injections.Count} injection(s) to {output.Directory} in {wall:F1} s ({simulated / Math.Max(wall, 1e-9):F0} s of data/s)"));
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>The local directory of <c>--out</c>: a path or a <c>file://</c> URL (bucket URLs wait for the storage layer).</summary>
+    private static string LocalDirectory(string @out)
+    {
+        if (@out.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
+        {
+            var local = new GwReprocess.Data.FrameCacheEntry("X", "X", default, @out).LocalPath;
+            return local ?? throw new BadInputException($"--out '{@out}': a file:// URL on another host is not a local directory");
+        }
+        if (@out.Contains("://", StringComparison.Ordinal))
+            throw new BadInputException($"--out '{@out}': this build writes simulated frames to a local directory only (give a path or file:// URL)");
+        return @out;
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>

@@ -119,9 +119,11 @@ public sealed class SimulationFilesTests : IDisposable
             (new[] { "--duration", "0" }, "--duration"),
             (new[] { "--start", "yesterday" }, "--start"),
             (new[] { "--witness-names", "H1:PEM-X" }, "--witness-names"),
+            (new[] { "--ifos", "H1", "--out", "s3://bucket/frames" }, "--out"),
         })
         {
-            var r = FramesCliTests.Gwrepro(["simulate", "--out", Path.Combine(_dir, "bad"), .. args]);
+            string[] full = args.Contains("--out") ? ["simulate", .. args] : ["simulate", "--out", Path.Combine(_dir, "bad"), .. args];
+            var r = FramesCliTests.Gwrepro(full);
             Assert.Equal(2, r.Exit);
             var line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.StartsWith("gwrepro simulate: ", line);
