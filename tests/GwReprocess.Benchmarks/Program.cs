@@ -10,6 +10,7 @@ IBenchmark[] benchmarks =
     new ServerBenchmark(),
     new ResampleBenchmark(),
     new BucketBenchmark(),
+    new SimulateBenchmark(),
     new FramesBenchmark(),
 ];
 

@@ -29,11 +29,3 @@ public sealed class ClientVerb : PlannedVerb
     public override string Name => "client";
     public override string Summary => "Run one client job: read frames, stream to a server, write cleaned strain and scores.";
 }
-
-/// <summary><c>gwrepro simulate</c>: synthetic detector frames.</summary>
-public sealed class SimulateVerb : PlannedVerb
-{
-    public override string Name => "simulate";
-    public override string Summary => "Write synthetic multi-detector frames with witness couplings and BBH injections.";
-}
-
