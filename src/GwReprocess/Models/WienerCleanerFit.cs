@@ -50,7 +50,7 @@ public static class WienerCleanerFit
     /// Ridge term relative to witness power. Line witnesses are nearly sinusoidal, so many tap sets fit the line equally
     /// well while amplifying the witness's sensor noise across the band; the ridge picks the one with the least gain.
     /// </summary>
-    public const double DefaultRidge = 1e-3;
+    public const double DefaultRidge = 1e-2;
 
     /// <summary>Reads the channels over <paramref name="span"/>, resamples them to <paramref name="rate"/>, standardises the witnesses and fits the taps.</summary>
     /// <remarks>The strain is band-passed to <paramref name="band"/> (order-8 Butterworth, zero phase) before fitting, so the fit does not chase seismic noise the witnesses cannot explain.</remarks>
@@ -72,7 +72,10 @@ public static class WienerCleanerFit
             var x = new double[n];
             double inv = 1 / scaling[c].Scale;
             for (int i = 0; i < n; i++) x[i] = (w[i] - scaling[c].Mean) * inv;
-            standardised[c] = x;
+            // Fit in the band too: witnesses carry most of their power far below it (angular control lines, red noise),
+            // which would otherwise dominate the normal equations and the ridge. The filter is linear and the noise
+            // estimate is band-passed before it is subtracted, so what the fit leaves out of band never reaches the strain.
+            standardised[c] = resampled[c + 1].WithSamples(x).Bandpass(band.Low, band.High).Samples;
         }
         string description = string.Create(CultureInfo.InvariantCulture,
             $"Wiener cleaner for {strain}: {witnesses.Count} witnesses × {taps} taps (advance {advance}), least squares on {span} in {band.Low}–{band.High} Hz");
