@@ -1,3 +1,4 @@
+using GwReprocess.Storage;
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
@@ -95,7 +96,15 @@ public sealed class SimulateVerb : CliVerb
     private static async Task<int> RunAsync(Options o, CancellationToken ct)
     {
         var options = ToSimulationOptions(o);
-        var output = new DirectoryOutput(LocalDirectory(o.Out));
+        ISimulationOutput output;
+        IBucket? bucket = null;
+        if (o.Out.StartsWith("s3://", StringComparison.Ordinal) || o.Out.StartsWith("gs://", StringComparison.Ordinal))
+        {
+            (bucket, string prefix) = BucketFactory.Open(o.Out);
+            output = new BucketOutput(bucket, prefix);
+        }
+        else output = new DirectoryOutput(LocalDirectory(o.Out));
+        using var ownedBucket = bucket;
         bool interactive = !o.Quiet && !o.Json && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var started = DateTime.UtcNow;
         SimulationResult result;
@@ -129,7 +138,7 @@ public sealed class SimulateVerb : CliVerb
         {
             var summary = new
             {
-                directory = output.Directory,
+                directory = output is BucketOutput bo ? bo.Location : ((DirectoryOutput)output).Directory,
                 files = result.Files.Select(f => new { ifo = f.Ifo, name = f.Name, start = f.Span.Start.Seconds, duration = f.Span.Duration.TotalSeconds }),
                 caches = result.Caches,
                 segments = result.SegmentFiles,
@@ -143,12 +152,12 @@ public sealed class SimulateVerb : CliVerb
         else if (!o.Quiet)
         {
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"simulate: wrote {result.Files.Count} frame file(s), {simulated:F0} s of {string.Join("+", options.Ifos)} data, {result.Injections.Count} injection(s) to {output.Directory} in {wall:F1} s ({simulated / Math.Max(wall, 1e-9):F0} s of data/s)"));
+                $"simulate: wrote {result.Files.Count} frame file(s), {simulated:F0} s of {string.Join("+", options.Ifos)} data, {result.Injections.Count} injection(s) to {(output is BucketOutput b ? b.Location : ((DirectoryOutput)output).Directory)} in {wall:F1} s ({simulated / Math.Max(wall, 1e-9):F0} s of data/s)"));
         }
         return ExitCodes.Success;
     }
 
-    /// <summary>The local directory of <c>--out</c>: a path or a <c>file://</c> URL (bucket URLs wait for the storage layer).</summary>
+    /// <summary>The local directory of <c>--out</c>: a path or a <c>file://</c> URL (s3:// and gs:// go to <see cref="BucketOutput"/>).</summary>
     private static string LocalDirectory(string @out)
     {
         if (@out.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
@@ -157,7 +166,7 @@ public sealed class SimulateVerb : CliVerb
             return local ?? throw new BadInputException($"--out '{@out}': a file:// URL on another host is not a local directory");
         }
         if (@out.Contains("://", StringComparison.Ordinal))
-            throw new BadInputException($"--out '{@out}': this build writes simulated frames to a local directory only (give a path or file:// URL)");
+            throw new BadInputException($"--out '{@out}': not a path, file://, s3:// or gs:// location");
         return @out;
     }
 

@@ -27,6 +27,35 @@ public sealed class DirectoryOutput(string directory) : ISimulationOutput
     public string Locate(string name) => "file://localhost" + Path.Combine(Directory, name);
 }
 
+/// <summary>A bucket prefix (s3://, gs://, file://) as simulation output: each file is staged locally, then written atomically.</summary>
+/// <remarks>The GWF writer writes forward into a stream while object stores want a finished body, so a frame file is built in a
+/// temporary local file (memory stays bounded whatever the frame size) and uploaded; a failed upload leaves nothing visible.</remarks>
+public sealed class BucketOutput(IBucket bucket, string prefix) : ISimulationOutput
+{
+    private readonly string _prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
+
+    /// <summary>Where the files go, for messages.</summary>
+    public string Location => bucket.UriOf(_prefix).ToString();
+
+    public async Task WriteAsync(string name, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        string staged = Path.Combine(Path.GetTempPath(), $"gwrepro-sim-{Guid.NewGuid():N}-{Path.GetFileName(name)}");
+        try
+        {
+            await using (var file = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+                await write(file, cancellationToken).ConfigureAwait(false);
+            await using var body = new FileStream(staged, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous);
+            await bucket.WriteAsync(_prefix + name, body, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(staged);
+        }
+    }
+
+    public string Locate(string name) => bucket.UriOf(_prefix + name).ToString();
+}
+
 /// <summary>One frame file the run wrote.</summary>
 public sealed record SimulatedFile(string Ifo, string Name, Segment Span, string Location);
 

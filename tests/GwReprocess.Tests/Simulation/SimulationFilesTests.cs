@@ -119,7 +119,7 @@ public sealed class SimulationFilesTests : IDisposable
             (new[] { "--duration", "0" }, "--duration"),
             (new[] { "--start", "yesterday" }, "--start"),
             (new[] { "--witness-names", "H1:PEM-X" }, "--witness-names"),
-            (new[] { "--ifos", "H1", "--out", "s3://bucket/frames" }, "--out"),
+            (new[] { "--ifos", "H1", "--out", "http://example.org/frames" }, "--out"),
         })
         {
             string[] full = args.Contains("--out") ? ["simulate", .. args] : ["simulate", "--out", Path.Combine(_dir, "bad"), .. args];
