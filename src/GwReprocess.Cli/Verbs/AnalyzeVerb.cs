@@ -164,7 +164,7 @@ public sealed class AnalyzeVerb : CliVerb
         var (bucket, prefix) = GwReprocess.Storage.BucketFactory.Open(rendezvous);
         using (bucket)
         {
-            string key = (prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/") + "stop";
+            string key = GwReprocess.Storage.BucketUri.AsPrefix(prefix) + "stop";
             await bucket.PutIfAbsentAsync(key, System.Text.Encoding.UTF8.GetBytes($"stop requested by gwrepro analyze at {DateTimeOffset.UtcNow:O}"), ct);
         }
     }

@@ -103,7 +103,7 @@ public sealed class DagVerb : CliVerb
         var (bucket, prefix) = GwReprocess.Storage.BucketFactory.Open(uri);
         using (bucket)
         {
-            string donePrefix = (prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/") + "done/";
+            string donePrefix = GwReprocess.Storage.BucketUri.AsPrefix(prefix) + "done/";
             var done = new HashSet<string>(StringComparer.Ordinal);
             await foreach (var o in bucket.ListAsync(donePrefix, ct)) done.Add(o.Key[donePrefix.Length..]);
             return done;

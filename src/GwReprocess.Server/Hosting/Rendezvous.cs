@@ -17,7 +17,7 @@ public sealed class Rendezvous : IDisposable
     private Rendezvous(IBucket bucket, string prefix, string location)
     {
         _bucket = bucket;
-        _prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
+        _prefix = BucketUri.AsPrefix(prefix);
         Location = location;
     }
 

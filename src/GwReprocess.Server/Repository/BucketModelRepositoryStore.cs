@@ -7,7 +7,7 @@ namespace GwReprocess.Server.Repository;
 /// <summary>A repository under a bucket prefix (s3://, gs://): one listing per call gives the models and versions; files are read whole.</summary>
 public sealed class BucketModelRepositoryStore(IBucket bucket, string prefix) : IModelRepositoryStore, IDisposable
 {
-    private readonly string _prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
+    private readonly string _prefix = BucketUri.AsPrefix(prefix);
 
     public string Location => bucket.UriOf(_prefix).ToString();
 

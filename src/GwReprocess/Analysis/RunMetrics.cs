@@ -34,7 +34,7 @@ public sealed record RunMetrics(string Name, string RunDirectory, WorkflowConfig
         var (bucket, prefix) = BucketFactory.Open(location);
         using (bucket)
         {
-            string root = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
+            string root = BucketUri.AsPrefix(prefix);
             var clients = new List<JobMetricsInterval>();
             var servers = new List<ServerMetricsInterval>();
             await foreach (var o in bucket.ListAsync(root + "metrics/", cancellationToken).ConfigureAwait(false))

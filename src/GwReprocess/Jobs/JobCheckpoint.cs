@@ -14,7 +14,7 @@ namespace GwReprocess.Jobs;
 /// </remarks>
 public sealed class JobCheckpoint(IBucket bucket, string outputPrefix, string job)
 {
-    private readonly string _prefix = outputPrefix.Length == 0 || outputPrefix.EndsWith('/') ? outputPrefix : outputPrefix + "/";
+    private readonly string _prefix = BucketUri.AsPrefix(outputPrefix);
 
     private string ProgressPrefix => $"{_prefix}progress/{job}/";
 

@@ -44,7 +44,7 @@ public sealed record BarrierResult(DateTimeOffset StartTime, int Ready, int Expe
 /// </remarks>
 public sealed class ReadinessBarrier(IBucket bucket, string prefix, string job, BarrierPolicy policy)
 {
-    private readonly string _prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
+    private readonly string _prefix = BucketUri.AsPrefix(prefix);
 
     private string ReadyPrefix => _prefix + "ready/";
     private string StartKey => _prefix + "start";

@@ -32,7 +32,7 @@ public sealed class DirectoryOutput(string directory) : ISimulationOutput
 /// temporary local file (memory stays bounded whatever the frame size) and uploaded; a failed upload leaves nothing visible.</remarks>
 public sealed class BucketOutput(IBucket bucket, string prefix) : ISimulationOutput
 {
-    private readonly string _prefix = prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/";
+    private readonly string _prefix = BucketUri.AsPrefix(prefix);
 
     /// <summary>Where the files go, for messages.</summary>
     public string Location => bucket.UriOf(_prefix).ToString();

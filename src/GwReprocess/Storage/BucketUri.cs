@@ -56,12 +56,10 @@ public readonly record struct BucketUri
     public BucketUri WithKey(string key) => new(Scheme, Bucket, key.TrimStart('/'));
 
     /// <summary>Appends a relative key, inserting '/' after a non-empty key that lacks one.</summary>
-    public BucketUri Append(string relative)
-    {
-        relative = relative.TrimStart('/');
-        if (Key.Length == 0 || Key[^1] == '/') return new(Scheme, Bucket, Key + relative);
-        return new(Scheme, Bucket, Key + "/" + relative);
-    }
+    public BucketUri Append(string relative) => new(Scheme, Bucket, AsPrefix(Key) + relative.TrimStart('/'));
+
+    /// <summary>A key used as a folder-like prefix: empty stays empty (the bucket root), anything else ends with '/'.</summary>
+    public static string AsPrefix(string key) => key.Length == 0 || key.EndsWith('/') ? key : key + "/";
 
     /// <summary>Parses a bucket URI or a plain local path; a malformed one is a <see cref="BadInputException"/> naming it.</summary>
     public static BucketUri Parse(string text)
