@@ -27,14 +27,17 @@ public static class GwreproProcess
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
-        try { await p.WaitForExitAsync(cts.Token); }
+        try { await p.WaitForExitAsync(cts.Token).ConfigureAwait(false); }
         catch (OperationCanceledException)
         {
             p.Kill(entireProcessTree: true);
             throw new TimeoutException($"gwrepro {string.Join(' ', args)} did not finish in time");
         }
-        return new Result(p.ExitCode, await stdout, await stderr);
+        return new Result(p.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }
 
     public static Task<Result> RunAsync(params string[] args) => RunAsync(args, null, null, null);
+
+    /// <summary>The same, for tests that are not async.</summary>
+    public static Result Run(string[] args, TimeSpan? timeout = null) => RunAsync(args, null, null, timeout).GetAwaiter().GetResult();
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using GwReprocess.Frames.Gwf;
 
@@ -16,14 +15,8 @@ public sealed class FramesCliTests : IDisposable
 
     internal static (int Exit, string Out, string Err) Gwrepro(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gwrepro.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), "gwrepro did not finish");
-        return (p.ExitCode, stdout.Result, stderr.Result);
+        var r = Cli.GwreproProcess.Run(args, TimeSpan.FromSeconds(60));
+        return (r.ExitCode, r.StdOut, r.StdErr);
     }
 
     private static void AssertBadInput((int Exit, string Out, string Err) r, params string[] mentions)

@@ -55,14 +55,8 @@ internal static class ModelTestSupport
     /// <summary>Runs the gwrepro CLI (built next to the tests) and returns exit code, stdout and stderr.</summary>
     public static (int ExitCode, string Stdout, string Stderr) Gwrepro(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gwrepro.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
+        var r = Cli.GwreproProcess.Run(args);
+        return (r.ExitCode, r.StdOut, r.StdErr);
     }
 
     /// <summary>A float initializer's values (raw little-endian data as the builder writes them).</summary>
