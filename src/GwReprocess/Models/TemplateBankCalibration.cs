@@ -115,6 +115,7 @@ public static class TemplateBankCalibration
     {
         int kernel = (int)postproc.Config.Input[0].Dims[2];
         var probe = TemplateBankNetwork.Build("bbh-templates-probe", bank with { Threshold = 0, Slope = ProbeSlope }, ifos.Count, kernel, batch);
+        if (slides.Count == 0 || ends.Count == 0) throw new BadInputException("template calibration: no background windows");
         using var chain = new DetectorChain(postproc, probe, ifos, threads);
         var snr = new List<double>(ends.Count * slides.Count);
         foreach (var shift in slides)
@@ -145,5 +146,53 @@ public static class TemplateBankCalibration
         int lo = (int)Math.Floor(pos);
         int hi = Math.Min(lo + 1, sorted.Count - 1);
         return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+    }
+}
+
+/// <summary>Designs and calibrates the template detector for a build: the bank from postproc's FIRs, the logistic from injection-free cleaned strain.</summary>
+public static class TemplateDetectorBuild
+{
+    /// <summary>L1 (and further detectors) are slid by multiples of this many seconds against the first, for more background windows than the span holds.</summary>
+    public const int SlideSeconds = 7;
+
+    /// <summary>
+    /// Cleaned strain at the processing rate: the strain minus the cleaner's noise estimate from the standardised witnesses (as gwe2e
+    /// computes it, without band-passing the estimate). <paramref name="channels"/> = strain, then the cleaner's witnesses in order.
+    /// </summary>
+    public static double[] CleanedStrain(IReadOnlyList<Data.TimeSeries> channels, WienerCleaner cleaner, Data.SampleRate rate)
+    {
+        var resampled = Dsp.TimeSeriesSignal.ResampleAll(channels, rate);
+        int n = resampled.Min(s => s.Length);
+        var witnesses = new ReadOnlyMemory<double>[cleaner.Witnesses.Count];
+        for (int c = 0; c < witnesses.Length; c++)
+        {
+            var w = resampled[c + 1].Samples.Span[..n];
+            var x = new double[n];
+            var s = cleaner.Scaling[c];
+            double inv = 1 / s.Scale;
+            for (int i = 0; i < n; i++) x[i] = (w[i] - s.Mean) * inv;
+            witnesses[c] = x;
+        }
+        var noise = WienerFit.Predict(cleaner.Fir, witnesses);
+        var strain = resampled[0].Samples.Span;
+        var cleaned = new double[n];
+        for (int i = 0; i < n; i++) cleaned[i] = strain[i] - noise[i];
+        return cleaned;
+    }
+
+    /// <summary>Designs the bank, then calibrates it on <paramref name="background"/> (per detector, processing rate) in windows at hop <paramref name="hop"/>, with 4 slides.</summary>
+    public static (TemplateBankDesignResult Design, TemplateCalibration Calibration, TemplateBank Bank) Make(TemplateBankSettings settings, IReadOnlyList<string> ifos,
+        IReadOnlyList<float[]> whiteningTaps, IReadOnlyList<double[]> background, int kernel, int hop, int batch, int threads, double falseAlarm = TemplateBankCalibration.DefaultFalseAlarm)
+    {
+        var design = TemplateBankDesign.Design(settings, ifos, whiteningTaps);
+        var postproc = Postprocessor.Build(ModelRepositoryBuilder.Postproc, ifos, kernel, batch, whiteningTaps, "calibration");
+        long length = background.Min(b => (long)b.Length);
+        if (length < kernel + 10L * hop) throw new BadInputException($"template calibration: {length} samples of background are too few for {kernel}-sample windows");
+        var ends = new List<long>();
+        for (long e = kernel; e <= length; e += hop) ends.Add(e);
+        var slides = Enumerable.Range(0, 4).Select(k => ifos.Select((_, d) => (long)k * d * SlideSeconds * settings.SampleRate).ToArray()).ToList();
+        var snr = TemplateBankCalibration.BackgroundSnr(postproc, design.Bank, ifos, background.Select(b => b[..(int)length]).ToList(), ends, slides, batch, threads);
+        var calibration = TemplateBankCalibration.Fit(snr, falseAlarm);
+        return (design, calibration, TemplateBankCalibration.Apply(design.Bank, calibration));
     }
 }
