@@ -8,6 +8,11 @@ using Xunit.Abstractions;
 namespace GwReprocess.Tests.Models;
 
 /// <summary>Issue 7's acceptance test for the template detector: simulated H1 + L1 with injections, postproc + bbh-templates in ONNX Runtime.</summary>
+/// <remarks>
+/// The mains lines are switched off here: removing them is the cleaner's job (WienerOnSimulationTests), and the raw lines would
+/// only measure how well a 1025-tap FIR notches a line 10⁶ above the floor. The demo's repository is calibrated on cleaned strain
+/// with the lines' residue in it (its background median network SNR is 6.7 against 5.3 here).
+/// </remarks>
 public sealed class TemplatesOnSimulationTests(ITestOutputHelper output)
 {
     private const int Fs = 4096, Kernel = 4096, Hop = 1024, WhitenTaps = 1025;
@@ -40,11 +45,11 @@ public sealed class TemplatesOnSimulationTests(ITestOutputHelper output)
         var design = TemplateBankDesign.Design(TemplateBankSettings.Covering(injections), Ifos, firs);
         output.WriteLine($"bank: {design.Templates.Count} templates from {design.Candidates} candidates, worst match {design.WorstMatch:F3}, min SNR share {design.MinSnrFraction:F3} ({sw.Elapsed.TotalSeconds:F1} s)");
         var postproc = Postprocessor.Build("postproc", Ifos, Kernel, 16, firs, "test");
-        // Calibrate on 64 s of injection-free data (4 time slides), as the build does.
+        // Calibrate on 64 s of injection-free data (2 time slides; the build uses 4 over 512 s).
         sw.Restart();
         var ends = Enumerable.Range(0, (64 * Fs - Kernel) / Hop + 1).Select(i => (long)Kernel + i * Hop).ToList();
         var slides = Enumerable.Range(0, 4).Select(k => new long[] { 0, k * 7L * Fs }).ToList();
-        var calibration = TemplateBankCalibration.Fit(TemplateBankCalibration.BackgroundSnr(postproc, design.Bank, Ifos, fit, ends, slides, 16));
+        var calibration = TemplateBankCalibration.Fit(TemplateBankCalibration.BackgroundSnr(postproc, design.Bank, Ifos, fit, ends, slides.Take(2).ToList(), 16));
         var bank = TemplateBankCalibration.Apply(design.Bank, calibration);
         output.WriteLine($"calibration: {calibration} ({sw.Elapsed.TotalSeconds:F1} s)");
         var detector = TemplateBankNetwork.Build("bbh-templates", bank, Ifos.Length, Kernel, 16);
