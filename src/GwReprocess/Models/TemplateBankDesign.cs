@@ -187,7 +187,7 @@ public static class TemplateBankDesign
         }
     }
 
-    /// <summary>A candidate template: the matched filter for the whitened, decimated data, cut, tapered and scaled to unit noise variance.</summary>
+    /// <summary>A candidate template: the chirp as the network sees it (whitened, low-passed, decimated), cut and tapered.</summary>
     private sealed class Candidate
     {
         private double[]? _spectrum;
