@@ -100,6 +100,12 @@ public sealed class AnalyzeVerb : CliVerb
         [Option("bin", HelpText = "Width in seconds of the throughput bins (default: about 50 bins per run).")]
         public double? Bin { get; set; }
 
+        [Option("asd-frame", HelpText = "GPS time inside the cleaned frame whose cleaned/raw ASD ratio is plotted (default: the first cleaned frame).")]
+        public string? AsdFrame { get; set; }
+
+        [Option("injections", HelpText = "Injection table (gwrepro simulate's injections.csv) to mark on the scores plot (default: the simulated frames directory's).")]
+        public string? Injections { get; set; }
+
         [Option("stop-servers", HelpText = "Rendezvous prefix whose servers should stop once the report is written (the DAG's FINAL node passes it).")]
         public string? StopServers { get; set; }
 
@@ -139,7 +145,12 @@ public sealed class AnalyzeVerb : CliVerb
             var dirs = o.RunDirectories.ToList();
             var runs = new List<RunMetrics>();
             foreach (var d in dirs) runs.Add(await RunMetrics.LoadAsync(d, o.Metrics, ct));
-            var summaries = runs.Select(r => RunReport.Summarise(r, model, o.Bin)).ToList();
+            GwReprocess.Time.GpsTime? asdFrame = null;
+            if (o.AsdFrame is not null)
+                asdFrame = GwReprocess.Time.GpsTime.TryParse(o.AsdFrame, out var t) ? t : throw new BadInputException($"--asd-frame '{o.AsdFrame}' is not a GPS time");
+            var summaries = new List<RunSummary>();
+            foreach (var r in runs)
+                summaries.Add(await RunReport.AddOutputChecksAsync(RunReport.Summarise(r, model, o.Bin), r, asdFrame, o.Injections, cancellationToken: ct));
             string outDir = o.Out ?? Path.Combine(dirs[0], "report");
             await ReportWriter.WriteAsync(runs, summaries, outDir, ct);
             if (o.Json) Console.Out.Write(ReportWriter.Json(summaries));
@@ -148,6 +159,19 @@ public sealed class AnalyzeVerb : CliVerb
                 foreach (var s in summaries)
                     Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{s.Name}: {s.DataSeconds:F0} s of data in {s.WallSeconds:F1} s = {s.DataSecondsPerSecond:G4} s'/s (median binned {s.BinnedThroughput.Median:G4}){(s.ServerDataSecondsPerSecond is double v ? $"; servers say {v:G4}" : "")}"));
+                foreach (var s in summaries)
+                {
+                    Console.Out.WriteLine(ReportWriter.ThroughputCheck(s));
+                    if (s.Cleaning is { } cl)
+                        foreach (var d in cl.Detectors)
+                            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                                $"{s.Name} {d.Ifo}: ASD cleaned/raw over GPS {cl.FrameGps:F0} + {cl.FrameSeconds:G6} s: {d.RatioAt60Hz:G3} at 60 Hz, median {d.MedianRatio20To500Hz:G4} over 20–500 Hz"));
+                    if (s.Search is { } x)
+                        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{s.Name}: {x.LoudAboveThreshold} of {x.Loud} injections with network SNR ≥ {x.LoudSnr:G3} score above {x.Threshold:G4} (the {InjectionRecovery.ThresholdPercentile}th percentile of {x.BackgroundScores} scores away from injections)"));
+                    if (s.CleaningNote is not null) Console.Out.WriteLine($"{s.Name}: {s.CleaningNote}");
+                    if (s.SearchNote is not null) Console.Out.WriteLine($"{s.Name}: {s.SearchNote}");
+                }
                 Console.Out.WriteLine($"report: {Path.GetFullPath(Path.Combine(outDir, "report.html"))}");
             }
             return ExitCodes.Success;

@@ -150,7 +150,6 @@ public static class ReportPlots
         scores.MarkerSize = 0;
         scores.LineWidth = 1;
         scores.Color = Colors.Black.WithOpacity(.8);
-        scores.LegendText = $"{search.Channel} (window end)";
         foreach (var inj in search.Injections)
         {
             var cls = SnrClasses.Last(c => inj.NetworkSnr >= c.Snr);
@@ -178,7 +177,11 @@ public static class ReportPlots
                 LineColor = Colors.Green, LineWidth = 1.5f, LinePattern = LinePattern.Dashed,
             });
         }
-        plot.Legend.ManualItems.Insert(0, new LegendItem { LabelText = $"{search.Channel}", LineColor = Colors.Black, LineWidth = 1 });
+        plot.Legend.ManualItems.Insert(0, new LegendItem { LabelText = $"{search.Channel} at each window's end", LineColor = Colors.Black, LineWidth = 1 });
+        // Headroom above the scores so the legend does not hide them.
+        plot.Axes.AutoScale();
+        var limits = plot.Axes.GetLimits();
+        plot.Axes.SetLimitsY(limits.Bottom, limits.Top + 0.6 * (limits.Top - limits.Bottom));
         plot.Title(string.Create(CultureInfo.InvariantCulture,
             $"search scores with injections marked: {search.LoudAboveThreshold} of {search.Loud} with SNR ≥ {search.LoudSnr:G3} above threshold"));
         plot.XLabel(string.Create(CultureInfo.InvariantCulture, $"time since GPS {origin:F0} (s)"));
