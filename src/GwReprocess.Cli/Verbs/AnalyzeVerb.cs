@@ -63,6 +63,28 @@ public sealed class AnalyzeVerb : CliVerb
         public double Throughput { get; set; }
     }
 
+    [Verb("owned", HelpText = "Unit price per hour of owned hardware (purchase amortised + power × PUE × electricity price), for an owned-cluster cost table.")]
+    public sealed class OwnedOptions : CommonOptions
+    {
+        [Option("purchase", Required = true, HelpText = "Purchase price of the item (a GPU card, a CPU), in the table's currency.")]
+        public double Purchase { get; set; }
+
+        [Option("units", Default = 1, HelpText = "Priced units the item provides: 1 for a GPU, hardware threads (vCPUs) for a CPU.")]
+        public int Units { get; set; }
+
+        [Option("years", Default = 5.0, HelpText = "Amortisation period in years.")]
+        public double Years { get; set; }
+
+        [Option("watts", Required = true, HelpText = "Power draw of the item in watts (e.g. its TDP).")]
+        public double Watts { get; set; }
+
+        [Option("pue", Default = 1.58, HelpText = "Facility power usage effectiveness (Uptime Institute 2023 industry average: 1.58).")]
+        public double Pue { get; set; }
+
+        [Option("kwh-price", Required = true, HelpText = "Electricity price per kWh.")]
+        public double KwhPrice { get; set; }
+    }
+
     [Verb("scrape", HelpText = "Poll inference servers' Prometheus /metrics endpoints and append differenced counters to a CSV.")]
     public sealed class ScrapeOptions : CommonOptions
     {
@@ -114,11 +136,12 @@ public sealed class AnalyzeVerb : CliVerb
     }
 
     public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
-        ArgumentParsing.RunVerbsAsync(Name, args, [typeof(ReportOptions), typeof(PlanOptions), typeof(CostOptions), typeof(ScrapeOptions)], options => options switch
+        ArgumentParsing.RunVerbsAsync(Name, args, [typeof(ReportOptions), typeof(PlanOptions), typeof(CostOptions), typeof(OwnedOptions), typeof(ScrapeOptions)], options => options switch
         {
             ScrapeOptions o => ScrapeAsync(o, cancellationToken),
             PlanOptions o => Task.FromResult(Plan(o)),
             CostOptions o => Task.FromResult(Cost(o)),
+            OwnedOptions o => Task.FromResult(Owned(o)),
             ReportOptions o => ReportAsync(o, cancellationToken),
             _ => throw new InvalidOperationException(),
         });
@@ -207,6 +230,17 @@ public sealed class AnalyzeVerb : CliVerb
         foreach (var p in points)
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{p.Gpus,6} {p.Clients,8} {p.DataSecondsPerSecond,10:G4} {p.Bottleneck,8} {p.Cost.PerHour,10:F2} {p.Cost.PerDataSecond,12:E3} {p.Cost.VcpuHoursPerDataSecond,12:E3} {p.Cost.PerDataYear,15:F0} {p.WallHoursPerDataYear,15:F1}"));
+        return ExitCodes.Success;
+    }
+
+    private static int Owned(OwnedOptions o)
+    {
+        var h = new OwnedHardware(o.Purchase, o.Units, o.Years, o.Watts, o.Pue, o.KwhPrice);
+        h.Validate();
+        var c = CultureInfo.InvariantCulture;
+        Console.Out.WriteLine(string.Create(c, $"capital:  {o.Purchase:G} / {o.Units} / ({o.Years:G} y × {OwnedHardware.HoursPerYear:G} h) = {h.CapitalPerUnitHour:G6} per unit-hour"));
+        Console.Out.WriteLine(string.Create(c, $"energy:   {o.Watts:G} W / {o.Units} / 1000 × PUE {o.Pue:G} × {o.KwhPrice:G} per kWh = {h.EnergyPerUnitHour:G6} per unit-hour"));
+        Console.Out.WriteLine(string.Create(c, $"total:    {h.PerUnitHour:G6} per unit-hour"));
         return ExitCodes.Success;
     }
 
