@@ -59,7 +59,7 @@ public static class ReportWriter
 
     /// <summary>The summaries as JSON, for scripts.</summary>
     public static string Json(IReadOnlyList<RunSummary> summaries) =>
-        JsonSerializer.Serialize(new { runs = summaries }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }) + "\n";
+        JsonSerializer.Serialize(new { runs = summaries }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) + "\n";
 
     private static string Markdown(IReadOnlyList<RunMetrics> runs, IReadOnlyList<RunSummary> summaries, List<(string File, string Caption)> figures)
     {

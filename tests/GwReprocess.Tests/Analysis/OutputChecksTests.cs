@@ -255,4 +255,28 @@ public sealed class OutputChecksTests : IDisposable
         Assert.Equal(5, html.Split("data:image/png;base64,").Length - 1); // throughput, time and cost vs servers, ASD ratio, scores
         Assert.Contains("ratio at 60 Hz", html);
     }
+
+    [Fact]
+    public async Task Scores_without_an_injection_table_are_still_plotted_with_a_note()
+    {
+        Directory.CreateDirectory(Path.Combine(Run, "frames"));
+        WriteWorkflow();
+        var (_, values) = await WriteScoresAsync();
+        File.Delete(Path.Combine(Run, "frames", InjectionTable.FileName));
+        var workflow = WorkflowConfig.Load(Path.Combine(Run, "workflow.toml"));
+        using var outputs = RunOutputs.Open("out", Run);
+        var (search, _) = await InjectionRecovery.ComputeAsync(outputs, workflow, Run, null, 12, CancellationToken.None);
+        Assert.NotNull(search);
+        Assert.Null(search.InjectionTable);
+        Assert.Empty(search.Injections);
+        Assert.Equal(values.Length, search.BackgroundScores); // every window is background
+        Assert.Equal(Percentiles.Of(values, 99.9), search.Threshold, 12);
+        Assert.Equal(0, search.Loud);
+        string png = Path.Combine(_dir.FullName, "scores.png");
+        ReportPlots.ScoresPlot(search, png);
+        Assert.Equal((ReportPlots.Width, ReportPlots.Height), PngSize(png));
+
+        // A named table that does not exist is bad input, not a silent empty plot.
+        await Assert.ThrowsAsync<BadInputException>(() => InjectionRecovery.ComputeAsync(outputs, workflow, Run, Path.Combine(Run, "nope.csv"), 12, CancellationToken.None));
+    }
 }
