@@ -168,6 +168,17 @@ public sealed class AnalyzeVerb : CliVerb
             var dirs = o.RunDirectories.ToList();
             var runs = new List<RunMetrics>();
             foreach (var d in dirs) runs.Add(await RunMetrics.LoadAsync(d, o.Metrics, ct));
+            if (o.StopServers is not null && runs.Count == 1 && runs[0].Servers.Count == 0)
+            {
+                // Nobody scraped the servers: read their cumulative counters once, before they are stopped, so the
+                // report can still check the clients' s'/s against inferences / Δt / r.
+                var rows = await ServerStatistics.CollectAsync(o.StopServers, o.Quiet ? null : line => Console.Error.WriteLine(line), TimeSpan.FromSeconds(10), ct);
+                if (rows.Count > 0)
+                {
+                    await ServerStatistics.WriteAsync(runs[0].OutputLocation, rows, ct);
+                    runs[0] = runs[0] with { Servers = rows };
+                }
+            }
             GwReprocess.Time.GpsTime? asdFrame = null;
             if (o.AsdFrame is not null)
                 asdFrame = GwReprocess.Time.GpsTime.TryParse(o.AsdFrame, out var t) ? t : throw new BadInputException($"--asd-frame '{o.AsdFrame}' is not a GPS time");
