@@ -16,13 +16,6 @@ public abstract class PlannedVerb : CliVerb
     }
 }
 
-/// <summary><c>gwrepro run</c>: the whole chain on one machine.</summary>
-public sealed class RunVerb : PlannedVerb
-{
-    public override string Name => "run";
-    public override string Summary => "Run a workflow (TOML) end to end on this machine: data, models, server, clients, report.";
-}
-
 /// <summary><c>gwrepro client</c>: one reprocessing job.</summary>
 public sealed class ClientVerb : PlannedVerb
 {

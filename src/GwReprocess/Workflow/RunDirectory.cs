@@ -40,7 +40,7 @@ public static class DagWriter
             ["should_transfer_files"] = w.Site.ShouldTransferFiles,
             ["client_arguments"] = SubmitArguments.Quote(["client", "--workflow", "workflow.toml", "--jobs", "jobs.csv", "--job", "$(jobname)", "--server", "$(server)"]),
             ["server_arguments"] = SubmitArguments.Quote(["serve", "--model-repository", ModelRepositoryArgument(inference.ModelRepository, transfer),
-                "--host", "0.0.0.0", "--name", "$(JOB)", "--rendezvous", rendezvous, "--provisioner"]),
+                "--host", "0.0.0.0", "--grpc-port", "0", "--http-port", "0", "--metrics-port", "0", "--name", "$(JOB)", "--rendezvous", rendezvous, "--provisioner"]),
             ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
             ["client_inputs"] = "workflow.toml, jobs.csv",
             ["server_transfer"] = transfer && !inference.ModelRepository.Contains("://", StringComparison.Ordinal)
@@ -84,6 +84,19 @@ public static class DagWriter
         int doneCount = done is null ? 0 : plan.Jobs.Count(j => done.Contains(j.Name));
         return new RunDirectory(directory, Path.Combine(directory, RunDirectory.DagName), plan.Jobs.Count, doneCount,
             plan.DataDuration.TotalSeconds, plan.Workflow.Inference.ServerCount);
+    }
+
+    /// <summary>Jobs whose done marker (<c>done/&lt;job&gt;</c>) exists under the output prefix (a local path or any bucket URL).</summary>
+    public static async Task<HashSet<string>> CommittedJobsAsync(string outputs, CancellationToken cancellationToken)
+    {
+        var (bucket, prefix) = BucketFactory.Open(outputs);
+        using (bucket)
+        {
+            string donePrefix = BucketUri.AsPrefix(prefix) + "done/";
+            var done = new HashSet<string>(StringComparer.Ordinal);
+            await foreach (var o in bucket.ListAsync(donePrefix, cancellationToken).ConfigureAwait(false)) done.Add(o.Key[donePrefix.Length..]);
+            return done;
+        }
     }
 
     private static string ModelRepositoryArgument(string repository, bool transfer) =>
