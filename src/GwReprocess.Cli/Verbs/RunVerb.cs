@@ -30,6 +30,9 @@ public sealed class RunVerb : CliVerb
         [Option("dag", HelpText = "Run the nodes of an existing DAG (e.g. RUNDIR/reprocess.dag written by gwrepro dag) instead of a workflow: no simulation, model build or report.")]
         public string? Dag { get; set; }
 
+        [Option("prepare-only", HelpText = "Only simulate the data and build the models when missing, then stop (a pool run then writes its run directory with gwrepro dag and submits it).")]
+        public bool PrepareOnly { get; set; }
+
         [Option("no-rescue", HelpText = "Ignore rescue DAGs (reprocess.dag.rescueNNN) instead of resuming from the highest, like condor_submit_dag -f.")]
         public bool NoRescue { get; set; }
 
@@ -75,6 +78,11 @@ public sealed class RunVerb : CliVerb
             ui.Line(string.Create(CultureInfo.InvariantCulture, $"models: built {run.ModelRepository} in {started.Elapsed.TotalSeconds:F1} s"));
         }
         else ui.Line($"models: {run.ModelRepository} (present)");
+        if (o.PrepareOnly)
+        {
+            Console.Out.WriteLine($"run: prepared {run.Directory} (frames and models); write its DAG with: gwrepro dag {run.Workflow.SourcePath} --out {run.Directory}");
+            return ExitCodes.Success;
+        }
 
         var (plan, written) = await run.WriteDagAsync(DagExecutable(w), ct);
         ui.Line($"dag: {written.DagFile}: {plan.Jobs.Count} client job(s){(written.JobsDone > 0 ? $" ({written.JobsDone} already done)" : "")}, {plan.DataDuration} s of data, {w.Inference.ServerCount} server(s)");
