@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
 using CommandLine;
 using GwReprocess.Simulation;
@@ -149,8 +148,8 @@ public sealed class RunVerb : CliVerb
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            string dll = typeof(RunVerb).Assembly.Location;
-            return new LocalExecutable(self, [dll]);
+            // Under `dotnet gwrepro.dll` (a framework-dependent build); a published binary is its own process.
+            return new LocalExecutable(self, [Path.Combine(AppContext.BaseDirectory, "gwrepro.dll")]);
         }
         return new LocalExecutable(self, []);
     }
