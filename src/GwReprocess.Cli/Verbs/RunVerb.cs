@@ -243,11 +243,14 @@ public sealed class RunVerb : CliVerb
             LocalDagResult result = null!;
             await AnsiConsole.Progress()
                 .AutoClear(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 16 }, new ElapsedTimeColumn(), new SpinnerColumn())
                 .StartAsync(async ctx =>
                 {
+                    int width = dag.Nodes.Max(n => n.Name.Length);
+                    string Label(string node, string state, bool escape = true) =>
+                        $"{Markup.Escape(node.PadRight(width))} {(escape ? Markup.Escape(state) : state)}";
                     var jobs = dag.Nodes.Where(n => n.Kind == DagNodeKind.Job).ToList();
-                    var overall = ctx.AddTask("client jobs", maxValue: Math.Max(1, jobs.Count));
+                    var overall = ctx.AddTask(Label("client jobs", ""), maxValue: Math.Max(1, jobs.Count));
                     var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
                     foreach (var n in dag.Nodes.Where(n => n.Kind != DagNodeKind.Job))
                         tasks[n.Name] = ctx.AddTask(Label(n.Name, "waiting"), autoStart: false, maxValue: 1);
@@ -260,13 +263,13 @@ public sealed class RunVerb : CliVerb
                             case LocalDagEventKind.Started:
                                 if (!t.IsStarted) t.StartTask();
                                 t.IsIndeterminate = true;
-                                t.Description = Label(e.Node.Name, e.Attempt > 1 ? $"running, attempt {e.Attempt}" : "running");
+                                t.Description = Label(e.Node.Name, e.Attempt > 1 ? $"running (try {e.Attempt})" : "running");
                                 break;
                             case LocalDagEventKind.Ready:
                                 t.Description = Label(e.Node.Name, "[green]serving[/]", escape: false);
                                 break;
                             case LocalDagEventKind.Retrying:
-                                t.Description = Label(e.Node.Name, $"{e.Message}");
+                                t.Description = Label(e.Node.Name, $"retrying (exit {e.ExitCode})");
                                 break;
                             default:
                                 t.IsIndeterminate = false;
@@ -275,9 +278,9 @@ public sealed class RunVerb : CliVerb
                                 {
                                     LocalDagEventKind.Succeeded => "[green]done[/]",
                                     LocalDagEventKind.Skipped => "[grey]done before[/]",
-                                    LocalDagEventKind.Failed => $"[red]failed[/] {Markup.Escape(e.Message)}",
-                                    LocalDagEventKind.Futile => "[yellow]not run[/] " + Markup.Escape(e.Message),
-                                    _ => "[grey]stopped[/] " + Markup.Escape(e.Message),
+                                    LocalDagEventKind.Failed => e.ExitCode is int code ? $"[red]failed[/] (exit {code})" : "[red]failed[/]",
+                                    LocalDagEventKind.Futile => "[yellow]not run[/]",
+                                    _ => "[grey]stopped[/]",
                                 };
                                 t.Description = Label(e.Node.Name, state, escape: false);
                                 if (!t.IsStarted) t.StartTask();
@@ -292,9 +295,6 @@ public sealed class RunVerb : CliVerb
                 });
             return result;
         }
-
-        private static string Label(string node, string state, bool escape = true) =>
-            $"{Markup.Escape(node),-34} {(escape ? Markup.Escape(state) : state)}";
 
         private void Log(LocalDagEvent e)
         {
