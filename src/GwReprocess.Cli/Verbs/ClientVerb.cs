@@ -1,7 +1,7 @@
 using System.Globalization;
 using CommandLine;
 using GwReprocess.Data;
-using GwReprocess.Jobs.Interim; // INTERIM until branch stream lands: GwReprocess.Inference
+using GwReprocess.Inference;
 using GwReprocess.Jobs;
 using GwReprocess.Storage;
 using GwReprocess.Time;

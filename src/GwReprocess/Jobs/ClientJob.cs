@@ -4,7 +4,7 @@ using GwReprocess.Data;
 using GwReprocess.Dsp;
 using GwReprocess.Frames.Gwf;
 using GwReprocess.Frames.Hdf5;
-using GwReprocess.Jobs.Interim; // INTERIM until branch stream lands: GwReprocess.Inference
+using GwReprocess.Inference;
 using GwReprocess.Storage;
 using GwReprocess.Time;
 

@@ -1,5 +1,5 @@
 using GwReprocess.Data;
-using GwReprocess.Jobs.Interim; // INTERIM until branch stream lands: GwReprocess.Inference
+using GwReprocess.Inference;
 using GwReprocess.Storage;
 using GwReprocess.Time;
 

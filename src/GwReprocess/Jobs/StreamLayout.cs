@@ -1,7 +1,6 @@
 using Grpc.Core;
-using Grpc.Net.Client;
 using GwReprocess.Data;
-using GwReprocess.Jobs.Interim; // INTERIM until branch stream lands: GwReprocess.Inference
+using GwReprocess.Inference;
 using GwReprocess.Models;
 using Inference;
 
@@ -39,10 +38,9 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
     public static async Task<StreamLayout> DiscoverAsync(InferenceEndpoint endpoint, string model,
         IReadOnlyList<(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses)> detectors, CancellationToken ct)
     {
-        using var channel = GrpcChannel.ForAddress((endpoint.Tls ? "https://" : "http://") + endpoint.Address,
-            new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
+        using var channel = endpoint.CreateChannel();
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
-        var headers = endpoint.Token is null ? new Metadata() : new Metadata { { "authorization", "Bearer " + endpoint.Token } };
+        var headers = endpoint.Headers();
         async Task<ModelConfig> ConfigAsync(string name)
         {
             try { return (await client.ModelConfigAsync(new ModelConfigRequest { Name = name }, headers, cancellationToken: ct)).Config; }
@@ -52,7 +50,7 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
             }
             catch (RpcException e)
             {
-                throw new InferenceStreamException($"{endpoint.Address}: ModelConfig '{name}': {e.StatusCode}: {e.Status.Detail}", true, e);
+                throw new InferenceStreamException($"{endpoint.Address}: ModelConfig '{name}': {e.StatusCode}: {e.Status.Detail}", true, e.StatusCode, e);
             }
         }
         var ensemble = await ConfigAsync(model);
