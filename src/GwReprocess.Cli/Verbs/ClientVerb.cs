@@ -187,6 +187,10 @@ public sealed class ClientVerb : CliVerb
     /// <summary>Log lines on stderr (one per committed frame), or a progress bar when on a terminal.</summary>
     private sealed class Reporter(string job, bool quiet) : IClientJobReporter
     {
+        /// <summary>Fault injection for tests: <c>GWREPRO_CLIENT_KILL_AFTER_FRAMES=N</c> kills this process (SIGKILL) right after its N-th committed frame, as a preempted job dies.</summary>
+        private readonly int _killAfter = int.TryParse(Environment.GetEnvironmentVariable("GWREPRO_CLIENT_KILL_AFTER_FRAMES"), out int n) ? n : 0;
+        private int _committed;
+
         public Action<Segment, double>? Progress { get; set; }
 
         public void Info(string line)
@@ -196,10 +200,11 @@ public sealed class ClientVerb : CliVerb
 
         public void FrameCommitted(Segment frame, int index, int total, double rate)
         {
-            if (Progress is { } p) { p(frame, rate); return; }
-            if (!quiet)
+            if (Progress is { } p) p(frame, rate);
+            else if (!quiet)
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{Stamp()} client {job}: committed frame {index + 1}/{total} [{frame.Start}, {frame.End}) ({rate:F1} s of data per s)"));
+            if (++_committed == _killAfter) System.Diagnostics.Process.GetCurrentProcess().Kill();
         }
     }
 

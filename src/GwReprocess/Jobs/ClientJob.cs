@@ -320,7 +320,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
                     Stage(() => ReadAndBuildAsync(updates.Writer, token)),
                     Stage(() => SendAsync(stream, updates.Reader, token)),
                     Stage(() => ReceiveAsync(stream, ready.Writer, token)),
-                    Stage(() => WriteAsync(ready.Reader, token)),
+                    Stage(() => WriteAsync(ready.Reader, token, ct)),
                 };
                 try { await Task.WhenAll(tasks).ConfigureAwait(false); }
                 catch (Exception) when (_failure is not null || ct.IsCancellationRequested) { }
@@ -559,13 +559,17 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
 
         // ---- writer: band-pass, subtract, write, commit -------------------------------------------------------------
 
-        private async Task WriteAsync(ChannelReader<int> ready, CancellationToken ct)
+        /// <remarks>
+        /// A frame once started is finished and committed even when another stage fails meanwhile (only the job's own
+        /// cancellation stops it): its inputs are all in memory, and a bad frame later in the stream must not cost it.
+        /// </remarks>
+        private async Task WriteAsync(ChannelReader<int> ready, CancellationToken ct, CancellationToken jobCancellation)
         {
             await foreach (int i in ready.ReadAllAsync(ct).ConfigureAwait(false))
             {
                 var frame = _frames[i];
-                await WriteFrameAsync(frame, ct).ConfigureAwait(false);
-                await _checkpoint.MarkCommittedAsync(frame, ct).ConfigureAwait(false);
+                await WriteFrameAsync(frame, jobCancellation).ConfigureAwait(false);
+                await _checkpoint.MarkCommittedAsync(frame, jobCancellation).ConfigureAwait(false);
                 _committed.Add(frame);
                 FramesWritten++;
                 double processed = (frame.End - _frames[_firstFrame].Start).TotalSeconds;
