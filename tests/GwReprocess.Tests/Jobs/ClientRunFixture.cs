@@ -41,9 +41,10 @@ public sealed class ClientRunFixture : IAsyncLifetime
     /// <summary>
     /// Ridge of the Wiener fit. With the fit's default 1e-2, least squares buys the last few per cent of line removal with
     /// broadband gain: on this data L1's floor rises 1.5–2× in 30–180 Hz (in sample as well as out of sample) while 60 Hz
-    /// drops to 0.04. A ridge of 1 keeps 60 Hz at ≈ 0.04 and the floor within a few per cent, so the test uses it.
+    /// drops to 0.04; with 1, L1 still gains 10–23 % in 44–220 Hz. A ridge of 4 keeps 60 Hz below 0.05 and every bin but one
+    /// within ±10 %, so the test uses it (the fit's default and the CLI, which has no --ridge yet, are issue 7's).
     /// </summary>
-    public const double Ridge = 1.0;
+    public const double Ridge = 4.0;
 
     public static IReadOnlyList<string> WitnessNames => SimulationOptions.DefaultWitnessNames.Take(21).ToList();
 
