@@ -15,10 +15,3 @@ public abstract class PlannedVerb : CliVerb
         return Task.FromResult(ExitCodes.Failure);
     }
 }
-
-/// <summary><c>gwrepro client</c>: one reprocessing job.</summary>
-public sealed class ClientVerb : PlannedVerb
-{
-    public override string Name => "client";
-    public override string Summary => "Run one client job: read frames, stream to a server, write cleaned strain and scores.";
-}
