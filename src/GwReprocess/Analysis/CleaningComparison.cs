@@ -14,8 +14,11 @@ namespace GwReprocess.Analysis;
 /// <param name="Ratio">ASD(cleaned) / ASD(raw) per frequency.</param>
 /// <param name="RatioAt60Hz">The ratio at the frequency bin nearest 60 Hz (the mains line the demo couples in).</param>
 /// <param name="MedianRatio20To500Hz">Median of the ratio over 20–500 Hz: ≈1 when cleaning leaves the broadband noise alone.</param>
+/// <param name="MaxRatio20To500Hz">Largest ratio over 20–500 Hz: how much noise the cleaning added at worst.</param>
+/// <param name="FractionAbove110Percent20To500Hz">Share of the 20–500 Hz bins where the cleaned ASD exceeds the raw by more than 10 %.</param>
 public sealed record AsdRatio(string Ifo, string RawChannel, string CleanedChannel,
-    [property: JsonIgnore] double[] Frequencies, [property: JsonIgnore] double[] Ratio, double RatioAt60Hz, double MedianRatio20To500Hz);
+    [property: JsonIgnore] double[] Frequencies, [property: JsonIgnore] double[] Ratio, double RatioAt60Hz, double MedianRatio20To500Hz,
+    double MaxRatio20To500Hz, double FractionAbove110Percent20To500Hz);
 
 /// <summary>Cleaned/raw ASD ratios of every detector over one cleaned frame, and what could not be compared.</summary>
 /// <param name="FrameGps">GPS start of the compared span (a cleaned file's span).</param>
@@ -127,7 +130,13 @@ public sealed record CleaningComparison(double FrameGps, double FrameSeconds, do
             if (hz is >= 20 and <= 500) band.Add(q);
             if (Math.Abs(hz - 60) < best) { best = Math.Abs(hz - 60); at60 = q; }
         }
-        double median = band.Count > 0 ? Percentiles.Of(band, 50) : double.NaN;
-        return new AsdRatio(ifo, raw.Channel.Value, cleaned.Channel.Value, [.. f], [.. ratio], at60, median);
+        double median = double.NaN, max = double.NaN, above = double.NaN;
+        if (band.Count > 0)
+        {
+            median = Percentiles.Of(band, 50);
+            max = band.Max();
+            above = band.Count(q => q > 1.1) / (double)band.Count;
+        }
+        return new AsdRatio(ifo, raw.Channel.Value, cleaned.Channel.Value, [.. f], [.. ratio], at60, median, max, above);
     }
 }

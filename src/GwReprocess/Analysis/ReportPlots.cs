@@ -63,15 +63,19 @@ public static class ReportPlots
         plot.SavePng(path, Width, Height);
     }
 
-    /// <summary>Mean queue and compute time per request of each model, stacked.</summary>
-    public static void LatencyBreakdown(IReadOnlyList<ModelLatency> models, string path)
+    /// <summary>
+    /// Mean queue and compute time per request of each step model that served requests, stacked. The ensemble
+    /// (<paramref name="ensemble"/>) is left out: its times span its steps and would dwarf them (the report's table has it).
+    /// </summary>
+    public static void LatencyBreakdown(IReadOnlyList<ModelLatency> models, string path, string? ensemble = null)
     {
         var plot = new Plot();
         var bars = new List<Bar>();
         var ticks = new List<Tick>();
-        for (int i = 0; i < models.Count; i++)
+        var shown = models.Where(m => m.Requests > 0 && m.Model != ensemble).ToList();
+        for (int i = 0; i < shown.Count; i++)
         {
-            var m = models[i];
+            var m = shown[i];
             bars.Add(new Bar { Position = i, ValueBase = 0, Value = m.MeanComputeUs / 1000, FillColor = Colors.SteelBlue });
             bars.Add(new Bar { Position = i, ValueBase = m.MeanComputeUs / 1000, Value = (m.MeanComputeUs + m.MeanQueueUs) / 1000, FillColor = Colors.Orange });
             ticks.Add(new Tick(i, m.Model));
@@ -80,8 +84,12 @@ public static class ReportPlots
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.ToArray());
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "compute (input + infer + output)", FillColor = Colors.SteelBlue });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "queue", FillColor = Colors.Orange });
-        plot.ShowLegend();
-        plot.Title("latency per request");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Axes.AutoScale();
+        var limits = plot.Axes.GetLimits();
+        // Bars start at zero; headroom above the tallest keeps the legend off them.
+        plot.Axes.SetLimitsY(0, Math.Max(limits.Top, 1e-3) * 1.35);
+        plot.Title(ensemble is null ? "latency per request" : $"latency per request in the steps of {ensemble}");
         plot.YLabel("milliseconds per request");
         plot.SavePng(path, Width, Height);
     }
@@ -143,7 +151,7 @@ public static class ReportPlots
     public static void ScoresPlot(InjectionRecovery search, string path)
     {
         var plot = new Plot();
-        double origin = Math.Floor(search.Times[0] - search.WindowSeconds);
+        double origin = Math.Floor(search.Times[0]);
         var xs = new double[search.Times.Length];
         for (int i = 0; i < xs.Length; i++) xs[i] = search.Times[i] - origin;
         var scores = plot.Add.Scatter(xs, search.Values);

@@ -165,6 +165,8 @@ public sealed class OutputChecksTests : IDisposable
         Assert.True(h1.RatioAt60Hz < 0.01);
         // The same noise on both sides: the ratio is 1 away from the line's three bins (Hann leaks into the neighbours only).
         Assert.Equal(1, h1.MedianRatio20To500Hz, 6);
+        Assert.Equal(0, h1.FractionAbove110Percent20To500Hz);
+        Assert.Equal(1, h1.MaxRatio20To500Hz, 3);
         for (int i = 0; i < h1.Frequencies.Length; i++)
             if (Math.Abs(h1.Frequencies[i] - 60) > 0.3) Assert.Equal(1, h1.Ratio[i], 3);
 
