@@ -68,8 +68,9 @@ mounts() {
 start() {
   build
   mounts
-  if in_chroot pgrep -x condor_master >/dev/null 2>&1; then log "pool already running"; return; fi
-  in_chroot condor_master
+  if [ -f "$root/run/gwrepro-condor_master.pid" ] && kill -0 "$(cat "$root/run/gwrepro-condor_master.pid")" 2>/dev/null; then log "pool already running"; return; fi
+  # condor_master daemonizes; its pid file lets stop() end exactly the processes this script started.
+  in_chroot condor_master -pidfile /run/gwrepro-condor_master.pid
   for _ in $(seq 1 60); do
     if in_chroot condor_status -schedd -af Name 2>/dev/null | grep -q .; then log "pool up"; return; fi
     sleep 2
@@ -79,9 +80,19 @@ start() {
 }
 
 stop() {
+  local pidfile="$root/run/gwrepro-condor_master.pid" pid=""
+  [ -f "$pidfile" ] && pid=$(cat "$pidfile")
   in_chroot condor_off -master >/dev/null 2>&1 || true
-  sleep 2
-  pkill -f "$root/usr/sbin/condor" 2>/dev/null || true
+  # condor_off asks the master to shut its daemons down and exit; kill it (by its pid) only if it does not.
+  if [ -n "$pid" ]; then
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "condor_master $pid still running after 30 s: SIGTERM"; kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 10); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+  fi
   for m in dev/pts dev sys proc; do mountpoint -q "$root/$m" && umount -l "$root/$m" || true; done
   log "stopped"
 }

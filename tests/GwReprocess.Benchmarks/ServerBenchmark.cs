@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using GwReprocess.Inference;
 using GwReprocess.Models;
 using GwReprocess.Server.Hosting;
 using GwReprocess.Server.Repository;
@@ -178,23 +179,9 @@ public sealed class ServerBenchmark : IBenchmark
     private static async Task<InferStatistics> InferStatsAsync(GRPCInferenceService.GRPCInferenceServiceClient client, CancellationToken ct) =>
         (await client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "deepclean-h1" }, cancellationToken: ct)).ModelStats.Single().InferenceStats;
 
-    private static ModelInferRequest Raw(string model, string input, float[] data, long[] shape)
-    {
-        var r = new ModelInferRequest { ModelName = model };
-        var t = new ModelInferRequest.Types.InferInputTensor { Name = input, Datatype = "FP32" };
-        t.Shape.AddRange(shape);
-        r.Inputs.Add(t);
-        r.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(MemoryMarshal.AsBytes(data.AsSpan()).ToArray()));
-        return r;
-    }
+    private static ModelInferRequest Raw(string model, string input, float[] data, long[] shape) => InferRequests.Fp32(model, input, data, shape);
 
-    private static ModelInferRequest Sequence(ModelInferRequest r, long id, bool start, bool end)
-    {
-        r.Parameters["sequence_id"] = new InferParameter { Int64Param = id };
-        r.Parameters["sequence_start"] = new InferParameter { BoolParam = start };
-        r.Parameters["sequence_end"] = new InferParameter { BoolParam = end };
-        return r;
-    }
+    private static ModelInferRequest Sequence(ModelInferRequest r, long id, bool start, bool end) => InferRequests.InSequence(r, checked((ulong)id), start, end);
 
     private static float[] Signal(int n, int seed)
     {

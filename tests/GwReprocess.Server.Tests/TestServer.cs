@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using GwReprocess.Inference;
 using GwReprocess.Models;
 using GwReprocess.Server.Hosting;
 using Inference;
@@ -77,31 +78,19 @@ public sealed class TestServer : IAsyncDisposable
         try { Directory.Delete(Repository, recursive: true); } catch (IOException) { }
     }
 
-    /// <summary>A request with one FP32 input as raw contents.</summary>
-    public static ModelInferRequest RawRequest(string model, string input, float[] data, long[] shape, string id = "")
-    {
-        var r = new ModelInferRequest { ModelName = model, Id = id };
-        var t = new ModelInferRequest.Types.InferInputTensor { Name = input, Datatype = "FP32" };
-        t.Shape.AddRange(shape);
-        r.Inputs.Add(t);
-        r.RawInputContents.Add(ByteString.CopyFrom(MemoryMarshal.AsBytes(data.AsSpan())));
-        return r;
-    }
+    /// <summary>A request with one FP32 input as raw contents (the library's builder, as the client job uses it).</summary>
+    public static ModelInferRequest RawRequest(string model, string input, float[] data, long[] shape, string id = "") =>
+        InferRequests.Fp32(model, input, data, shape, id);
 
     /// <summary>Adds tritonclient's sequence parameters (id, and always both flags).</summary>
-    public static ModelInferRequest InSequence(ModelInferRequest r, long id, bool start, bool end)
-    {
-        r.Parameters["sequence_id"] = new InferParameter { Int64Param = id };
-        r.Parameters["sequence_start"] = new InferParameter { BoolParam = start };
-        r.Parameters["sequence_end"] = new InferParameter { BoolParam = end };
-        return r;
-    }
+    public static ModelInferRequest InSequence(ModelInferRequest r, long id, bool start, bool end) =>
+        InferRequests.InSequence(r, checked((ulong)id), start, end);
 
     public static float[] Output(ModelInferResponse response, string name)
     {
-        int i = response.Outputs.ToList().FindIndex(o => o.Name == name);
-        Assert.True(i >= 0, $"no output '{name}' in response of {response.ModelName}");
-        return MemoryMarshal.Cast<byte, float>(response.RawOutputContents[i].Span).ToArray();
+        var values = InferRequests.TryOutput(response, name);
+        Assert.True(values is not null, $"no output '{name}' in response of {response.ModelName}");
+        return values;
     }
 
     public static float[] Signal(int count, int seed)

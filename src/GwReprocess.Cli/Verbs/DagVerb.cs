@@ -93,21 +93,13 @@ public sealed class DagVerb : CliVerb
         return ExitCodes.Success;
     }
 
-    /// <summary>Jobs whose done marker (<c>done/&lt;job&gt;</c>) exists under the output prefix, on any bucket.</summary>
-    private static async Task<HashSet<string>> CommittedJobsAsync(WorkflowConfig workflow, CancellationToken ct)
+    /// <summary>Jobs whose done marker exists under the output prefix; a relative output path is relative to the workflow file, like every other path in it.</summary>
+    private static Task<HashSet<string>> CommittedJobsAsync(WorkflowConfig workflow, CancellationToken ct)
     {
         string uri = workflow.Outputs.Uri;
-        // A relative output path is relative to the workflow file, like every other path in it.
         if (!uri.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(uri))
             uri = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".", uri);
-        var (bucket, prefix) = GwReprocess.Storage.BucketFactory.Open(uri);
-        using (bucket)
-        {
-            string donePrefix = GwReprocess.Storage.BucketUri.AsPrefix(prefix) + "done/";
-            var done = new HashSet<string>(StringComparer.Ordinal);
-            await foreach (var o in bucket.ListAsync(donePrefix, ct)) done.Add(o.Key[donePrefix.Length..]);
-            return done;
-        }
+        return DagWriter.CommittedJobsAsync(uri, ct);
     }
 
     private static string ResolveExecutable(WorkflowConfig workflow)

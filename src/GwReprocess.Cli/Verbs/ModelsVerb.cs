@@ -237,7 +237,11 @@ public sealed class ModelsVerb : CliVerb
         {
             var source = sources[d.Ifo];
             if (!o.Quiet) Console.Error.WriteLine($"fitting the {d.Ifo} Wiener cleaner: {d.Witnesses.Count} witnesses × {o.Taps} taps on {span}, {low}–{high} Hz");
-            cleaners.Add(await WienerCleanerFit.FitAsync(source, d.Ifo, d.Strain, d.Witnesses, span, new GwReprocess.Data.SampleRate(o.SampleRate), o.Taps, o.Advance, (low, high), cancellationToken: ct));
+            // A cache may list several detectors' files over the same span (gwrepro run fits on one): each detector reads its own.
+            var mine = source.Cache.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal)).ToList();
+            var own = mine.Count == 0 || mine.Count == source.Cache.Entries.Count ? source
+                : new GwReprocess.Data.FrameSource(new GwReprocess.Data.FrameCache(mine), new GwReprocess.Data.FrameSourceOptions());
+            cleaners.Add(await WienerCleanerFit.FitAsync(own, d.Ifo, d.Strain, d.Witnesses, span, new GwReprocess.Data.SampleRate(o.SampleRate), o.Taps, o.Advance, (low, high), cancellationToken: ct));
         }
         if (cleaners.Select(c => c.Witnesses.Count).Distinct().Count() != 1)
             throw new BadInputException($"{o.Workflow}: every detector needs the same number of witnesses for the shared snapshotter");

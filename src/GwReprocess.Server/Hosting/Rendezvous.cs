@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using GwReprocess.Inference;
 using GwReprocess.Storage;
 
 namespace GwReprocess.Server.Hosting;
 
-/// <summary>The run's rendezvous prefix (a directory or a bucket prefix): servers publish <c>servers/&lt;name&gt;</c> (host:grpcport) when ready; a <c>stop</c> object asks them to shut down.</summary>
+/// <summary>The run's rendezvous prefix (a directory or a bucket prefix), server side: servers publish <c>servers/&lt;name&gt;</c> (host:grpcport) when ready (clients read it with <see cref="ServerAddress"/>); a <c>stop</c> object asks them to shut down.</summary>
 public sealed class Rendezvous : IDisposable
 {
     /// <summary>The object that asks every server of the run to stop.</summary>
@@ -32,7 +33,7 @@ public sealed class Rendezvous : IDisposable
     public string Location { get; }
 
     /// <summary>Where a server's address object lives.</summary>
-    public string AddressLocation(string name) => _bucket.UriOf(_prefix + "servers/" + name).ToString();
+    public string AddressLocation(string name) => _bucket.UriOf(ServerAddress.Key(_prefix, name)).ToString();
 
     /// <summary>The address clients should dial: the machine's host name when listening on every interface.</summary>
     public static string AdvertisedHost(string host) =>
@@ -43,16 +44,16 @@ public sealed class Rendezvous : IDisposable
     {
         if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || name.StartsWith('.'))
             throw new BadInputException($"--name '{name}': must be a plain file name");
-        await _bucket.WriteAllBytesAsync(_prefix + "servers/" + name, Encoding.UTF8.GetBytes($"{host}:{grpcPort}\n"), cancellationToken).ConfigureAwait(false);
+        await _bucket.WriteAllBytesAsync(ServerAddress.Key(_prefix, name), Encoding.UTF8.GetBytes($"{host}:{grpcPort}\n"), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Addresses (host:port) of the servers that have published, by name.</summary>
     public async Task<IReadOnlyDictionary<string, string>> ServersAsync(CancellationToken cancellationToken)
     {
         var servers = new Dictionary<string, string>(StringComparer.Ordinal);
-        await foreach (var o in _bucket.ListAsync(_prefix + "servers/", cancellationToken).ConfigureAwait(false))
+        await foreach (var o in _bucket.ListAsync(_prefix + ServerAddress.ServersFolder, cancellationToken).ConfigureAwait(false))
         {
-            string name = o.Key[(_prefix.Length + "servers/".Length)..];
+            string name = o.Key[(_prefix.Length + ServerAddress.ServersFolder.Length)..];
             if (name.Length == 0 || name.Contains('/') || name.StartsWith('.')) continue;
             servers[name] = Encoding.UTF8.GetString(await _bucket.ReadAllBytesAsync(o.Key, cancellationToken).ConfigureAwait(false)).Trim();
         }

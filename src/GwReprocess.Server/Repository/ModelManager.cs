@@ -9,6 +9,7 @@ using GwReprocess.Server.Execution;
 using GwReprocess.Server.Scheduling;
 using Inference;
 using Microsoft.ML.OnnxRuntime;
+using InferenceResult = GwReprocess.Server.Execution.InferenceResult;
 
 namespace GwReprocess.Server.Repository;
 

@@ -22,8 +22,6 @@ public static partial class DagChecker
 
     private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase) { "PARENT", "CHILD", "ALL_NODES" };
 
-    private enum NodeKind { Job, Final, Provisioner, Service, Subdag, Splice }
-
     /// <summary>Checks a DAG file and the submit files its nodes use; returns every problem found (empty when clean).</summary>
     public static IReadOnlyList<DagProblem> CheckFile(string dagPath, bool checkSubmitFiles = true)
     {
@@ -46,21 +44,40 @@ public static partial class DagChecker
     public static List<DagProblem> Check(string text, string source, out List<(string File, int Line)> submitFiles)
     {
         var problems = new List<DagProblem>();
-        var nodes = new Dictionary<string, (NodeKind Kind, int Line)>(StringComparer.Ordinal);
-        var edges = new List<(string Parent, string Child)>();
-        var submits = new List<(string, int)>();
+        var dag = new DagFile(source);
+        Parse(text, source, dag, problems);
+        CheckCycles(dag, source, problems);
+        submitFiles = [];
+        foreach (var n in dag.Nodes)
+        {
+            if (n.SubmitFile is null || n.Noop) continue;
+            string file = n.Directory is null ? n.SubmitFile : Path.Combine(n.Directory, n.SubmitFile);
+            if (!submitFiles.Exists(s => s.File == file)) submitFiles.Add((file, n.Line));
+        }
+        return problems;
+    }
+
+    /// <summary>Reads DAG text into <paramref name="dag"/> (which may already hold nodes: a rescue DAG is read after its original), adding every problem found.</summary>
+    internal static void Parse(string text, string source, DagFile dag, List<DagProblem> problems)
+    {
         int configs = 0;
-        string? final = null, provisioner = null;
+        string? final = dag.Final?.Name, provisioner = dag.Provisioner?.Name;
         int lineNumber = 0;
 
         void Error(string message) => problems.Add(new DagProblem(source, lineNumber, message));
 
-        bool Known(string name, string command, bool allowAll = true, bool allowFinal = true)
+        // The nodes a modifier names: one, or ALL_NODES (every JOB node; noted as unsupported by local execution).
+        List<DagNode>? Targets(string name, string command, bool allowAll = true, bool allowFinal = true)
         {
-            if (allowAll && name.Equals("ALL_NODES", StringComparison.OrdinalIgnoreCase)) return true;
-            if (!nodes.TryGetValue(name, out var n)) { Error($"Unknown Node {name} in {command}"); return false; }
-            if (!allowFinal && n.Kind == NodeKind.Final) { Error($"{command} cannot be used on FINAL node {name}"); return false; }
-            return true;
+            if (allowAll && name.Equals("ALL_NODES", StringComparison.OrdinalIgnoreCase))
+            {
+                dag.Unsupported.Add((lineNumber, $"{command} ALL_NODES"));
+                return [];
+            }
+            var n = dag[name];
+            if (n is null) { Error($"Unknown Node {name} in {command}"); return null; }
+            if (!allowFinal && n.Kind == DagNodeKind.Final) { Error($"{command} cannot be used on FINAL node {name}"); return null; }
+            return [n];
         }
 
         foreach (var raw in text.Split('\n'))
@@ -78,19 +95,19 @@ public static partial class DagChecker
                     if (tokens.Length < 3) { Error($"{keyword} needs a node name and a submit file"); break; }
                     string name = tokens[1];
                     if (!ValidNodeName(name, out string? why)) { Error($"node name {name} {why}"); break; }
-                    if (nodes.ContainsKey(name)) { Error($"node name {name} is used twice"); break; }
-                    var kind = keyword switch { "FINAL" => NodeKind.Final, "PROVISIONER" => NodeKind.Provisioner, "SERVICE" => NodeKind.Service, _ => NodeKind.Job };
-                    if (kind == NodeKind.Final) { if (final is not null) Error($"only one FINAL node is allowed ({final} already is)"); final = name; }
-                    if (kind == NodeKind.Provisioner) { if (provisioner is not null) Error($"only one PROVISIONER node is allowed ({provisioner} already is)"); provisioner = name; }
-                    nodes[name] = (kind, lineNumber);
+                    if (dag.Contains(name)) { Error($"node name {name} is used twice"); break; }
+                    var kind = keyword switch { "FINAL" => DagNodeKind.Final, "PROVISIONER" => DagNodeKind.Provisioner, "SERVICE" => DagNodeKind.Service, _ => DagNodeKind.Job };
+                    if (kind == DagNodeKind.Final) { if (final is not null) Error($"only one FINAL node is allowed ({final} already is)"); final = name; }
+                    if (kind == DagNodeKind.Provisioner) { if (provisioner is not null) Error($"only one PROVISIONER node is allowed ({provisioner} already is)"); provisioner = name; }
+                    var node = new DagNode(name, kind, tokens[2], lineNumber);
+                    dag.Add(node);
                     if (tokens[2].StartsWith('{') || tokens[2].StartsWith('@')) { Error("inline submit descriptions need HTCondor 8.9.8+/24.x; write a submit file"); break; }
-                    if (!submits.Any(s => s.Item1 == tokens[2])) submits.Add((tokens[2], lineNumber));
                     for (int i = 3; i < tokens.Length; i++)
                     {
                         string opt = tokens[i].ToUpperInvariant();
-                        if (opt == "DIR") { if (++i >= tokens.Length) Error("DIR needs a directory"); }
-                        else if (opt is "NOOP") { }
-                        else if (opt == "DONE" && kind == NodeKind.Job) { }
+                        if (opt == "DIR") { if (++i >= tokens.Length) Error("DIR needs a directory"); else node.Directory = tokens[i]; }
+                        else if (opt is "NOOP") node.Noop = true;
+                        else if (opt == "DONE" && kind == DagNodeKind.Job) node.Done = true;
                         else Error($"unexpected '{tokens[i]}' after the submit file of {name}");
                     }
                     break;
@@ -98,19 +115,28 @@ public static partial class DagChecker
                 case "VARS":
                 {
                     if (tokens.Length < 3) { Error("VARS needs a node name and at least one key=\"value\""); break; }
-                    if (!Known(tokens[1], "VARS")) break;
+                    var targets = Targets(tokens[1], "VARS");
+                    if (targets is null) break;
                     // The assignments are read from the raw line: values may hold runs of spaces.
                     var m = VarsLine().Match(line);
-                    CheckVars(m.Success ? m.Groups[1].Value : "", Error);
+                    var vars = ReadVars(m.Success ? m.Groups[1].Value : "", Error);
+                    foreach (var n in targets) n.Vars.AddRange(vars);
                     break;
                 }
                 case "RETRY":
                 {
                     if (tokens.Length is not (3 or 5)) { Error("expected RETRY node N [UNLESS-EXIT code]"); break; }
-                    if (!Known(tokens[1], "RETRY", allowFinal: false)) break;
-                    if (!int.TryParse(tokens[2], NumberStyles.None, CultureInfo.InvariantCulture, out _)) Error($"RETRY count '{tokens[2]}' is not a non-negative integer");
-                    if (tokens.Length == 5 && (!tokens[3].Equals("UNLESS-EXIT", StringComparison.OrdinalIgnoreCase) || !int.TryParse(tokens[4], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)))
-                        Error("expected UNLESS-EXIT followed by an integer exit code");
+                    var targets = Targets(tokens[1], "RETRY", allowFinal: false);
+                    if (targets is null) break;
+                    if (!int.TryParse(tokens[2], NumberStyles.None, CultureInfo.InvariantCulture, out int retries)) { Error($"RETRY count '{tokens[2]}' is not a non-negative integer"); break; }
+                    int? unless = null;
+                    if (tokens.Length == 5)
+                    {
+                        if (!tokens[3].Equals("UNLESS-EXIT", StringComparison.OrdinalIgnoreCase) || !int.TryParse(tokens[4], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int code))
+                        { Error("expected UNLESS-EXIT followed by an integer exit code"); break; }
+                        unless = code;
+                    }
+                    foreach (var n in targets) { n.Retries = retries; if (unless is not null) n.UnlessExit = unless; }
                     break;
                 }
                 case "PARENT":
@@ -121,32 +147,45 @@ public static partial class DagChecker
                     var children = tokens[(child + 1)..];
                     bool ok = true;
                     foreach (var n in parents.Concat(children))
-                        ok &= Known(n, "PARENT/CHILD", allowAll: false, allowFinal: false);
-                    if (ok) foreach (var p in parents) foreach (var c in children) edges.Add((p, c));
+                        ok &= Targets(n, "PARENT/CHILD", allowAll: false, allowFinal: false) is not null;
+                    if (ok)
+                        foreach (var p in parents)
+                            foreach (var c in children)
+                            {
+                                if (!dag[p]!.Children.Contains(c)) dag[p]!.Children.Add(c);
+                                if (!dag[c]!.Parents.Contains(p)) dag[c]!.Parents.Add(p);
+                            }
                     break;
                 }
                 case "CATEGORY":
+                {
                     if (tokens.Length != 3) { Error("expected CATEGORY node category"); break; }
-                    Known(tokens[1], "CATEGORY", allowFinal: false);
+                    foreach (var n in Targets(tokens[1], "CATEGORY", allowFinal: false) ?? []) n.Category = tokens[2];
                     break;
+                }
                 case "MAXJOBS":
-                    if (tokens.Length != 3 || !int.TryParse(tokens[2], NumberStyles.None, CultureInfo.InvariantCulture, out _)) Error("expected MAXJOBS category N");
+                    if (tokens.Length != 3 || !int.TryParse(tokens[2], NumberStyles.None, CultureInfo.InvariantCulture, out int max)) { Error("expected MAXJOBS category N"); break; }
+                    dag.MaxJobs[tokens[1]] = max;
                     break;
                 case "PRIORITY":
-                    if (tokens.Length != 3 || !int.TryParse(tokens[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)) { Error("expected PRIORITY node integer"); break; }
-                    Known(tokens[1], "PRIORITY", allowFinal: false);
+                {
+                    if (tokens.Length != 3 || !int.TryParse(tokens[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int priority)) { Error("expected PRIORITY node integer"); break; }
+                    foreach (var n in Targets(tokens[1], "PRIORITY", allowFinal: false) ?? []) n.Priority = priority;
                     break;
+                }
                 case "ABORT-DAG-ON":
                 {
                     if (tokens.Length is not (3 or 5)) { Error("expected ABORT-DAG-ON node exitvalue [RETURN value]"); break; }
-                    if (!Known(tokens[1], "ABORT-DAG-ON", allowFinal: false)) break;
+                    if (Targets(tokens[1], "ABORT-DAG-ON", allowFinal: false) is null) break;
                     if (tokens.Length == 5 && (!tokens[3].Equals("RETURN", StringComparison.OrdinalIgnoreCase) || !int.TryParse(tokens[4], out int r) || r is < 0 or > 255))
                         Error("RETURN value must be an integer from 0 to 255");
+                    dag.Unsupported.Add((lineNumber, "ABORT-DAG-ON"));
                     break;
                 }
                 case "PRE_SKIP":
                     if (tokens.Length != 3) { Error("expected PRE_SKIP node exitcode"); break; }
-                    Known(tokens[1], "PRE_SKIP");
+                    Targets(tokens[1], "PRE_SKIP");
+                    dag.Unsupported.Add((lineNumber, "PRE_SKIP"));
                     break;
                 case "SCRIPT":
                 {
@@ -154,7 +193,8 @@ public static partial class DagChecker
                     if (i < tokens.Length && tokens[i].Equals("DEFER", StringComparison.OrdinalIgnoreCase)) i += 3;
                     if (i < tokens.Length && tokens[i].Equals("DEBUG", StringComparison.OrdinalIgnoreCase)) i += 3;
                     if (i + 2 >= tokens.Length || !(tokens[i].ToUpperInvariant() is "PRE" or "POST" or "HOLD")) { Error("expected SCRIPT [DEFER s t] PRE|POST|HOLD node executable [args]"); break; }
-                    Known(tokens[i + 1], "SCRIPT");
+                    Targets(tokens[i + 1], "SCRIPT");
+                    dag.Unsupported.Add((lineNumber, "SCRIPT"));
                     break;
                 }
                 case "CONFIG":
@@ -164,12 +204,16 @@ public static partial class DagChecker
                 case "NODE_STATUS_FILE":
                     if (tokens.Length is < 2 or > 4) Error("expected NODE_STATUS_FILE file [seconds] [ALWAYS-UPDATE]");
                     break;
-                case "JOBSTATE_LOG" or "INCLUDE":
+                case "JOBSTATE_LOG":
                     if (tokens.Length != 2) Error($"expected {keyword} file");
+                    break;
+                case "INCLUDE":
+                    if (tokens.Length != 2) Error($"expected {keyword} file");
+                    dag.Unsupported.Add((lineNumber, "INCLUDE"));
                     break;
                 case "DONE":
                     if (tokens.Length != 2) { Error("expected DONE node"); break; }
-                    Known(tokens[1], "DONE", allowAll: false);
+                    foreach (var n in Targets(tokens[1], "DONE", allowAll: false) ?? []) n.Done = true;
                     break;
                 case "SUBDAG" or "SPLICE":
                 {
@@ -178,51 +222,41 @@ public static partial class DagChecker
                     if (tokens.Length < n + 2) { Error($"expected {keyword} node file.dag"); break; }
                     string name = tokens[n];
                     if (!ValidNodeName(name, out string? why)) { Error($"node name {name} {why}"); break; }
-                    if (nodes.ContainsKey(name)) { Error($"node name {name} is used twice"); break; }
-                    nodes[name] = (keyword == "SUBDAG" ? NodeKind.Subdag : NodeKind.Splice, lineNumber);
+                    if (dag.Contains(name)) { Error($"node name {name} is used twice"); break; }
+                    dag.Add(new DagNode(name, keyword == "SUBDAG" ? DagNodeKind.Subdag : DagNodeKind.Splice, null, lineNumber));
+                    dag.Unsupported.Add((lineNumber, keyword));
                     break;
                 }
-                case "DOT" or "SET_JOB_ATTR" or "ENV" or "REJECT" or "SAVE_POINT_FILE" or "SUBMIT-DESCRIPTION" or "CONNECT" or "PIN_IN" or "PIN_OUT":
+                case "SUBMIT-DESCRIPTION" or "CONNECT" or "PIN_IN" or "PIN_OUT":
+                    dag.Unsupported.Add((lineNumber, keyword));
+                    break;
+                case "DOT" or "SET_JOB_ATTR" or "ENV" or "REJECT" or "SAVE_POINT_FILE":
                     break;
                 default:
                     Error($"unknown command '{tokens[0]}'");
                     break;
             }
         }
-        if (FindCycle(nodes.Keys, edges) is { } cycle)
+    }
+
+    /// <summary>Adds a problem when the PARENT/CHILD edges hold a cycle.</summary>
+    internal static void CheckCycles(DagFile dag, string source, List<DagProblem> problems)
+    {
+        if (FindCycle(dag) is { } cycle)
             problems.Add(new DagProblem(source, 0, $"a cycle exists in the dag: {string.Join(" -> ", cycle)}"));
-        submitFiles = submits;
-        return problems;
     }
 
     /// <summary>Checks a submit description: exactly one queue statement, and new-syntax arguments that parse.</summary>
     public static IReadOnlyList<DagProblem> CheckSubmit(string text, string source)
     {
         var problems = new List<DagProblem>();
-        int queues = 0, lineNumber = 0;
-        foreach (var raw in text.Split('\n'))
+        var d = SubmitDescription.Parse(text, source, problems);
+        if (d["arguments"] is { } value && value.StartsWith('"'))
         {
-            lineNumber++;
-            string line = raw.TrimEnd('\r').Trim();
-            if (line.Length == 0 || line[0] == '#') continue;
-            if (line.Equals("queue", StringComparison.OrdinalIgnoreCase) || line.StartsWith("queue ", StringComparison.OrdinalIgnoreCase))
-            {
-                if (++queues > 1) problems.Add(new DagProblem(source, lineNumber, "a DAG node's submit file must have exactly one queue statement"));
-                if (line.Length > 5) problems.Add(new DagProblem(source, lineNumber, "a DAG node's submit file needs a bare 'queue' (per-node values go in VARS)"));
-                continue;
-            }
-            int eq = line.IndexOf('=');
-            if (eq <= 0) { problems.Add(new DagProblem(source, lineNumber, $"expected 'command = value', found '{line}'")); continue; }
-            string command = line[..eq].Trim();
-            string value = line[(eq + 1)..].Trim();
-            if (command.Equals("arguments", StringComparison.OrdinalIgnoreCase) && value.StartsWith('"'))
-            {
-                try { SubmitArguments.Parse(value); }
-                catch (FormatException e) { problems.Add(new DagProblem(source, lineNumber, $"arguments: {e.Message}")); }
-            }
+            try { SubmitArguments.Parse(value); }
+            catch (FormatException e) { problems.Add(new DagProblem(source, d.LineOf("arguments"), $"arguments: {e.Message}")); }
         }
-        if (queues == 0) problems.Add(new DagProblem(source, lineNumber, "no queue statement"));
-        return problems;
+        return problems.OrderBy(p => p.Line).ToList();
     }
 
     private static bool ValidNodeName(string name, out string? why)
@@ -239,52 +273,57 @@ public static partial class DagChecker
         return true;
     }
 
-    private static void CheckVars(string rest, Action<string> error)
+    /// <summary>Reads VARS assignments (key="value" ...), unescaping \" and \\; reports the first problem and stops there.</summary>
+    private static List<KeyValuePair<string, string>> ReadVars(string rest, Action<string> error)
     {
+        var vars = new List<KeyValuePair<string, string>>();
         int i = 0;
         while (i < rest.Length)
         {
             while (i < rest.Length && rest[i] == ' ') i++;
             if (i >= rest.Length) break;
             int eq = rest.IndexOf('=', i);
-            if (eq < 0) { error($"expected key=\"value\" in VARS, found '{rest[i..]}'"); return; }
+            if (eq < 0) { error($"expected key=\"value\" in VARS, found '{rest[i..]}'"); return vars; }
             string key = rest[i..eq];
-            if (!VarsKey().IsMatch(key)) { error($"illegal VARS key '{key}'"); return; }
-            if (key.StartsWith("queue", StringComparison.OrdinalIgnoreCase)) { error($"VARS key '{key}' must not begin with 'queue'"); return; }
-            if (DagmanMacros.Contains(key)) { error($"VARS key '{key}' hides DAGMan's $({key.ToUpperInvariant()}) macro (submit macros are case-insensitive)"); return; }
+            if (!VarsKey().IsMatch(key)) { error($"illegal VARS key '{key}'"); return vars; }
+            if (key.StartsWith("queue", StringComparison.OrdinalIgnoreCase)) { error($"VARS key '{key}' must not begin with 'queue'"); return vars; }
+            if (DagmanMacros.Contains(key)) { error($"VARS key '{key}' hides DAGMan's $({key.ToUpperInvariant()}) macro (submit macros are case-insensitive)"); return vars; }
             i = eq + 1;
-            if (i >= rest.Length || rest[i] != '"') { error($"VARS value for '{key}' must be in double quotes"); return; }
+            if (i >= rest.Length || rest[i] != '"') { error($"VARS value for '{key}' must be in double quotes"); return vars; }
             i++;
             bool closed = false;
+            var value = new System.Text.StringBuilder();
             while (i < rest.Length)
             {
                 char c = rest[i];
                 if (c == '\\')
                 {
-                    if (i + 1 >= rest.Length || (rest[i + 1] != '"' && rest[i + 1] != '\\')) { error($"VARS value for '{key}' has an illegal escape (only \\\" and \\\\ are allowed)"); return; }
+                    if (i + 1 >= rest.Length || (rest[i + 1] != '"' && rest[i + 1] != '\\')) { error($"VARS value for '{key}' has an illegal escape (only \\\" and \\\\ are allowed)"); return vars; }
+                    value.Append(rest[i + 1]);
                     i += 2;
                     continue;
                 }
                 if (c == '"') { closed = true; i++; break; }
+                value.Append(c);
                 i++;
             }
-            if (!closed) { error($"VARS value for '{key}' has no closing double quote"); return; }
+            if (!closed) { error($"VARS value for '{key}' has no closing double quote"); return vars; }
+            vars.Add(new(key, value.ToString()));
         }
+        return vars;
     }
 
-    private static List<string>? FindCycle(IEnumerable<string> nodes, List<(string Parent, string Child)> edges)
+    private static List<string>? FindCycle(DagFile dag)
     {
-        var children = new Dictionary<string, List<string>>();
-        var indegree = new Dictionary<string, int>();
-        foreach (var n in nodes) { children[n] = []; indegree[n] = 0; }
-        foreach (var (p, c) in edges) { children[p].Add(c); indegree[c]++; }
+        var indegree = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var n in dag.Nodes) indegree[n.Name] = n.Parents.Count;
         var ready = new Queue<string>(indegree.Where(k => k.Value == 0).Select(k => k.Key));
         int seen = 0;
         while (ready.Count > 0)
         {
             var n = ready.Dequeue();
             seen++;
-            foreach (var c in children[n]) if (--indegree[c] == 0) ready.Enqueue(c);
+            foreach (var c in dag[n]!.Children) if (--indegree[c] == 0) ready.Enqueue(c);
         }
         if (seen == indegree.Count) return null;
         // Walk from a node still holding an in-edge until a node repeats: that stretch is a cycle.
@@ -296,7 +335,7 @@ public static partial class DagChecker
         {
             index[cur] = path.Count;
             path.Add(cur);
-            cur = children[cur].First(c => indegree[c] > 0);
+            cur = dag[cur]!.Children.First(c => indegree[c] > 0);
         }
         var cycle = path.Skip(index[cur]).ToList();
         cycle.Add(cur);

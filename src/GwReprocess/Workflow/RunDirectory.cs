@@ -24,10 +24,8 @@ public static class DagWriter
         var condor = w.Condor;
         var inference = w.Inference;
         int servers = inference.StartsServers ? inference.Servers : 0;
-        if (servers == 1 && condor.MinimumVersion < HTCondorVersion.Provisioner)
-            throw new BadInputException($"{w.SourcePath}: condor.min_version {condor.MinimumVersion} predates PROVISIONER nodes ({HTCondorVersion.Provisioner}); give external inference.addresses instead");
-        if (servers > 1 && condor.MinimumVersion < HTCondorVersion.Service)
-            throw new BadInputException($"{w.SourcePath}: condor.min_version {condor.MinimumVersion} predates SERVICE nodes ({HTCondorVersion.Service}) needed for {servers} servers");
+        if (servers > 0 && condor.MinimumVersion < HTCondorVersion.Service)
+            throw new BadInputException($"{w.SourcePath}: condor.min_version {condor.MinimumVersion} predates SERVICE nodes ({HTCondorVersion.Service}) that run the servers; give external inference.addresses instead");
 
         bool transfer = w.Site.ShouldTransferFiles == "YES";
         string rendezvous = w.Outputs.Uri.TrimEnd('/') + "/rendezvous";
@@ -40,7 +38,7 @@ public static class DagWriter
             ["should_transfer_files"] = w.Site.ShouldTransferFiles,
             ["client_arguments"] = SubmitArguments.Quote(["client", "--workflow", "workflow.toml", "--jobs", "jobs.csv", "--job", "$(jobname)", "--server", "$(server)"]),
             ["server_arguments"] = SubmitArguments.Quote(["serve", "--model-repository", ModelRepositoryArgument(inference.ModelRepository, transfer),
-                "--host", "0.0.0.0", "--name", "$(JOB)", "--rendezvous", rendezvous, "--provisioner"]),
+                "--host", "0.0.0.0", "--grpc-port", "0", "--http-port", "0", "--metrics-port", "0", "--name", "$(JOB)", "--rendezvous", rendezvous]),
             ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
             ["client_inputs"] = "workflow.toml, jobs.csv",
             ["server_transfer"] = transfer && !inference.ModelRepository.Contains("://", StringComparison.Ordinal)
@@ -86,6 +84,19 @@ public static class DagWriter
             plan.DataDuration.TotalSeconds, plan.Workflow.Inference.ServerCount);
     }
 
+    /// <summary>Jobs whose done marker (<c>done/&lt;job&gt;</c>) exists under the output prefix (a local path or any bucket URL).</summary>
+    public static async Task<HashSet<string>> CommittedJobsAsync(string outputs, CancellationToken cancellationToken)
+    {
+        var (bucket, prefix) = BucketFactory.Open(outputs);
+        using (bucket)
+        {
+            string donePrefix = BucketUri.AsPrefix(prefix) + "done/";
+            var done = new HashSet<string>(StringComparer.Ordinal);
+            await foreach (var o in bucket.ListAsync(donePrefix, cancellationToken).ConfigureAwait(false)) done.Add(o.Key[donePrefix.Length..]);
+            return done;
+        }
+    }
+
     private static string ModelRepositoryArgument(string repository, bool transfer) =>
         transfer && !repository.Contains("://", StringComparison.Ordinal) ? Path.GetFileName(repository.TrimEnd('/')) : repository;
 
@@ -101,9 +112,11 @@ public static class DagWriter
           .Append("NODE_STATUS_FILE reprocess.status 60\n")
           .Append("JOBSTATE_LOG reprocess.jobstate.log\n\n");
 
-        if (servers == 1) sb.Append("PROVISIONER ").Append(NodeNames.Server(0)).Append(" server.sub\n\n");
-        for (int i = 0; servers > 1 && i < servers; i++) sb.Append("SERVICE ").Append(NodeNames.Server(i)).Append(" server.sub\n");
-        if (servers > 1) sb.Append('\n');
+        // Servers are SERVICE nodes, not a PROVISIONER: DAGMan waits for a PROVISIONER job to leave the queue before
+        // the FINAL node runs, and the server only stops when FINAL asks it to (seen on 25.14: the DAG never ends).
+        // SERVICE nodes run beside the DAG and are removed when it ends; clients wait for servers/<name> themselves.
+        for (int i = 0; i < servers; i++) sb.Append("SERVICE ").Append(NodeNames.Server(i)).Append(" server.sub\n");
+        if (servers > 0) sb.Append('\n');
 
         foreach (var job in plan.Jobs)
         {

@@ -1,0 +1,359 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using CommandLine;
+using GwReprocess.Simulation;
+using GwReprocess.Workflow;
+using Spectre.Console;
+
+namespace GwReprocess.Cli.Verbs;
+
+/// <summary><c>gwrepro run</c>: the whole chain on one machine — data, models, the DAG, its nodes as local processes, the report.</summary>
+public sealed class RunVerb : CliVerb
+{
+    public override string Name => "run";
+    public override string Summary => "Run a workflow (TOML) end to end on this machine: data, models, server, clients, report.";
+
+    /// <summary>The workflow <c>gwrepro run</c> runs when given none (workflows/local-demo.toml, embedded).</summary>
+    public const string DefaultWorkflow = "workflows/local-demo.toml";
+
+    /// <summary>Options of <c>gwrepro run</c>.</summary>
+    public sealed class Options : CommonOptions
+    {
+        [Value(0, MetaName = "WORKFLOW", HelpText = "Workflow file (TOML). Default: the embedded workflows/local-demo.toml (two detectors, one hour of simulated data).")]
+        public string? Workflow { get; set; }
+
+        [Option('o', "out", HelpText = "Run directory (created if missing; default runs/<run name>). Frames, models and outputs go where the workflow says, relative to it.")]
+        public string? Out { get; set; }
+
+        [Option("dag", HelpText = "Run the nodes of an existing DAG (e.g. RUNDIR/reprocess.dag written by gwrepro dag) instead of a workflow: no simulation, model build or report.")]
+        public string? Dag { get; set; }
+
+        [Option("prepare-only", HelpText = "Only simulate the data and build the models when missing, then stop (a pool run then writes its run directory with gwrepro dag and submits it).")]
+        public bool PrepareOnly { get; set; }
+
+        [Option("no-rescue", HelpText = "Ignore rescue DAGs (reprocess.dag.rescueNNN) instead of resuming from the highest, like condor_submit_dag -f.")]
+        public bool NoRescue { get; set; }
+
+        [Option("stop-grace", Default = 30.0, HelpText = "Seconds the servers get to stop by themselves after the FINAL node before they are killed.")]
+        public double StopGrace { get; set; }
+
+        [Option("server-timeout", Default = 600.0, HelpText = "Seconds the server (PROVISIONER node) may take to publish its address.")]
+        public double ServerTimeout { get; set; }
+    }
+
+    public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
+        ArgumentParsing.RunAsync<Options>(Name, args, o => RunAsync(o, cancellationToken));
+
+    private static async Task<int> RunAsync(Options o, CancellationToken ct)
+    {
+        if (!(o.StopGrace >= 0)) throw new BadInputException($"--stop-grace {o.StopGrace}: must be a non-negative number of seconds");
+        if (!(o.ServerTimeout > 0)) throw new BadInputException($"--server-timeout {o.ServerTimeout}: must be a positive number of seconds");
+        var ui = new RunConsole(o.Quiet);
+        var clock = Stopwatch.StartNew();
+        if (o.Dag is not null)
+        {
+            if (o.Workflow is not null || o.Out is not null) throw new BadInputException("--dag runs an existing DAG: give no WORKFLOW or --out with it");
+            var dagResult = await ExecuteAsync(o.Dag, o, ui, ct);
+            return ui.Summary(dagResult, null, clock.Elapsed);
+        }
+
+        var run = await CreateRunAsync(o, ct);
+        var w = run.Workflow;
+        ui.Line($"workflow {w.Name} ({w.SourcePath}): {w.IfoTag} [{w.Data.Span.Start}, {w.Data.Span.End}), run directory {run.Directory}");
+
+        if (run.NeedsSimulation())
+        {
+            var started = Stopwatch.StartNew();
+            var sim = await ui.SimulateAsync(run, ct);
+            ui.Line(string.Create(CultureInfo.InvariantCulture, $"simulated {sim.Files.Count} frame file(s) into {run.FramesDirectory} in {started.Elapsed.TotalSeconds:F1} s"));
+        }
+        else if (run.FramesDirectory is not null) ui.Line($"frames: {run.FramesDirectory} (present)");
+
+        if (run.NeedsModels())
+        {
+            var started = Stopwatch.StartNew();
+            await ui.StatusAsync($"building the model repository {run.ModelRepository}", () => BuildModelsAsync(run, o.Verbose, ct));
+            ui.Line(string.Create(CultureInfo.InvariantCulture, $"models: built {run.ModelRepository} in {started.Elapsed.TotalSeconds:F1} s"));
+        }
+        else ui.Line($"models: {run.ModelRepository} (present)");
+        if (o.PrepareOnly)
+        {
+            Console.Out.WriteLine($"run: prepared {run.Directory} (frames and models); write its DAG with: gwrepro dag {run.Workflow.SourcePath} --out {run.Directory}");
+            return ExitCodes.Success;
+        }
+
+        var (plan, written) = await run.WriteDagAsync(DagExecutable(w), ct);
+        ui.Line($"dag: {written.DagFile}: {plan.Jobs.Count} client job(s){(written.JobsDone > 0 ? $" ({written.JobsDone} already done)" : "")}, {plan.DataDuration} s of data, {w.Inference.ServerCount} server(s)");
+
+        var result = await ExecuteAsync(written.DagFile, o, ui, ct);
+        return ui.Summary(result, run.ReportDirectory, clock.Elapsed);
+    }
+
+    /// <summary>The run directory: --out, else runs/&lt;name&gt;; with no workflow given, the embedded demo is written into it first.</summary>
+    private static async Task<LocalRun> CreateRunAsync(Options o, CancellationToken ct)
+    {
+        if (o.Workflow is not null)
+        {
+            string @out = o.Out ?? Path.Combine("runs", WorkflowConfig.Load(o.Workflow).Name);
+            return LocalRun.Create(o.Workflow, @out);
+        }
+        using var stream = typeof(RunVerb).Assembly.GetManifestResourceStream(DefaultWorkflow)
+            ?? throw new InvalidOperationException($"embedded {DefaultWorkflow} is missing from the build");
+        string text = await new StreamReader(stream).ReadToEndAsync(ct);
+        string dir = o.Out ?? Path.Combine("runs", WorkflowConfig.Parse(text, DefaultWorkflow).Name);
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "workflow.toml");
+        if (!File.Exists(path) || await File.ReadAllTextAsync(path, ct) != text)
+            await GwReprocess.Storage.AtomicFile.WriteAllTextAsync(path, text, ct);
+        return LocalRun.Create(path, dir);
+    }
+
+    /// <summary>
+    /// The one place <c>gwrepro run</c> builds a missing model repository, through the same code as <c>gwrepro models build</c>:
+    /// Wiener cleaners fitted on the first 256 s of the run's frames, window hop and batch from the workflow's [inference].
+    /// </summary>
+    internal static async Task BuildModelsAsync(LocalRun run, bool verbose, CancellationToken ct)
+    {
+        var w = run.Workflow;
+        var fit = run.FitSpan();
+        string cache = await run.WriteFitCacheAsync(ct);
+        string[] args =
+        [
+            "build", "--out", run.ModelRepository,
+            "--cleaner", "wiener", "--fit", cache, "--workflow", w.SourcePath,
+            "--start", fit.Start.ToString(), "--end", fit.End.ToString(),
+            "--stride", run.Stride.ToString(CultureInfo.InvariantCulture),
+            "--batch", w.Inference.Batch.ToString(CultureInfo.InvariantCulture),
+            "--detector", "bbhnet",
+            .. verbose ? Array.Empty<string>() : ["--quiet"],
+        ];
+        int code = await new ModelsVerb().RunAsync(args, ct);
+        if (code != ExitCodes.Success) throw new BadInputException($"gwrepro models {string.Join(' ', args)} failed with exit code {code}");
+    }
+
+    /// <summary>The gwrepro the DAG names: condor.executable when set, else this binary (the apphost beside gwrepro.dll under dotnet).</summary>
+    private static string DagExecutable(WorkflowConfig w)
+    {
+        if (w.Condor.Executable != LocalExecutable.GwreproName) return w.Condor.Executable;
+        string? self = Environment.ProcessPath;
+        if (self is not null && Path.GetFileName(self) == LocalExecutable.GwreproName) return self;
+        string apphost = Path.Combine(AppContext.BaseDirectory, LocalExecutable.GwreproName);
+        return File.Exists(apphost) ? apphost : LocalExecutable.GwreproName;
+    }
+
+    /// <summary>This gwrepro as a program to start: the binary itself, or <c>dotnet gwrepro.dll</c>.</summary>
+    internal static LocalExecutable Self()
+    {
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            // Under `dotnet gwrepro.dll` (a framework-dependent build); a published binary is its own process.
+            return new LocalExecutable(self, [Path.Combine(AppContext.BaseDirectory, "gwrepro.dll")]);
+        }
+        return new LocalExecutable(self, []);
+    }
+
+    private static Task<LocalDagResult> ExecuteAsync(string dag, Options o, RunConsole ui, CancellationToken ct)
+    {
+        var options = new LocalDagOptions
+        {
+            Executable = Self(),
+            ProvisionerReady = ServerPublishedAsync,
+            ProvisionerTimeout = TimeSpan.FromSeconds(o.ServerTimeout),
+            StopGrace = TimeSpan.FromSeconds(o.StopGrace),
+            UseRescue = !o.NoRescue,
+        };
+        return ui.ExecuteAsync(dag, options, ct);
+    }
+
+    /// <summary>
+    /// The PROVISIONER (gwrepro serve --provisioner) is ready once it has published rendezvous/servers/&lt;name&gt;: on a pool
+    /// it also runs condor_chirp, which needs a schedd; here the address object, written by the same server code, is the signal.
+    /// </summary>
+    private static async Task<bool> ServerPublishedAsync(DagNode node, LocalCommand command, CancellationToken ct)
+    {
+        string? Arg(string name)
+        {
+            int i = -1;
+            for (int k = 0; k < command.Arguments.Count - 1; k++) if (command.Arguments[k] == name) i = k;
+            return i < 0 ? null : command.Arguments[i + 1];
+        }
+        string? location = Arg("--rendezvous");
+        string? server = Arg("--name");
+        if (location is null || server is null) return true; // not a gwrepro server: running is all we can know
+        if (!location.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(location))
+            location = Path.Combine(command.WorkingDirectory, location);
+        if (!location.Contains("://", StringComparison.Ordinal) && !Directory.Exists(location)) return false;
+        using var rendezvous = Server.Hosting.Rendezvous.Open(location);
+        return (await rendezvous.ServersAsync(ct)).ContainsKey(server);
+    }
+
+    /// <summary>Progress bars on a terminal, plain timestamped lines otherwise (logs, CI).</summary>
+    private sealed class RunConsole(bool quiet)
+    {
+        private readonly bool _interactive = !quiet && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        private readonly object _gate = new();
+
+        public void Line(string text)
+        {
+            if (quiet) return;
+            lock (_gate)
+            {
+                if (_interactive) AnsiConsole.MarkupLine(Markup.Escape(text));
+                else Console.Error.WriteLine($"{DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)} gwrepro run: {text}");
+            }
+        }
+
+        public async Task<SimulationResult> SimulateAsync(LocalRun run, CancellationToken ct)
+        {
+            var options = SimulationOptions.FromWorkflow(run.Workflow);
+            double total = Math.Max(1, options.Ifos.Count * options.Duration);
+            if (!_interactive)
+            {
+                Line($"simulating {string.Join("+", options.Ifos)} [{options.Span.Start}, {options.Span.End}) into {run.FramesDirectory}");
+                return await run.SimulateAsync(new Sync<SimulationProgress>(p =>
+                {
+                    if (p.FileWritten) Line(string.Create(CultureInfo.InvariantCulture, $"simulate: {100 * p.SecondsDone / total:F0}% {p.Ifo} {p.File}"));
+                }), ct);
+            }
+            SimulationResult result = null!;
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask($"simulating {string.Join("+", options.Ifos)}", maxValue: total);
+                    result = await run.SimulateAsync(new Sync<SimulationProgress>(p => task.Value = p.SecondsDone), ct);
+                    task.Value = total;
+                });
+            return result;
+        }
+
+        public async Task StatusAsync(string text, Func<Task> work)
+        {
+            if (!_interactive) { Line(text); await work(); return; }
+            await AnsiConsole.Status().StartAsync(Markup.Escape(text), _ => work());
+        }
+
+        public async Task<LocalDagResult> ExecuteAsync(string dagPath, LocalDagOptions options, CancellationToken ct)
+        {
+            if (!_interactive)
+                return await LocalDagExecutor.RunAsync(dagPath, options with { Progress = new Sync<LocalDagEvent>(Log) }, ct);
+            var dag = DagFile.Load(dagPath);
+            LocalDagResult result = null!;
+            await AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 16 }, new ElapsedTimeColumn(), new SpinnerColumn())
+                .StartAsync(async ctx =>
+                {
+                    int width = dag.Nodes.Max(n => n.Name.Length);
+                    string Label(string node, string state, bool escape = true) =>
+                        $"{Markup.Escape(node.PadRight(width))} {(escape ? Markup.Escape(state) : state)}";
+                    var jobs = dag.Nodes.Where(n => n.Kind == DagNodeKind.Job).ToList();
+                    var overall = ctx.AddTask(Label("client jobs", ""), maxValue: Math.Max(1, jobs.Count));
+                    var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
+                    foreach (var n in dag.Nodes.Where(n => n.Kind != DagNodeKind.Job))
+                        tasks[n.Name] = ctx.AddTask(Label(n.Name, "waiting"), autoStart: false, maxValue: 1);
+                    foreach (var n in jobs) tasks[n.Name] = ctx.AddTask(Label(n.Name, "waiting"), autoStart: false, maxValue: 1);
+                    var progress = new Sync<LocalDagEvent>(e =>
+                    {
+                        var t = tasks[e.Node.Name];
+                        switch (e.Kind)
+                        {
+                            case LocalDagEventKind.Started:
+                                if (!t.IsStarted) t.StartTask();
+                                t.IsIndeterminate = true;
+                                t.Description = Label(e.Node.Name, e.Attempt > 1 ? $"running (try {e.Attempt})" : "running");
+                                break;
+                            case LocalDagEventKind.Ready:
+                                t.Description = Label(e.Node.Name, "[green]serving[/]", escape: false);
+                                break;
+                            case LocalDagEventKind.Retrying:
+                                t.Description = Label(e.Node.Name, $"retrying (exit {e.ExitCode})");
+                                break;
+                            default:
+                                t.IsIndeterminate = false;
+                                t.Value = 1;
+                                string state = e.Kind switch
+                                {
+                                    LocalDagEventKind.Succeeded => "[green]done[/]",
+                                    LocalDagEventKind.Skipped => "[grey]done before[/]",
+                                    LocalDagEventKind.Failed => e.ExitCode is int code ? $"[red]failed[/] (exit {code})" : "[red]failed[/]",
+                                    LocalDagEventKind.Futile => "[yellow]not run[/]",
+                                    _ => "[grey]stopped[/]",
+                                };
+                                t.Description = Label(e.Node.Name, state, escape: false);
+                                if (!t.IsStarted) t.StartTask();
+                                t.StopTask();
+                                if (e.Node.Kind == DagNodeKind.Job && e.Kind is LocalDagEventKind.Succeeded or LocalDagEventKind.Skipped or LocalDagEventKind.Failed or LocalDagEventKind.Futile)
+                                    overall.Increment(1);
+                                break;
+                        }
+                    });
+                    result = await LocalDagExecutor.RunAsync(dagPath, options with { Progress = progress }, ct);
+                    overall.Value = overall.MaxValue;
+                });
+            return result;
+        }
+
+        private void Log(LocalDagEvent e)
+        {
+            string text = e.Kind switch
+            {
+                LocalDagEventKind.Started => $"{e.Node.Name}: started ({e.Message})",
+                LocalDagEventKind.Skipped => $"{e.Node.Name}: DONE, skipped",
+                _ => string.Create(CultureInfo.InvariantCulture, $"{e.Node.Name}: {e.Kind.ToString().ToLowerInvariant()} ({e.Message}) after {e.Elapsed.TotalSeconds:F1} s"),
+            };
+            Line(text);
+        }
+
+        /// <summary>Prints the outcome and where the report is; the exit code: 0 all succeeded, 3 some nodes failed, 1 the server never came up.</summary>
+        public int Summary(LocalDagResult r, string? reportDirectory, TimeSpan elapsed)
+        {
+            var jobs = r.Nodes.Where(n => n.Kind == DagNodeKind.Job).ToList();
+            var final = r.Nodes.FirstOrDefault(n => n.Kind == DagNodeKind.Final);
+            int ok = jobs.Count(n => n.State == LocalNodeState.Succeeded), done = jobs.Count(n => n.State == LocalNodeState.Done);
+            int failed = jobs.Count(n => n.State == LocalNodeState.Failed), futile = jobs.Count(n => n.State == LocalNodeState.Futile);
+            string finalText = final is null ? "" : $"; final node {final.Name} {(final.State == LocalNodeState.Succeeded ? "succeeded" : $"failed (exit code {final.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"})")}";
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"run: {ok + done} of {jobs.Count} client job(s) complete ({ok} run, {done} done before), {failed} failed, {futile} not run{finalText}; {elapsed.TotalSeconds:F1} s"));
+            if (r.ProvisionerFailed) Console.Out.WriteLine("run: the server (PROVISIONER node) never became ready; see its log in logs/");
+            foreach (var n in r.Nodes.Where(n => n.State == LocalNodeState.Failed))
+                Console.Out.WriteLine($"run: failed: {n.Name} (exit code {n.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"} after {n.Attempts} attempt(s)); its output is in logs/");
+            if (r.RescueWritten is not null) Console.Out.WriteLine($"run: rescue DAG {r.RescueWritten}: run again to resume");
+            if (reportDirectory is not null)
+            {
+                string html = Path.Combine(reportDirectory, "report.html");
+                if (File.Exists(html))
+                {
+                    if (Throughput(Path.Combine(reportDirectory, "summary.json")) is { } line) Console.Out.WriteLine($"run: {line}");
+                    Console.Out.WriteLine($"report: {html}");
+                }
+                else Console.Out.WriteLine($"run: no report was written ({html} is missing)");
+            }
+            if (r.ProvisionerFailed) return ExitCodes.Failure;
+            return r.AllSucceeded ? ExitCodes.Success : ExitCodes.Partial;
+        }
+
+        private static string? Throughput(string summaryJson)
+        {
+            if (!File.Exists(summaryJson)) return null;
+            using var doc = JsonDocument.Parse(File.ReadAllText(summaryJson));
+            if (!doc.RootElement.TryGetProperty("runs", out var runs) || runs.GetArrayLength() == 0) return null;
+            var s = runs[0];
+            double data = s.GetProperty("data_seconds").GetDouble(), wall = s.GetProperty("wall_seconds").GetDouble(), rate = s.GetProperty("data_seconds_per_second").GetDouble();
+            return string.Create(CultureInfo.InvariantCulture, $"{data:F0} s of data cleaned and searched in {wall:F1} s of client time = {rate:G4} s of data per s");
+        }
+    }
+
+    /// <summary>Reports on the calling thread, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class Sync<T>(Action<T> report) : IProgress<T>
+    {
+        private readonly object _gate = new();
+
+        public void Report(T value)
+        {
+            lock (_gate) report(value);
+        }
+    }
+}

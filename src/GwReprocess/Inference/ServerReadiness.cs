@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Inference;
+
+namespace GwReprocess.Inference;
+
+/// <summary>Waits until a server says it is ready (ServerReady) and has the model ready (ModelReady), with exponential backoff and jitter.</summary>
+public static class ServerReadiness
+{
+    private static readonly TimeSpan FirstWait = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Returns once <paramref name="model"/> is ready on <paramref name="endpoint"/>; logs each wait and its reason.</summary>
+    /// <exception cref="TimeoutException">Not ready within <paramref name="deadline"/> (the message names the server, the model and the last reason).</exception>
+    /// <exception cref="InferenceStreamException">A refusal that waiting cannot fix (not transient): a bad token, or a ready server that does not know the model.</exception>
+    public static async Task WaitAsync(InferenceEndpoint endpoint, string model, TimeSpan deadline, IProgress<string>? log, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var wait = FirstWait;
+        for (int attempt = 1; ; attempt++)
+        {
+            string reason = await ProbeAsync(endpoint, model, Min(ProbeTimeout, deadline - clock.Elapsed), cancellationToken).ConfigureAwait(false) is { } r ? r : "";
+            if (reason.Length == 0)
+            {
+                if (attempt > 1) log?.Report($"server {endpoint.Address} ready with model '{model}' after {clock.Elapsed.TotalSeconds:F1} s ({attempt} probes)");
+                return;
+            }
+            var left = deadline - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+                throw new TimeoutException($"server {endpoint.Address} not ready with model '{model}' within {deadline.TotalSeconds:0.#} s ({attempt} probes): {reason}");
+            // Full-range jitter on the upper half, so that a thousand clients started together do not probe in lock-step.
+            var sleep = Min(wait / 2 + wait / 2 * Random.Shared.NextDouble(), left);
+            log?.Report($"server {endpoint.Address} not ready ({reason}); probe {attempt}, next in {sleep.TotalSeconds:F1} s, {left.TotalSeconds:F0} s left");
+            await Task.Delay(sleep, cancellationToken).ConfigureAwait(false);
+            wait = Min(wait * 2, LongestWait);
+        }
+    }
+
+    /// <summary>Null when ready, else why not.</summary>
+    private static async Task<string?> ProbeAsync(InferenceEndpoint endpoint, string model, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (timeout <= TimeSpan.Zero) timeout = TimeSpan.FromMilliseconds(1);
+        using var channel = endpoint.CreateChannel();
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        var headers = endpoint.Headers();
+        try
+        {
+            var server = await client.ServerReadyAsync(new ServerReadyRequest(), headers, DateTime.UtcNow + timeout, cancellationToken).ConfigureAwait(false);
+            if (!server.Ready) return "ServerReady: false";
+            var m = await client.ModelReadyAsync(new ModelReadyRequest { Name = model }, headers, DateTime.UtcNow + timeout, cancellationToken).ConfigureAwait(false);
+            return m.Ready ? null : $"ModelReady '{model}': false";
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.NotFound or StatusCode.InvalidArgument)
+        {
+            throw InferenceStreamException.FromRpc(e, $"server {endpoint.Address}, model '{model}'");
+        }
+        catch (RpcException e)
+        {
+            return $"{e.StatusCode}: {e.Status.Detail}";
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}

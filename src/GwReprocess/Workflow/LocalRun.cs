@@ -1,0 +1,123 @@
+using GwReprocess.Data;
+using GwReprocess.Simulation;
+using GwReprocess.Storage;
+using GwReprocess.Time;
+
+namespace GwReprocess.Workflow;
+
+/// <summary>
+/// A workflow run on this machine (<c>gwrepro run</c>): its run directory holds the workflow copy, the DAG and submit
+/// files, and, at the paths the workflow gives relative to it, the simulated frames, the model repository and the
+/// outputs, exactly where the DAG's nodes (which run in the run directory) look for them.
+/// </summary>
+public sealed class LocalRun
+{
+    private LocalRun(WorkflowConfig workflow, string directory)
+    {
+        Workflow = workflow;
+        Directory = directory;
+    }
+
+    /// <summary>The workflow (read from the file the user gave, so segment files resolve next to it).</summary>
+    public WorkflowConfig Workflow { get; }
+
+    /// <summary>The run directory (absolute).</summary>
+    public string Directory { get; }
+
+    /// <summary>The DAG file in the run directory.</summary>
+    public string DagFile => Path.Combine(Directory, RunDirectory.DagName);
+
+    /// <summary>Reads the workflow and creates the run directory.</summary>
+    public static LocalRun Create(string workflowPath, string runDirectory)
+    {
+        var workflow = WorkflowConfig.Load(workflowPath);
+        string dir = Path.GetFullPath(runDirectory);
+        System.IO.Directory.CreateDirectory(dir);
+        return new LocalRun(workflow, dir);
+    }
+
+    /// <summary>A path of the workflow (relative ones are relative to the run directory, where the nodes run); URLs pass through.</summary>
+    public string Resolve(string path) =>
+        path.Contains("://", StringComparison.Ordinal) || Path.IsPathRooted(path) ? path : Path.Combine(Directory, path);
+
+    /// <summary>Where simulated frames go, or null when the workflow's data are not simulated.</summary>
+    public string? FramesDirectory => Workflow.Data.Simulation is { } s ? Resolve(s.Directory) : null;
+
+    /// <summary>True when the workflow simulates its data and some detector's cache, or a file it lists, is missing.</summary>
+    public bool NeedsSimulation()
+    {
+        if (FramesDirectory is not { } dir) return false;
+        foreach (var d in Workflow.Detectors)
+        {
+            string cache = Path.Combine(dir, SimulationRun.CacheName(d.Ifo));
+            if (!File.Exists(cache)) return true;
+            var entries = FrameCache.Read(cache).Entries;
+            if (entries.Count == 0) return true;
+            foreach (var e in entries)
+                if (e.LocalPath is not { } p || !File.Exists(p)) return true;
+            if (new SegmentList([Workflow.Data.Span]).Subtract(new FrameCache(entries).Coverage()).Count > 0) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Simulates the workflow's data into <see cref="FramesDirectory"/> (as <c>gwrepro simulate --workflow</c> does).</summary>
+    public Task<SimulationResult> SimulateAsync(IProgress<SimulationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var options = SimulationOptions.FromWorkflow(Workflow);
+        options.Validate();
+        return SimulationRun.RunAsync(options, new DirectoryOutput(FramesDirectory!), progress, cancellationToken);
+    }
+
+    /// <summary>The model repository the server node loads (a local path, or a bucket URL).</summary>
+    public string ModelRepository => Resolve(Workflow.Inference.ModelRepository);
+
+    /// <summary>True when the repository is local and lacks the workflow's ensemble.</summary>
+    public bool NeedsModels() =>
+        !ModelRepository.Contains("://", StringComparison.Ordinal)
+        && !File.Exists(Path.Combine(ModelRepository, Workflow.Inference.Ensemble, "config.pbtxt"));
+
+    /// <summary>A LAL cache of every detector's simulated frames (for fitting the cleaners), written next to the frames.</summary>
+    public async Task<string> WriteFitCacheAsync(CancellationToken cancellationToken)
+    {
+        string dir = FramesDirectory ?? throw new BadInputException($"{Workflow.SourcePath}: data.source is not 'simulated'; give the models to fit on");
+        var entries = new List<FrameCacheEntry>();
+        foreach (var d in Workflow.Detectors) entries.AddRange(FrameCache.Read(Path.Combine(dir, SimulationRun.CacheName(d.Ifo))).Entries);
+        string path = Path.Combine(dir, Workflow.IfoTag + ".lcf");
+        await new FrameCache(entries).WriteAsync(path, cancellationToken).ConfigureAwait(false);
+        return path;
+    }
+
+    /// <summary>The span the cleaners are fitted on: the first <paramref name="seconds"/> of the data (or all of it).</summary>
+    public Segment FitSpan(long seconds = 256)
+    {
+        var span = Workflow.Data.Span;
+        return span.Duration.TotalSeconds <= seconds ? span : new Segment(span.Start, span.Start + GpsDuration.FromSeconds(seconds));
+    }
+
+    /// <summary>Samples between windows the models need for the workflow's inference rate (4096 Hz processing).</summary>
+    public int Stride => 4096 / Workflow.Inference.Rate;
+
+    /// <summary>Plans the jobs and writes the run directory (jobs whose done marker exists under the outputs are DONE).</summary>
+    public async Task<(JobPlan Plan, RunDirectory Run)> WriteDagAsync(string executable, CancellationToken cancellationToken)
+    {
+        var w = Workflow;
+        SegmentList? frames = null;
+        if (w.Data.Kind == DataSourceKind.Cache)
+        {
+            string baseDir = Path.GetDirectoryName(Path.GetFullPath(w.SourcePath)) ?? ".";
+            frames = JobPlanner.FrameCoverage(w, FrameCache.Read(Path.Combine(baseDir, w.Data.Cache!)));
+        }
+        var plan = JobPlanner.Plan(w, JobPlanner.ReadScience(w), frames);
+        if (plan.Jobs.Count == 0)
+            throw new BadInputException($"{w.SourcePath}: no analyzable time in [{w.Data.Span.Start}, {w.Data.Span.End}) after segments, frames and padding");
+        var done = await DagWriter.CommittedJobsAsync(Resolve(w.Outputs.Uri), cancellationToken).ConfigureAwait(false);
+        done.IntersectWith(plan.Jobs.Select(j => j.Name));
+        var run = await DagWriter.WriteAsync(plan, Directory, executable, done, cancellationToken).ConfigureAwait(false);
+        var problems = DagChecker.CheckFile(run.DagFile);
+        if (problems.Count > 0) throw new InvalidOperationException($"the DAG just written does not pass the checker: {problems[0]}");
+        return (plan, run);
+    }
+
+    /// <summary>Where the FINAL node's <c>gwrepro analyze</c> writes the report.</summary>
+    public string ReportDirectory => Path.Combine(Directory, "report");
+}
