@@ -239,6 +239,12 @@ public sealed class FaultProxy : IAsyncDisposable
         public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
             _proxy.UnaryAsync(context, (c, h, ct) => c.ModelReadyAsync(request, h, cancellationToken: ct));
 
+        public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
+            _proxy.UnaryAsync(context, (c, h, ct) => c.ServerMetadataAsync(request, h, cancellationToken: ct));
+
+        public override Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context) =>
+            _proxy.UnaryAsync(context, (c, h, ct) => c.RepositoryIndexAsync(request, h, cancellationToken: ct));
+
         public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
             _proxy.UnaryAsync(context, (c, h, ct) => c.ModelMetadataAsync(request, h, cancellationToken: ct));
 

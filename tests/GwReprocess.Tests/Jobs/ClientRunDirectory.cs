@@ -77,8 +77,16 @@ public sealed class ClientRunDirectory : IDisposable
         if (r.ExitCode != 0) throw new InvalidOperationException($"gwrepro {what} failed ({r.ExitCode}): {r.StdErr}");
     }
 
+    /// <summary>Writes another workflow beside workflow.toml (same frames and models) with its own output prefix and barrier keys; returns its path.</summary>
+    public async Task<string> WriteWorkflowAsync(string name, string outputs, string barrier = "")
+    {
+        string path = System.IO.Path.Combine(Path, name);
+        await File.WriteAllTextAsync(path, WorkflowText(barrier, outputs));
+        return path;
+    }
+
     /// <summary>The workflow text; <paramref name="barrier"/> adds [inference] barrier keys (e.g. <c>barrier = "quorum"</c> lines).</summary>
-    public string WorkflowText(string barrier = "")
+    public string WorkflowText(string barrier = "", string outputs = "out")
     {
         var o = Options;
         var c = CultureInfo.InvariantCulture;
@@ -94,7 +102,8 @@ public sealed class ClientRunDirectory : IDisposable
         sb.Append(c, $"[jobs]\nlength = {o.FrameLength * 2}\nminimum = {o.FrameLength}\npadding = {o.Padding}\n\n");
         sb.Append(c, $"[inference]\nmodel_repository = \"model-repository\"\nensemble = \"gwe2e\"\nrate = {o.Rate}\nbatch = {o.Batch}\nservers = 1\nclients_per_server = {o.Streams}\n{barrier}\n\n");
         sb.Append(c, $"[cleaning]\nmax_in_flight = {o.MaxInFlight}\nretries = {o.Retries}\n\n");
-        sb.Append("[outputs]\nuri = \"out\"\nchannel_suffix = \"_DEEPCLEAN\"\nframe_type = \"CLEAN\"\n\n[site]\nprofile = \"local\"\n");
+        sb.Append(c, $"[outputs]\nuri = \"{outputs}\"\n");
+        sb.Append("channel_suffix = \"_DEEPCLEAN\"\nframe_type = \"CLEAN\"\n\n[site]\nprofile = \"local\"\n");
         return sb.ToString();
     }
 
