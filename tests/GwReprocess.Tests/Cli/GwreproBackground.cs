@@ -14,6 +14,7 @@ public sealed class GwreproBackground : IAsyncDisposable
     {
         _process = process;
         Label = label;
+        StartedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1e3;
         _stdout = Task.Run(async () =>
         {
             while (await process.StandardOutput.ReadLineAsync() is { } l) lock (_out) _out.AppendLine(l);
@@ -39,6 +40,9 @@ public sealed class GwreproBackground : IAsyncDisposable
     }
 
     public string Label { get; }
+
+    /// <summary>When the process was started (Unix seconds).</summary>
+    public double StartedAt { get; }
 
     public int Id => _process.Id;
 
