@@ -22,10 +22,3 @@ public sealed class RunVerb : PlannedVerb
     public override string Name => "run";
     public override string Summary => "Run a workflow (TOML) end to end on this machine: data, models, server, clients, report.";
 }
-
-/// <summary><c>gwrepro client</c>: one reprocessing job.</summary>
-public sealed class ClientVerb : PlannedVerb
-{
-    public override string Name => "client";
-    public override string Summary => "Run one client job: read frames, stream to a server, write cleaned strain and scores.";
-}

@@ -31,6 +31,9 @@ public sealed class SnapshotUpdate : IDisposable
     /// <summary>The tensor's elements: channel c, sample n at <c>c·Samples + n</c>.</summary>
     public ReadOnlySpan<float> Data => (_buffer ?? throw new ObjectDisposedException(nameof(SnapshotUpdate))).AsSpan(0, Channels * Samples);
 
+    /// <summary>The same elements as memory, for asynchronous senders (valid until <see cref="Dispose"/>).</summary>
+    public ReadOnlyMemory<float> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(SnapshotUpdate))).AsMemory(0, Channels * Samples);
+
     public void Dispose()
     {
         if (_buffer is { } b) ArrayPool<float>.Shared.Return(b);

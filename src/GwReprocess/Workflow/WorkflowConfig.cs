@@ -38,6 +38,31 @@ public sealed record InferenceSpec(
     public int ServerCount => StartsServers ? Servers : Addresses.Count;
 }
 
+/// <summary>How a run's clients start together: the barrier policy in the rendezvous prefix.</summary>
+/// <param name="Mode">all, quorum or timeout-then-go (<c>[inference] barrier</c>).</param>
+/// <param name="Expected">Clients expected at the barrier, or null for the default: the clients that can run at once, min(jobs, servers × clients_per_server) (DAGMan's MAXJOBS throttle), so the barrier cannot wait for jobs that are held back until others finish.</param>
+/// <param name="Timeout">How long to wait for everyone (<c>barrier_timeout</c>, seconds).</param>
+/// <param name="QuorumFraction">Fraction of the expected clients that suffices under the quorum policy (<c>barrier_quorum</c>).</param>
+public sealed record BarrierSpec(GwReprocess.Jobs.BarrierMode Mode, int? Expected, GpsDuration Timeout, double QuorumFraction)
+{
+    /// <summary>Timeout-then-go after 60 s: a late or missing client costs at most a minute, never the run.</summary>
+    public static BarrierSpec Default => new(GwReprocess.Jobs.BarrierMode.TimeoutThenGo, null, GpsDuration.FromSeconds(60), 0.9);
+}
+
+/// <summary>How noise estimates become cleaned strain (<c>[cleaning]</c>).</summary>
+/// <param name="BandLow">Low edge of the band the noise estimate is kept in, Hz.</param>
+/// <param name="BandHigh">High edge, Hz.</param>
+/// <param name="Edge">Seconds ignored at both ends of every noise window before averaging.</param>
+/// <param name="CausalLatency">When set, causal aggregation: each sample averages only windows whose last <c>CausalLatency</c> seconds hold it (<see cref="Edge"/> is then unused).</param>
+/// <param name="Margin">Seconds of noise and strain either side of an output frame that the zero-phase band-pass runs over before the frame is cut out, so a frame does not depend on where its stream started.</param>
+/// <param name="MaxInFlight">Requests a client keeps unanswered at once.</param>
+/// <param name="Retries">Reconnects after transient stream errors before the job gives up (exit 1).</param>
+public sealed record CleaningSpec(double BandLow, double BandHigh, GpsDuration Edge, GpsDuration? CausalLatency, GpsDuration Margin, int MaxInFlight, int Retries)
+{
+    /// <summary>15–500 Hz (the Wiener fit's default band), 1/8 s edges, 2 s margins, 8 requests in flight, 5 retries.</summary>
+    public static CleaningSpec Default => new(15, 500, GpsDuration.FromNanoseconds(125_000_000), null, GpsDuration.FromSeconds(2), 8, 5);
+}
+
 /// <summary>Where results go and how cleaned strain is named.</summary>
 public sealed record OutputSpec(string Uri, string ChannelSuffix, string FrameType);
 
@@ -53,6 +78,12 @@ public sealed record WorkflowConfig(
 {
     /// <summary>Detector prefixes joined ("H1L1"), as node names use them.</summary>
     public string IfoTag => string.Concat(Detectors.Select(d => d.Ifo));
+
+    /// <summary>The clients' start barrier (<c>[inference] barrier*</c> keys).</summary>
+    public BarrierSpec Barrier { get; init; } = BarrierSpec.Default;
+
+    /// <summary>Aggregation, band-pass and retry settings of the client jobs (<c>[cleaning]</c>).</summary>
+    public CleaningSpec Cleaning { get; init; } = CleaningSpec.Default;
 
     /// <summary>Reads and validates a workflow file; errors name the key and line.</summary>
     public static WorkflowConfig Load(string path) => Read(ConfigTable.Load(path), path);
@@ -144,10 +175,53 @@ public sealed record WorkflowConfig(
             (int)t.Integer("condor.client_cpus", 2), t.String("condor.client_memory", "4GB"), t.String("condor.client_disk", "10GB"),
             (int)t.Integer("condor.server_cpus", 4), t.String("condor.server_memory", "16GB"));
 
+        var barrier = ReadBarrier(t);
+        var cleaning = ReadCleaning(t);
         var site = SiteProfile.Read(t);
         t.RejectUnknownKeys();
         return new WorkflowConfig(name, source, new DataSpec(kind, span, cache, bucket, simulation), detectors,
-            new JobLayout(length, minimum, padding), inference, outputs, site, condor);
+            new JobLayout(length, minimum, padding), inference, outputs, site, condor) { Barrier = barrier, Cleaning = cleaning };
+    }
+
+    private static BarrierSpec ReadBarrier(ConfigTable t)
+    {
+        var d = BarrierSpec.Default;
+        string modeText = t.String("inference.barrier", "timeout");
+        var mode = modeText switch
+        {
+            "all" => GwReprocess.Jobs.BarrierMode.All,
+            "quorum" => GwReprocess.Jobs.BarrierMode.Quorum,
+            "timeout" => GwReprocess.Jobs.BarrierMode.TimeoutThenGo,
+            _ => throw t.Error("inference.barrier", $"'{modeText}' is not one of all, quorum, timeout"),
+        };
+        var timeout = t.OptionalDuration("inference.barrier_timeout") ?? d.Timeout;
+        if (timeout <= GpsDuration.Zero) throw t.Error("inference.barrier_timeout", "must be a positive number of seconds");
+        double quorum = t.Number("inference.barrier_quorum", d.QuorumFraction);
+        if (!(quorum > 0 && quorum <= 1)) throw t.Error("inference.barrier_quorum", $"{quorum} must lie in (0, 1] (a fraction of the expected clients)");
+        if (t.Has("inference.barrier_quorum") && mode != GwReprocess.Jobs.BarrierMode.Quorum) throw t.Error("inference.barrier_quorum", "only applies with barrier = \"quorum\"");
+        long? expected = t.OptionalInteger("inference.barrier_clients");
+        if (expected is <= 0) throw t.Error("inference.barrier_clients", "must be positive");
+        return new BarrierSpec(mode, (int?)expected, timeout, quorum);
+    }
+
+    private static CleaningSpec ReadCleaning(ConfigTable t)
+    {
+        var d = CleaningSpec.Default;
+        double low = t.Number("cleaning.band_low", d.BandLow), high = t.Number("cleaning.band_high", d.BandHigh);
+        if (!(low > 0)) throw t.Error("cleaning.band_low", $"{low} must be a positive frequency in Hz");
+        if (!(high > low)) throw t.Error("cleaning.band_high", $"{high} Hz must be above cleaning.band_low {low} Hz");
+        if (high >= 2048) throw t.Error("cleaning.band_high", $"{high} Hz must be below the 2048 Hz Nyquist frequency of the 4096 Hz processing rate");
+        var edge = t.OptionalDuration("cleaning.edge") ?? d.Edge;
+        if (edge < GpsDuration.Zero) throw t.Error("cleaning.edge", "must not be negative");
+        var causal = t.OptionalDuration("cleaning.causal_latency");
+        if (causal is { } c && c <= GpsDuration.Zero) throw t.Error("cleaning.causal_latency", "must be a positive number of seconds");
+        var margin = t.OptionalDuration("cleaning.margin") ?? d.Margin;
+        if (margin < GpsDuration.Zero) throw t.Error("cleaning.margin", "must not be negative");
+        int inflight = (int)t.Integer("cleaning.max_in_flight", d.MaxInFlight);
+        if (inflight <= 0) throw t.Error("cleaning.max_in_flight", "must be positive");
+        int retries = (int)t.Integer("cleaning.retries", d.Retries);
+        if (retries < 0) throw t.Error("cleaning.retries", "must not be negative");
+        return new CleaningSpec(low, high, edge, causal, margin, inflight, retries);
     }
 
     private static ChannelName Channel(ConfigTable t, string key, string ifo, string? value = null)

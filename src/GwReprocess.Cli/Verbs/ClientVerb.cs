@@ -1,0 +1,223 @@
+using System.Globalization;
+using CommandLine;
+using GwReprocess.Data;
+using GwReprocess.Inference;
+using GwReprocess.Jobs;
+using GwReprocess.Storage;
+using GwReprocess.Time;
+using GwReprocess.Workflow;
+using Spectre.Console;
+
+namespace GwReprocess.Cli.Verbs;
+
+/// <summary><c>gwrepro client</c>: one reprocessing job, as the DAG runs it or as a one-off with flags.</summary>
+public sealed class ClientVerb : CliVerb
+{
+    public override string Name => "client";
+    public override string Summary => "Run one client job: read frames, stream to a server, write cleaned strain and scores.";
+
+    /// <summary>Options of <c>gwrepro client</c>.</summary>
+    public sealed class Options : CommonOptions
+    {
+        [Option("workflow", Required = true, HelpText = "Workflow file (TOML): detectors and channels in model order, data source, model, outputs, [cleaning] and barrier settings. Relative paths in it are relative to its directory.")]
+        public string Workflow { get; set; } = "";
+
+        [Option("jobs", HelpText = "The run's jobs.csv (written by gwrepro dag); with --job names the row to run.")]
+        public string? Jobs { get; set; }
+
+        [Option("job", HelpText = "Job name: a row of --jobs, or the name of a one-off job given with --start/--end (default: client-<start>).")]
+        public string? Job { get; set; }
+
+        [Option("server", Required = true, HelpText = "Inference server: host:port (gRPC), or a server node name (server0, ...) looked up in <outputs>/rendezvous/servers/<name>.")]
+        public string Server { get; set; } = "";
+
+        [Option("start", HelpText = "One-off job: GPS start of the segment to clean, in seconds (instead of --jobs).")]
+        public string? Start { get; set; }
+
+        [Option("end", HelpText = "One-off job: GPS end (exclusive) of the segment, in seconds.")]
+        public string? End { get; set; }
+
+        [Option("padding", HelpText = "One-off job: seconds of data read before and after the segment (default: the workflow's jobs.padding). Must cover the window K/fs, the band-pass margin and 1 s of resampler settling.")]
+        public string? Padding { get; set; }
+
+        [Option("sequence-id", HelpText = "One-off job: the stream's sequence id (default: the GPS start second).")]
+        public ulong? SequenceId { get; set; }
+
+        [Option("token", HelpText = "Bearer token for the server (also read from GWREPRO_SERVER_TOKEN).")]
+        public string? Token { get; set; }
+
+        [Option("tls", HelpText = "Connect with TLS (https).")]
+        public bool Tls { get; set; }
+
+        [Option("no-barrier", HelpText = "Start streaming as soon as the server is ready, without joining the run's start barrier.")]
+        public bool NoBarrier { get; set; }
+
+        [Option("ready-timeout", Default = 600, HelpText = "Seconds to wait for the server's address and readiness before failing (exit 1).")]
+        public int ReadyTimeout { get; set; }
+    }
+
+    public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
+        ArgumentParsing.RunAsync<Options>(Name, args, o => RunJobAsync(o, cancellationToken));
+
+    private static async Task<int> RunJobAsync(Options o, CancellationToken ct)
+    {
+        var workflow = WorkflowConfig.Load(o.Workflow);
+        string baseDir = Path.GetDirectoryName(Path.GetFullPath(o.Workflow)) ?? ".";
+        var job = ResolveJob(o, workflow);
+        string outputs = workflow.Outputs.Uri;
+        if (!outputs.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(outputs)) outputs = Path.Combine(baseDir, outputs);
+        var (bucket, prefix) = BucketFactory.Open(outputs);
+        using var ownedBucket = bucket;
+        using var staging = new StagingDirectory();
+        var detectors = await DetectorInputsAsync(workflow, baseDir, job, staging, ct);
+
+        bool interactive = !o.Quiet && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        var reporter = new Reporter(job.Name, o.Quiet);
+        var deadline = TimeSpan.FromSeconds(o.ReadyTimeout);
+        string rendezvous = BucketUri.AsPrefix(outputs.Contains("://", StringComparison.Ordinal) ? outputs : outputs.TrimEnd('/')) + "rendezvous";
+        string address;
+        try { address = await ServerAddress.ResolveAsync(o.Server, rendezvous, deadline, ct); }
+        catch (InferenceStreamException e) { throw new ClientJobFailedException(e.Message, e); }
+        if (address != o.Server) reporter.Info($"server {o.Server} is {address}");
+        var endpoint = new InferenceEndpoint(address, o.Token ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN"), o.Tls);
+
+        var c = workflow.Cleaning;
+        var settings = new ClientJobSettings(job, detectors, bucket, prefix, workflow.Outputs.FrameType, workflow.Outputs.ChannelSuffix,
+            endpoint, o.Server, workflow.Inference.Ensemble, new CleaningSettings(c.BandLow, c.BandHigh, c.Edge, c.CausalLatency, c.Margin),
+            o.NoBarrier || o.Jobs is null ? null : BarrierFor(workflow, o.Jobs), c.MaxInFlight, c.Retries)
+        {
+            ReadyDeadline = deadline,
+        };
+        var clientJob = new ClientJob(settings, reporter);
+        ClientJobResult result;
+        try
+        {
+            if (interactive)
+            {
+                result = null!;
+                await AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .StartAsync(async ctx =>
+                    {
+                        var task = ctx.AddTask($"{job.Name}: {job.Core.Duration} s", maxValue: job.Core.Duration.TotalSeconds);
+                        reporter.Progress = (frame, rate) => { task.Value = (frame.End - job.Core.Start).TotalSeconds; task.Description = $"{job.Name}: {rate:F1} s/s"; };
+                        result = await clientJob.RunAsync(ct);
+                    });
+            }
+            else result = await clientJob.RunAsync(ct);
+        }
+        catch (InferenceStreamException e)
+        {
+            throw new ClientJobFailedException($"{job.Name}: {e.Message}", e);
+        }
+        if (!o.Quiet && !result.AlreadyDone)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Stamp()} client {job.Name}: done: {result.FramesWritten} frame(s) written, {result.FramesSkipped} already committed, {result.Retries} retr{(result.Retries == 1 ? "y" : "ies")}, " +
+                $"{result.DataSeconds:F0} s of data in {result.WallSeconds:F1} s ({result.DataSeconds / Math.Max(1e-9, result.WallSeconds):F1} s/s)"));
+        return ExitCodes.Success;
+    }
+
+    private static JobSpec ResolveJob(Options o, WorkflowConfig workflow)
+    {
+        if (o.Jobs is not null)
+        {
+            if (o.Start is not null || o.End is not null) throw new BadInputException("give either --jobs/--job or --start/--end, not both");
+            if (o.Job is null) throw new BadInputException("--jobs needs --job NAME");
+            return JobPlan.ReadJob(o.Jobs, o.Job);
+        }
+        if (o.Start is null || o.End is null) throw new BadInputException("give --jobs jobs.csv --job NAME, or --start and --end for a one-off job");
+        var start = FrameInput.Gps(o.Start, "--start");
+        var end = FrameInput.Gps(o.End, "--end");
+        if (end <= start) throw new BadInputException($"--end {end} is not after --start {start}");
+        var padding = workflow.Jobs.Padding;
+        if (o.Padding is not null && (!GpsDuration.TryParse(o.Padding, out padding) || padding < GpsDuration.Zero))
+            throw new BadInputException($"--padding '{o.Padding}' is not a non-negative number of seconds");
+        var core = new Segment(start, end);
+        return new JobSpec(o.Job ?? $"client-{start}", core, core.Protract(padding), 0, o.SequenceId ?? (ulong)Math.Max(1, start.Seconds));
+    }
+
+    /// <summary>The workflow's barrier with the default expected count: the clients that can run at once (MAXJOBS), not all jobs.</summary>
+    private static BarrierPolicy BarrierFor(WorkflowConfig workflow, string jobsCsv)
+    {
+        var b = workflow.Barrier;
+        int jobs = Math.Max(1, File.ReadLines(jobsCsv).Skip(1).Count(l => !string.IsNullOrWhiteSpace(l)));
+        int atOnce = Math.Max(1, workflow.Inference.ServerCount) * workflow.Inference.ClientsPerServer;
+        int expected = b.Expected ?? Math.Min(jobs, atOnce);
+        return new BarrierPolicy(b.Mode, expected, TimeSpan.FromSeconds(b.Timeout.TotalSeconds), TimeSpan.FromSeconds(1), b.QuorumFraction);
+    }
+
+    private static async Task<IReadOnlyList<DetectorInput>> DetectorInputsAsync(WorkflowConfig workflow, string baseDir, JobSpec job, StagingDirectory staging, CancellationToken ct)
+    {
+        FrameCache all;
+        switch (workflow.Data.Kind)
+        {
+            case DataSourceKind.Simulated:
+            {
+                string dir = Path.Combine(baseDir, workflow.Data.Simulation!.Directory);
+                var entries = new List<FrameCacheEntry>();
+                foreach (var d in workflow.Detectors)
+                {
+                    string cache = Path.Combine(dir, GwReprocess.Simulation.SimulationRun.CacheName(d.Ifo));
+                    if (!File.Exists(cache)) throw new BadInputException($"{cache}: no frame cache for {d.Ifo} (run gwrepro simulate --workflow first)");
+                    entries.AddRange(FrameCache.Read(cache).Entries);
+                }
+                all = new FrameCache(entries);
+                break;
+            }
+            case DataSourceKind.Cache:
+                all = FrameCache.Read(Path.Combine(baseDir, workflow.Data.Cache!));
+                break;
+            default:
+            {
+                var (bucket, prefix) = BucketFactory.Open(workflow.Data.Bucket!);
+                using (bucket)
+                {
+                    var set = (await BucketFrameSet.DiscoverAsync(bucket, prefix, cancellationToken: ct)).Select(job.Padded);
+                    all = (await set.DownloadAsync(staging.Path, cancellationToken: ct)).Cache;
+                }
+                break;
+            }
+        }
+        return workflow.Detectors.Select(d => new DetectorInput(d.Ifo, d.Strain, d.Witnesses,
+            new FrameSource(new FrameCache(all.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal)))))).ToList();
+    }
+
+    private static string Stamp() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+
+    /// <summary>Log lines on stderr (one per committed frame), or a progress bar when on a terminal.</summary>
+    private sealed class Reporter(string job, bool quiet) : IClientJobReporter
+    {
+        /// <summary>Fault injection for tests: <c>GWREPRO_CLIENT_KILL_AFTER_FRAMES=N</c> kills this process (SIGKILL) right after its N-th committed frame, as a preempted job dies.</summary>
+        private readonly int _killAfter = int.TryParse(Environment.GetEnvironmentVariable("GWREPRO_CLIENT_KILL_AFTER_FRAMES"), out int n) ? n : 0;
+        private int _committed;
+
+        public Action<Segment, double>? Progress { get; set; }
+
+        public void Info(string line)
+        {
+            if (!quiet) Console.Error.WriteLine($"{Stamp()} client {job}: {line}");
+        }
+
+        public void FrameCommitted(Segment frame, int index, int total, double rate)
+        {
+            if (Progress is { } p) p(frame, rate);
+            else if (!quiet)
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{Stamp()} client {job}: committed frame {index + 1}/{total} [{frame.Start}, {frame.End}) ({rate:F1} s of data per s)"));
+            if (++_committed == _killAfter) System.Diagnostics.Process.GetCurrentProcess().Kill();
+        }
+    }
+
+    /// <summary>A temporary directory for frames staged from a bucket, removed at the end.</summary>
+    private sealed class StagingDirectory : IDisposable
+    {
+        private string? _path;
+
+        public string Path => _path ??= Directory.CreateTempSubdirectory("gwrepro-client-").FullName;
+
+        public void Dispose()
+        {
+            if (_path is not null) try { Directory.Delete(_path, true); } catch (IOException) { }
+        }
+    }
+}

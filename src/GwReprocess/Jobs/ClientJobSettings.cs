@@ -1,0 +1,54 @@
+using GwReprocess.Data;
+using GwReprocess.Inference;
+using GwReprocess.Storage;
+using GwReprocess.Time;
+
+namespace GwReprocess.Jobs;
+
+/// <summary>One detector's input: channels (witnesses in model order) and where its frames are.</summary>
+public sealed record DetectorInput(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, FrameSource Frames);
+
+/// <summary>How noise windows become cleaned strain: band, edge exclusion or causal latency, margins (seconds).</summary>
+public sealed record CleaningSettings(double BandLow, double BandHigh, GpsDuration Edge, GpsDuration? CausalLatency, GpsDuration Margin)
+{
+    public static CleaningSettings Default => new(15, 500, GpsDuration.FromNanoseconds(125_000_000), null, GpsDuration.FromSeconds(2));
+}
+
+/// <summary>Everything one client job needs, resolved: its span, inputs, server, outputs and policies.</summary>
+/// <param name="Job">Name, core and padded span, sequence id.</param>
+/// <param name="Detectors">Detectors in stream order.</param>
+/// <param name="Output">The output bucket.</param>
+/// <param name="OutputPrefix">The run's output prefix in <paramref name="Output"/> (CONTRACTS.md layout below it).</param>
+/// <param name="FrameType">Frame type of the outputs (<c>[outputs] frame_type</c>).</param>
+/// <param name="ChannelSuffix">Appended to the strain channel name for the cleaned channel.</param>
+/// <param name="Endpoint">The inference server.</param>
+/// <param name="Server">What to log as the server (the --server argument).</param>
+/// <param name="Model">The ensemble streamed to.</param>
+/// <param name="Cleaning">Aggregation and band-pass settings.</param>
+/// <param name="Barrier">The start barrier, or null to start at once.</param>
+/// <param name="MaxInFlight">Requests kept unanswered at once.</param>
+/// <param name="Retries">Reconnects after transient stream errors before giving up.</param>
+public sealed record ClientJobSettings(
+    JobSpec Job, IReadOnlyList<DetectorInput> Detectors, IBucket Output, string OutputPrefix, string FrameType, string ChannelSuffix,
+    InferenceEndpoint Endpoint, string Server, string Model, CleaningSettings Cleaning, BarrierPolicy? Barrier,
+    int MaxInFlight = 8, int Retries = 5)
+{
+    /// <summary>How long to wait for the server to become ready.</summary>
+    public TimeSpan ReadyDeadline { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Seconds between metrics rows.</summary>
+    public TimeSpan MetricsInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>First backoff after a transient error (doubles per retry, at most 30 s).</summary>
+    public TimeSpan Backoff { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>What the job tells its user: progress and one line per committed frame.</summary>
+public interface IClientJobReporter
+{
+    /// <summary>A line worth logging (readiness, barrier, retries, notes).</summary>
+    void Info(string line);
+
+    /// <summary>Frame <paramref name="index"/> of <paramref name="total"/> is committed.</summary>
+    void FrameCommitted(Segment frame, int index, int total, double dataSecondsPerSecond);
+}

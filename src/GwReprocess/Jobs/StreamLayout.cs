@@ -1,0 +1,114 @@
+using Grpc.Core;
+using GwReprocess.Data;
+using GwReprocess.Inference;
+using GwReprocess.Models;
+using Inference;
+
+namespace GwReprocess.Jobs;
+
+/// <summary>One detector as the stream carries it: its witnesses (model order, with the model's scaling), its strain, and its noise output.</summary>
+public sealed record DetectorStream(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, IReadOnlyList<ChannelScaling> WitnessScaling, string NoiseOutput);
+
+/// <summary>What the ensemble expects and returns, learned from the server (ModelConfig RPC), so the client works unchanged against tritonserver.</summary>
+/// <param name="Model">The ensemble.</param>
+/// <param name="InputName">Its streaming input.</param>
+/// <param name="Kernel">K, samples per window.</param>
+/// <param name="Stride">Samples between windows (fs / r).</param>
+/// <param name="Batch">B, windows per request.</param>
+/// <param name="Channels">C of the update <c>[1, C, B·stride]</c>.</param>
+/// <param name="Detectors">Detectors in stream order.</param>
+/// <param name="Notes">Things worth telling the user (e.g. a cleaner without stored scaling).</param>
+/// <param name="ScoreOutput">The detection score output, or null when the ensemble has none.</param>
+public sealed record StreamLayout(string Model, string InputName, int Kernel, int Stride, int Batch, int Channels,
+    IReadOnlyList<DetectorStream> Detectors, string? ScoreOutput, IReadOnlyList<string> Notes)
+{
+    /// <summary>Samples of each channel per update.</summary>
+    public int UpdateSamples => Batch * Stride;
+
+    /// <summary>Every output the client reads.</summary>
+    public IReadOnlyList<string> OutputNames => [.. Detectors.Select(d => d.NoiseOutput), .. ScoreOutput is null ? Array.Empty<string>() : [ScoreOutput]];
+
+    /// <summary>Channel names in update order: each detector's witnesses in detector order, then the strains (the gwe2e snapshotter's split).</summary>
+    public IReadOnlyList<ChannelName> ChannelOrder => [.. Detectors.SelectMany(d => d.Witnesses), .. Detectors.Select(d => d.Strain)];
+
+    /// <summary>Scaling per channel in <see cref="ChannelOrder"/>; strain goes in unscaled (the cleaners and postproc work in strain units).</summary>
+    public IReadOnlyList<ChannelScaling> Scaling => [.. Detectors.SelectMany(d => d.WitnessScaling), .. Detectors.Select(_ => ChannelScaling.Identity)];
+
+    /// <summary>Asks the server for the ensemble's config and its cleaners' configs, and checks them against the workflow's detectors.</summary>
+    public static async Task<StreamLayout> DiscoverAsync(InferenceEndpoint endpoint, string model,
+        IReadOnlyList<(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses)> detectors, CancellationToken ct)
+    {
+        using var channel = endpoint.CreateChannel();
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        var headers = endpoint.Headers();
+        async Task<ModelConfig> ConfigAsync(string name)
+        {
+            try { return (await client.ModelConfigAsync(new ModelConfigRequest { Name = name }, headers, cancellationToken: ct)).Config; }
+            catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
+            {
+                throw new BadInputException($"{endpoint.Address}: model '{name}': {e.Status.Detail}");
+            }
+            catch (RpcException e)
+            {
+                throw new InferenceStreamException($"{endpoint.Address}: ModelConfig '{name}': {e.StatusCode}: {e.Status.Detail}", true, e.StatusCode, e);
+            }
+        }
+        var ensemble = await ConfigAsync(model);
+        return await FromConfigsAsync(ensemble, ConfigAsync, detectors);
+    }
+
+    /// <summary>Builds the layout from an ensemble config and a way to fetch its steps' configs (the server, or a repository on disk).</summary>
+    public static async Task<StreamLayout> FromConfigsAsync(ModelConfig ensemble, Func<string, Task<ModelConfig>> configOf,
+        IReadOnlyList<(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses)> detectors)
+    {
+        string model = ensemble.Name;
+        if (ensemble.Input.Count != 1)
+            throw new BadInputException($"model '{model}': expected one streaming input, found {ensemble.Input.Count}");
+        var input = ensemble.Input[0];
+        var dims = input.Dims.ToArray();
+        if (dims.Length != 3 || dims[0] != 1 || dims[1] <= 0 || dims[2] <= 0)
+            throw new BadInputException($"model '{model}': input '{input.Name}' has dims [{string.Join(", ", dims)}], expected [1, C, B·stride]");
+        int channels = (int)dims[1], update = (int)dims[2];
+        var notes = new List<string>();
+
+        var streams = new List<DetectorStream>();
+        int kernel = 0, batch = 0;
+        foreach (var (ifo, strain, witnesses) in detectors)
+        {
+            string noise = "noise_" + ifo.ToLowerInvariant();
+            var output = ensemble.Output.FirstOrDefault(o => o.Name == noise)
+                ?? throw new BadInputException($"model '{model}': no output '{noise}' for detector {ifo} (outputs: {string.Join(", ", ensemble.Output.Select(o => o.Name))})");
+            var od = output.Dims.ToArray();
+            if (od.Length != 2 || od[0] <= 0 || od[1] <= 0) throw new BadInputException($"model '{model}': output '{noise}' has dims [{string.Join(", ", od)}], expected [B, K]");
+            if (kernel != 0 && (od[0] != batch || od[1] != kernel)) throw new BadInputException($"model '{model}': output '{noise}' has dims [{string.Join(", ", od)}], unlike [{batch}, {kernel}] of the others");
+            batch = (int)od[0];
+            kernel = (int)od[1];
+
+            // The cleaner is the step fed from this detector's witness block; its config carries the channel order and scaling.
+            var step = ensemble.EnsembleScheduling?.Step.FirstOrDefault(s => s.OutputMap.Values.Contains(noise));
+            IReadOnlyList<ChannelScaling> scaling = witnesses.Select(_ => ChannelScaling.Identity).ToList();
+            if (step is not null)
+            {
+                var cleaner = await configOf(step.ModelName).ConfigureAwait(false);
+                if (WienerCleaner.FromConfig(cleaner) is { } stored)
+                {
+                    if (stored.Channels.Count != witnesses.Count)
+                        throw new BadInputException($"model '{cleaner.Name}': takes {stored.Channels.Count} witness channels, the workflow lists {witnesses.Count} for {ifo}");
+                    for (int c = 0; c < witnesses.Count; c++)
+                        if (stored.Channels[c] != witnesses[c])
+                            throw new BadInputException($"model '{cleaner.Name}': witness {c} is {stored.Channels[c]}, the workflow lists {witnesses[c]} there (channel order must match the model's)");
+                    scaling = stored.Scaling;
+                }
+                else notes.Add($"{cleaner.Name} stores no witness scaling ({WienerCleaner.ScalingParameter}); {ifo} witnesses are sent unscaled");
+            }
+            streams.Add(new DetectorStream(ifo, strain, witnesses, scaling, noise));
+        }
+        if (update % batch != 0) throw new BadInputException($"model '{model}': update of {update} samples is not a whole number of strides for B = {batch}");
+        int stride = update / batch;
+        int expected = streams.Sum(s => s.Witnesses.Count) + streams.Count;
+        if (channels != expected)
+            throw new BadInputException($"model '{model}': input '{input.Name}' takes {channels} channels; the workflow's detectors give {expected} ({string.Join(" + ", streams.Select(s => $"{s.Witnesses.Count} {s.Ifo} witnesses"))} + {streams.Count} strains)");
+        string? score = ensemble.Output.FirstOrDefault(o => o.Name == ModelContract.ScoreOutput)?.Name;
+        return new StreamLayout(model, input.Name, kernel, stride, batch, channels, streams, score, notes);
+    }
+}
