@@ -1,6 +1,8 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
+using GwReprocess.Inference;
+using GwReprocess.Server.Tests;
 using GwReprocess.Tests.Cli;
+using Xunit.Abstractions;
 
 namespace GwReprocess.Tests.Jobs;
 
@@ -34,13 +36,12 @@ public sealed class ClientBarrierFixture : IAsyncLifetime
 }
 
 /// <summary>The start barrier with real <c>gwrepro client</c> processes started one after another.</summary>
-public sealed class ClientBarrierTests(ClientBarrierFixture f) : IClassFixture<ClientBarrierFixture>
+public sealed class ClientBarrierTests(ClientBarrierFixture f, ITestOutputHelper output) : IClassFixture<ClientBarrierFixture>
 {
     private static readonly TimeSpan Stagger = TimeSpan.FromMilliseconds(400);
-    private static readonly Regex FirstRequest = new(@"first request sent at (\d+\.\d+)", RegexOptions.CultureInvariant);
 
-    /// <summary>Starts clients for jobs 0..count-1, <see cref="Stagger"/> apart; waits for all; returns each one's log.</summary>
-    private async Task<List<GwreproBackground>> RunClientsAsync(string workflow, int count)
+    /// <summary>Starts clients for jobs 0..count-1, <see cref="Stagger"/> apart, through <paramref name="proxy"/>; waits for all; returns each one's log.</summary>
+    private async Task<List<GwreproBackground>> RunClientsAsync(string workflow, int count, FaultProxy proxy)
     {
         var clients = new List<GwreproBackground>();
         try
@@ -49,12 +50,13 @@ public sealed class ClientBarrierTests(ClientBarrierFixture f) : IClassFixture<C
             {
                 if (i > 0) await Task.Delay(Stagger);
                 clients.Add(GwreproBackground.Start($"client job{i:D3}",
-                    ["client", "--workflow", workflow, "--jobs", f.Run.Jobs, "--job", $"job{i:D3}", "--server", $"127.0.0.1:{f.Port}"], f.Run.Path));
+                    ["client", "--workflow", workflow, "--jobs", f.Run.Jobs, "--job", $"job{i:D3}", "--server", proxy.Address], f.Run.Path));
             }
             foreach (var c in clients)
             {
                 int exit = await c.WaitForExitAsync(TimeSpan.FromMinutes(4));
                 Assert.True(exit == 0, $"{c.Label} exited {exit}:\n{c.StdErr}");
+                output.WriteLine($"{c.Label}: started {c.StartedAt:F3}; " + string.Join(" | ", c.Lines.Where(l => l.Contains("barrier", StringComparison.Ordinal))));
             }
             return clients;
         }
@@ -65,14 +67,17 @@ public sealed class ClientBarrierTests(ClientBarrierFixture f) : IClassFixture<C
         }
     }
 
-    /// <summary>When each client sent its first request (Unix seconds, as the client logged it).</summary>
-    private static double[] StreamingStarts(IEnumerable<GwreproBackground> clients) =>
-        [.. clients.Select(c =>
+    /// <summary>When each job's first request reached the proxy in front of the server (Unix seconds): when it began streaming.</summary>
+    private double[] StreamingStarts(FaultProxy proxy, int count)
+    {
+        var starts = Enumerable.Range(0, count).Select(i =>
         {
-            var m = FirstRequest.Match(c.StdErr);
-            Assert.True(m.Success, $"{c.Label} logged no 'first request sent at':\n{c.StdErr}");
-            return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        })];
+            Assert.True(proxy.FirstRequests.TryGetValue(1001 + i, out var t), $"job{i:D3} (sequence {1001 + i}) never streamed");
+            return t.ToUnixTimeMilliseconds() / 1e3;
+        }).ToArray();
+        output.WriteLine($"first requests (Unix s): {string.Join(", ", starts.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))}; spread {starts.Max() - starts.Min():F3} s");
+        return starts;
+    }
 
     /// <summary>When each client process was started (Unix seconds).</summary>
     private static double[] Launches(IEnumerable<GwreproBackground> clients) => [.. clients.Select(c => c.StartedAt)];
@@ -82,10 +87,11 @@ public sealed class ClientBarrierTests(ClientBarrierFixture f) : IClassFixture<C
     {
         var workflow = await f.Run.WriteWorkflowAsync("barrier-all.toml", "out-all",
             "barrier = \"all\"\nbarrier_clients = 8\nbarrier_timeout = 180");
-        var clients = await RunClientsAsync(workflow, ClientBarrierFixture.Clients);
+        await using var proxy = await FaultProxy.StartAsync(new InferenceEndpoint($"127.0.0.1:{f.Port}"));
+        var clients = await RunClientsAsync(workflow, ClientBarrierFixture.Clients, proxy);
         try
         {
-            var starts = StreamingStarts(clients);
+            var starts = StreamingStarts(proxy, ClientBarrierFixture.Clients);
             var launches = Launches(clients);
             // The clients really came up apart (start-up on shared cores only spreads them further)...
             Assert.True(launches.Max() - launches.Min() >= 0.9 * 7 * Stagger.TotalSeconds, $"launches spread over only {launches.Max() - launches.Min():F2} s");
@@ -104,13 +110,14 @@ public sealed class ClientBarrierTests(ClientBarrierFixture f) : IClassFixture<C
     [Fact]
     public async Task QuorumProceedsAfterTheTimeoutWithOneClientMissingAndSaysSo()
     {
-        const double timeout = 4;
+        const double timeout = 8;
         var workflow = await f.Run.WriteWorkflowAsync("barrier-quorum.toml", "out-quorum",
             $"barrier = \"quorum\"\nbarrier_clients = 8\nbarrier_quorum = 0.75\nbarrier_timeout = {timeout.ToString(CultureInfo.InvariantCulture)}");
-        var clients = await RunClientsAsync(workflow, ClientBarrierFixture.Clients - 1);
+        await using var proxy = await FaultProxy.StartAsync(new InferenceEndpoint($"127.0.0.1:{f.Port}"));
+        var clients = await RunClientsAsync(workflow, ClientBarrierFixture.Clients - 1, proxy);
         try
         {
-            var starts = StreamingStarts(clients);
+            var starts = StreamingStarts(proxy, ClientBarrierFixture.Clients - 1);
             var launches = Launches(clients);
             Assert.True(starts.Max() - starts.Min() <= 1.0, $"first requests spread over {starts.Max() - starts.Min():F3} s");
             // Nobody went before the first client's timeout ran out.

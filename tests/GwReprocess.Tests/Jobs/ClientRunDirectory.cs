@@ -64,7 +64,7 @@ public sealed class ClientRunDirectory : IDisposable
         path ??= Directory.CreateTempSubdirectory("gwrepro-client-run-").FullName;
         var run = new ClientRunDirectory(path, options);
         await File.WriteAllTextAsync(run.Workflow, run.WorkflowText(options.Barrier));
-        await run.CheckAsync(["simulate", "--workflow", run.Workflow, "--frame-duration", options.FrameLength.ToString(CultureInfo.InvariantCulture)], "simulate");
+        await run.CheckAsync(["simulate", "--workflow", run.Workflow, "--frame-duration", options.FrameLength.ToString(CultureInfo.InvariantCulture), "--out", "frames"], "simulate");
         await run.CheckAsync(["models", "build", "--out", run.Repository, "--stride", options.Stride.ToString(CultureInfo.InvariantCulture),
             "--batch", options.Batch.ToString(CultureInfo.InvariantCulture), "--witnesses", options.Witnesses.ToString(CultureInfo.InvariantCulture),
             "--cleaner", options.Cleaner, "--streams", options.Streams.ToString(CultureInfo.InvariantCulture)], "models build");
