@@ -25,8 +25,8 @@ public sealed record ClientRunOptions(long Start = 1_000_000_000, int Seconds = 
 /// <remarks>Everything is made with the real CLI (<c>gwrepro simulate</c>, <c>gwrepro models build</c>), so what clients read is what users get.</remarks>
 public sealed class ClientRunDirectory : IDisposable
 {
-    /// <summary>DeepClean's O3 witness list (the simulator's order): the PEM mains monitor, then ASC INMON pitch/yaw pairs.</summary>
-    public static readonly string[] WitnessNames = BuildWitnessNames();
+    /// <summary>DeepClean's O3 witness list, in the simulator's order.</summary>
+    public static IReadOnlyList<string> WitnessNames => GwReprocess.Simulation.SimulationOptions.DefaultWitnessNames;
 
     private ClientRunDirectory(string path, ClientRunOptions options)
     {
@@ -46,17 +46,6 @@ public sealed class ClientRunDirectory : IDisposable
 
     /// <summary>The workflow's default output prefix.</summary>
     public string Outputs => System.IO.Path.Combine(Path, "out");
-
-    private static string[] BuildWitnessNames()
-    {
-        var names = new List<string> { "PEM-CS_MAINSMON_EBAY_1_DQ" };
-        foreach (var dof in new[] { "INP1", "MICH", "PRC1", "PRC2", "SRC1", "SRC2", "DHARD", "CHARD", "DSOFT", "CSOFT" })
-        {
-            names.Add($"ASC-{dof}_P_INMON");
-            names.Add($"ASC-{dof}_Y_INMON");
-        }
-        return [.. names];
-    }
 
     /// <summary>Writes workflow.toml, simulates the frames and builds the models (seconds for the default small sizes).</summary>
     public static async Task<ClientRunDirectory> CreateAsync(ClientRunOptions options, string? path = null)
