@@ -24,7 +24,7 @@ public sealed class ClientBenchmark : IBenchmark
     {
         report.Note($"load average before the run: {File.ReadAllText("/proc/loadavg").Trim()}; {Environment.ProcessorCount} logical CPUs shared by server and client");
         await MeasureAsync(report, "demo (r 4 Hz, B 8)", new ClientRunOptions(Seconds: 192, FrameLength: 32, Witnesses: 21, Stride: 1024, Batch: 8));
-        await MeasureAsync(report, "model-dominated (r 64 Hz, B 16)", new ClientRunOptions(Seconds: 96, FrameLength: 32, Witnesses: 21, Stride: 64, Batch: 16));
+        await MeasureAsync(report, "model-dominated (r 64 Hz, B 16)", new ClientRunOptions(Seconds: 160, FrameLength: 32, Witnesses: 21, Stride: 64, Batch: 16));
     }
 
     private static async Task MeasureAsync(BenchmarkReport report, string label, ClientRunOptions options)
@@ -41,7 +41,7 @@ public sealed class ClientBenchmark : IBenchmark
         var before = await ScrapeAsync(http);
         var serverCpu0 = ProcessCpu(server.Id);
         var wall = Stopwatch.StartNew();
-        var result = await GwreproProcess.RunAsync(args, run.Path, null, TimeSpan.FromMinutes(30));
+        var (result, clientCpu) = await RunTimedAsync(args, run.Path);
         double wallSeconds = wall.Elapsed.TotalSeconds;
         var serverCpu = ProcessCpu(server.Id) - serverCpu0;
         var after = await ScrapeAsync(http);
@@ -71,13 +71,45 @@ public sealed class ClientBenchmark : IBenchmark
         report.Figure($"{label}: server model compute (Σ compute_infer)", compute, "s");
         report.Figure($"{label}: server gwe2e request time (Σ request duration)", ensembleRequest, "s");
         report.Figure($"{label}: server process CPU", serverCpu, "s");
+        report.Figure($"{label}: client process CPU (read, resample, build, aggregate, write, gRPC)", clientCpu, "s");
+        report.Figure($"{label}: client CPU per s of data", clientCpu / data, "s/s");
         report.Figure($"{label}: compute fraction of process wall", compute / wallSeconds, "x");
         report.Figure($"{label}: compute fraction of streaming wall", compute / streamWall, "x");
         report.Figure($"{label}: infrastructure overhead 1 - compute/wall (process wall)", 1 - compute / wallSeconds, "x");
         report.Figure($"{label}: infrastructure overhead 1 - compute/wall (streaming wall)", 1 - compute / streamWall, "x");
+        // Where the rest goes: inside the server around the models (gRPC, ensemble plumbing, queueing), and the time the
+        // server had no request at all (the pipeline's start and tail, and any stall of the client).
+        report.Figure($"{label}: server share around the models 1 - compute/request", 1 - compute / ensembleRequest, "x");
+        report.Figure($"{label}: streaming wall with no request on the server (wall - request)", streamWall - ensembleRequest, "s");
         report.Figure($"{label}: bytes sent per s of data", sent / data, "B/s");
         report.Figure($"{label}: bytes received per s of data", received / data, "B/s");
         report.Figure($"{label}: bytes on the wire, total", sent + received, "B");
+    }
+
+    /// <summary>Runs gwrepro under bash so that <c>times</c> reports the child's user + system CPU after it exits.</summary>
+    private static async Task<(GwreproProcess.Result Result, double Cpu)> RunTimedAsync(string[] args, string directory)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("dotnet \"$@\"; code=$?; times >&2; exit $code");
+        psi.ArgumentList.Add("bash");
+        psi.ArgumentList.Add(GwreproProcess.DllPath);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        string err = await stderr;
+        // times prints the shell's user/system line, then its children's: "0m12.345s 0m1.234s".
+        var last = err.TrimEnd().Split('\n')[^1].Split(' ');
+        double cpu = Minutes(last[0]) + Minutes(last[1]);
+        return (new GwreproProcess.Result(p.ExitCode, await stdout, err), cpu);
+    }
+
+    private static double Minutes(string t)
+    {
+        int m = t.IndexOf('m');
+        return int.Parse(t[..m], CultureInfo.InvariantCulture) * 60 + double.Parse(t[(m + 1)..^1], CultureInfo.InvariantCulture);
     }
 
     private static async Task<IReadOnlyList<ModelCounters>> ScrapeAsync(HttpClient http) =>

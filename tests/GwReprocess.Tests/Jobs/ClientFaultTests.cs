@@ -2,6 +2,7 @@ using System.Globalization;
 using GwReprocess.Inference;
 using GwReprocess.Server.Tests;
 using GwReprocess.Tests.Cli;
+using Xunit.Abstractions;
 
 namespace GwReprocess.Tests.Jobs;
 
@@ -65,7 +66,7 @@ public sealed class ClientFaultFixture : IAsyncLifetime
 }
 
 /// <summary><c>gwrepro client</c> under faults: the server killed and restarted twice, 1 % of stream answers broken; output identical to an undisturbed run.</summary>
-public sealed class ClientFaultTests(ClientFaultFixture f) : IClassFixture<ClientFaultFixture>
+public sealed class ClientFaultTests(ClientFaultFixture f, ITestOutputHelper output) : IClassFixture<ClientFaultFixture>
 {
     private static readonly TimeSpan Long = TimeSpan.FromMinutes(4);
 
@@ -93,6 +94,7 @@ public sealed class ClientFaultTests(ClientFaultFixture f) : IClassFixture<Clien
             int exit = await client.WaitForExitAsync(Long);
             Assert.True(exit == 0, client.StdErr);
             Assert.True(Count(client, "stream error") >= 2, client.StdErr);
+            output.WriteLine(string.Join('\n', client.Lines.Where(l => l.Contains("stream error", StringComparison.Ordinal) || l.Contains("done:", StringComparison.Ordinal))));
         }
         finally
         {
@@ -112,6 +114,7 @@ public sealed class ClientFaultTests(ClientFaultFixture f) : IClassFixture<Clien
         int retries = r.StdErr.Split('\n').Count(l => l.Contains("stream error", StringComparison.Ordinal));
         Assert.True(proxy.Faults >= 2, $"only {proxy.Faults} fault(s) injected in {proxy.Responses} answers: lengthen the job\n{r.StdErr}");
         Assert.InRange(retries, 2, (int)proxy.Faults);
+        output.WriteLine($"{proxy.Faults} fault(s) injected in {proxy.Responses} forwarded answers over {proxy.Streams} stream(s); {retries} client retries");
         Assert.Contains("injected fault", r.StdErr);
         f.AssertSameAsReference(Path.Combine(f.Run.Path, "out-faults"));
     }
