@@ -146,6 +146,9 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
                 }
             }
+            // A job that found nothing left to stream still shows up at the barrier: the others count on it.
+            primed.TrySetResult();
+            await startGate.ConfigureAwait(false);
             await checkpoint.MarkDoneAsync(ct).ConfigureAwait(false);
         }
         finally
