@@ -32,7 +32,11 @@ public sealed class OnnxModelVersion : ModelVersion
         foreach (var s in sessions) _free.Writer.TryWrite(s);
         _graphOutputs = [.. sessions[0].OutputMetadata.Keys];
         if (config.SequenceBatching is { } sb)
-            _sequences = new SequenceBatcher(this, sb, config.MaxBatchSize, sessions.Length, initialStates, DisposeIfDrained);
+            _sequences = new SequenceBatcher(this, sb, config.MaxBatchSize, sessions.Length, initialStates, id =>
+            {
+                OnSequenceFreed(id);
+                DisposeIfDrained();
+            });
         else if (config.DynamicBatching is { } db && config.MaxBatchSize > 0)
             _batcher = new DynamicBatcher(this, db, config.MaxBatchSize);
     }
