@@ -19,10 +19,13 @@ public sealed class ServerBenchmark : IBenchmark
     public string Name => "server";
     public string Description => "DeepClean and gwe2e through gRPC on loopback vs ONNX Runtime in process (inf/s, ratio); wire bytes per s of data, stream vs full windows";
 
-    private const int Fs = 4096, Stride = 8, Batch = 16, Witnesses = 21, Requests = 12, Rounds = 5;
+    private const int Fs = 4096, Stride = 8, Batch = 16, Witnesses = 21, Requests = 12, Rounds = 5, WarmUpRounds = 2;
 
     /// <summary>Requests in flight tried for unary DeepClean (perf_analyzer's --concurrency-range).</summary>
     private static readonly int[] InFlight = [1, 2, 3];
+
+    /// <summary>Requests in flight for two instances: at least one per instance.</summary>
+    private static readonly int[] InFlightTwoInstances = [2, 3, 4];
 
     public async Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
     {
@@ -31,7 +34,7 @@ public sealed class ServerBenchmark : IBenchmark
         var models = ModelRepositoryBuilder.Build(options);
         var dir = Path.Combine(Path.GetTempPath(), "gwrepro-bench-server-" + Guid.NewGuid().ToString("N")[..8]);
         await ModelRepository.WriteAsync(dir, models, cancellationToken);
-        report.Note($"load average before the run: {File.ReadAllText("/proc/loadavg").Trim()} (best of {Rounds} rounds per figure; the machine's cores are shared)");
+        report.Note($"load average before the run: {File.ReadAllText("/proc/loadavg").Trim()} (best of {Rounds} rounds per figure after {WarmUpRounds} warm-up rounds; the machine's cores are shared)");
         report.Note($"K {k}, stride {Stride}, B {Batch} windows/request, {Witnesses} witnesses/detector, {Environment.ProcessorCount} logical CPUs; " +
                     "server and client in this process; ORT sessions on both sides: same intra-op threads, 1 inter-op thread, no spinning, default graph optimisation");
         try
@@ -46,7 +49,7 @@ public sealed class ServerBenchmark : IBenchmark
 
             // DeepClean: the same witness batches, unary gRPC vs session.Run, with all cores to ORT and with one (leaving one to the transport).
             using (var deepclean = Open("deepclean-h1"))
-                await DeepCleanAsync(report, client, deepclean, k, $"{threads} ORT threads", cancellationToken);
+                await DeepCleanAsync(report, client, [deepclean], InFlight, k, $"{threads} ORT threads", cancellationToken);
             if (threads > 1)
             {
                 await using var single = await InferenceServer.StartAsync(new ServerOptions
@@ -56,7 +59,25 @@ public sealed class ServerBenchmark : IBenchmark
                 await single.Core.Models.LoadAsync("deepclean-h1", cancellationToken);
                 using var channel1 = Channel(single.GrpcPort, null);
                 using var deepclean1 = new Session(models.Single(m => m.Name == "deepclean-h1"), 1);
-                await DeepCleanAsync(report, new GRPCInferenceService.GRPCInferenceServiceClient(channel1), deepclean1, k, "1 ORT thread", cancellationToken);
+                await DeepCleanAsync(report, new GRPCInferenceService.GRPCInferenceServiceClient(channel1), [deepclean1], InFlight, k, "1 ORT thread", cancellationToken);
+
+                // instance_group count 2 with 1 thread each (no intra-op barriers to stall when the transport takes a core)
+                // vs two sessions of 1 thread run side by side in process.
+                var twoDir = dir + "-2x1";
+                await ModelRepository.WriteAsync(twoDir, ModelRepositoryBuilder.Build(options with { Instances = 2 }), cancellationToken);
+                try
+                {
+                    await using var two = await InferenceServer.StartAsync(new ServerOptions
+                    {
+                        ModelRepository = twoDir, GrpcPort = 0, HttpPort = 0, MetricsPort = 0, IntraOpThreads = 1, InterOpThreads = 1, ModelControl = ModelControlMode.Explicit,
+                    }, _ => { }, cancellationToken);
+                    await two.Core.Models.LoadAsync("deepclean-h1", cancellationToken);
+                    using var channel2 = Channel(two.GrpcPort, null);
+                    using var a = new Session(models.Single(m => m.Name == "deepclean-h1"), 1);
+                    using var b = new Session(models.Single(m => m.Name == "deepclean-h1"), 1);
+                    await DeepCleanAsync(report, new GRPCInferenceService.GRPCInferenceServiceClient(channel2), [a, b], InFlightTwoInstances, k, "2 instances x 1 ORT thread", cancellationToken);
+                }
+                finally { Directory.Delete(twoDir, recursive: true); }
             }
 
             await EndToEndAsync(report, client, Open, k, cancellationToken);
@@ -93,29 +114,44 @@ public sealed class ServerBenchmark : IBenchmark
         return GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = null, MaxSendMessageSize = null });
     }
 
-    private static async Task DeepCleanAsync(BenchmarkReport report, GRPCInferenceService.GRPCInferenceServiceClient client, Session deepclean, int k, string label, CancellationToken cancellationToken)
+    private static async Task DeepCleanAsync(BenchmarkReport report, GRPCInferenceService.GRPCInferenceServiceClient client, Session[] sessions, int[] inFlight, int k, string label,
+        CancellationToken cancellationToken)
     {
         // Both sides get their inputs ready-made: tensors over the arrays in process, serialized-ready requests for gRPC.
         var batches = Enumerable.Range(0, Requests).Select(i => Signal(Batch * Witnesses * k, i)).ToList();
         var requests = batches.Select(b => Raw("deepclean-h1", "witness", b, [Batch, Witnesses, k])).ToList();
         double bestLocal = double.MaxValue, localCpu = double.MaxValue, bestServerCompute = double.MaxValue;
-        var bestRemote = InFlight.ToDictionary(n => n, _ => double.MaxValue);
-        var remoteCpu = InFlight.ToDictionary(n => n, _ => double.MaxValue);
-        for (int i = 0; i < 2; i++)
+        var bestRemote = inFlight.ToDictionary(n => n, _ => double.MaxValue);
+        var remoteCpu = inFlight.ToDictionary(n => n, _ => double.MaxValue);
+        // In process: session j runs batches j, j + S, ... on its own thread (one session: all batches in order on this thread).
+        void RunLocal()
         {
-            deepclean.Run(("witness", batches[i], [Batch, Witnesses, k]));
-            await client.ModelInferAsync(requests[i], cancellationToken: cancellationToken);
+            if (sessions.Length == 1)
+            {
+                foreach (var b in batches) sessions[0].Run(("witness", b, [Batch, Witnesses, k]));
+                return;
+            }
+            Task.WaitAll([.. Enumerable.Range(0, sessions.Length).Select(j => Task.Factory.StartNew(() =>
+            {
+                for (int i = j; i < batches.Count; i += sessions.Length) sessions[j].Run(("witness", batches[i], [Batch, Witnesses, k]));
+            }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default))], cancellationToken);
         }
-        for (int round = 0; round < Rounds; round++)
+        // Rounds below 0 warm up (tiered JIT of the transport code runs for seconds and would compete with the first rounds).
+        for (int round = -WarmUpRounds; round < Rounds; round++)
         {
+            if (round == 0)
+            {
+                bestLocal = localCpu = bestServerCompute = double.MaxValue;
+                foreach (int n in inFlight) bestRemote[n] = remoteCpu[n] = double.MaxValue;
+            }
             var cpu = CpuTime();
             var sw = Stopwatch.StartNew();
-            foreach (var b in batches) deepclean.Run(("witness", b, [Batch, Witnesses, k]));
+            RunLocal();
             bestLocal = Math.Min(bestLocal, sw.Elapsed.TotalSeconds);
             localCpu = Math.Min(localCpu, (CpuTime() - cpu) / Requests);
-            foreach (int n in InFlight)
+            foreach (int n in inFlight)
             {
-                var before = n == 1 ? await InferStatsAsync(client, cancellationToken) : null;
+                var before = n == inFlight[0] ? await InferStatsAsync(client, cancellationToken) : null;
                 cpu = CpuTime();
                 sw.Restart();
                 // n lanes, each sending its share of the same batches one after another (perf_analyzer --concurrency-range n).
@@ -134,21 +170,21 @@ public sealed class ServerBenchmark : IBenchmark
         }
         double local = Requests * Batch / bestLocal;
         report.Figure($"deepclean {label}: in process", local, "inf/s");
-        foreach (int n in InFlight)
+        foreach (int n in inFlight)
         {
             double remote = Requests * Batch / bestRemote[n];
             report.Figure($"deepclean {label}: via gRPC (unary, {n} in flight, loopback)", remote, "inf/s");
             report.Figure($"deepclean {label}: gRPC {n} in flight / in process", remote / local, "x");
         }
         // Where the time goes: ORT inside the server vs in process, and the CPU the transport adds (client + server, both in this process).
-        report.Figure($"deepclean {label}: in-process run per request", bestLocal / Requests * 1e3, "ms");
-        report.Figure($"deepclean {label}: server-side ORT run per request, 1 in flight (best round)", bestServerCompute, "ms");
+        report.Figure($"deepclean {label}: in-process wall time per request", bestLocal / Requests * 1e3, "ms");
+        report.Figure($"deepclean {label}: server-side ORT run per request, {inFlight[0]} in flight (best round)", bestServerCompute, "ms");
         var st = await InferStatsAsync(client, cancellationToken);
         double count = st.Success.Count;
         report.Figure($"deepclean {label}: server-side queue per request (all rounds)", st.Queue.Ns / count / 1e6, "ms");
         report.Figure($"deepclean {label}: server-side compute input+output per request (all rounds)", (st.ComputeInput.Ns + st.ComputeOutput.Ns) / count / 1e6, "ms");
         report.Figure($"deepclean {label}: process CPU per request in process", localCpu, "ms");
-        foreach (int n in InFlight)
+        foreach (int n in inFlight)
             report.Figure($"deepclean {label}: process CPU per request via gRPC, {n} in flight (client + server)", remoteCpu[n], "ms");
     }
 
@@ -157,7 +193,7 @@ public sealed class ServerBenchmark : IBenchmark
         // gwe2e: a stream of updates vs snapshotter -> cleaners -> postproc -> bbhnet in process with the state carried.
         int channels = 2 * Witnesses + 2, update = Batch * Stride;
         var updates = Enumerable.Range(0, Requests).Select(i => Signal(channels * update, 100 + i)).ToList();
-        var streamRequests = Enumerable.Range(0, Rounds).Select(round => updates.Select((u, i) =>
+        var streamRequests = Enumerable.Range(0, Rounds + WarmUpRounds).Select(round => updates.Select((u, i) =>
             Sequence(Raw(ModelRepositoryBuilder.EndToEnd, ModelContract.SnapshotUpdate, u, [1, channels, update]), 1000 + round, i == 0, i == updates.Count - 1)).ToList()).ToList();
         using var snap = open("snapshotter");
         using var h1 = open("deepclean-h1");
@@ -165,8 +201,9 @@ public sealed class ServerBenchmark : IBenchmark
         using var post = open("postproc");
         using var bbh = open("bbhnet");
         double bestLocal = double.MaxValue, bestServer = double.MaxValue;
-        for (int round = 0; round < Rounds; round++)
+        for (int round = -WarmUpRounds; round < Rounds; round++)
         {
+            if (round == 0) bestLocal = bestServer = double.MaxValue;
             var sw = Stopwatch.StartNew();
             var state = new float[channels * k];
             foreach (var u in updates)
@@ -181,7 +218,7 @@ public sealed class ServerBenchmark : IBenchmark
             bestLocal = Math.Min(bestLocal, sw.Elapsed.TotalSeconds);
 
             sw.Restart();
-            await RunStreamAsync(client, streamRequests[round], 3, cancellationToken);
+            await RunStreamAsync(client, streamRequests[round + WarmUpRounds], 3, cancellationToken);
             bestServer = Math.Min(bestServer, sw.Elapsed.TotalSeconds);
         }
         double local = Requests * Batch / bestLocal, remote = Requests * Batch / bestServer;
