@@ -186,6 +186,8 @@ public sealed class ServerBenchmark : IBenchmark
         report.Figure($"deepclean {label}: process CPU per request in process", localCpu, "ms");
         foreach (int n in inFlight)
             report.Figure($"deepclean {label}: process CPU per request via gRPC, {n} in flight (client + server)", remoteCpu[n], "ms");
+        // What moving the tensors costs (client serialize + HTTP/2 + loopback TCP + server receive and parse, both ways): it shares the cores with ORT.
+        report.Figure($"deepclean {label}: transport CPU per request (gRPC minus in process, {inFlight[^1]} in flight)", remoteCpu[inFlight[^1]] - localCpu, "ms");
     }
 
     private static async Task EndToEndAsync(BenchmarkReport report, GRPCInferenceService.GRPCInferenceServiceClient client, Func<string, Session> open, int k, CancellationToken cancellationToken)
@@ -274,6 +276,9 @@ public sealed class ServerBenchmark : IBenchmark
 
         double fullMessage = full[0].CalculateSize() + 5.0, streamMessage = stream[1].CalculateSize() + 5.0;
         double unaryHeaders = fullUpPerRequest - Http2Data(fullMessage);
+        report.Note("bound: per second of data (fs samples per channel) there are fs/stride windows; full windows send fs/stride * K samples per channel, " +
+                    "stride updates send fs; the ratio is K/stride whatever fs, channels or batch, less the per-message overhead (names, shape, sequence id, framing), " +
+                    "which weighs most when an update is small (B*stride*C*4 bytes)");
         report.Note("wire = bytes of the TCP connection (HTTP/2 frames incl. HEADERS, WINDOW_UPDATE, gRPC 5-byte prefixes), client side, per second of data; TCP/IP headers not counted");
         report.Figure("deepclean full windows (unary deepclean-h1): upload per s of data", fullUpPerRequest / secondsPerRequest, "B/s");
         report.Figure("deepclean stride updates (stream deepclean-stream): upload per s of data", streamUpPerRequest / secondsPerRequest, "B/s");
