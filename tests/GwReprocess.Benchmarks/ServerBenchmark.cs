@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
@@ -19,7 +20,13 @@ public sealed class ServerBenchmark : IBenchmark
     public string Name => "server";
     public string Description => "DeepClean and gwe2e through gRPC on loopback vs ONNX Runtime in process (inf/s, ratio); wire bytes per s of data, stream vs full windows";
 
-    private const int Fs = 4096, Stride = 8, Batch = 16, Witnesses = 21, Requests = 12, Rounds = 5;
+    private const int Fs = 4096, Stride = 8, Batch = 16, Witnesses = 21, Requests = 12, Rounds = 5, WarmUpRounds = 2;
+
+    /// <summary>Requests in flight tried for unary DeepClean (perf_analyzer's --concurrency-range).</summary>
+    private static readonly int[] InFlight = [1, 2, 3];
+
+    /// <summary>Requests in flight for two instances: at least one per instance.</summary>
+    private static readonly int[] InFlightTwoInstances = [2, 3, 4];
 
     public async Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
     {
@@ -28,21 +35,22 @@ public sealed class ServerBenchmark : IBenchmark
         var models = ModelRepositoryBuilder.Build(options);
         var dir = Path.Combine(Path.GetTempPath(), "gwrepro-bench-server-" + Guid.NewGuid().ToString("N")[..8]);
         await ModelRepository.WriteAsync(dir, models, cancellationToken);
-        report.Note($"load average before the run: {File.ReadAllText("/proc/loadavg").Trim()} (best of {Rounds} rounds per figure; the machine's cores are shared)");
-        report.Note($"K {k}, stride {Stride}, B {Batch} windows/request, {Witnesses} witnesses/detector, {threads} ORT intra-op threads on both sides, {Environment.ProcessorCount} logical CPUs");
+        report.Note($"load average before the run: {File.ReadAllText("/proc/loadavg").Trim()} (best of {Rounds} rounds per figure after {WarmUpRounds} warm-up rounds; the machine's cores are shared)");
+        report.Note($"K {k}, stride {Stride}, B {Batch} windows/request, {Witnesses} witnesses/detector, {Environment.ProcessorCount} logical CPUs; " +
+                    "server and client in this process; ORT sessions on both sides: same intra-op threads, 1 inter-op thread, no spinning, default graph optimisation");
         try
         {
             await using var server = await InferenceServer.StartAsync(new ServerOptions
             {
                 ModelRepository = dir, GrpcPort = 0, HttpPort = 0, MetricsPort = 0, IntraOpThreads = threads, InterOpThreads = 1,
             }, _ => { }, cancellationToken);
-            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{server.GrpcPort}", new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
+            using var channel = Channel(server.GrpcPort, null);
             var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
             Session Open(string name) => new(models.Single(m => m.Name == name), threads);
 
             // DeepClean: the same witness batches, unary gRPC vs session.Run, with all cores to ORT and with one (leaving one to the transport).
             using (var deepclean = Open("deepclean-h1"))
-                await DeepCleanAsync(report, client, deepclean, k, $"{threads} thread(s)", cancellationToken);
+                await DeepCleanAsync(report, client, [deepclean], InFlight, k, $"{threads} ORT threads", cancellationToken);
             if (threads > 1)
             {
                 await using var single = await InferenceServer.StartAsync(new ServerOptions
@@ -50,131 +58,268 @@ public sealed class ServerBenchmark : IBenchmark
                     ModelRepository = dir, GrpcPort = 0, HttpPort = 0, MetricsPort = 0, IntraOpThreads = 1, InterOpThreads = 1, ModelControl = ModelControlMode.Explicit,
                 }, _ => { }, cancellationToken);
                 await single.Core.Models.LoadAsync("deepclean-h1", cancellationToken);
-                using var channel1 = GrpcChannel.ForAddress($"http://127.0.0.1:{single.GrpcPort}", new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
+                using var channel1 = Channel(single.GrpcPort, null);
                 using var deepclean1 = new Session(models.Single(m => m.Name == "deepclean-h1"), 1);
-                await DeepCleanAsync(report, new GRPCInferenceService.GRPCInferenceServiceClient(channel1), deepclean1, k, "1 thread", cancellationToken);
-            }
+                await DeepCleanAsync(report, new GRPCInferenceService.GRPCInferenceServiceClient(channel1), [deepclean1], InFlight, k, "1 ORT thread", cancellationToken);
 
-            // gwe2e: a stream of updates vs snapshotter -> cleaners -> postproc -> bbhnet in process with the state carried.
-            int channels = 2 * Witnesses + 2, update = Batch * Stride;
-            var updates = Enumerable.Range(0, Requests).Select(i => Signal(channels * update, 100 + i)).ToList();
-            var streamRequests = Enumerable.Range(0, Rounds).Select(round => updates.Select((u, i) =>
-                Sequence(Raw(ModelRepositoryBuilder.EndToEnd, "snapshot_update", u, [1, channels, update]), 1000 + round, i == 0, i == updates.Count - 1)).ToList()).ToList();
-            using (var snap = Open("snapshotter"))
-            using (var h1 = Open("deepclean-h1"))
-            using (var l1 = Open("deepclean-l1"))
-            using (var post = Open("postproc"))
-            using (var bbh = Open("bbhnet"))
-            {
-                double bestLocal = double.MaxValue, bestServer = double.MaxValue;
-                long streamBytes = 0, responseBytes = 0;
-                for (int round = 0; round < Rounds; round++)
+                // instance_group count 2 with 1 thread each (no intra-op barriers to stall when the transport takes a core)
+                // vs two sessions of 1 thread run side by side in process.
+                var twoDir = dir + "-2x1";
+                await ModelRepository.WriteAsync(twoDir, ModelRepositoryBuilder.Build(options with { Instances = 2 }), cancellationToken);
+                try
                 {
-                    var sw = Stopwatch.StartNew();
-                    var state = new float[channels * k];
-                    foreach (var u in updates)
+                    await using var two = await InferenceServer.StartAsync(new ServerOptions
                     {
-                        var s = snap.Run(("snapshot_update", u, [1, channels, update]), ("input_snapshot", state, [1, channels, k]));
-                        state = s["output_snapshot"];
-                        var nh = h1.Run(("witness", s["witness_h1"], [Batch, Witnesses, k]))["noise"];
-                        var nl = l1.Run(("witness", s["witness_l1"], [Batch, Witnesses, k]))["noise"];
-                        var w = post.Run(("strain", s["strain"], [Batch, 2, k]), ("noise_h1", nh, [Batch, k]), ("noise_l1", nl, [Batch, k]))["whitened"];
-                        bbh.Run(("strain", w, [Batch, 2, k]));
-                    }
-                    bestLocal = Math.Min(bestLocal, sw.Elapsed.TotalSeconds);
-
-                    sw.Restart();
-                    using var call = client.StreamInfer(cancellationToken);
-                    var reader = Task.Run(async () =>
-                    {
-                        long bytes = 0;
-                        int count = 0;
-                        await foreach (var r in call.ResponseStream.ReadAllAsync(cancellationToken))
-                        {
-                            if (r.ErrorMessage.Length > 0) throw new InvalidOperationException(r.ErrorMessage);
-                            if (r.InferResponse.Outputs.Count != 3) throw new InvalidOperationException("gwe2e answered without its three outputs");
-                            bytes += r.CalculateSize() + 5;
-                            count++;
-                        }
-                        if (count != Requests) throw new InvalidOperationException($"{count} responses for {Requests} requests");
-                        return bytes;
-                    }, cancellationToken);
-                    long sent = 0;
-                    for (int i = 0; i < updates.Count; i++)
-                    {
-                        var req = streamRequests[round][i];
-                        sent += req.CalculateSize() + 5;
-                        await call.RequestStream.WriteAsync(req, cancellationToken);
-                    }
-                    await call.RequestStream.CompleteAsync();
-                    responseBytes = await reader;
-                    bestServer = Math.Min(bestServer, sw.Elapsed.TotalSeconds);
-                    streamBytes = sent;
+                        ModelRepository = twoDir, GrpcPort = 0, HttpPort = 0, MetricsPort = 0, IntraOpThreads = 1, InterOpThreads = 1, ModelControl = ModelControlMode.Explicit,
+                    }, _ => { }, cancellationToken);
+                    await two.Core.Models.LoadAsync("deepclean-h1", cancellationToken);
+                    using var channel2 = Channel(two.GrpcPort, null);
+                    using var a = new Session(models.Single(m => m.Name == "deepclean-h1"), 1);
+                    using var b = new Session(models.Single(m => m.Name == "deepclean-h1"), 1);
+                    await DeepCleanAsync(report, new GRPCInferenceService.GRPCInferenceServiceClient(channel2), [a, b], InFlightTwoInstances, k, "2 instances x 1 ORT thread", cancellationToken);
                 }
-                double local = Requests * Batch / bestLocal, remote = Requests * Batch / bestServer;
-                report.Figure("gwe2e in process (5 models, state carried)", local, "inf/s");
-                report.Figure("gwe2e via gRPC stream (loopback)", remote, "inf/s");
-                report.Figure("gwe2e gRPC / in process", remote / local, "x");
-
-                // Wire: the stream carries B·stride new samples per channel per request; without the snapshotter a client sends B full windows.
-                double dataSeconds = Requests * (double)update / Fs;
-                var full = Raw(ModelRepositoryBuilder.EndToEnd, "snapshot_update", new float[Batch * channels * k], [Batch, channels, k]);
-                double fullPerSecond = (full.CalculateSize() + 5) * Requests / dataSeconds;
-                report.Figure("stream request bytes per s of data", streamBytes / dataSeconds, "B/s");
-                report.Figure("full-window request bytes per s of data", fullPerSecond, "B/s");
-                report.Figure("full windows / stream (request side)", fullPerSecond / (streamBytes / dataSeconds), "x");
-                report.Figure("gwe2e response bytes per s of data (noise windows + scores)", responseBytes / dataSeconds, "B/s");
-                // The same comparison for 2 s kernels (K = 8192), from the serialized sizes of the two kinds of request.
-                var update2 = Raw(ModelRepositoryBuilder.EndToEnd, "snapshot_update", new float[channels * update], [1, channels, update]);
-                var full2 = Raw(ModelRepositoryBuilder.EndToEnd, "snapshot_update", new float[Batch * channels * 2 * k], [Batch, channels, 2 * k]);
-                report.Figure("full windows / stream (request side) with 2 s kernels, from message sizes", (full2.CalculateSize() + 5.0) / (Sequence(update2, 1, false, false).CalculateSize() + 5.0), "x");
-                report.Note($"request-side reduction is K/stride = {k}/{Stride} = {k / Stride} for this geometry; it reaches 1000x from K/stride >= 1000 (e.g. 2 s kernels at stride 8)");
+                finally { Directory.Delete(twoDir, recursive: true); }
             }
+
+            await EndToEndAsync(report, client, Open, k, cancellationToken);
+            await WireAsync(report, server.GrpcPort, k, cancellationToken);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
 
-    private static async Task DeepCleanAsync(BenchmarkReport report, GRPCInferenceService.GRPCInferenceServiceClient client, Session deepclean, int k, string label, CancellationToken cancellationToken)
+    /// <summary>A client channel as a tuned Triton client would open it: no message limits, HTTP/2 receive windows big enough for a response without waiting on WINDOW_UPDATEs; optionally counting the bytes of the TCP connection.</summary>
+    private static GrpcChannel Channel(int port, WireCounter? counter)
     {
-            // Both sides get their inputs ready-made: tensors over the arrays in process, serialized-ready requests for gRPC.
-            var batches = Enumerable.Range(0, Requests).Select(i => Signal(Batch * Witnesses * k, i)).ToList();
-            var requests = batches.Select(b => Raw("deepclean-h1", "witness", b, [Batch, Witnesses, k])).ToList();
-            double bestLocal = double.MaxValue, bestServer = double.MaxValue, bestPipelined = double.MaxValue, bestServerCompute = double.MaxValue;
-            for (int round = 0; round < Rounds; round++)
+        var handler = new SocketsHttpHandler
+        {
+            InitialHttp2StreamWindowSize = 8 * 1024 * 1024,
+            EnableMultipleHttp2Connections = false,
+        };
+        if (counter is not null)
+        {
+            handler.ConnectCallback = async (context, ct) =>
             {
-                var sw = Stopwatch.StartNew();
-                foreach (var b in batches) deepclean.Run(("witness", b, [Batch, Witnesses, k]));
-                bestLocal = Math.Min(bestLocal, sw.Elapsed.TotalSeconds);
-                sw.Restart();
-                var before = await InferStatsAsync(client, cancellationToken);
-                foreach (var r in requests) await client.ModelInferAsync(r, cancellationToken: cancellationToken);
-                var after = await InferStatsAsync(client, cancellationToken);
-                bestServerCompute = Math.Min(bestServerCompute, (after.ComputeInfer.Ns - before.ComputeInfer.Ns) / (double)Requests / 1e6);
-                bestServer = Math.Min(bestServer, sw.Elapsed.TotalSeconds);
-                // Two requests in flight (as perf_analyzer --concurrency-range 2): the next upload overlaps the current run.
-                sw.Restart();
-                var lanes = Enumerable.Range(0, 2).Select(async lane =>
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
                 {
-                    for (int i = lane; i < requests.Count; i += 2) await client.ModelInferAsync(requests[i], cancellationToken: cancellationToken);
-                });
-                await Task.WhenAll(lanes);
-                bestPipelined = Math.Min(bestPipelined, sw.Elapsed.TotalSeconds);
-            }
-            double local = Requests * Batch / bestLocal, remote = Requests * Batch / bestServer, pipelined = Requests * Batch / bestPipelined;
-            report.Figure($"deepclean {label}: in process", local, "inf/s");
-            report.Figure($"deepclean {label}: via gRPC (unary, 1 in flight, loopback)", remote, "inf/s");
-            report.Figure($"deepclean {label}: gRPC 1 in flight / in process", remote / local, "x");
-            report.Figure($"deepclean {label}: via gRPC (unary, 2 in flight, loopback)", pipelined, "inf/s");
-            report.Figure($"deepclean {label}: gRPC 2 in flight / in process", pipelined / local, "x");
-            // Where the server's time goes (all rounds, both modes): per request, from its statistics.
-            report.Figure($"deepclean {label}: server-side ORT run per request, 1 in flight (best round)", bestServerCompute, "ms");
-            var st = await InferStatsAsync(client, cancellationToken);
-            double n = st.Success.Count;
-            report.Figure($"deepclean {label}: server-side request time per request (all rounds)", st.Success.Ns / n / 1e6, "ms");
-            report.Figure($"deepclean {label}: server-side queue per request", st.Queue.Ns / n / 1e6, "ms");
-            report.Figure($"deepclean {label}: server-side compute (input+infer+output) per request", (st.ComputeInput.Ns + st.ComputeInfer.Ns + st.ComputeOutput.Ns) / n / 1e6, "ms");
-            report.Figure($"deepclean {label}: in-process run per request", bestLocal / Requests * 1e3, "ms");
+                    await socket.ConnectAsync(context.DnsEndPoint, ct);
+                    return new CountingStream(new NetworkStream(socket, ownsSocket: true), counter);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+        return GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = null, MaxSendMessageSize = null });
     }
+
+    private static async Task DeepCleanAsync(BenchmarkReport report, GRPCInferenceService.GRPCInferenceServiceClient client, Session[] sessions, int[] inFlight, int k, string label,
+        CancellationToken cancellationToken)
+    {
+        // Both sides get their inputs ready-made: tensors over the arrays in process, serialized-ready requests for gRPC.
+        var batches = Enumerable.Range(0, Requests).Select(i => Signal(Batch * Witnesses * k, i)).ToList();
+        var requests = batches.Select(b => Raw("deepclean-h1", "witness", b, [Batch, Witnesses, k])).ToList();
+        double bestLocal = double.MaxValue, localCpu = double.MaxValue, bestServerCompute = double.MaxValue;
+        var bestRemote = inFlight.ToDictionary(n => n, _ => double.MaxValue);
+        var remoteCpu = inFlight.ToDictionary(n => n, _ => double.MaxValue);
+        // In process: session j runs batches j, j + S, ... on its own thread (one session: all batches in order on this thread).
+        void RunLocal()
+        {
+            if (sessions.Length == 1)
+            {
+                foreach (var b in batches) sessions[0].Run(("witness", b, [Batch, Witnesses, k]));
+                return;
+            }
+            Task.WaitAll([.. Enumerable.Range(0, sessions.Length).Select(j => Task.Factory.StartNew(() =>
+            {
+                for (int i = j; i < batches.Count; i += sessions.Length) sessions[j].Run(("witness", batches[i], [Batch, Witnesses, k]));
+            }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default))], cancellationToken);
+        }
+        // Rounds below 0 warm up (tiered JIT of the transport code runs for seconds and would compete with the first rounds).
+        for (int round = -WarmUpRounds; round < Rounds; round++)
+        {
+            if (round == 0)
+            {
+                bestLocal = localCpu = bestServerCompute = double.MaxValue;
+                foreach (int n in inFlight) bestRemote[n] = remoteCpu[n] = double.MaxValue;
+            }
+            var cpu = CpuTime();
+            var sw = Stopwatch.StartNew();
+            RunLocal();
+            bestLocal = Math.Min(bestLocal, sw.Elapsed.TotalSeconds);
+            localCpu = Math.Min(localCpu, (CpuTime() - cpu) / Requests);
+            foreach (int n in inFlight)
+            {
+                var before = n == inFlight[0] ? await InferStatsAsync(client, cancellationToken) : null;
+                cpu = CpuTime();
+                sw.Restart();
+                // n lanes, each sending its share of the same batches one after another (perf_analyzer --concurrency-range n).
+                await Task.WhenAll(Enumerable.Range(0, n).Select(async lane =>
+                {
+                    for (int i = lane; i < requests.Count; i += n) await client.ModelInferAsync(requests[i], cancellationToken: cancellationToken);
+                }));
+                bestRemote[n] = Math.Min(bestRemote[n], sw.Elapsed.TotalSeconds);
+                remoteCpu[n] = Math.Min(remoteCpu[n], (CpuTime() - cpu) / Requests);
+                if (before is not null)
+                {
+                    var after = await InferStatsAsync(client, cancellationToken);
+                    bestServerCompute = Math.Min(bestServerCompute, (after.ComputeInfer.Ns - before.ComputeInfer.Ns) / (double)Requests / 1e6);
+                }
+            }
+        }
+        double local = Requests * Batch / bestLocal;
+        report.Figure($"deepclean {label}: in process", local, "inf/s");
+        foreach (int n in inFlight)
+        {
+            double remote = Requests * Batch / bestRemote[n];
+            report.Figure($"deepclean {label}: via gRPC (unary, {n} in flight, loopback)", remote, "inf/s");
+            report.Figure($"deepclean {label}: gRPC {n} in flight / in process", remote / local, "x");
+        }
+        // Where the time goes: ORT inside the server vs in process, and the CPU the transport adds (client + server, both in this process).
+        report.Figure($"deepclean {label}: in-process wall time per request", bestLocal / Requests * 1e3, "ms");
+        report.Figure($"deepclean {label}: server-side ORT run per request, {inFlight[0]} in flight (best round)", bestServerCompute, "ms");
+        var st = await InferStatsAsync(client, cancellationToken);
+        double count = st.Success.Count;
+        report.Figure($"deepclean {label}: server-side queue per request (all rounds)", st.Queue.Ns / count / 1e6, "ms");
+        report.Figure($"deepclean {label}: server-side compute input+output per request (all rounds)", (st.ComputeInput.Ns + st.ComputeOutput.Ns) / count / 1e6, "ms");
+        report.Figure($"deepclean {label}: process CPU per request in process", localCpu, "ms");
+        foreach (int n in inFlight)
+            report.Figure($"deepclean {label}: process CPU per request via gRPC, {n} in flight (client + server)", remoteCpu[n], "ms");
+        // What moving the tensors costs (client serialize + HTTP/2 + loopback TCP + server receive and parse, both ways): it shares the cores with ORT.
+        report.Figure($"deepclean {label}: transport CPU per request (gRPC minus in process, {inFlight[^1]} in flight)", remoteCpu[inFlight[^1]] - localCpu, "ms");
+    }
+
+    private static async Task EndToEndAsync(BenchmarkReport report, GRPCInferenceService.GRPCInferenceServiceClient client, Func<string, Session> open, int k, CancellationToken cancellationToken)
+    {
+        // gwe2e: a stream of updates vs snapshotter -> cleaners -> postproc -> bbhnet in process with the state carried.
+        int channels = 2 * Witnesses + 2, update = Batch * Stride;
+        var updates = Enumerable.Range(0, Requests).Select(i => Signal(channels * update, 100 + i)).ToList();
+        var streamRequests = Enumerable.Range(0, Rounds + WarmUpRounds).Select(round => updates.Select((u, i) =>
+            Sequence(Raw(ModelRepositoryBuilder.EndToEnd, ModelContract.SnapshotUpdate, u, [1, channels, update]), 1000 + round, i == 0, i == updates.Count - 1)).ToList()).ToList();
+        using var snap = open("snapshotter");
+        using var h1 = open("deepclean-h1");
+        using var l1 = open("deepclean-l1");
+        using var post = open("postproc");
+        using var bbh = open("bbhnet");
+        double bestLocal = double.MaxValue, bestServer = double.MaxValue;
+        for (int round = -WarmUpRounds; round < Rounds; round++)
+        {
+            if (round == 0) bestLocal = bestServer = double.MaxValue;
+            var sw = Stopwatch.StartNew();
+            var state = new float[channels * k];
+            foreach (var u in updates)
+            {
+                var s = snap.Run((ModelContract.SnapshotUpdate, u, [1, channels, update]), ("input_snapshot", state, [1, channels, k]));
+                state = s["output_snapshot"];
+                var nh = h1.Run(("witness", s["witness_h1"], [Batch, Witnesses, k]))["noise"];
+                var nl = l1.Run(("witness", s["witness_l1"], [Batch, Witnesses, k]))["noise"];
+                var w = post.Run(("strain", s["strain"], [Batch, 2, k]), ("noise_h1", nh, [Batch, k]), ("noise_l1", nl, [Batch, k]))["whitened"];
+                bbh.Run(("strain", w, [Batch, 2, k]));
+            }
+            bestLocal = Math.Min(bestLocal, sw.Elapsed.TotalSeconds);
+
+            sw.Restart();
+            await RunStreamAsync(client, streamRequests[round + WarmUpRounds], 3, cancellationToken);
+            bestServer = Math.Min(bestServer, sw.Elapsed.TotalSeconds);
+        }
+        double local = Requests * Batch / bestLocal, remote = Requests * Batch / bestServer;
+        report.Figure("gwe2e in process (5 models, state carried)", local, "inf/s");
+        report.Figure("gwe2e via gRPC stream (loopback)", remote, "inf/s");
+        report.Figure("gwe2e gRPC / in process", remote / local, "x");
+    }
+
+    /// <summary>Writes the requests on one stream and reads every response (each must carry <paramref name="outputs"/> outputs).</summary>
+    private static async Task RunStreamAsync(GRPCInferenceService.GRPCInferenceServiceClient client, IReadOnlyList<ModelInferRequest> requests, int outputs, CancellationToken cancellationToken)
+    {
+        using var call = client.ModelStreamInfer(cancellationToken: cancellationToken);
+        var reader = Task.Run(async () =>
+        {
+            int count = 0;
+            await foreach (var r in call.ResponseStream.ReadAllAsync(cancellationToken))
+            {
+                if (r.ErrorMessage.Length > 0) throw new InvalidOperationException(r.ErrorMessage);
+                if (r.InferResponse.Outputs.Count != outputs) throw new InvalidOperationException($"{r.InferResponse.ModelName} answered with {r.InferResponse.Outputs.Count} outputs, not {outputs}");
+                count++;
+            }
+            if (count != requests.Count) throw new InvalidOperationException($"{count} responses for {requests.Count} requests");
+        }, cancellationToken);
+        foreach (var req in requests) await call.RequestStream.WriteAsync(req, cancellationToken);
+        await call.RequestStream.CompleteAsync();
+        await reader;
+    }
+
+    /// <summary>Bytes on the TCP connection per second of data: DeepClean fed full windows (unary) vs fed stride updates (deepclean-stream), gwe2e's stream, and the published geometries from message sizes.</summary>
+    private static async Task WireAsync(BenchmarkReport report, int port, int k, CancellationToken cancellationToken)
+    {
+        // One request covers B windows, i.e. B·stride new samples per channel, whichever way the data travel.
+        int update = Batch * Stride;
+        double secondsPerRequest = update / (double)Fs;
+        var counter = new WireCounter();
+        using var channel = Channel(port, counter);
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        await client.ServerLiveAsync(new ServerLiveRequest(), cancellationToken: cancellationToken);
+
+        var full = Enumerable.Range(0, Requests).Select(i => Raw("deepclean-h1", "witness", Signal(Batch * Witnesses * k, 200 + i), [Batch, Witnesses, k])).ToList();
+        var (fullUp, fullDown) = counter.Snapshot();
+        foreach (var r in full) await client.ModelInferAsync(r, cancellationToken: cancellationToken);
+        var (u1, d1) = counter.Snapshot();
+        double fullUpPerRequest = (u1 - fullUp) / (double)Requests, fullDownPerRequest = (d1 - fullDown) / (double)Requests;
+
+        var stream = Enumerable.Range(0, Requests).Select(i =>
+            Sequence(Raw(ModelRepositoryBuilder.CleanerStream, ModelContract.SnapshotUpdate, Signal(Witnesses * update, 300 + i), [1, Witnesses, update]), 77, i == 0, i == Requests - 1)).ToList();
+        await RunStreamAsync(client, stream.Take(1).Select(r => Sequence(r.Clone(), 76, true, true)).ToList(), 1, cancellationToken); // the stream RPC's first use, outside the count
+        var (s0, t0) = counter.Snapshot();
+        await RunStreamAsync(client, stream, 1, cancellationToken);
+        var (s1, t1) = counter.Snapshot();
+        double streamUpPerRequest = (s1 - s0) / (double)Requests, streamDownPerRequest = (t1 - t0) / (double)Requests;
+
+        double fullMessage = full[0].CalculateSize() + 5.0, streamMessage = stream[1].CalculateSize() + 5.0;
+        double unaryHeaders = fullUpPerRequest - Http2Data(fullMessage);
+        report.Note("bound: per second of data (fs samples per channel) there are fs/stride windows; full windows send fs/stride * K samples per channel, " +
+                    "stride updates send fs; the ratio is K/stride whatever fs, channels or batch, less the per-message overhead (names, shape, sequence id, framing), " +
+                    "which weighs most when an update is small (B*stride*C*4 bytes)");
+        report.Note("wire = bytes of the TCP connection (HTTP/2 frames incl. HEADERS, WINDOW_UPDATE, gRPC 5-byte prefixes), client side, per second of data; TCP/IP headers not counted");
+        report.Figure("deepclean full windows (unary deepclean-h1): upload per s of data", fullUpPerRequest / secondsPerRequest, "B/s");
+        report.Figure("deepclean stride updates (stream deepclean-stream): upload per s of data", streamUpPerRequest / secondsPerRequest, "B/s");
+        report.Figure("deepclean full windows / stream, upload, measured on the wire", fullUpPerRequest / streamUpPerRequest, "x");
+        report.Figure("deepclean bound K/stride", k / (double)Stride, "x");
+        report.Figure("deepclean full windows / stream, from message sizes (gRPC + HTTP/2 DATA framing)", Http2Data(fullMessage) / Http2Data(streamMessage), "x");
+        report.Figure("deepclean stream: per-message overhead on the wire (above the tensor bytes)", streamUpPerRequest - Witnesses * update * 4, "B");
+        report.Figure("deepclean stream: protobuf fields around the tensor (name, input, shape, sequence_id)", streamMessage - 5 - Witnesses * update * 4, "B");
+        report.Figure("deepclean unary: HTTP/2 HEADERS etc. per request (measured)", unaryHeaders, "B");
+        report.Figure("deepclean download per s of data, full windows (noise [B, K] per request)", fullDownPerRequest / secondsPerRequest, "B/s");
+        report.Figure("deepclean download per s of data, stream (noise [B, K] per request, same outputs)", streamDownPerRequest / secondsPerRequest, "B/s");
+
+        // gwe2e's stream on the wire; its full-window counterpart (B windows of all 2·C_w + 2 channels) has no model to send it to, so it is sized.
+        int channels = 2 * Witnesses + 2;
+        var e2e = Enumerable.Range(0, Requests).Select(i =>
+            Sequence(Raw(ModelRepositoryBuilder.EndToEnd, ModelContract.SnapshotUpdate, Signal(channels * update, 400 + i), [1, channels, update]), 78, i == 0, i == Requests - 1)).ToList();
+        var (e0, _) = counter.Snapshot();
+        await RunStreamAsync(client, e2e, 3, cancellationToken);
+        var (e1, _) = counter.Snapshot();
+        double e2eUp = (e1 - e0) / (double)Requests;
+        double e2eFull = Http2Data(Geometry.MessageSize(ModelRepositoryBuilder.EndToEnd, ModelContract.SnapshotUpdate, [Batch, channels, k], sequence: false) + 5.0) + unaryHeaders;
+        report.Figure("gwe2e stream: upload per s of data (measured)", e2eUp / secondsPerRequest, "B/s");
+        report.Figure("gwe2e full windows [B, 44, K]: upload per s of data (message size + measured unary HEADERS)", e2eFull / secondsPerRequest, "B/s");
+        report.Figure("gwe2e full windows / stream, upload", e2eFull / e2eUp, "x");
+
+        // Published geometries (reference-pipeline.md), from message sizes with the same framing: which reach 1000x.
+        report.Note("published geometries, upload bytes of full windows / stride updates (bound K/stride; request messages with gRPC + HTTP/2 DATA framing, unary HEADERS as measured):");
+        foreach (var g in Geometry.Published)
+        {
+            double stream1 = Http2Data(Geometry.MessageSize("m", ModelContract.SnapshotUpdate, [1, g.Channels, (long)g.Batch * g.Stride], sequence: true) + 5.0);
+            double full1 = Http2Data(Geometry.MessageSize("m", "witness", [g.Batch, g.Channels, g.Kernel], sequence: false) + 5.0) + unaryHeaders;
+            double ratio = full1 / stream1;
+            report.Figure($"{g.Name}: K/stride {g.Kernel}/{g.Stride} = {g.Kernel / (double)g.Stride:0.#}, B {g.Batch}, C {g.Channels}; full/stream {(ratio >= 1000 ? ">= 1000 (goal met)" : "< 1000")}", ratio, "x");
+        }
+    }
+
+    /// <summary>Bytes of one gRPC message on an HTTP/2 stream: its DATA frames (at most 16 KiB each, 9-byte headers).</summary>
+    private static double Http2Data(double grpcMessage) => grpcMessage + 9 * Math.Ceiling(grpcMessage / 16384);
+
+    private static double CpuTime() => Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
 
     private static async Task<InferStatistics> InferStatsAsync(GRPCInferenceService.GRPCInferenceServiceClient client, CancellationToken ct) =>
         (await client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "deepclean-h1" }, cancellationToken: ct)).ModelStats.Single().InferenceStats;
@@ -189,6 +334,102 @@ public sealed class ServerBenchmark : IBenchmark
         var x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() - 0.5);
         return x;
+    }
+
+    /// <summary>A stream geometry of the reference pipelines: sample counts per window (K), hop (stride), windows per request (B), channels (C).</summary>
+    private sealed record Geometry(string Name, int Kernel, int Stride, int Batch, int Channels)
+    {
+        public static readonly Geometry[] Published =
+        [
+            new("this benchmark's gwe2e (4096 Hz, K 1 s, stride 8, batch 16)", 4096, 8, ServerBenchmark.Batch, 2 * Witnesses + 2),
+            new("DeepClean online gw-iaas (4096 Hz, K 1 s, r 512 Hz, one update per request)", 4096, 8, 1, 21),
+            new("DeepClean ML4GW inference (4096 Hz, K 1 s, r 512 Hz, batch 64)", 4096, 8, 64, 21),
+            new("DeepClean online r 1000 Hz (4000 Hz, K 1 s, stride 4)", 4000, 4, 1, 21),
+            new("DeepClean online r 1333 Hz (4000 Hz, K 1 s, stride 3)", 4000, 3, 1, 21),
+            new("DeepClean online r 2000 Hz (4000 Hz, K 1 s, stride 2)", 4000, 2, 1, 21),
+            new("paper E2E (4000 Hz, K 1 s, stride 2 ms)", 4000, 8, 1, 44),
+            new("DeepClean training geometry offline (4096 Hz, K 8 s, stride 0.25 s)", 32768, 1024, 32, 21),
+            new("DeepClean production clean (4096 Hz, K 8 s, stride 4 s)", 32768, 16384, 1, 21),
+            new("DeepClean K 8 s at r 512 Hz (4096 Hz, stride 8, batch 16)", 32768, 8, 16, 21),
+            new("BBHnet standalone (1024 Hz, K 1 s, hop 64)", 1024, 64, 16, 2),
+            new("aframe (2048 Hz, K 1.5 s + 1 s whitening, r 4 Hz, batch 128; PSD background not counted)", 5120, 512, 128, 2),
+            new("2 s kernels (4096 Hz, K 2 s, stride 8, batch 16)", 8192, 8, 16, 2 * Witnesses + 2),
+        ];
+
+        /// <summary>Serialized size of a request with one FP32 raw input of <paramref name="shape"/>, computed without building the tensor.</summary>
+        public static int MessageSize(string model, string input, long[] shape, bool sequence)
+        {
+            var r = new ModelInferRequest { ModelName = model };
+            var t = new ModelInferRequest.Types.InferInputTensor { Name = input, Datatype = "FP32" };
+            t.Shape.AddRange(shape);
+            r.Inputs.Add(t);
+            if (sequence) r.Parameters["sequence_id"] = new InferParameter { Int64Param = 1001 };
+            int bytes = checked((int)(4 * shape.Aggregate(1L, (a, b) => a * b)));
+            return r.CalculateSize() + 1 + CodedOutputStream.ComputeLengthSize(bytes) + bytes;
+        }
+    }
+
+    /// <summary>Bytes written and read on the client's TCP connections.</summary>
+    private sealed class WireCounter
+    {
+        private long _up, _down;
+
+        public void Up(int n) => Interlocked.Add(ref _up, n);
+
+        public void Down(int n) => Interlocked.Add(ref _down, n);
+
+        public (long Up, long Down) Snapshot() => (Interlocked.Read(ref _up), Interlocked.Read(ref _down));
+    }
+
+    private sealed class CountingStream(Stream inner, WireCounter counter) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = inner.Read(buffer, offset, count);
+            counter.Down(n);
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            int n = await inner.ReadAsync(buffer, cancellationToken);
+            counter.Down(n);
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            inner.Write(buffer, offset, count);
+            counter.Up(count);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await inner.WriteAsync(buffer, cancellationToken);
+            counter.Up(buffer.Length);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>An in-process ONNX Runtime session with the server's settings (same threads, no spinning).</summary>
@@ -217,10 +458,4 @@ public sealed class ServerBenchmark : IBenchmark
             _options.Dispose();
         }
     }
-}
-
-internal static class StreamClientExtensions
-{
-    public static AsyncDuplexStreamingCall<ModelInferRequest, ModelStreamInferResponse> StreamInfer(this GRPCInferenceService.GRPCInferenceServiceClient client, CancellationToken ct) =>
-        client.ModelStreamInfer(cancellationToken: ct);
 }

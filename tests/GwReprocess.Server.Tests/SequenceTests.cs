@@ -105,4 +105,27 @@ public sealed class SequenceTests(SharedServer shared) : IClassFixture<SharedSer
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("START flag", e.Status.Detail);
     }
+
+    [Fact]
+    public async Task SequencesFreedByEndOrIdleTimeoutNoLongerPinAVersion()
+    {
+        await using var server = await TestServer.StartAsync(edit: models =>
+            models.Single(m => m.Name == ModelRepositoryBuilder.StreamSnapshotter).Config.SequenceBatching.MaxSequenceIdleMicroseconds = 200_000);
+        var models = server.Server.Core.Models;
+        var x = Stream(2, 5);
+        var ended = new InferParameter { Int64Param = 11 };
+        var idle = new InferParameter { Int64Param = 12 };
+        await server.Client.ModelInferAsync(Request(Update(x, 0), ended, true, false, "a"));
+        await server.Client.ModelInferAsync(Request(Update(x, 0), idle, true, false, "b"));
+        Assert.Equal(2, models.PinnedSequences(ModelRepositoryBuilder.StreamSnapshotter));
+        await server.Client.ModelInferAsync(Request(Update(x, 1), ended, false, true, "a2"));
+        Assert.Equal(1, models.PinnedSequences(ModelRepositoryBuilder.StreamSnapshotter));
+        // The idle timer frees the other slot; its pin must go with it.
+        var sw = Stopwatch.StartNew();
+        while (models.PinnedSequences(ModelRepositoryBuilder.StreamSnapshotter) > 0 && sw.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(20);
+        Assert.Equal(0, models.PinnedSequences(ModelRepositoryBuilder.StreamSnapshotter));
+        Assert.True(sw.ElapsedMilliseconds >= 100, $"the idle sequence was forgotten after {sw.ElapsedMilliseconds} ms, before its 200 ms idle time");
+        var e = await TestServer.Fails(async () => await server.Client.ModelInferAsync(Request(Update(x, 1), idle, false, false, "b2")));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+    }
 }

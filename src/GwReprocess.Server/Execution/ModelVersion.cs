@@ -35,6 +35,11 @@ public abstract class ModelVersion : IDisposable
     /// <summary>Sequences holding state in this version (a retired version lives until they end or idle out).</summary>
     public virtual int LiveSequences => 0;
 
+    /// <summary>Raised when a sequence gives up its state here (END, idle timeout, or a START that never ran), so routers can forget it.</summary>
+    public event Action<ModelVersion, SequenceId>? SequenceFreed;
+
+    protected void OnSequenceFreed(SequenceId id) => SequenceFreed?.Invoke(this, id);
+
     /// <summary>Takes a lease unless the version is already disposed.</summary>
     public bool TryAcquire()
     {

@@ -5,6 +5,7 @@ using Grpc.Core;
 using GwReprocess.Server.Scheduling;
 using Inference;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace GwReprocess.Server.Execution;
 
@@ -32,7 +33,11 @@ public sealed class OnnxModelVersion : ModelVersion
         foreach (var s in sessions) _free.Writer.TryWrite(s);
         _graphOutputs = [.. sessions[0].OutputMetadata.Keys];
         if (config.SequenceBatching is { } sb)
-            _sequences = new SequenceBatcher(this, sb, config.MaxBatchSize, sessions.Length, initialStates, DisposeIfDrained);
+            _sequences = new SequenceBatcher(this, sb, config.MaxBatchSize, sessions.Length, initialStates, id =>
+            {
+                OnSequenceFreed(id);
+                DisposeIfDrained();
+            });
         else if (config.DynamicBatching is { } db && config.MaxBatchSize > 0)
             _batcher = new DynamicBatcher(this, db, config.MaxBatchSize);
     }
@@ -115,14 +120,12 @@ public sealed class OnnxModelVersion : ModelVersion
         }
         foreach (var i in config.Input)
         {
-            if (i.DataType == DataType.TypeString) throw new InferenceException(StatusCode.Unimplemented, $"model '{name}': BYTES input '{i.Name}' is not supported by gwrepro serve's ONNX backend");
             CheckInput(i.Name, i.DataType, "input");
             if (config.MaxBatchSize > 0 && inputs[i.Name].Dimensions is { Length: > 0 } d && d[0] > 0)
                 throw new InferenceException(StatusCode.InvalidArgument, $"model '{name}': max_batch_size {config.MaxBatchSize} needs a variable first dimension on input '{i.Name}', the ONNX graph fixes it to {d[0]}");
         }
         foreach (var o in config.Output)
         {
-            if (o.DataType == DataType.TypeString) throw new InferenceException(StatusCode.Unimplemented, $"model '{name}': BYTES output '{o.Name}' is not supported by gwrepro serve's ONNX backend");
             CheckOutput(o.Name, o.DataType, "output");
         }
         var initial = new byte[]?[config.SequenceBatching?.State.Count ?? 0];
@@ -208,6 +211,14 @@ public sealed class OnnxModelVersion : ModelVersion
             foreach (var (name, t) in inputs)
             {
                 names[i] = name;
+                if (t.Type == DataType.TypeString)
+                {
+                    // ONNX Runtime keeps strings as its own objects: copy each element in (binary-safe).
+                    var strings = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, t.Shape);
+                    values[i++] = strings;
+                    BytesTensor.ForEach(t.Bytes.Span, (element, index) => strings.StringTensorSetElementAt(element, index));
+                    continue;
+                }
                 var mem = t.Bytes.Length == 0 ? EmptyBuffer : t.Bytes;
                 pins[i] = mem.Pin();
                 values[i] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorTypes.ToOrt(t.Type), t.Shape,
@@ -223,7 +234,7 @@ public sealed class OnnxModelVersion : ModelVersion
             foreach (var r in results)
             {
                 var info = r.GetTensorTypeAndShape();
-                var bytes = r.GetTensorMutableRawData().ToArray();
+                var bytes = info.ElementDataType == TensorElementType.String ? SerializeStrings(r, info.ElementCount) : r.GetTensorMutableRawData().ToArray();
                 outputs[outputNames[k++]] = new TensorData(TensorTypes.FromOrt(info.ElementDataType), info.Shape, bytes);
             }
             long end = Stopwatch.GetTimestamp();
@@ -243,6 +254,23 @@ public sealed class OnnxModelVersion : ModelVersion
                 pins[j].Dispose();
             }
         }
+    }
+
+    /// <summary>An ONNX Runtime string tensor in Triton's BYTES form.</summary>
+    private static byte[] SerializeStrings(OrtValue value, long count)
+    {
+        long total = 0;
+        for (int e = 0; e < count; e++) total += BytesTensor.LengthPrefix + value.GetStringElementAsSpan(e).Length;
+        var bytes = new byte[checked((int)total)];
+        int at = 0;
+        for (int e = 0; e < count; e++)
+        {
+            var element = value.GetStringElementAsSpan(e);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at), (uint)element.Length);
+            element.CopyTo(bytes.AsSpan(at + BytesTensor.LengthPrefix));
+            at += BytesTensor.LengthPrefix + element.Length;
+        }
+        return bytes;
     }
 
     internal bool HasGraphOutput(string name) => _graphOutputs.Contains(name);

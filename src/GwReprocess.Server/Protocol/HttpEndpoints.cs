@@ -185,7 +185,7 @@ public static class HttpEndpoints
                 offset += n;
                 continue;
             }
-            if (size == 0) throw InferenceException.Invalid($"input '{t.Name}': datatype '{t.Datatype}' is not supported in JSON by gwrepro serve");
+            if (size == 0 && type != DataType.TypeString) throw InferenceException.Invalid($"input '{t.Name}': datatype '{t.Datatype}' is not supported in JSON by gwrepro serve");
             var values = new List<JsonNode?>();
             Flatten(i["data"] ?? throw InferenceException.Invalid($"input '{t.Name}' has neither 'data' nor binary_data_size"), values);
             long expected;
@@ -193,6 +193,15 @@ public static class HttpEndpoints
             catch (OverflowException) { throw InferenceException.Invalid($"input '{t.Name}': shape overflows"); }
             if (values.Count != expected)
                 throw InferenceException.Invalid($"unexpected number of elements {values.Count} in the data of input '{t.Name}', expecting {expected}");
+            if (type == DataType.TypeString)
+            {
+                // JSON carries BYTES elements as strings (UTF-8 on the wire), as Triton's HTTP front end reads them.
+                var elements = values.Select(v => v?.GetValueKind() == JsonValueKind.String
+                    ? ByteString.CopyFromUtf8(v.GetValue<string>())
+                    : throw InferenceException.Invalid($"input '{t.Name}': BYTES data must be JSON strings")).ToList();
+                r.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(BytesTensor.Serialize(elements)));
+                continue;
+            }
             var bytes = new byte[values.Count * size];
             for (int k = 0; k < values.Count; k++) WriteElement(bytes.AsSpan(k * size, size), type, values[k]);
             r.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(bytes));
@@ -273,6 +282,13 @@ public static class HttpEndpoints
     private static JsonArray Data(TensorData t)
     {
         var a = new JsonArray();
+        if (t.Type == DataType.TypeString)
+        {
+            var strings = new List<string>();
+            BytesTensor.ForEach(t.Bytes.Span, (element, _) => strings.Add(Encoding.UTF8.GetString(element)));
+            foreach (var x in strings) a.Add(JsonValue.Create(x));
+            return a;
+        }
         var s = t.Bytes.Span;
         int size = TensorTypes.ElementSize(t.Type);
         for (int i = 0; i + size <= s.Length && size > 0; i += size)

@@ -81,8 +81,9 @@ public static class RequestDecoder
             var shape = input.Shape.ToArray();
             CheckShape(model, config.MaxBatchSize, decl, shape);
             long count = TensorTypes.ElementCount(shape);
-            int size = TensorTypes.ElementSize(type);
-            if (size == 0) throw InferenceException.Invalid($"input '{input.Name}': BYTES tensors are not supported by model '{model}'");
+            bool isBytes = type == DataType.TypeString;
+            // BYTES: at least a 4-byte length per element; the exact size is checked by walking the elements.
+            int size = isBytes ? BytesTensor.LengthPrefix : TensorTypes.ElementSize(type);
             if (count > int.MaxValue / size) throw InferenceException.Invalid($"input '{input.Name}' for model '{model}' has {count} elements, more than one message can carry");
             long bytes = count * size;
             if (input.Contents is not null)
@@ -96,7 +97,11 @@ public static class RequestDecoder
                 if (rawIndex >= request.RawInputContents.Count)
                     throw InferenceException.Invalid($"unable to find data for input tensor '{input.Name}' for model '{model}'");
                 var raw = request.RawInputContents[rawIndex++];
-                if (raw.Length != bytes)
+                if (isBytes)
+                {
+                    if (BytesTensor.Check(raw.Span, count, input.Name, model) is { } error) throw InferenceException.Invalid(error);
+                }
+                else if (raw.Length != bytes)
                     throw InferenceException.Invalid($"unexpected total byte size {raw.Length} for input '{input.Name}', expecting {bytes} for model '{model}'");
                 inputs[input.Name] = new TensorData(type, shape, raw.Memory);
             }
@@ -169,10 +174,12 @@ public static class RequestDecoder
             DataType.TypeUint64 => c.Uint64Contents.Count,
             DataType.TypeFp32 => c.Fp32Contents.Count,
             DataType.TypeFp64 => c.Fp64Contents.Count,
+            DataType.TypeString => c.BytesContents.Count,
             _ => throw InferenceException.Invalid($"input '{name}' for model '{model}': {TensorTypes.ToProtocol(type)} can only be sent as raw_input_contents"),
         };
         if (given != count)
             throw InferenceException.Invalid($"unexpected number of elements {given} in the typed contents of input '{name}', expecting {count} for model '{model}'");
+        if (type == DataType.TypeString) return BytesTensor.Serialize(c.BytesContents);
         int size = TensorTypes.ElementSize(type);
         var bytes = new byte[count * size];
         var span = bytes.AsSpan();

@@ -7,8 +7,19 @@ using Inference;
 namespace GwReprocess.Server.Protocol;
 
 /// <summary>Triton's <c>inference.GRPCInferenceService</c> over the loaded models.</summary>
-public sealed class TritonGrpcService(InferenceCore core) : GRPCInferenceService.GRPCInferenceServiceBase
+/// <remarks>
+/// Not derived from the generated service base: Grpc.AspNetCore binds the methods this class declares through
+/// <see cref="BindService"/>, which is the generated binding with the pooled request reader on ModelInfer and
+/// ModelStreamInfer (same paths, same messages). Every RPC of the proto must be declared here (virtual, as the
+/// binder requires), or binding fails at start.
+/// </remarks>
+[BindServiceMethod(typeof(TritonGrpcService), nameof(BindService))]
+public class TritonGrpcService(InferenceCore core)
 {
+    /// <summary>Called by Grpc.AspNetCore (with a null service) to learn the methods and their marshallers.</summary>
+    public static void BindService(ServiceBinderBase binder, TritonGrpcService? service) =>
+        GRPCInferenceService.BindService(new PooledRequestBinder(binder), null!);
+
     /// <summary>Responses a stream may owe before the server stops reading from it (back-pressure on one client).</summary>
     private const int MaxInFlightPerStream = 64;
 
@@ -25,28 +36,28 @@ public sealed class TritonGrpcService(InferenceCore core) : GRPCInferenceService
         catch (InferenceException e) { throw new RpcException(new Status(e.Code, e.Message)); }
     }
 
-    public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
+    public virtual Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
 
-    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+    public virtual Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerReadyResponse { Ready = core.Ready });
 
-    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
+    public virtual Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
         Task.FromResult(GuardSync(() => new ModelReadyResponse { Ready = core.ModelReady(request.Name, request.Version) }));
 
-    public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
+    public virtual Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
         Task.FromResult(core.ServerMetadata());
 
-    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
+    public virtual Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
         Task.FromResult(GuardSync(() => core.ModelMetadata(request.Name, request.Version)));
 
-    public override Task<ModelConfigResponse> ModelConfig(ModelConfigRequest request, ServerCallContext context) =>
+    public virtual Task<ModelConfigResponse> ModelConfig(ModelConfigRequest request, ServerCallContext context) =>
         Task.FromResult(GuardSync(() => new ModelConfigResponse { Config = core.Models.Config(request.Name, request.Version) }));
 
-    public override Task<ModelStatisticsResponse> ModelStatistics(ModelStatisticsRequest request, ServerCallContext context) =>
+    public virtual Task<ModelStatisticsResponse> ModelStatistics(ModelStatisticsRequest request, ServerCallContext context) =>
         Task.FromResult(GuardSync(() => core.Statistics(request.Name, request.Version)));
 
-    public override Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context) =>
+    public virtual Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context) =>
         Guard(async () =>
         {
             var r = new RepositoryIndexResponse();
@@ -55,7 +66,7 @@ public sealed class TritonGrpcService(InferenceCore core) : GRPCInferenceService
             return r;
         });
 
-    public override Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context) =>
+    public virtual Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context) =>
         Guard(async () =>
         {
             core.CheckExplicitControl();
@@ -65,7 +76,7 @@ public sealed class TritonGrpcService(InferenceCore core) : GRPCInferenceService
             return new RepositoryModelLoadResponse();
         });
 
-    public override Task<RepositoryModelUnloadResponse> RepositoryModelUnload(RepositoryModelUnloadRequest request, ServerCallContext context) =>
+    public virtual Task<RepositoryModelUnloadResponse> RepositoryModelUnload(RepositoryModelUnloadRequest request, ServerCallContext context) =>
         Guard(async () =>
         {
             core.CheckExplicitControl();
@@ -73,14 +84,23 @@ public sealed class TritonGrpcService(InferenceCore core) : GRPCInferenceService
             return new RepositoryModelUnloadResponse();
         });
 
-    public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context) =>
-        Guard(async () =>
+    public virtual Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    {
+        // The pooled input buffers go back once the response is on the wire (an output could, in principle, alias an input).
+        context.GetHttpContext().Response.RegisterForDispose(new RequestRelease(request));
+        return Guard(async () =>
         {
             var result = await core.InferAsync(request, Stopwatch.GetTimestamp(), context.CancellationToken).ConfigureAwait(false);
             return RequestDecoder.Encode(result, request.Id);
         });
+    }
 
-    public override async Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requestStream, IServerStreamWriter<ModelStreamInferResponse> responseStream, ServerCallContext context)
+    private sealed class RequestRelease(ModelInferRequest request) : IDisposable
+    {
+        public void Dispose() => InferRequestMarshaller.Release(request);
+    }
+
+    public virtual async Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requestStream, IServerStreamWriter<ModelStreamInferResponse> responseStream, ServerCallContext context)
     {
         // Triton: errors go in-band unless the client opened the stream with triton_grpc_error: true.
         bool endOnError = context.RequestHeaders.GetValue("triton_grpc_error") is "true";
@@ -104,7 +124,7 @@ public sealed class TritonGrpcService(InferenceCore core) : GRPCInferenceService
                 if (!key.IsNone) sequenceTails[key] = work;
                 if (sequenceTails.Count > 4 * MaxInFlightPerStream)
                     foreach (var k in sequenceTails.Where(p => p.Value.IsCompleted).Select(p => p.Key).ToList()) sequenceTails.Remove(k);
-                previousWrite = WriteInOrderAsync(previousWrite, work, responseStream, inFlight, endOnError ? e =>
+                previousWrite = WriteInOrderAsync(previousWrite, request, work, responseStream, inFlight, endOnError ? e =>
                 {
                     failure ??= e;
                     abort.Cancel();
@@ -135,44 +155,78 @@ public sealed class TritonGrpcService(InferenceCore core) : GRPCInferenceService
         }
     }
 
-    private static async Task WriteInOrderAsync(Task previous, Task<(ModelStreamInferResponse Response, StatusCode Code)> work,
+    private static async Task WriteInOrderAsync(Task previous, ModelInferRequest request, Task<(ModelStreamInferResponse Response, StatusCode Code)> work,
         IServerStreamWriter<ModelStreamInferResponse> stream, SemaphoreSlim inFlight, Action<RpcException>? endWith)
     {
-        await previous.ConfigureAwait(false);
-        var (response, code) = await work.ConfigureAwait(false);
         try
         {
-            if (endWith is not null && code != StatusCode.OK)
+            await previous.ConfigureAwait(false);
+            var (response, code) = await work.ConfigureAwait(false);
+            try
             {
-                endWith(new RpcException(new Status(code, response.ErrorMessage)));
-                return;
+                if (endWith is not null && code != StatusCode.OK)
+                {
+                    endWith(new RpcException(new Status(code, response.ErrorMessage)));
+                    return;
+                }
+                await stream.WriteAsync(response).ConfigureAwait(false);
             }
-            await stream.WriteAsync(response).ConfigureAwait(false);
+            finally { inFlight.Release(); }
         }
-        finally { inFlight.Release(); }
+        finally
+        {
+            // The request's pooled buffers go back only when nothing runs on them any more (its response is serialized by now).
+            if (!work.IsCompleted)
+            {
+                try { await work.ConfigureAwait(false); }
+                catch { /* reported by the stream's own failure */ }
+            }
+            InferRequestMarshaller.Release(request);
+        }
     }
 
-    public override Task<SystemSharedMemoryStatusResponse> SystemSharedMemoryStatus(SystemSharedMemoryStatusRequest request, ServerCallContext context) =>
+    /// <summary>Passes the generated methods through, swapping the request marshaller of ModelInfer and ModelStreamInfer.</summary>
+    private sealed class PooledRequestBinder(ServiceBinderBase inner) : ServiceBinderBase
+    {
+        private static Method<TRequest, TResponse> Pooled<TRequest, TResponse>(Method<TRequest, TResponse> method) where TRequest : class where TResponse : class =>
+            typeof(TRequest) == typeof(ModelInferRequest)
+                ? new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, (Marshaller<TRequest>)(object)InferRequestMarshaller.Instance, method.ResponseMarshaller)
+                : method;
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
+            inner.AddMethod(Pooled(method), handler);
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
+            inner.AddMethod(Pooled(method), handler);
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
+            inner.AddMethod(Pooled(method), handler);
+
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
+            inner.AddMethod(Pooled(method), handler);
+    }
+
+    public virtual Task<SystemSharedMemoryStatusResponse> SystemSharedMemoryStatus(SystemSharedMemoryStatusRequest request, ServerCallContext context) =>
         Task.FromResult(new SystemSharedMemoryStatusResponse());
 
-    public override Task<SystemSharedMemoryRegisterResponse> SystemSharedMemoryRegister(SystemSharedMemoryRegisterRequest request, ServerCallContext context) =>
+    public virtual Task<SystemSharedMemoryRegisterResponse> SystemSharedMemoryRegister(SystemSharedMemoryRegisterRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented, "system shared memory is not supported by gwrepro serve"));
 
-    public override Task<SystemSharedMemoryUnregisterResponse> SystemSharedMemoryUnregister(SystemSharedMemoryUnregisterRequest request, ServerCallContext context) =>
+    public virtual Task<SystemSharedMemoryUnregisterResponse> SystemSharedMemoryUnregister(SystemSharedMemoryUnregisterRequest request, ServerCallContext context) =>
         Task.FromResult(new SystemSharedMemoryUnregisterResponse());
 
-    public override Task<CudaSharedMemoryStatusResponse> CudaSharedMemoryStatus(CudaSharedMemoryStatusRequest request, ServerCallContext context) =>
+    public virtual Task<CudaSharedMemoryStatusResponse> CudaSharedMemoryStatus(CudaSharedMemoryStatusRequest request, ServerCallContext context) =>
         Task.FromResult(new CudaSharedMemoryStatusResponse());
 
-    public override Task<CudaSharedMemoryRegisterResponse> CudaSharedMemoryRegister(CudaSharedMemoryRegisterRequest request, ServerCallContext context) =>
+    public virtual Task<CudaSharedMemoryRegisterResponse> CudaSharedMemoryRegister(CudaSharedMemoryRegisterRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented, "CUDA shared memory is not supported by gwrepro serve"));
 
-    public override Task<CudaSharedMemoryUnregisterResponse> CudaSharedMemoryUnregister(CudaSharedMemoryUnregisterRequest request, ServerCallContext context) =>
+    public virtual Task<CudaSharedMemoryUnregisterResponse> CudaSharedMemoryUnregister(CudaSharedMemoryUnregisterRequest request, ServerCallContext context) =>
         Task.FromResult(new CudaSharedMemoryUnregisterResponse());
 
-    public override Task<TraceSettingResponse> TraceSetting(TraceSettingRequest request, ServerCallContext context) =>
+    public virtual Task<TraceSettingResponse> TraceSetting(TraceSettingRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented, "tracing is not supported by gwrepro serve"));
 
-    public override Task<LogSettingsResponse> LogSettings(LogSettingsRequest request, ServerCallContext context) =>
+    public virtual Task<LogSettingsResponse> LogSettings(LogSettingsRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented, "log settings are not supported by gwrepro serve"));
 }

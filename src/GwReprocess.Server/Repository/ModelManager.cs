@@ -117,6 +117,7 @@ public sealed class ModelManager : IDisposable
             try
             {
                 var mv = await LoadVersionAsync(name, v, config, cancellationToken).ConfigureAwait(false);
+                mv.SequenceFreed += ForgetSequence;
                 versions[v] = mv;
                 string what = mv is OnnxModelVersion o ? $"{config.Platform}, {o.Instances} instance(s) on {o.Device}" : "ensemble";
                 _log($"loaded model '{name}' version {v} ({what}) in {sw.ElapsedMilliseconds} ms");
@@ -258,6 +259,15 @@ public sealed class ModelManager : IDisposable
     /// <summary>Versions of a model ready to serve; NOT_FOUND when the model is unknown.</summary>
     public IReadOnlyList<long> Versions(string name) =>
         _models.TryGetValue(name, out var e) ? [.. e.Versions.Keys] : throw InferenceException.NotFound($"Request for unknown model: '{name}' is not found");
+
+    /// <summary>A sequence freed by its version (END, idle timeout, failed START) no longer routes there; without this an idled-out sequence's pin stayed forever.</summary>
+    private void ForgetSequence(ModelVersion version, SequenceId sequence)
+    {
+        if (_models.TryGetValue(version.Name, out var e)) e.Affinity.TryRemove(KeyValuePair.Create(sequence, version));
+    }
+
+    /// <summary>Sequences currently pinned to a version of <paramref name="name"/> (diagnostics and tests).</summary>
+    internal int PinnedSequences(string name) => _models.TryGetValue(name, out var e) ? e.Affinity.Count : 0;
 
     /// <summary>Picks the version for a request and leases it; the caller must Release it.</summary>
     public ModelVersion Acquire(string name, string version, SequenceId sequence, bool start)

@@ -129,9 +129,18 @@ public sealed class DynamicBatcher : IDisposable
                 {
                     if (t.Shape.Length == 0 || t.Shape[0] != size)
                         throw new InferenceException(Grpc.Core.StatusCode.Internal, $"model '{_model.Name}': output '{name}' has shape {TensorTypes.Format(t.Shape)}, not batch {size} first");
-                    long rowBytes = t.Bytes.Length / size;
                     var shape = (long[])t.Shape.Clone();
                     shape[0] = p.BatchSize;
+                    if (t.Type == DataType.TypeString)
+                    {
+                        // Variable-size elements: find the byte range of this request's rows by walking the lengths.
+                        long rowElements = t.ElementCount / size;
+                        int from = BytesTensor.Offset(t.Bytes.Span, row * rowElements);
+                        int to = from + BytesTensor.Offset(t.Bytes.Span[from..], p.BatchSize * rowElements);
+                        outputs[name] = new TensorData(t.Type, shape, t.Bytes[from..to]);
+                        continue;
+                    }
+                    long rowBytes = t.Bytes.Length / size;
                     outputs[name] = new TensorData(t.Type, shape, t.Bytes.Slice((int)(row * rowBytes), (int)(p.BatchSize * rowBytes)));
                 }
                 row += p.BatchSize;

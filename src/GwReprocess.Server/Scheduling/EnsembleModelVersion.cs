@@ -52,7 +52,9 @@ public sealed class EnsembleModelVersion(string name, long version, ModelConfig 
             catch
             {
                 failFast.Cancel();
-                foreach (var t in running.Keys) _ = t.ContinueWith(static x => _ = x.Exception, TaskScheduler.Default);
+                // Steps already running read the request's tensors (possibly pooled transport buffers): let them finish before the caller lets go.
+                try { await Task.WhenAll(running.Keys).ConfigureAwait(false); }
+                catch { /* their failures are secondary to the one reported */ }
                 throw;
             }
             foreach (var (modelTensor, ensembleTensor) in steps[index].OutputMap)

@@ -26,14 +26,14 @@ public sealed class SequenceBatcher : IDisposable
     private readonly ModelSequenceBatching _config;
     private readonly int _maxBatchSize;
     private readonly byte[]?[] _initialData;
-    private readonly Action _onSlotFreed;
+    private readonly Action<SequenceId> _onSlotFreed;
     private readonly Dictionary<SequenceId, Slot> _slots = [];
     private readonly SemaphoreSlim _capacity;
     private readonly Timer _reaper;
     private readonly long _idleTicks;
     private int _live;
 
-    public SequenceBatcher(OnnxModelVersion model, ModelSequenceBatching config, int maxBatchSize, int instances, byte[]?[] initialData, Action onSlotFreed)
+    public SequenceBatcher(OnnxModelVersion model, ModelSequenceBatching config, int maxBatchSize, int instances, byte[]?[] initialData, Action<SequenceId> onSlotFreed)
     {
         _model = model;
         _config = config;
@@ -132,7 +132,7 @@ public sealed class SequenceBatcher : IDisposable
             _capacity.Release();
         }
         Interlocked.Decrement(ref _live);
-        _onSlotFreed();
+        _onSlotFreed(id);
     }
 
     private void Reap()

@@ -27,13 +27,14 @@ public static class InferRequests
         return r;
     }
 
-    /// <summary>Adds tritonclient's sequence parameters: <c>sequence_id</c> (int64) and always both <c>sequence_start</c> and <c>sequence_end</c>.</summary>
+    /// <summary>Adds the sequence parameters: <c>sequence_id</c> (int64) on every request, <c>sequence_start</c>/<c>sequence_end</c> only when true.</summary>
+    /// <remarks>Triton reads an absent flag as false; leaving false flags out saves about 42 bytes on every streamed update.</remarks>
     public static ModelInferRequest InSequence(ModelInferRequest request, ulong sequenceId, bool start, bool end)
     {
         if (sequenceId == 0 || sequenceId > long.MaxValue) throw new ArgumentOutOfRangeException(nameof(sequenceId), sequenceId, "a sequence id is 1 .. 2^63-1 (0 means no sequence)");
         request.Parameters["sequence_id"] = new InferParameter { Int64Param = (long)sequenceId };
-        request.Parameters["sequence_start"] = new InferParameter { BoolParam = start };
-        request.Parameters["sequence_end"] = new InferParameter { BoolParam = end };
+        if (start) request.Parameters["sequence_start"] = new InferParameter { BoolParam = true };
+        if (end) request.Parameters["sequence_end"] = new InferParameter { BoolParam = true };
         return request;
     }
 
