@@ -86,6 +86,8 @@ public sealed class RunVerb : CliVerb
         var (plan, written) = await run.WriteDagAsync(DagExecutable(w), ct);
         ui.Line($"dag: {written.DagFile}: {plan.Jobs.Count} client job(s){(written.JobsDone > 0 ? $" ({written.JobsDone} already done)" : "")}, {plan.DataDuration} s of data, {w.Inference.ServerCount} server(s)");
 
+        int stale = await run.ResetRendezvousAsync(ct);
+        if (stale > 0) ui.Line($"rendezvous: removed {stale} object(s) a previous run left (stop marker, server addresses, barrier)");
         var result = await ExecuteAsync(written.DagFile, o, ui, ct);
         return ui.Summary(result, run.ReportDirectory, clock.Elapsed);
     }

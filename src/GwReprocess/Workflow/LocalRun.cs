@@ -118,6 +118,23 @@ public sealed class LocalRun
         return (plan, run);
     }
 
+    /// <summary>
+    /// Empties the run's rendezvous prefix before the DAG runs again: a previous run's stop marker would stop the new
+    /// server at once, its servers/&lt;name&gt; would send clients to a dead port, its barrier objects would release them early.
+    /// </summary>
+    public async Task<int> ResetRendezvousAsync(CancellationToken cancellationToken)
+    {
+        var (bucket, prefix) = BucketFactory.Open(Resolve(Workflow.Outputs.Uri));
+        using (bucket)
+        {
+            string rendezvous = BucketUri.AsPrefix(prefix) + "rendezvous/";
+            var keys = new List<string>();
+            await foreach (var o in bucket.ListAsync(rendezvous, cancellationToken).ConfigureAwait(false)) keys.Add(o.Key);
+            foreach (var key in keys) await bucket.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            return keys.Count;
+        }
+    }
+
     /// <summary>Where the FINAL node's <c>gwrepro analyze</c> writes the report.</summary>
     public string ReportDirectory => Path.Combine(Directory, "report");
 }
