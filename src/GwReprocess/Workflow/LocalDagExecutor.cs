@@ -246,6 +246,12 @@ public static class LocalDagExecutor
                 await RunNodeAsync(runs[fnode.Name], r => Prepare(r, extra), Report, cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // As DAGMan does on condor_rm: what finished is kept in a rescue DAG, so the next run resumes there.
+            if (options.WriteRescue) await WriteRescueAsync(dagPath, dag, runs, rescues).ConfigureAwait(false);
+            throw;
+        }
         finally
         {
             await StopBackgroundAsync(background, cancellationToken.IsCancellationRequested ? TimeSpan.Zero : options.StopGrace, Report).ConfigureAwait(false);
