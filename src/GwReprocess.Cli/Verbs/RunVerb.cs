@@ -38,7 +38,7 @@ public sealed class RunVerb : CliVerb
         [Option("stop-grace", Default = 30.0, HelpText = "Seconds the servers get to stop by themselves after the FINAL node before they are killed.")]
         public double StopGrace { get; set; }
 
-        [Option("server-timeout", Default = 600.0, HelpText = "Seconds the server (PROVISIONER node) may take to publish its address.")]
+        [Option("server-timeout", Default = 600.0, HelpText = "Seconds a PROVISIONER node may take to become ready (gwrepro serve: to publish its address).")]
         public double ServerTimeout { get; set; }
     }
 
@@ -170,8 +170,8 @@ public sealed class RunVerb : CliVerb
     }
 
     /// <summary>
-    /// The PROVISIONER (gwrepro serve --provisioner) is ready once it has published rendezvous/servers/&lt;name&gt;: on a pool
-    /// it also runs condor_chirp, which needs a schedd; here the address object, written by the same server code, is the signal.
+    /// A server node (gwrepro serve) is ready once it has published rendezvous/servers/&lt;name&gt;, through the server's own
+    /// Rendezvous code (a PROVISIONER on a pool also runs condor_chirp, which needs a schedd).
     /// </summary>
     private static async Task<bool> ServerPublishedAsync(DagNode node, LocalCommand command, CancellationToken ct)
     {
@@ -304,6 +304,7 @@ public sealed class RunVerb : CliVerb
             {
                 LocalDagEventKind.Started => $"{e.Node.Name}: started ({e.Message})",
                 LocalDagEventKind.Skipped => $"{e.Node.Name}: DONE, skipped",
+                LocalDagEventKind.Ready => $"{e.Node.Name}: {e.Message}",
                 _ => string.Create(CultureInfo.InvariantCulture, $"{e.Node.Name}: {e.Kind.ToString().ToLowerInvariant()} ({e.Message}) after {e.Elapsed.TotalSeconds:F1} s"),
             };
             Line(text);
