@@ -63,6 +63,28 @@ public sealed class AnalyzeVerb : CliVerb
         public double Throughput { get; set; }
     }
 
+    [Verb("owned", HelpText = "Unit price per hour of owned hardware (purchase amortised + power × PUE × electricity price), for an owned-cluster cost table.")]
+    public sealed class OwnedOptions : CommonOptions
+    {
+        [Option("purchase", Required = true, HelpText = "Purchase price of the item (a GPU card, a CPU), in the table's currency.")]
+        public double Purchase { get; set; }
+
+        [Option("units", Default = 1, HelpText = "Priced units the item provides: 1 for a GPU, hardware threads (vCPUs) for a CPU.")]
+        public int Units { get; set; }
+
+        [Option("years", Default = 5.0, HelpText = "Amortisation period in years.")]
+        public double Years { get; set; }
+
+        [Option("watts", Required = true, HelpText = "Power draw of the item in watts (e.g. its TDP).")]
+        public double Watts { get; set; }
+
+        [Option("pue", Default = 1.58, HelpText = "Facility power usage effectiveness (Uptime Institute 2023 industry average: 1.58).")]
+        public double Pue { get; set; }
+
+        [Option("kwh-price", Required = true, HelpText = "Electricity price per kWh.")]
+        public double KwhPrice { get; set; }
+    }
+
     [Verb("scrape", HelpText = "Poll inference servers' Prometheus /metrics endpoints and append differenced counters to a CSV.")]
     public sealed class ScrapeOptions : CommonOptions
     {
@@ -100,6 +122,12 @@ public sealed class AnalyzeVerb : CliVerb
         [Option("bin", HelpText = "Width in seconds of the throughput bins (default: about 50 bins per run).")]
         public double? Bin { get; set; }
 
+        [Option("asd-frame", HelpText = "GPS time inside the cleaned frame whose cleaned/raw ASD ratio is plotted (default: the first cleaned frame).")]
+        public string? AsdFrame { get; set; }
+
+        [Option("injections", HelpText = "Injection table (gwrepro simulate's injections.csv) to mark on the scores plot (default: the simulated frames directory's).")]
+        public string? Injections { get; set; }
+
         [Option("stop-servers", HelpText = "Rendezvous prefix whose servers should stop once the report is written (the DAG's FINAL node passes it).")]
         public string? StopServers { get; set; }
 
@@ -108,11 +136,12 @@ public sealed class AnalyzeVerb : CliVerb
     }
 
     public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
-        ArgumentParsing.RunVerbsAsync(Name, args, [typeof(ReportOptions), typeof(PlanOptions), typeof(CostOptions), typeof(ScrapeOptions)], options => options switch
+        ArgumentParsing.RunVerbsAsync(Name, args, [typeof(ReportOptions), typeof(PlanOptions), typeof(CostOptions), typeof(OwnedOptions), typeof(ScrapeOptions)], options => options switch
         {
             ScrapeOptions o => ScrapeAsync(o, cancellationToken),
             PlanOptions o => Task.FromResult(Plan(o)),
             CostOptions o => Task.FromResult(Cost(o)),
+            OwnedOptions o => Task.FromResult(Owned(o)),
             ReportOptions o => ReportAsync(o, cancellationToken),
             _ => throw new InvalidOperationException(),
         });
@@ -139,7 +168,23 @@ public sealed class AnalyzeVerb : CliVerb
             var dirs = o.RunDirectories.ToList();
             var runs = new List<RunMetrics>();
             foreach (var d in dirs) runs.Add(await RunMetrics.LoadAsync(d, o.Metrics, ct));
-            var summaries = runs.Select(r => RunReport.Summarise(r, model, o.Bin)).ToList();
+            if (o.StopServers is not null && runs.Count == 1 && runs[0].Servers.Count == 0)
+            {
+                // Nobody scraped the servers: read their cumulative counters once, before they are stopped, so the
+                // report can still check the clients' s'/s against inferences / Δt / r.
+                var rows = await ServerStatistics.CollectAsync(o.StopServers, o.Quiet ? null : line => Console.Error.WriteLine(line), TimeSpan.FromSeconds(10), ct);
+                if (rows.Count > 0)
+                {
+                    await ServerStatistics.WriteAsync(runs[0].OutputLocation, rows, ct);
+                    runs[0] = runs[0] with { Servers = rows };
+                }
+            }
+            GwReprocess.Time.GpsTime? asdFrame = null;
+            if (o.AsdFrame is not null)
+                asdFrame = GwReprocess.Time.GpsTime.TryParse(o.AsdFrame, out var t) ? t : throw new BadInputException($"--asd-frame '{o.AsdFrame}' is not a GPS time");
+            var summaries = new List<RunSummary>();
+            foreach (var r in runs)
+                summaries.Add(await RunReport.AddOutputChecksAsync(RunReport.Summarise(r, model, o.Bin), r, asdFrame, o.Injections, cancellationToken: ct));
             string outDir = o.Out ?? Path.Combine(dirs[0], "report");
             await ReportWriter.WriteAsync(runs, summaries, outDir, ct);
             if (o.Json) Console.Out.Write(ReportWriter.Json(summaries));
@@ -148,6 +193,19 @@ public sealed class AnalyzeVerb : CliVerb
                 foreach (var s in summaries)
                     Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{s.Name}: {s.DataSeconds:F0} s of data in {s.WallSeconds:F1} s = {s.DataSecondsPerSecond:G4} s'/s (median binned {s.BinnedThroughput.Median:G4}){(s.ServerDataSecondsPerSecond is double v ? $"; servers say {v:G4}" : "")}"));
+                foreach (var s in summaries)
+                {
+                    Console.Out.WriteLine(ReportWriter.ThroughputCheck(s));
+                    if (s.Cleaning is { } cl)
+                        foreach (var d in cl.Detectors)
+                            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                                $"{s.Name} {d.Ifo}: ASD cleaned/raw over GPS {cl.FrameGps:F0} + {cl.FrameSeconds:G6} s: {d.RatioAt60Hz:G3} at 60 Hz, median {d.MedianRatio20To500Hz:G4} over 20–500 Hz"));
+                    if (s.Search is { } x)
+                        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{s.Name}: {x.LoudAboveThreshold} of {x.Loud} injections with network SNR ≥ {x.LoudSnr:G3} score above {x.Threshold:G4} (the {InjectionRecovery.ThresholdPercentile}th percentile of {x.BackgroundScores} scores away from injections)"));
+                    if (s.CleaningNote is not null) Console.Out.WriteLine($"{s.Name}: {s.CleaningNote}");
+                    if (s.SearchNote is not null) Console.Out.WriteLine($"{s.Name}: {s.SearchNote}");
+                }
                 Console.Out.WriteLine($"report: {Path.GetFullPath(Path.Combine(outDir, "report.html"))}");
             }
             return ExitCodes.Success;
@@ -183,6 +241,17 @@ public sealed class AnalyzeVerb : CliVerb
         foreach (var p in points)
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{p.Gpus,6} {p.Clients,8} {p.DataSecondsPerSecond,10:G4} {p.Bottleneck,8} {p.Cost.PerHour,10:F2} {p.Cost.PerDataSecond,12:E3} {p.Cost.VcpuHoursPerDataSecond,12:E3} {p.Cost.PerDataYear,15:F0} {p.WallHoursPerDataYear,15:F1}"));
+        return ExitCodes.Success;
+    }
+
+    private static int Owned(OwnedOptions o)
+    {
+        var h = new OwnedHardware(o.Purchase, o.Units, o.Years, o.Watts, o.Pue, o.KwhPrice);
+        h.Validate();
+        var c = CultureInfo.InvariantCulture;
+        Console.Out.WriteLine(string.Create(c, $"capital:  {o.Purchase:G} / {o.Units} / ({o.Years:G} y × {OwnedHardware.HoursPerYear:G} h) = {h.CapitalPerUnitHour:G6} per unit-hour"));
+        Console.Out.WriteLine(string.Create(c, $"energy:   {o.Watts:G} W / {o.Units} / 1000 × PUE {o.Pue:G} × {o.KwhPrice:G} per kWh = {h.EnergyPerUnitHour:G6} per unit-hour"));
+        Console.Out.WriteLine(string.Create(c, $"total:    {h.PerUnitHour:G6} per unit-hour"));
         return ExitCodes.Success;
     }
 

@@ -44,10 +44,10 @@ public sealed class ModelsVerb : CliVerb
         [Option("cleaner", Default = CleanerOption.DeepClean, HelpText = "Cleaner in the ensembles: deepclean (untrained, throughput) or wiener (fitted on --fit frames).")]
         public CleanerOption Cleaner { get; set; }
 
-        [Option("detector", Default = DetectorOption.BbhNet, HelpText = "Detector at the end of gwe2e: bbhnet (untrained, throughput) or templates (not available yet).")]
+        [Option("detector", Default = DetectorOption.BbhNet, HelpText = "Detector at the end of gwe2e: bbhnet (untrained, throughput) or templates (whitened TaylorF2 bank over the injection masses, calibrated on injection-free data of the --fit span; needs --cleaner wiener).")]
         public DetectorOption Detector { get; set; }
 
-        [Option("fit", HelpText = "Frames to fit the Wiener cleaner on: a LAL cache or a frame file holding every detector's strain and witnesses.")]
+        [Option("fit", HelpText = "Frames to fit the Wiener cleaner on: a LAL cache or a frame file holding every detector's strain and witnesses, or a `gwrepro simulate` output directory (its <IFO>.lcf caches).")]
         public string? Fit { get; set; }
 
         [Option("start", HelpText = "GPS start of the fitting span (default: start of the frames).")]
@@ -68,7 +68,7 @@ public sealed class ModelsVerb : CliVerb
         [Option("band", Default = "15,500", HelpText = "Band in Hz (low,high) of the strain the Wiener cleaner is fitted to.")]
         public string Band { get; set; } = "15,500";
 
-        [Option("whiten-taps", Default = 257, HelpText = "With --fit: length (odd) of postproc's whitening FIR, designed from each detector's strain ASD over the fit span; 0 keeps postproc unwhitened.")]
+        [Option("whiten-taps", Default = 1025, HelpText = "With --fit: length (odd) of postproc's whitening FIR, designed from each detector's strain ASD over the fit span; 0 keeps postproc unwhitened. Shorter FIRs let the seismic band through.")]
         public int WhitenTaps { get; set; }
 
         [Option("seed", Default = 20210826, HelpText = "Seed of the untrained networks' weights.")]
@@ -104,10 +104,20 @@ public sealed class ModelsVerb : CliVerb
     {
         if (o.Cleaner != CleanerOption.Wiener && (o.Fit is not null || o.Workflow is not null))
             throw new BadInputException("--fit and --workflow go with --cleaner wiener");
-        var cleaners = o.Cleaner == CleanerOption.Wiener ? await FitWienerAsync(o, ct) : null;
+        bool templates = o.Detector == DetectorOption.Templates;
+        if (templates && o.Cleaner != CleanerOption.Wiener)
+            throw new BadInputException("--detector templates needs --cleaner wiener --fit FRAMES --workflow W.toml: the bank is whitened with the fit span's strain ASD and calibrated on its cleaned strain");
+        if (templates && o.WhitenTaps == 0) throw new BadInputException("--detector templates needs postproc's whitening: --whiten-taps must not be 0");
+        var fitted = o.Cleaner == CleanerOption.Wiener ? await FitWienerAsync(o, ct) : default;
+        var cleaners = fitted.Cleaners;
         if (!double.TryParse(o.Kernel, NumberStyles.Float, CultureInfo.InvariantCulture, out var kernel) || kernel <= 0)
             throw new BadInputException($"--kernel '{o.Kernel}' is not a positive number of seconds");
         if (o.SampleRate < 1) throw new BadInputException($"--fs {o.SampleRate} must be a positive number of Hz");
+        var whitening = cleaners is null || o.WhitenTaps == 0 ? null
+            : cleaners.Select(c => Array.ConvertAll(GwReprocess.Dsp.Whitening.FirFromAsd(c.StrainAsd, o.SampleRate, o.WhitenTaps, lowCornerHz: 10), v => (float)v)).ToList();
+        TemplateBank? bank = null;
+        if (templates)
+            bank = await TemplatesAsync(o, fitted, whitening!, (int)Math.Round(o.SampleRate * kernel), ct);
         var options = new ModelRepositoryOptions
         {
             SampleRate = o.SampleRate,
@@ -117,8 +127,8 @@ public sealed class ModelsVerb : CliVerb
             Witnesses = cleaners?[0].Witnesses.Count ?? o.Witnesses,
             Detectors = cleaners?.Select(c => c.Ifo).ToList() ?? ["H1", "L1"],
             WienerFilters = cleaners?.ToDictionary(c => c.Ifo, c => c.Fir),
-            WhiteningTaps = cleaners is null || o.WhitenTaps == 0 ? null
-                : cleaners.Select(c => Array.ConvertAll(GwReprocess.Dsp.Whitening.FirFromAsd(c.StrainAsd, o.SampleRate, o.WhitenTaps, lowCornerHz: 10), v => (float)v)).ToList(),
+            WhiteningTaps = whitening,
+            Templates = bank,
             WhiteningDescription = cleaners is null ? "identity (no reference ASD given)"
                 : $"{o.WhitenTaps}-tap whitening FIR from each detector's strain ASD over the --fit span (median Welch, 2 s segments)",
             Cleaner = o.Cleaner == CleanerOption.DeepClean ? CleanerKind.DeepClean : CleanerKind.Wiener,
@@ -158,7 +168,54 @@ public sealed class ModelsVerb : CliVerb
         return ExitCodes.Success;
     }
 
-    private static async Task<IReadOnlyList<WienerCleaner>> FitWienerAsync(BuildOptions o, CancellationToken ct)
+    /// <summary>What the Wiener fit read and produced, reused by the template detector's calibration.</summary>
+    private readonly record struct Fitted(IReadOnlyList<WienerCleaner>? Cleaners, IReadOnlyDictionary<string, GwReprocess.Data.FrameSource>? Sources, GwReprocess.Time.Segment Span, GwReprocess.Workflow.WorkflowConfig? Workflow);
+
+    /// <summary>
+    /// The calibrated template bank. Background: for a simulated workflow, the simulator's own rendering of the fit span without
+    /// injections (the same noise, lines and witnesses as the fit frames); otherwise the fit frames themselves (assumed signal-free).
+    /// Either way cleaned by the fitted Wiener filters, then windows of K at the stride, 4 time slides.
+    /// </summary>
+    private static async Task<TemplateBank> TemplatesAsync(BuildOptions o, Fitted f, IReadOnlyList<float[]> whitening, int kernel, CancellationToken ct)
+    {
+        var workflow = f.Workflow!;
+        var rate = new GwReprocess.Data.SampleRate(o.SampleRate);
+        var settings = new TemplateBankSettings { SampleRate = o.SampleRate };
+        var background = new List<double[]>();
+        string source;
+        if (workflow.Data.Simulation is not null)
+        {
+            var sim = GwReprocess.Simulation.SimulationOptions.FromWorkflow(workflow);
+            settings = GwReprocess.Models.TemplateBankSettings.Covering(sim.Injections) with { SampleRate = o.SampleRate };
+            source = $"the simulator's injection-free rendering of {f.Span}";
+            foreach (var c in f.Cleaners!)
+            {
+                var rendered = new GwReprocess.Simulation.DetectorSimulator(sim, c.Ifo).Render(f.Span, injections: false);
+                var channels = new List<GwReprocess.Data.TimeSeries> { rendered[0] };
+                foreach (var w in c.Witnesses)
+                    channels.Add(rendered.FirstOrDefault(r => r.Channel == w) ?? throw new BadInputException($"{o.Workflow}: witness {w} is not a channel the simulator writes"));
+                background.Add(TemplateDetectorBuild.CleanedStrain(channels, c, rate));
+            }
+        }
+        else
+        {
+            source = $"the --fit frames over {f.Span} (assumed signal-free)";
+            foreach (var (c, d) in f.Cleaners!.Zip(workflow.Detectors))
+            {
+                var data = await f.Sources![c.Ifo].ReadAsync([d.Strain.Value, .. c.Witnesses.Select(w => w.Value)], f.Span, ct);
+                background.Add(TemplateDetectorBuild.CleanedStrain(data.Channels, c, rate));
+            }
+        }
+        if (!o.Quiet) Console.Error.WriteLine($"designing the template bank (masses {settings.MinMass}-{settings.MaxMass} Msun from {settings.LowFrequency} Hz) and calibrating it on {source}");
+        var ifos = f.Cleaners!.Select(c => c.Ifo).ToList();
+        var (design, calibration, bank) = TemplateDetectorBuild.Make(settings, ifos, whitening, background, kernel, o.Stride, batch: 16, threads: Environment.ProcessorCount);
+        if (!o.Quiet)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"template bank: {design.Templates.Count} templates x {bank.Length} samples at {o.SampleRate / bank.Decimation} Hz, worst grid match {design.WorstMatch:F3}, least SNR kept {design.MinSnrFraction:F2}; {calibration}"));
+        return bank;
+    }
+
+    private static async Task<Fitted> FitWienerAsync(BuildOptions o, CancellationToken ct)
     {
         if (o.Fit is null || o.Workflow is null) throw new BadInputException("--cleaner wiener needs --fit FRAMES and --workflow W.toml (for the channels, in order)");
         var workflow = GwReprocess.Workflow.WorkflowConfig.Load(o.Workflow);
@@ -166,10 +223,19 @@ public sealed class ModelsVerb : CliVerb
         if (band.Length != 2 || !double.TryParse(band[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double low)
             || !double.TryParse(band[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double high) || !(0 < low && low < high))
             throw new BadInputException($"--band '{o.Band}' is not 'low,high' in Hz");
-        var (source, span) = await FrameInput.OpenAsync(o.Fit, o.Start, o.End, new GwReprocess.Data.FrameSourceOptions(), ct);
+        // A directory is a `gwrepro simulate` output: one cache per detector, <dir>/<IFO>.lcf.
+        var sources = new Dictionary<string, GwReprocess.Data.FrameSource>();
+        GwReprocess.Time.Segment span = default;
+        foreach (var d in workflow.Detectors)
+        {
+            string input = Directory.Exists(o.Fit) ? Path.Combine(o.Fit, GwReprocess.Simulation.SimulationRun.CacheName(d.Ifo)) : o.Fit;
+            if (Directory.Exists(o.Fit) && !File.Exists(input)) throw new BadInputException($"{input}: no {d.Ifo} frame cache in the --fit directory");
+            (sources[d.Ifo], span) = await FrameInput.OpenAsync(input, o.Start, o.End, new GwReprocess.Data.FrameSourceOptions(), ct);
+        }
         var cleaners = new List<WienerCleaner>();
         foreach (var d in workflow.Detectors)
         {
+            var source = sources[d.Ifo];
             if (!o.Quiet) Console.Error.WriteLine($"fitting the {d.Ifo} Wiener cleaner: {d.Witnesses.Count} witnesses × {o.Taps} taps on {span}, {low}–{high} Hz");
             // A cache may list several detectors' files over the same span (gwrepro run fits on one): each detector reads its own.
             var mine = source.Cache.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal)).ToList();
@@ -179,7 +245,7 @@ public sealed class ModelsVerb : CliVerb
         }
         if (cleaners.Select(c => c.Witnesses.Count).Distinct().Count() != 1)
             throw new BadInputException($"{o.Workflow}: every detector needs the same number of witnesses for the shared snapshotter");
-        return cleaners;
+        return new Fitted(cleaners, sources, span, workflow);
     }
 
     private static string Shape(ModelConfig c) =>

@@ -2,8 +2,8 @@ using System.Globalization;
 
 namespace GwReprocess.Analysis;
 
-/// <summary>One priced resource of a cost table: a vCPU-hour, a GPU-hour of a model.</summary>
-public sealed record ResourcePrice(string Resource, double UnitPricePerHour, string Unit, string Provider, string Date);
+/// <summary>One priced resource of a cost table: a vCPU-hour, a GPU-hour of a model; <paramref name="Source"/> says where the figure comes from.</summary>
+public sealed record ResourcePrice(string Resource, double UnitPricePerHour, string Unit, string Provider, string Date, string Source = "");
 
 /// <summary>A price table read from <c>analysis/cost-models/*.csv</c>.</summary>
 public sealed class CostModel
@@ -58,7 +58,7 @@ public sealed class CostModel
             if (c.Count < 5) throw BadInputException.AtLine(path, i + 1, $"expected at least 5 columns, found {c.Count}");
             if (!double.TryParse(c[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double price) || price < 0 || !double.IsFinite(price))
                 throw BadInputException.AtLine(path, i + 1, $"unit_price_per_hour '{c[1]}' is not a non-negative number");
-            prices.Add(new ResourcePrice(c[0].Trim(), price, c[2].Trim(), c[3].Trim(), c[4].Trim()));
+            prices.Add(new ResourcePrice(c[0].Trim(), price, c[2].Trim(), c[3].Trim(), c[4].Trim(), c.Count > 5 ? c[5].Trim() : ""));
         }
         return new CostModel(Path.GetFileName(path), prices);
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using ScottPlot;
 
 namespace GwReprocess.Analysis;
@@ -62,15 +63,19 @@ public static class ReportPlots
         plot.SavePng(path, Width, Height);
     }
 
-    /// <summary>Mean queue and compute time per request of each model, stacked.</summary>
-    public static void LatencyBreakdown(IReadOnlyList<ModelLatency> models, string path)
+    /// <summary>
+    /// Mean queue and compute time per request of each step model that served requests, stacked. The ensemble
+    /// (<paramref name="ensemble"/>) is left out: its times span its steps and would dwarf them (the report's table has it).
+    /// </summary>
+    public static void LatencyBreakdown(IReadOnlyList<ModelLatency> models, string path, string? ensemble = null)
     {
         var plot = new Plot();
         var bars = new List<Bar>();
         var ticks = new List<Tick>();
-        for (int i = 0; i < models.Count; i++)
+        var shown = models.Where(m => m.Requests > 0 && m.Model != ensemble).ToList();
+        for (int i = 0; i < shown.Count; i++)
         {
-            var m = models[i];
+            var m = shown[i];
             bars.Add(new Bar { Position = i, ValueBase = 0, Value = m.MeanComputeUs / 1000, FillColor = Colors.SteelBlue });
             bars.Add(new Bar { Position = i, ValueBase = m.MeanComputeUs / 1000, Value = (m.MeanComputeUs + m.MeanQueueUs) / 1000, FillColor = Colors.Orange });
             ticks.Add(new Tick(i, m.Model));
@@ -79,9 +84,117 @@ public static class ReportPlots
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.ToArray());
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "compute (input + infer + output)", FillColor = Colors.SteelBlue });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "queue", FillColor = Colors.Orange });
-        plot.ShowLegend();
-        plot.Title("latency per request");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Axes.AutoScale();
+        var limits = plot.Axes.GetLimits();
+        // Bars start at zero; headroom above the tallest keeps the legend off them.
+        plot.Axes.SetLimitsY(0, Math.Max(limits.Top, 1e-3) * 1.35);
+        plot.Title(ensemble is null ? "latency per request" : $"latency per request in the steps of {ensemble}");
         plot.YLabel("milliseconds per request");
+        plot.SavePng(path, Width, Height);
+    }
+
+    /// <summary>ASD(cleaned)/ASD(raw) per detector against frequency, both axes logarithmic, 10–1000 Hz, with a line at 1.</summary>
+    public static void AsdRatioPlot(CleaningComparison comparison, string path)
+    {
+        var plot = new Plot();
+        foreach (var d in comparison.Detectors)
+        {
+            var xs = new double[d.Frequencies.Length];
+            var ys = new double[d.Ratio.Length];
+            for (int i = 0; i < xs.Length; i++)
+            {
+                xs[i] = Math.Log10(d.Frequencies[i]);
+                // A ratio of exactly 0 (a zeroed cleaned channel) would be -∞ on the log axis; floor it far below any real value.
+                ys[i] = Math.Log10(Math.Max(d.Ratio[i], 1e-12));
+            }
+            var line = plot.Add.Scatter(xs, ys);
+            line.MarkerSize = 0;
+            line.LineWidth = 1.5f;
+            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{d.Ifo} (60 Hz: {d.RatioAt60Hz:G3}, median 20–500 Hz: {d.MedianRatio20To500Hz:G3})");
+        }
+        var one = plot.Add.HorizontalLine(0);
+        one.Color = Colors.Black;
+        one.LineWidth = 1;
+        one.LinePattern = LinePattern.Dashed;
+        plot.Axes.Bottom.TickGenerator = LogTicks();
+        plot.Axes.Left.TickGenerator = LogTicks();
+        plot.Grid.MajorLineColor = Colors.Black.WithOpacity(.15);
+        plot.Grid.MinorLineColor = Colors.Black.WithOpacity(.05);
+        plot.Grid.MinorLineWidth = 1;
+        plot.Axes.SetLimitsX(Math.Log10(CleaningComparison.LowHz), Math.Log10(CleaningComparison.HighHz));
+        plot.Axes.AutoScaleY();
+        var y = plot.Axes.GetLimits();
+        // Keep the line at 1 and at least a decade either side of it in view.
+        plot.Axes.SetLimitsY(Math.Min(y.Bottom, -1), Math.Max(y.Top, 0.5));
+        plot.Title(string.Create(CultureInfo.InvariantCulture,
+            $"ASD cleaned / raw, GPS {comparison.FrameGps:F0} + {comparison.FrameSeconds:G6} s (Welch {comparison.FftSeconds:G3} s, median)"));
+        plot.XLabel("frequency (Hz)");
+        plot.YLabel("ASD ratio cleaned / raw");
+        plot.ShowLegend(Alignment.LowerLeft);
+        plot.SavePng(path, Width, Height);
+    }
+
+    /// <summary>Ticks for an axis plotted as log10 of the value: labels at the decades, minor ticks at 2–9.</summary>
+    private static ScottPlot.TickGenerators.NumericAutomatic LogTicks() => new()
+    {
+        MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+        IntegerTicksOnly = true,
+        LabelFormatter = v => Math.Pow(10, v).ToString("G4", CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Injection SNR classes of the scores plot: lower bound and colour.</summary>
+    private static readonly (double Snr, Color Color)[] SnrClasses =
+        [(0, Colors.Gray), (8, Colors.DodgerBlue), (12, Colors.DarkOrange), (20, Colors.Crimson)];
+
+    /// <summary>Scores against time with each injection marked by a vertical line coloured by its network SNR, and the background threshold.</summary>
+    public static void ScoresPlot(InjectionRecovery search, string path)
+    {
+        var plot = new Plot();
+        double origin = Math.Floor(search.Times[0]);
+        var xs = new double[search.Times.Length];
+        for (int i = 0; i < xs.Length; i++) xs[i] = search.Times[i] - origin;
+        var scores = plot.Add.Scatter(xs, search.Values);
+        scores.MarkerSize = 0;
+        scores.LineWidth = 1;
+        scores.Color = Colors.Black.WithOpacity(.8);
+        foreach (var inj in search.Injections)
+        {
+            var cls = SnrClasses.Last(c => inj.NetworkSnr >= c.Snr);
+            var line = plot.Add.VerticalLine(inj.GeocentGps - origin);
+            line.Color = cls.Color.WithOpacity(.7);
+            line.LineWidth = inj.NetworkSnr >= search.LoudSnr ? 2 : 1;
+        }
+        for (int k = 0; k < SnrClasses.Length; k++)
+        {
+            if (search.Injections.Count == 0) break;
+            string label = k + 1 < SnrClasses.Length
+                ? string.Create(CultureInfo.InvariantCulture, $"injection, network SNR {SnrClasses[k].Snr:G3}–{SnrClasses[k + 1].Snr:G3}")
+                : string.Create(CultureInfo.InvariantCulture, $"injection, network SNR ≥ {SnrClasses[k].Snr:G3}");
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = label, LineColor = SnrClasses[k].Color, LineWidth = 2 });
+        }
+        if (double.IsFinite(search.Threshold))
+        {
+            var t = plot.Add.HorizontalLine(search.Threshold);
+            t.Color = Colors.Green;
+            t.LinePattern = LinePattern.Dashed;
+            t.LineWidth = 1.5f;
+            plot.Legend.ManualItems.Add(new LegendItem
+            {
+                LabelText = string.Create(CultureInfo.InvariantCulture, $"{InjectionRecovery.ThresholdPercentile}th percentile away from injections ({search.Threshold:G4})"),
+                LineColor = Colors.Green, LineWidth = 1.5f, LinePattern = LinePattern.Dashed,
+            });
+        }
+        plot.Legend.ManualItems.Insert(0, new LegendItem { LabelText = $"{search.Channel} at each window's end", LineColor = Colors.Black, LineWidth = 1 });
+        // Headroom above the scores so the legend does not hide them.
+        plot.Axes.AutoScale();
+        var limits = plot.Axes.GetLimits();
+        plot.Axes.SetLimitsY(limits.Bottom, limits.Top + 0.6 * (limits.Top - limits.Bottom));
+        plot.Title(string.Create(CultureInfo.InvariantCulture,
+            $"search scores with injections marked: {search.LoudAboveThreshold} of {search.Loud} with SNR ≥ {search.LoudSnr:G3} above threshold"));
+        plot.XLabel(string.Create(CultureInfo.InvariantCulture, $"time since GPS {origin:F0} (s)"));
+        plot.YLabel("score");
+        plot.ShowLegend(Alignment.UpperRight);
         plot.SavePng(path, Width, Height);
     }
 }

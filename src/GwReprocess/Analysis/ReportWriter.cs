@@ -26,11 +26,30 @@ public static class ReportWriter
             ReportPlots.ScalingPlot(summaries, cost: true, Path.Combine(directory, "cost-vs-servers.png"));
             figures.Add(("cost-vs-servers.png", $"Cost per second of data against server count ({summaries.First(s => s.Cost is not null).CostModel})."));
         }
+        for (int i = 0; i < summaries.Count; i++)
+        {
+            string suffix = runs.Count == 1 ? "" : "-" + Slug(runs[i].Name);
+            if (summaries[i].Cleaning is { } cleaning)
+            {
+                string file = $"asd-ratio{suffix}.png";
+                ReportPlots.AsdRatioPlot(cleaning, Path.Combine(directory, file));
+                figures.Add((file, string.Create(CultureInfo.InvariantCulture,
+                    $"{runs[i].Name}: ASD of the cleaned strain over the ASD of the raw strain (resampled to {cleaning.SampleRate:G5} Hz), GPS {cleaning.FrameGps:F0} + {cleaning.FrameSeconds:G6} s, per detector; dashed: no change.")));
+            }
+            if (summaries[i].Search is { } search)
+            {
+                string file = $"scores{suffix}.png";
+                ReportPlots.ScoresPlot(search, Path.Combine(directory, file));
+                figures.Add((file, $"{runs[i].Name}: {search.Channel} against time; vertical lines: injections coloured by network SNR; dashed: the {InjectionRecovery.ThresholdPercentile}th percentile of the scores away from injections."));
+            }
+        }
         var latency = summaries.SelectMany(s => s.Latency).ToList();
         if (latency.Count > 0)
         {
-            ReportPlots.LatencyBreakdown(summaries.First(s => s.Latency.Count > 0).Latency, Path.Combine(directory, "latency.png"));
-            figures.Add(("latency.png", "Mean time per request in each model: compute and queue."));
+            int k = summaries.Select((s, i) => (s, i)).First(x => x.s.Latency.Count > 0).i;
+            string? ensemble = runs[k].Workflow?.Inference.Ensemble;
+            ReportPlots.LatencyBreakdown(summaries[k].Latency, Path.Combine(directory, "latency.png"), ensemble);
+            figures.Add(("latency.png", $"{runs[k].Name}: mean time per request in each step model that served requests, compute and queue{(ensemble is null ? "" : $" (the ensemble {ensemble} spans its steps: see the latency table)")}."));
         }
 
         string md = Markdown(runs, summaries, figures);
@@ -42,7 +61,7 @@ public static class ReportWriter
 
     /// <summary>The summaries as JSON, for scripts.</summary>
     public static string Json(IReadOnlyList<RunSummary> summaries) =>
-        JsonSerializer.Serialize(new { runs = summaries }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }) + "\n";
+        JsonSerializer.Serialize(new { runs = summaries }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) + "\n";
 
     private static string Markdown(IReadOnlyList<RunMetrics> runs, IReadOnlyList<RunSummary> summaries, List<(string File, string Caption)> figures)
     {
@@ -56,17 +75,8 @@ public static class ReportWriter
         foreach (var s in summaries)
             sb.Append(c, $"| {s.Name} | {s.Servers} | {s.Gpus} | {s.Jobs} | {s.DataSeconds:F0} | {s.WallSeconds:F1} | {s.DataSecondsPerSecond:G4} | {s.BinnedThroughput.P25:G4} / {s.BinnedThroughput.Median:G4} / {s.BinnedThroughput.P75:G4} | {s.BinSeconds:G3} | {(s.ServerDataSecondsPerSecond is double v ? v.ToString("G4", c) : "—")} |\n");
         sb.Append('\n');
-        foreach (var s in summaries)
-        {
-            if (s.Disagreement is double d)
-            {
-                sb.Append(c, $"- {s.Name}: the servers' counters give {s.ServerDataSecondsPerSecond:G4} s'/s (requests × B / r / wall time), the clients {s.DataSecondsPerSecond:G4} s'/s: ");
-                if (d <= 0.05) sb.Append(c, $"they agree within {d * 100:F1} %.\n");
-                else sb.Append(c, $"they differ by {d * 100:F1} % — check for failed or retried requests, or servers not scraped for the whole run.\n");
-            }
-            else
-                sb.Append(c, $"- {s.Name}: no server metrics were scraped, so the clients' figure stands alone.\n");
-        }
+        sb.Append("\n## Throughput check\n\n");
+        foreach (var s in summaries) sb.Append("- ").Append(ThroughputCheck(s)).Append('\n');
         if (summaries.Any(s => s.Cost is not null))
         {
             sb.Append("\n## Cost\n\n| run | cost model | per hour | per s of data | vCPU-hours per s of data | per year of data |\n|---|---|---:|---:|---:|---:|\n");
@@ -78,9 +88,14 @@ public static class ReportWriter
         {
             sb.Append("\n## Latency per request\n\n| run | model | requests | queue (ms) | compute (ms) |\n|---|---|---:|---:|---:|\n");
             foreach (var s in latency)
-                foreach (var m in s.Latency)
-                    sb.Append(c, $"| {s.Name} | {m.Model} | {m.Requests:F0} | {m.MeanQueueUs / 1000:F3} | {m.MeanComputeUs / 1000:F3} |\n");
+            {
+                string? ensemble = runs.FirstOrDefault(r => r.Name == s.Name)?.Workflow?.Inference.Ensemble;
+                foreach (var m in s.Latency.Where(m => m.Requests > 0))
+                    sb.Append(c, $"| {s.Name} | {m.Model}{(m.Model == ensemble ? " (ensemble: spans its steps)" : "")} | {m.Requests:F0} | {m.MeanQueueUs / 1000:F3} | {m.MeanComputeUs / 1000:F3} |\n");
+            }
         }
+        sb.Append(CleaningSection(summaries));
+        sb.Append(SearchSection(summaries));
         sb.Append("\n## Figures\n\n");
         foreach (var (file, caption) in figures) sb.Append($"![{caption}]({file})\n\n*{caption}*\n\n");
         sb.Append("## Runs\n\n");
@@ -94,6 +109,57 @@ public static class ReportWriter
         return sb.ToString();
     }
 
+    /// <summary>The s'/s cross-check of one run in words: the clients' data seconds over wall time against the servers' inferences / Δt / r.</summary>
+    public static string ThroughputCheck(RunSummary s)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string clients = string.Create(c, $"data seconds / wall time from the synchronized start = {s.DataSeconds:F0} s / {s.WallSeconds:F1} s = {s.DataSecondsPerSecond:G4} s'/s");
+        if (s.Disagreement is not double d || s.ServerInferences is not double n || s.InferenceRate is not double r)
+            return $"{s.Name}: {clients}; no server metrics were scraped, so the check against inferences / Δt / r cannot be made and the clients' figure stands alone.";
+        string servers = string.Create(c, $"inferences / Δt / r = {n:F0} / {s.WallSeconds:F1} s / {r:G4} Hz = {s.ServerDataSecondsPerSecond:G4} s'/s");
+        return d <= 0.05
+            ? string.Create(c, $"{s.Name}: {clients}; {servers}; they agree within 5 % (difference {d * 100:F1} %).")
+            : string.Create(c, $"{s.Name}: {clients}; {servers}; they do NOT agree within 5 % (difference {d * 100:F1} %) — check for failed or retried requests, or servers not scraped for the whole run.");
+    }
+
+    private static string CleaningSection(IReadOnlyList<RunSummary> summaries)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder("\n## Cleaning: ASD ratio cleaned / raw\n\n");
+        var with = summaries.Where(s => s.Cleaning is not null).ToList();
+        if (with.Count > 0)
+        {
+            sb.Append("| run | detector | frame (GPS + s) | Welch (s) | ratio at 60 Hz | median ratio 20–500 Hz | largest ratio 20–500 Hz | 20–500 Hz bins > 1.1 |\n|---|---|---|---:|---:|---:|---:|---:|\n");
+            foreach (var s in with)
+                foreach (var d in s.Cleaning!.Detectors)
+                    sb.Append(c, $"| {s.Name} | {d.Ifo} | {s.Cleaning.FrameGps:F0} + {s.Cleaning.FrameSeconds:G6} | {s.Cleaning.FftSeconds:G3} | {d.RatioAt60Hz:G3} | {d.MedianRatio20To500Hz:G4} | {d.MaxRatio20To500Hz:G3} | {d.FractionAbove110Percent20To500Hz:P1} |\n");
+            sb.Append("\nBelow 1 the cleaning removed noise; above 1 it added some. The median over 20–500 Hz can sit near 1 while a part of the band is raised, so the table also gives the largest ratio and the share of 20–500 Hz bins where the cleaned ASD exceeds the raw by more than 10 %.\n\n");
+        }
+        foreach (var s in summaries.Where(s => s.CleaningNote is not null))
+            sb.Append(c, $"- {s.Name}: {(s.Cleaning is null ? "no ASD-ratio plot: " : "")}{s.CleaningNote}.\n");
+        return sb.ToString();
+    }
+
+    private static string SearchSection(IReadOnlyList<RunSummary> summaries)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder("\n## Search: scores and injections\n\n");
+        var with = summaries.Where(s => s.Search is not null).ToList();
+        if (with.Count > 0)
+        {
+            sb.Append(c, $"| run | channel | scores | window (s) | injections in span | {InjectionRecovery.ThresholdPercentile}th percentile away from injections | SNR ≥ 12 scored | of which above it |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+            foreach (var s in with)
+            {
+                var x = s.Search!;
+                sb.Append(c, $"| {s.Name} | {x.Channel} | {x.Scores} | {x.WindowSeconds:G4} | {x.Injections.Count} | {x.Threshold:G4} ({x.BackgroundScores} scores) | {x.Loud} | {x.LoudAboveThreshold} |\n");
+            }
+            sb.Append(c, $"\nA window is away from injections when it overlaps no injection's [t_c − τ(20 Hz) − 1 s, t_c + {InjectionRecovery.AfterSeconds:G3} s] (τ: Newtonian time to coalescence from 20 Hz); an injection's score is the highest of the windows containing t_c; SNR is the optimal network SNR of the injection table.\n\n");
+        }
+        foreach (var s in summaries.Where(s => s.SearchNote is not null))
+            sb.Append(c, $"- {s.Name}: {(s.Search is null ? "no scores plot: " : "")}{s.SearchNote}.\n");
+        return sb.ToString();
+    }
+
     private static string Html(IReadOnlyList<RunSummary> summaries, List<(string File, string Caption)> figures, string directory)
     {
         var sb = new StringBuilder();
@@ -103,7 +169,39 @@ public static class ReportWriter
         var c = CultureInfo.InvariantCulture;
         foreach (var s in summaries)
             sb.Append(c, $"<tr><td>{Escape(s.Name)}</td><td>{s.Servers}</td><td>{s.Gpus}</td><td>{s.Jobs}</td><td>{s.DataSeconds:F0}</td><td>{s.WallSeconds:F1}</td><td>{s.DataSecondsPerSecond:G4}</td><td>{s.BinnedThroughput.Median:G4}</td><td>{(s.ServerDataSecondsPerSecond is double v ? v.ToString("G4", c) : "—")}</td><td>{(s.Cost is { } cost ? cost.PerDataSecond.ToString("E3", c) : "—")}</td></tr>\n");
-        sb.Append("</table>\n");
+        sb.Append("</table>\n<h2>Throughput check</h2>\n<ul>\n");
+        foreach (var s in summaries) sb.Append("<li>").Append(Escape(ThroughputCheck(s))).Append("</li>\n");
+        sb.Append("</ul>\n");
+        if (summaries.Any(s => s.Cleaning is not null || s.CleaningNote is not null))
+        {
+            sb.Append("<h2>Cleaning: ASD ratio cleaned / raw</h2>\n");
+            if (summaries.Any(s => s.Cleaning is not null))
+            {
+                sb.Append("<table><tr><th>run</th><th>detector</th><th>frame (GPS + s)</th><th>Welch (s)</th><th>ratio at 60 Hz</th><th>median ratio 20–500 Hz</th><th>largest ratio 20–500 Hz</th><th>20–500 Hz bins &gt; 1.1</th></tr>\n");
+                foreach (var s in summaries.Where(s => s.Cleaning is not null))
+                    foreach (var d in s.Cleaning!.Detectors)
+                        sb.Append(c, $"<tr><td>{Escape(s.Name)}</td><td>{d.Ifo}</td><td>{s.Cleaning.FrameGps:F0} + {s.Cleaning.FrameSeconds:G6}</td><td>{s.Cleaning.FftSeconds:G3}</td><td>{d.RatioAt60Hz:G3}</td><td>{d.MedianRatio20To500Hz:G4}</td><td>{d.MaxRatio20To500Hz:G3}</td><td>{d.FractionAbove110Percent20To500Hz:P1}</td></tr>\n");
+                sb.Append("</table>\n");
+            }
+            foreach (var s in summaries.Where(s => s.CleaningNote is not null))
+                sb.Append("<p>").Append(Escape($"{s.Name}: {(s.Cleaning is null ? "no ASD-ratio plot: " : "")}{s.CleaningNote}.")).Append("</p>\n");
+        }
+        if (summaries.Any(s => s.Search is not null || s.SearchNote is not null))
+        {
+            sb.Append("<h2>Search: scores and injections</h2>\n");
+            if (summaries.Any(s => s.Search is not null))
+            {
+                sb.Append(c, $"<table><tr><th>run</th><th>channel</th><th>scores</th><th>window (s)</th><th>injections in span</th><th>{InjectionRecovery.ThresholdPercentile}th percentile away from injections</th><th>SNR ≥ 12 scored</th><th>of which above it</th></tr>\n");
+                foreach (var s in summaries.Where(s => s.Search is not null))
+                {
+                    var x = s.Search!;
+                    sb.Append(c, $"<tr><td>{Escape(s.Name)}</td><td>{Escape(x.Channel)}</td><td>{x.Scores}</td><td>{x.WindowSeconds:G4}</td><td>{x.Injections.Count}</td><td>{x.Threshold:G4} ({x.BackgroundScores} scores)</td><td>{x.Loud}</td><td>{x.LoudAboveThreshold}</td></tr>\n");
+                }
+                sb.Append("</table>\n");
+            }
+            foreach (var s in summaries.Where(s => s.SearchNote is not null))
+                sb.Append("<p>").Append(Escape($"{s.Name}: {(s.Search is null ? "no scores plot: " : "")}{s.SearchNote}.")).Append("</p>\n");
+        }
         foreach (var (file, caption) in figures)
         {
             // Embedded, so the report is one file that can be mailed or attached to a review.

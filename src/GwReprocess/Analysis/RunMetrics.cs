@@ -14,6 +14,9 @@ namespace GwReprocess.Analysis;
 public sealed record RunMetrics(string Name, string RunDirectory, WorkflowConfig? Workflow, IReadOnlyList<JobMetricsInterval> Clients,
     IReadOnlyList<ServerMetricsInterval> Servers, double? SynchronizedStart)
 {
+    /// <summary>Where the run's outputs are (the workflow's <c>[outputs] uri</c> resolved against the run directory, or the <c>--metrics</c> override).</summary>
+    public string OutputLocation { get; init; } = "";
+
     /// <summary>Servers of the run (from the workflow, else from the metrics).</summary>
     public int ServerCount => Workflow?.Inference.ServerCount ?? Math.Max(1, Clients.Select(c => c.Server).Distinct().Count());
 
@@ -56,7 +59,7 @@ public sealed record RunMetrics(string Name, string RunDirectory, WorkflowConfig
                 if (long.TryParse(text.Split('\t')[0], out long ms)) start = ms / 1000.0;
             }
             string name = workflow?.Name ?? Path.GetFileName(Path.GetFullPath(runDirectory).TrimEnd('/'));
-            return new RunMetrics(name, runDirectory, workflow, clients, servers, start);
+            return new RunMetrics(name, runDirectory, workflow, clients, servers, start) { OutputLocation = location };
         }
     }
 

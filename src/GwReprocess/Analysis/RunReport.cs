@@ -16,6 +16,27 @@ public sealed record RunSummary(
     /// <summary>Relative difference of the server-side and client-side throughputs, when both exist.</summary>
     public double? Disagreement => ServerDataSecondsPerSecond is double s ? Math.Abs(s - DataSecondsPerSecond) / DataSecondsPerSecond : null;
 
+    /// <summary>True when the server-side and client-side throughputs agree within 5 %; null without server metrics.</summary>
+    public bool? AgreesWithinFivePercent => Disagreement is double d ? d <= 0.05 : null;
+
+    /// <summary>Inferences (windows scored) the servers' counters report: ensemble requests × batch B; null without server metrics.</summary>
+    public double? ServerInferences { get; init; }
+
+    /// <summary>Inference rate r (windows per second of data) of the workflow, the divisor of s'/s = inferences / Δt / r.</summary>
+    public double? InferenceRate { get; init; }
+
+    /// <summary>Cleaned/raw ASD ratio of one frame; null when the run has none (see <see cref="CleaningNote"/>).</summary>
+    public CleaningComparison? Cleaning { get; init; }
+
+    /// <summary>Why there is no ASD ratio, or which detectors were left out.</summary>
+    public string? CleaningNote { get; init; }
+
+    /// <summary>Scores against injections; null when the run has no scores (see <see cref="SearchNote"/>).</summary>
+    public InjectionRecovery? Search { get; init; }
+
+    /// <summary>Why there is no scores plot, or what is missing from it.</summary>
+    public string? SearchNote { get; init; }
+
     /// <summary>Seconds of wall time per second of data (the published "time density").</summary>
     public double SecondsPerDataSecond => 1 / DataSecondsPerSecond;
 }
@@ -28,13 +49,17 @@ public static class RunReport
     {
         var throughput = new Throughput(run.Clients, run.SynchronizedStart);
         double bin = binSeconds ?? NiceBin(throughput.WallSeconds / 50);
-        double? serverRate = null;
+        double? serverRate = null, inferences = null;
         if (run.Servers.Count > 0 && run.Workflow is { } w)
         {
             // Every request the ensemble answers carries B windows at r windows per second: B / r seconds of data.
             string entry = w.Inference.Ensemble;
             double requests = run.Servers.Where(s => s.Model == entry).Sum(s => s.RequestSuccess);
-            if (requests > 0) serverRate = requests * w.Inference.Batch / w.Inference.Rate / throughput.WallSeconds;
+            if (requests > 0)
+            {
+                inferences = requests * w.Inference.Batch;
+                serverRate = inferences / throughput.WallSeconds / w.Inference.Rate;
+            }
         }
         var latency = run.Servers.GroupBy(s => s.Model).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new ModelLatency(g.Key, g.Sum(s => s.RequestSuccess), g.Sum(s => s.QueueUs), g.Sum(s => s.ComputeInputUs), g.Sum(s => s.ComputeInferUs), g.Sum(s => s.ComputeOutputUs)))
@@ -49,7 +74,28 @@ public static class RunReport
         }
         return new RunSummary(run.Name, run.ServerCount, run.Gpus, run.Clients.Select(c => c.Job).Distinct().Count(),
             throughput.DataSeconds, throughput.WallSeconds, throughput.DataSecondsPerSecond, throughput.Distribution(bin), bin,
-            serverRate, latency, cost, costModel?.Name);
+            serverRate, latency, cost, costModel?.Name)
+        {
+            ServerInferences = inferences,
+            InferenceRate = run.Workflow?.Inference.Rate,
+        };
+    }
+
+    /// <summary>
+    /// Adds the data-quality figures of a run's outputs: the cleaned/raw ASD ratio of one frame (<paramref name="asdFrame"/>,
+    /// default the first cleaned frame) and the scores against the injections. Missing outputs become notes, not errors.
+    /// </summary>
+    public static async Task<RunSummary> AddOutputChecksAsync(RunSummary summary, RunMetrics run, Time.GpsTime? asdFrame, string? injectionTable,
+        double loudSnr = 12, CancellationToken cancellationToken = default)
+    {
+        if (run.Workflow is null || run.OutputLocation.Length == 0)
+            return summary with { CleaningNote = "no workflow.toml, so the outputs and raw data are unknown", SearchNote = "no workflow.toml, so the outputs are unknown" };
+        using var outputs = RunOutputs.Open(run.OutputLocation, run.RunDirectory);
+        var (cleaning, cleaningNote) = await CleaningComparison.ComputeAsync(outputs, run.Workflow, run.RunDirectory, asdFrame, cancellationToken).ConfigureAwait(false);
+        if (cleaning is not null && cleaning.Notes.Count > 0) cleaningNote = string.Join("; ", cleaning.Notes);
+        var (search, searchNote) = await InjectionRecovery.ComputeAsync(outputs, run.Workflow, run.RunDirectory, injectionTable, loudSnr, cancellationToken).ConfigureAwait(false);
+        if (search is not null && search.InjectionTable is null) searchNote = "no injection table (simulated frames directory's injections.csv, or --injections): scores shown without injections";
+        return summary with { Cleaning = cleaning, CleaningNote = cleaningNote, Search = search, SearchNote = searchNote };
     }
 
     private static double NiceBin(double raw)

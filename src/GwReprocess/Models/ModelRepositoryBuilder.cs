@@ -29,7 +29,7 @@ public static class ModelRepositoryBuilder
         if (o.Cleaner == CleanerKind.Wiener && o.WienerFilters is null)
             throw new BadInputException("--cleaner wiener needs fitted coefficients: give --fit FRAMES --start --end --workflow W.toml");
         if (o.Detector == DetectorKind.Templates && o.Templates is null)
-            throw new BadInputException("--detector templates is not available yet: generating the whitened template bank needs the DSP work (issue 7, later part)");
+            throw new BadInputException("--detector templates needs a designed, calibrated bank: give --cleaner wiener --fit FRAMES --start --end --workflow W.toml");
         if (o.Witnesses < 1) throw new BadInputException($"--witnesses {o.Witnesses} must be at least 1");
         if (o.Instances < 1 || o.SnapshotterInstances < 1) throw new BadInputException("instance counts must be at least 1");
         if (o.Detectors.Count == 0) throw new BadInputException("at least one detector is needed");

@@ -16,7 +16,7 @@ public enum DetectorKind
 {
     /// <summary>Paper-era BBHnet, untrained (throughput studies).</summary>
     BbhNet,
-    /// <summary>Whitened template-bank correlator (not available yet: needs the template work of issue 7).</summary>
+    /// <summary>Whitened template-bank correlator (designed and calibrated on the <c>--fit</c> span).</summary>
     Templates,
 }
 

@@ -93,4 +93,58 @@ public class CostTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("6 GPUs is not a whole number of 4-GPU nodes", r.StdErr);
     }
+
+    private static string ShippedTable(string name) => Path.Combine(AppContext.BaseDirectory, "data", "cost-models", name);
+
+    [Fact]
+    public void Every_shipped_cost_table_loads_with_dates_and_sources()
+    {
+        var files = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "data", "cost-models"), "*.csv").Select(f => Path.GetFileName(f)).Order().ToArray();
+        Assert.Equal(["gcp-2021.csv", "owned-cluster.csv"], files);
+        foreach (var f in files)
+        {
+            var model = CostModel.Read(ShippedTable(f));
+            Assert.True(model.VcpuHour > 0, f);
+            Assert.True(model.PricePerHour("gpu-t4") > 0, f);
+            Assert.All(model.Prices, p => Assert.False(string.IsNullOrWhiteSpace(p.Source), $"{f}: {p.Resource} has no source"));
+            Assert.All(model.Prices, p => Assert.False(string.IsNullOrWhiteSpace(p.Date), $"{f}: {p.Resource} has no date"));
+        }
+        // The file and the copy carried in the binary are the same table.
+        Assert.Equal(Gcp2021.Prices.OrderBy(p => p.Resource), CostModel.Read(ShippedTable("gcp-2021.csv")).Prices.OrderBy(p => p.Resource));
+    }
+
+    [Fact]
+    public void Owned_hardware_arithmetic_is_exact_on_a_hand_built_case()
+    {
+        // 8766 over 2 units for 1 year of 8766 h: 0.5 per unit-hour; 1000 W over 2 units × PUE 1.5 × 0.2 per kWh: 0.15 per unit-hour.
+        var h = new OwnedHardware(PurchaseUsd: 8766, Units: 2, Years: 1, Watts: 1000, Pue: 1.5, UsdPerKwh: 0.2);
+        Assert.Equal(0.5, h.CapitalPerUnitHour, 15);
+        Assert.Equal(0.15, h.EnergyPerUnitHour, 15);
+        Assert.Equal(0.65, h.PerUnitHour, 15);
+        Assert.Throws<BadInputException>(() => (h with { Pue = 0.9 }).Validate());
+    }
+
+    [Fact]
+    public void Owned_cluster_table_is_the_arithmetic_its_readme_documents()
+    {
+        var owned = CostModel.Read(ShippedTable("owned-cluster.csv"));
+        // README inputs: T4 2000 USD, 70 W; EPYC 7643P 2722 USD, 96 threads, 225 W; 5 years, PUE 1.58, 0.1278 USD/kWh.
+        Assert.Equal(new OwnedHardware(2000, 1, 5, 70, 1.58, 0.1278).PerUnitHour, owned.PricePerHour("gpu-t4"), 8);
+        Assert.Equal(new OwnedHardware(2722, 96, 5, 225, 1.58, 0.1278).PerUnitHour, owned.VcpuHour, 9);
+        // The README's example: the published 4×T4, 32-vCPU node with four 8-vCPU clients.
+        var node = new Deployment(1, 4, "gpu-t4", 32, 4, 8);
+        Assert.Equal(4 * 0.05976553 + 64 * 0.001120172, node.CostPerHour(owned), 12);
+    }
+
+    [Fact]
+    public async Task Cli_owned_prints_the_arithmetic()
+    {
+        var r = await Cli.GwreproProcess.RunAsync("analyze", "owned", "--purchase", "2000", "--watts", "70", "--kwh-price", "0.1278");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.Contains("capital:  2000 / 1 / (5 y × 8766 h) = 0.0456308 per unit-hour", r.StdOut);
+        Assert.Contains("total:    0.0597655 per unit-hour", r.StdOut);
+        r = await Cli.GwreproProcess.RunAsync("analyze", "owned", "--purchase", "2000", "--watts", "70", "--kwh-price", "0.1278", "--pue", "0.5");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("PUE 0.5 must be at least 1", r.StdErr);
+    }
 }

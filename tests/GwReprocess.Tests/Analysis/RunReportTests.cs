@@ -83,7 +83,8 @@ public sealed class RunReportTests : IDisposable
 
         string report = Path.Combine(run, "report");
         string md = File.ReadAllText(Path.Combine(report, "report.md"));
-        Assert.Contains("they agree within 0.0 %", md);
+        Assert.Contains("they agree within 5 % (difference 0.0 %)", md);
+        Assert.Contains("data seconds / wall time from the synchronized start = 300 s / 200.0 s = 1.5 s'/s; inferences / Δt / r = 1200 / 200.0 s / 4 Hz = 1.5 s'/s", md);
         foreach (var png in new[] { "throughput.png", "time-vs-servers.png", "cost-vs-servers.png", "latency.png" })
         {
             var bytes = File.ReadAllBytes(Path.Combine(report, png));
@@ -104,7 +105,12 @@ public sealed class RunReportTests : IDisposable
         var r = await Cli.GwreproProcess.RunAsync("analyze", run, "--stop-servers", rendezvous);
         Assert.True(r.ExitCode == 0, r.StdErr);
         Assert.Contains("hand-built: 300 s of data in 200.0 s = 1.5 s'/s", r.StdOut);
-        Assert.Contains("no server metrics were scraped", File.ReadAllText(Path.Combine(run, "report", "report.md")));
+        string md = File.ReadAllText(Path.Combine(run, "report", "report.md"));
+        Assert.Contains("no server metrics were scraped", md);
+        // No cleaned frames and no scores: each plot is skipped with a note saying where it looked.
+        Assert.Contains($"hand-built: no ASD-ratio plot: no cleaned frames under file://{Path.Combine(run, "out", "cleaned")}/", md);
+        Assert.Contains($"hand-built: no scores plot: no score files under file://{Path.Combine(run, "out", "scores")}/", md);
+        Assert.DoesNotContain("asd-ratio.png", md);
         Assert.True(File.Exists(Path.Combine(rendezvous, "stop")));
     }
 

@@ -244,7 +244,7 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
         foreach (var (args, message) in new[]
         {
             (new[] { "--cleaner", "wiener" }, "--cleaner wiener needs --fit FRAMES and --workflow"),
-            (["--detector", "templates"], "not available yet"),
+            (["--detector", "templates"], "--detector templates needs --cleaner wiener"),
             (["--fit", "file:///frames", "--start", "0", "--end", "10"], "--fit and --workflow go with --cleaner wiener"),
         })
         {

@@ -105,6 +105,69 @@ public sealed class SlotInModelsTests
         for (int n = 1; n < batch; n++) Assert.True(score.Data[n] > score.Data[n - 1], $"score not rising with amplitude: {string.Join(", ", score.Data)}");
     }
 
+    /// <summary>Direct reference of the cropped, decimated, per-detector, noise-normalised network: crop, low-pass centred on every M-th sample, correlate.</summary>
+    private static double ReferenceDecimatedScore(TemplateBank bank, float[] strain, int n, int detectors, int k)
+    {
+        int m = bank.Decimation, crop = bank.Crop, inner = k - 2 * crop, length = inner / m;
+        var g = bank.DecimationFilter!;
+        int p = (g.Length - 1) / 2;
+        double network = 0;
+        for (int d = 0; d < detectors; d++)
+        {
+            var y = new double[length];
+            for (int i = 0; i < length; i++)
+                for (int j = 0; j < g.Length; j++)
+                {
+                    int at = m * i - p + j;
+                    if (at >= 0 && at < inner) y[i] += g[j] * strain[(n * detectors + d) * k + crop + at];
+                }
+            var t = bank.For(d);
+            double best = 0;
+            for (int i = 0; i < bank.Count; i++)
+                for (int lag = 0; lag + bank.Length <= length; lag++)
+                {
+                    double zc = 0, zs = 0;
+                    for (int j = 0; j < bank.Length; j++)
+                    {
+                        zc += t.Cosine[i][j] * y[lag + j];
+                        zs += t.Sine[i][j] * y[lag + j];
+                    }
+                    best = Math.Max(best, zc * zc + zs * zs);
+                }
+            network += best;
+        }
+        return 1 / (1 + Math.Exp(-bank.Slope * (Math.Sqrt(network) - bank.Threshold)));
+    }
+
+    [Fact]
+    public void CroppedDecimatedPerDetectorTemplateNetworkEqualsTheDirectReference()
+    {
+        const int detectors = 2, k = 256, batch = 3;
+        var h1 = Chirps(3, 40);
+        var l1 = Chirps(3, 40);
+        foreach (var t in l1.Cosine.Concat(l1.Sine)) Array.Reverse(t); // a different bank for L1
+        var rng = new Random(4);
+        var bank = h1 with
+        {
+            PerDetector = [new DetectorTemplates("H1", h1.Cosine, h1.Sine), new DetectorTemplates("L1", l1.Cosine, l1.Sine)],
+            NoiseNormalized = true,
+            Crop = 16,
+            Decimation = 4,
+            DecimationFilter = Enumerable.Range(0, 9).Select(_ => (float)rng.NextDouble()).ToArray(),
+            Slope = 0.05f,
+        };
+        var model = TemplateBankNetwork.Build("bbh-templates", bank, detectors, k, batch).Onnx!;
+        var strain = ModelTestSupport.RandomSignal(batch * detectors * k, 12);
+        var score = ModelTestSupport.Run(model, ("strain", strain, [batch, detectors, k]))["score"];
+        for (int n = 0; n < batch; n++)
+        {
+            double reference = ReferenceDecimatedScore(bank, strain, n, detectors, k);
+            Assert.True(Math.Abs(reference - score.Data[n]) <= 1e-5, $"example {n}: {score.Data[n]} vs reference {reference}");
+        }
+        Assert.Throws<BadInputException>(() => TemplateBankNetwork.Build("x", bank with { Decimation = 3 }, detectors, k, batch));
+        Assert.Throws<BadInputException>(() => TemplateBankNetwork.Build("x", bank with { PerDetector = [bank.PerDetector![0]] }, detectors, k, batch));
+    }
+
     [Fact]
     public async Task RepositoryWithWienerCleanersAndTemplateDetectorChecksAndPassesTheOnnxChecker()
     {

@@ -108,7 +108,7 @@ public sealed class WienerCleanerFitTests : IDisposable
         Assert.Equal(0, r.ExitCode);
         // Post-processing whitens with a FIR designed from the fit span's strain ASD.
         var postproc = GwReprocess.Inference.ModelConfigFile.Read(Path.Combine(repo, "postproc", "config.pbtxt"));
-        Assert.Contains("257-tap whitening FIR", postproc.ToString());
+        Assert.Contains("1025-tap whitening FIR", postproc.ToString());
 
         r = await Cli.GwreproProcess.RunAsync("models", "build", "--out", repo, "--cleaner", "wiener", "--fit", frames);
         Assert.Equal(2, r.ExitCode);

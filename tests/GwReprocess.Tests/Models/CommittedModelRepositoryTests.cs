@@ -1,0 +1,53 @@
+using GwReprocess.Inference;
+using GwReprocess.Models;
+using GwReprocess.Workflow;
+
+namespace GwReprocess.Tests.Models;
+
+/// <summary>The committed <c>model-repository/</c> is what <c>gwrepro models build</c> writes for workflows/local-demo.toml.</summary>
+public sealed class CommittedModelRepositoryTests
+{
+    private static string Root()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
+        return dir!.FullName;
+    }
+
+    private static string Repository => Path.Combine(Root(), "model-repository");
+
+    private static WorkflowConfig Demo => WorkflowConfig.Load(Path.Combine(Root(), "workflows", "local-demo.toml"));
+
+    [Fact]
+    public void PassesTheRepositoryCheckAndTheOnnxChecker()
+    {
+        Assert.Empty(ModelRepositoryCheck.Check(Repository));
+        Assert.Equal(["bbh-templates", "deepclean-stream", "gwe2e", "postproc", "snapshotter", "snapshotter-stream", "wiener-h1", "wiener-l1"], ModelRepository.ModelNames(Repository));
+        var (code, output) = ModelTestSupport.OnnxChecker(Directory.GetFiles(Repository, "model.onnx", SearchOption.AllDirectories));
+        Assert.True(code == 0, output);
+        long bytes = Directory.GetFiles(Repository, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.True(bytes < 4_000_000, $"model-repository/ holds {bytes} bytes");
+    }
+
+    [Fact]
+    public void MatchesTheDemoWorkflowsChannelsRateAndBatch()
+    {
+        var demo = Demo;
+        Assert.Equal("model-repository", demo.Inference.ModelRepository);
+        var ensemble = ModelConfigFile.Read(Path.Combine(Repository, demo.Inference.Ensemble, "config.pbtxt"));
+        int stride = 4096 / demo.Inference.Rate, d = demo.Detectors.Count, cw = demo.Detectors[0].Witnesses.Count;
+        Assert.Equal(new long[] { 1, d * cw + d, demo.Inference.Batch * stride }, ensemble.Input.Single().Dims);
+        Assert.Equal(new long[] { demo.Inference.Batch, 1 }, ensemble.Output.Single(o => o.Name == "score").Dims);
+        foreach (var det in demo.Detectors)
+        {
+            var cleaner = ModelConfigFile.Read(Path.Combine(Repository, ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, det.Ifo), "config.pbtxt"));
+            var (channels, scaling) = WienerCleaner.FromConfig(cleaner)!.Value;
+            Assert.Equal(det.Witnesses.Select(w => w.Value), channels.Select(c => c.Value));
+            Assert.All(scaling, s => Assert.True(s.Scale > 0));
+            Assert.Equal(new long[] { demo.Inference.Batch, cw, 4096 }, cleaner.Input.Single().Dims);
+        }
+        var detector = ModelConfigFile.Read(Path.Combine(Repository, "bbh-templates", "config.pbtxt"));
+        Assert.Contains("calibrated: rho0 =", detector.Parameters["description"].StringValue);
+        Assert.Contains("whitening FIR from each detector's strain ASD", ModelConfigFile.Read(Path.Combine(Repository, "postproc", "config.pbtxt")).Parameters["description"].StringValue);
+    }
+}
