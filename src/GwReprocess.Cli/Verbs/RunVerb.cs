@@ -73,8 +73,23 @@ public sealed class RunVerb : CliVerb
         if (run.NeedsModels())
         {
             var started = Stopwatch.StartNew();
-            await ui.StatusAsync($"building the model repository {run.ModelRepository}", () => BuildModelsAsync(run, o.Verbose, ct));
-            ui.Line(string.Create(CultureInfo.InvariantCulture, $"models: built {run.ModelRepository} in {started.Elapsed.TotalSeconds:F1} s"));
+            // A repository that already serves this workflow (the committed demo one, next to the workflow or here) is copied.
+            string relative = w.Inference.ModelRepository;
+            var candidates = Path.IsPathRooted(relative) ? [] : new[]
+            {
+                Path.Combine(Path.GetDirectoryName(Path.GetFullPath(w.SourcePath)) ?? ".", relative),
+                Path.Combine(Directory.GetCurrentDirectory(), relative),
+            };
+            if (run.FindCompatibleRepository(candidates) is { } existing)
+            {
+                run.CopyRepository(existing);
+                ui.Line($"models: copied {existing} (it takes this workflow's channels, window hop and batch)");
+            }
+            else
+            {
+                await ui.StatusAsync($"building the model repository {run.ModelRepository}", () => BuildModelsAsync(run, o.Verbose, ct));
+                ui.Line(string.Create(CultureInfo.InvariantCulture, $"models: built {run.ModelRepository} in {started.Elapsed.TotalSeconds:F1} s"));
+            }
         }
         else ui.Line($"models: {run.ModelRepository} (present)");
         if (o.PrepareOnly)
@@ -112,13 +127,14 @@ public sealed class RunVerb : CliVerb
     }
 
     /// <summary>
-    /// The one place <c>gwrepro run</c> builds a missing model repository, through the same code as <c>gwrepro models build</c>:
-    /// Wiener cleaners fitted on the first 256 s of the run's frames, window hop and batch from the workflow's [inference].
+    /// The one place <c>gwrepro run</c> builds a missing model repository, through the same code as <c>gwrepro models build</c>
+    /// and with model-repository/README.md's arguments: Wiener cleaners and the calibrated template bank fitted on the first
+    /// 512 s of the run's frames, window hop and batch from the workflow's [inference].
     /// </summary>
     internal static async Task BuildModelsAsync(LocalRun run, bool verbose, CancellationToken ct)
     {
         var w = run.Workflow;
-        var fit = run.FitSpan();
+        var fit = run.FitSpan(512);
         string cache = await run.WriteFitCacheAsync(ct);
         string[] args =
         [
@@ -127,7 +143,7 @@ public sealed class RunVerb : CliVerb
             "--start", fit.Start.ToString(), "--end", fit.End.ToString(),
             "--stride", run.Stride.ToString(CultureInfo.InvariantCulture),
             "--batch", w.Inference.Batch.ToString(CultureInfo.InvariantCulture),
-            "--detector", "bbhnet",
+            "--kernel", "1", "--detector", "templates",
             .. verbose ? Array.Empty<string>() : ["--quiet"],
         ];
         int code = await new ModelsVerb().RunAsync(args, ct);
