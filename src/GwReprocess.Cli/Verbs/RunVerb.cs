@@ -38,7 +38,7 @@ public sealed class RunVerb : CliVerb
         [Option("stop-grace", Default = 30.0, HelpText = "Seconds the servers get to stop by themselves after the FINAL node before they are killed.")]
         public double StopGrace { get; set; }
 
-        [Option("server-timeout", Default = 600.0, HelpText = "Seconds the server (PROVISIONER node) may take to publish its address.")]
+        [Option("server-timeout", Default = 600.0, HelpText = "Seconds a PROVISIONER node may take to become ready (gwrepro serve: to publish its address).")]
         public double ServerTimeout { get; set; }
     }
 
@@ -73,8 +73,23 @@ public sealed class RunVerb : CliVerb
         if (run.NeedsModels())
         {
             var started = Stopwatch.StartNew();
-            await ui.StatusAsync($"building the model repository {run.ModelRepository}", () => BuildModelsAsync(run, o.Verbose, ct));
-            ui.Line(string.Create(CultureInfo.InvariantCulture, $"models: built {run.ModelRepository} in {started.Elapsed.TotalSeconds:F1} s"));
+            // A repository that already serves this workflow (the committed demo one, next to the workflow or here) is copied.
+            string relative = w.Inference.ModelRepository;
+            var candidates = Path.IsPathRooted(relative) ? [] : new[]
+            {
+                Path.Combine(Path.GetDirectoryName(Path.GetFullPath(w.SourcePath)) ?? ".", relative),
+                Path.Combine(Directory.GetCurrentDirectory(), relative),
+            };
+            if (run.FindCompatibleRepository(candidates) is { } existing)
+            {
+                run.CopyRepository(existing);
+                ui.Line($"models: copied {existing} (it takes this workflow's channels, window hop and batch)");
+            }
+            else
+            {
+                await ui.StatusAsync($"building the model repository {run.ModelRepository}", () => BuildModelsAsync(run, o.Verbose, ct));
+                ui.Line(string.Create(CultureInfo.InvariantCulture, $"models: built {run.ModelRepository} in {started.Elapsed.TotalSeconds:F1} s"));
+            }
         }
         else ui.Line($"models: {run.ModelRepository} (present)");
         if (o.PrepareOnly)
@@ -86,6 +101,8 @@ public sealed class RunVerb : CliVerb
         var (plan, written) = await run.WriteDagAsync(DagExecutable(w), ct);
         ui.Line($"dag: {written.DagFile}: {plan.Jobs.Count} client job(s){(written.JobsDone > 0 ? $" ({written.JobsDone} already done)" : "")}, {plan.DataDuration} s of data, {w.Inference.ServerCount} server(s)");
 
+        int stale = await run.ResetRendezvousAsync(ct);
+        if (stale > 0) ui.Line($"rendezvous: removed {stale} object(s) a previous run left (stop marker, server addresses, barrier)");
         var result = await ExecuteAsync(written.DagFile, o, ui, ct);
         return ui.Summary(result, run.ReportDirectory, clock.Elapsed);
     }
@@ -110,13 +127,14 @@ public sealed class RunVerb : CliVerb
     }
 
     /// <summary>
-    /// The one place <c>gwrepro run</c> builds a missing model repository, through the same code as <c>gwrepro models build</c>:
-    /// Wiener cleaners fitted on the first 256 s of the run's frames, window hop and batch from the workflow's [inference].
+    /// The one place <c>gwrepro run</c> builds a missing model repository, through the same code as <c>gwrepro models build</c>
+    /// and with model-repository/README.md's arguments: Wiener cleaners and the calibrated template bank fitted on the first
+    /// 512 s of the run's frames, window hop and batch from the workflow's [inference].
     /// </summary>
     internal static async Task BuildModelsAsync(LocalRun run, bool verbose, CancellationToken ct)
     {
         var w = run.Workflow;
-        var fit = run.FitSpan();
+        var fit = run.FitSpan(512);
         string cache = await run.WriteFitCacheAsync(ct);
         string[] args =
         [
@@ -125,7 +143,7 @@ public sealed class RunVerb : CliVerb
             "--start", fit.Start.ToString(), "--end", fit.End.ToString(),
             "--stride", run.Stride.ToString(CultureInfo.InvariantCulture),
             "--batch", w.Inference.Batch.ToString(CultureInfo.InvariantCulture),
-            "--detector", "bbhnet",
+            "--kernel", "1", "--detector", "templates",
             .. verbose ? Array.Empty<string>() : ["--quiet"],
         ];
         int code = await new ModelsVerb().RunAsync(args, ct);
@@ -168,8 +186,8 @@ public sealed class RunVerb : CliVerb
     }
 
     /// <summary>
-    /// The PROVISIONER (gwrepro serve --provisioner) is ready once it has published rendezvous/servers/&lt;name&gt;: on a pool
-    /// it also runs condor_chirp, which needs a schedd; here the address object, written by the same server code, is the signal.
+    /// A server node (gwrepro serve) is ready once it has published rendezvous/servers/&lt;name&gt;, through the server's own
+    /// Rendezvous code (a PROVISIONER on a pool also runs condor_chirp, which needs a schedd).
     /// </summary>
     private static async Task<bool> ServerPublishedAsync(DagNode node, LocalCommand command, CancellationToken ct)
     {
@@ -302,6 +320,7 @@ public sealed class RunVerb : CliVerb
             {
                 LocalDagEventKind.Started => $"{e.Node.Name}: started ({e.Message})",
                 LocalDagEventKind.Skipped => $"{e.Node.Name}: DONE, skipped",
+                LocalDagEventKind.Ready => $"{e.Node.Name}: {e.Message}",
                 _ => string.Create(CultureInfo.InvariantCulture, $"{e.Node.Name}: {e.Kind.ToString().ToLowerInvariant()} ({e.Message}) after {e.Elapsed.TotalSeconds:F1} s"),
             };
             Line(text);

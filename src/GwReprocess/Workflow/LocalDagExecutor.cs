@@ -88,7 +88,8 @@ public sealed record LocalDagOptions
 
     /// <summary>
     /// True once the PROVISIONER node is ready (on a pool it sets ProvisionerState = 2 with condor_chirp, which needs a schedd);
-    /// polled every <see cref="PollInterval"/>. Null: ready as soon as it started.
+    /// polled every <see cref="PollInterval"/>. Null: ready as soon as it started. Also polled for SERVICE nodes, whose
+    /// readiness is only reported (<see cref="LocalDagEventKind.Ready"/>), never waited for.
     /// </summary>
     public Func<DagNode, LocalCommand, CancellationToken, Task<bool>>? ProvisionerReady { get; init; }
 
@@ -176,6 +177,7 @@ public static class LocalDagExecutor
         }
 
         var background = new List<(NodeRun Run, Process Process, Task Exit)>();
+        var watchers = new List<Task>();
         bool provisionerFailed = false;
         try
         {
@@ -186,9 +188,13 @@ public static class LocalDagExecutor
                 r.Clock.Start();
                 try
                 {
-                    var (process, exit) = Start(Prepare(r), r, cancellationToken);
+                    var command = Prepare(r);
+                    var (process, exit) = Start(command, r, cancellationToken);
                     background.Add((r, process, exit));
                     Report(r, LocalDagEventKind.Started, "service started");
+                    // Nothing waits for a SERVICE node (DAGMan does not), but its readiness is worth reporting.
+                    if (options.ProvisionerReady is not null)
+                        watchers.Add(WatchReadyAsync(r, command, exit, options, Report, cancellationToken));
                 }
                 catch (BadInputException e)
                 {
@@ -246,9 +252,16 @@ public static class LocalDagExecutor
                 await RunNodeAsync(runs[fnode.Name], r => Prepare(r, extra), Report, cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // As DAGMan does on condor_rm: what finished is kept in a rescue DAG, so the next run resumes there.
+            if (options.WriteRescue) await WriteRescueAsync(dagPath, dag, runs, rescues).ConfigureAwait(false);
+            throw;
+        }
         finally
         {
             await StopBackgroundAsync(background, cancellationToken.IsCancellationRequested ? TimeSpan.Zero : options.StopGrace, Report).ConfigureAwait(false);
+            await Task.WhenAll(watchers).ConfigureAwait(false);
         }
 
         string? written = null;
@@ -390,6 +403,25 @@ public static class LocalDagExecutor
             ct.ThrowIfCancellationRequested();
         }
         return false;
+    }
+
+    /// <summary>Reports a SERVICE node ready once the readiness probe says so (until it exits); never throws.</summary>
+    private static async Task WatchReadyAsync(NodeRun r, LocalCommand command, Task exit, LocalDagOptions options,
+        Action<NodeRun, LocalDagEventKind, string> report, CancellationToken ct)
+    {
+        try
+        {
+            while (!exit.IsCompleted)
+            {
+                if (await options.ProvisionerReady!(r.Node, command, ct).ConfigureAwait(false))
+                {
+                    report(r, LocalDagEventKind.Ready, $"ready after {r.Clock.Elapsed.TotalSeconds:F1} s");
+                    return;
+                }
+                await Task.WhenAny(exit, Task.Delay(options.PollInterval, ct)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or BadInputException) { /* only a report is lost */ }
     }
 
     private static async Task StopBackgroundAsync(List<(NodeRun Run, Process Process, Task Exit)> background, TimeSpan grace,

@@ -76,6 +76,56 @@ public sealed class LocalRun
         !ModelRepository.Contains("://", StringComparison.Ordinal)
         && !File.Exists(Path.Combine(ModelRepository, Workflow.Inference.Ensemble, "config.pbtxt"));
 
+    /// <summary>
+    /// A model repository that already serves this workflow, to copy instead of building one: <paramref name="candidates"/>
+    /// in order (e.g. the workflow's <c>inference.model_repository</c> next to the workflow file, then in the current
+    /// directory), the first that passes the repository check and whose ensemble takes the workflow's channels
+    /// (count, and each Wiener cleaner's witness order), window hop and batch. Null when none does.
+    /// </summary>
+    public string? FindCompatibleRepository(IEnumerable<string> candidates)
+    {
+        var w = Workflow;
+        int stride = Stride, d = w.Detectors.Count, channels = w.Detectors.Sum(x => x.Witnesses.Count) + d;
+        foreach (var candidate in candidates)
+        {
+            string dir = Path.GetFullPath(candidate);
+            if (dir == Path.GetFullPath(ModelRepository) || !File.Exists(Path.Combine(dir, w.Inference.Ensemble, "config.pbtxt"))) continue;
+            try
+            {
+                if (Models.ModelRepositoryCheck.Check(dir).Count > 0) continue;
+                var ensemble = Inference.ModelConfigFile.Read(Path.Combine(dir, w.Inference.Ensemble, "config.pbtxt"));
+                if (ensemble.Input.Count != 1 || !ensemble.Input[0].Dims.SequenceEqual(new long[] { 1, channels, (long)w.Inference.Batch * stride })) continue;
+                bool witnessesMatch = true;
+                foreach (var det in w.Detectors)
+                {
+                    string cleaner = Path.Combine(dir, Models.ModelRepositoryBuilder.CleanerName(Models.CleanerKind.Wiener, det.Ifo), "config.pbtxt");
+                    if (!File.Exists(cleaner)) continue;
+                    var annotated = Models.WienerCleaner.FromConfig(Inference.ModelConfigFile.Read(cleaner));
+                    if (annotated is { } a && !a.Channels.Select(c => c.Value).SequenceEqual(det.Witnesses.Select(x => x.Value))) witnessesMatch = false;
+                }
+                if (witnessesMatch) return dir;
+            }
+            catch (Exception e) when (e is BadInputException or IOException or FormatException) { /* not usable: try the next */ }
+        }
+        return null;
+    }
+
+    /// <summary>Copies a model repository into <see cref="ModelRepository"/> (through a temporary directory, renamed when complete).</summary>
+    public void CopyRepository(string source)
+    {
+        string target = ModelRepository;
+        string staging = target.TrimEnd('/') + $".partial-{Environment.ProcessId}";
+        if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, true);
+        foreach (var file in System.IO.Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string to = Path.Combine(staging, Path.GetRelativePath(source, file));
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(file, to);
+        }
+        if (System.IO.Directory.Exists(target)) System.IO.Directory.Delete(target, true);
+        System.IO.Directory.Move(staging, target);
+    }
+
     /// <summary>A LAL cache of every detector's simulated frames (for fitting the cleaners), written next to the frames.</summary>
     public async Task<string> WriteFitCacheAsync(CancellationToken cancellationToken)
     {
@@ -116,6 +166,23 @@ public sealed class LocalRun
         var problems = DagChecker.CheckFile(run.DagFile);
         if (problems.Count > 0) throw new InvalidOperationException($"the DAG just written does not pass the checker: {problems[0]}");
         return (plan, run);
+    }
+
+    /// <summary>
+    /// Empties the run's rendezvous prefix before the DAG runs again: a previous run's stop marker would stop the new
+    /// server at once, its servers/&lt;name&gt; would send clients to a dead port, its barrier objects would release them early.
+    /// </summary>
+    public async Task<int> ResetRendezvousAsync(CancellationToken cancellationToken)
+    {
+        var (bucket, prefix) = BucketFactory.Open(Resolve(Workflow.Outputs.Uri));
+        using (bucket)
+        {
+            string rendezvous = BucketUri.AsPrefix(prefix) + "rendezvous/";
+            var keys = new List<string>();
+            await foreach (var o in bucket.ListAsync(rendezvous, cancellationToken).ConfigureAwait(false)) keys.Add(o.Key);
+            foreach (var key in keys) await bucket.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            return keys.Count;
+        }
     }
 
     /// <summary>Where the FINAL node's <c>gwrepro analyze</c> writes the report.</summary>

@@ -88,7 +88,7 @@ public sealed class LocalDagExecutorTests : IDisposable
     {
         var lines = new List<string>();
         for (int i = 0; i < 6; i++)
-            lines.AddRange([$"JOB n{i} node.sub", $"VARS n{i} code=\"0\" pause=\"0.3\"", $"CATEGORY n{i} clients"]);
+            lines.AddRange([$"JOB n{i} node.sub", $"VARS n{i} code=\"0\" pause=\"0.5\"", $"CATEGORY n{i} clients"]);
         lines.Add("JOB free node.sub");
         lines.Add("VARS free code=\"0\" pause=\"0.3\"");
         lines.Add("MAXJOBS clients 2");
@@ -228,6 +228,45 @@ public sealed class LocalDagExecutorTests : IDisposable
         var srv = Node(r, "srv");
         Assert.Equal(LocalNodeState.Stopped, srv.State);
         Assert.Equal(0, srv.ExitCode); // it saw the FINAL node's stop marker and exited by itself
+    }
+
+    [Fact]
+    public async Task Service_nodes_are_not_waited_for_their_readiness_is_reported_and_they_stop_after_final()
+    {
+        File.WriteAllText(Path.Combine(_dir.FullName, "server.sh"), """
+            while [ ! -e go ]; do sleep 0.05; done
+            date +%s%N > ready
+            while [ ! -e stop ]; do sleep 0.05; done
+            exit 0
+
+            """);
+        File.WriteAllText(Path.Combine(_dir.FullName, "server.sub"), "executable = /bin/sh\narguments = \"server.sh\"\nqueue\n");
+        // The job lets the service become ready; FINAL asks it to stop, as gwrepro analyze --stop-servers does.
+        File.WriteAllText(Path.Combine(_dir.FullName, "go.sub"), "executable = /bin/sh\narguments = \"-c 'touch go; while [ ! -e ready ]; do sleep 0.05; done; sleep 0.5'\"\nqueue\n");
+        File.WriteAllText(Path.Combine(_dir.FullName, "final.sub"), "executable = /bin/sh\narguments = \"-c 'touch stop'\"\nqueue\n");
+        var dag = Write("""
+            SERVICE srv server.sub
+            JOB a go.sub
+            FINAL fin final.sub
+            """);
+        var events = new List<LocalDagEvent>();
+        var r = await Run(dag, new LocalDagOptions
+        {
+            ProvisionerReady = (_, _, _) => Task.FromResult(File.Exists(Path.Combine(_dir.FullName, "ready"))),
+            Progress = new Recorder(events),
+            PollInterval = TimeSpan.FromMilliseconds(20),
+            StopGrace = TimeSpan.FromSeconds(10),
+        });
+        Assert.True(r.AllSucceeded);
+        Assert.Contains(events, e => e.Node.Name == "srv" && e.Kind == LocalDagEventKind.Ready);
+        var srv = Node(r, "srv");
+        Assert.Equal(LocalNodeState.Stopped, srv.State);
+        Assert.Equal(0, srv.ExitCode);
+    }
+
+    private sealed class Recorder(List<LocalDagEvent> events) : IProgress<LocalDagEvent>
+    {
+        public void Report(LocalDagEvent value) { lock (events) events.Add(value); }
     }
 
     [Fact]

@@ -1,0 +1,91 @@
+using GwReprocess.Tests.Cli;
+
+namespace GwReprocess.Tests.Workflow;
+
+/// <summary>
+/// <c>gwrepro run</c> on a tiny simulated workflow, for real: simulate, fit and write the models, write the DAG, run the
+/// server (SERVICE node), the client jobs and the FINAL analysis as processes, stop the server, report; then a rerun
+/// finds everything committed and runs no client again.
+/// </summary>
+public sealed class RunEndToEndTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("gwrepro-run-e2e-");
+
+    public void Dispose() => _dir.Delete(true);
+
+    private const string Workflow = """
+        [run]
+        name = "tiny"
+
+        [data]
+        source = "simulated"
+        start = 1000000000
+        end = 1000000064
+
+        [data.simulate]
+        seed = 3
+        witnesses = 2
+        injection_rate = 0
+        frame_length = 32
+        directory = "frames"
+
+        [detectors.H1]
+        strain = "H1:GDS-CALIB_STRAIN"
+        witnesses = ["H1:PEM-CS_MAINSMON_EBAY_1_DQ", "H1:ASC-INP1_P_INMON"]
+
+        [detectors.L1]
+        strain = "L1:GDS-CALIB_STRAIN"
+        witnesses = ["L1:PEM-CS_MAINSMON_EBAY_1_DQ", "L1:ASC-INP1_P_INMON"]
+
+        [jobs]
+        length = 24
+        minimum = 16
+        padding = 8
+
+        [inference]
+        model_repository = "models"
+        ensemble = "gwe2e"
+        rate = 16
+        batch = 8
+        servers = 1
+        clients_per_server = 2
+
+        [outputs]
+        uri = "out"
+
+        [condor]
+        retries = 1
+
+        """;
+
+    [Fact]
+    public async Task A_tiny_workflow_runs_end_to_end_and_a_rerun_resumes_with_every_job_done()
+    {
+        string workflow = Path.Combine(_dir.FullName, "tiny.toml");
+        File.WriteAllText(workflow, Workflow);
+        string run = Path.Combine(_dir.FullName, "run");
+        var r = await GwreproProcess.RunAsync(["run", workflow, "--out", run, "--stop-grace", "10"], _dir.FullName, timeout: TimeSpan.FromMinutes(8));
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        Assert.Contains("run: 2 of 2 client job(s) complete (2 run, 0 done before), 0 failed, 0 not run; final node analyze succeeded", r.StdOut);
+        Assert.Contains("report: " + Path.Combine(run, "report", "report.html"), r.StdOut);
+
+        // Jobs [8, 32) and [32, 56): one piece each, cut at the 32 s frame boundary.
+        foreach (var (start, dur) in new[] { (1000000008, 24), (1000000032, 24) })
+        {
+            Assert.True(File.Exists(Path.Combine(run, "out", "cleaned", "H1", $"H-H1_CLEAN-{start}-{dur}.gwf")));
+            Assert.True(File.Exists(Path.Combine(run, "out", "cleaned", "L1", $"L-L1_CLEAN-{start}-{dur}.gwf")));
+            Assert.True(File.Exists(Path.Combine(run, "out", "scores", $"H1L1-CLEAN_SCORES-{start}-{dur}.h5")));
+            Assert.True(File.Exists(Path.Combine(run, "out", "done", $"clean_H1L1_{start}_{dur}")));
+        }
+        Assert.True(File.Exists(Path.Combine(run, "models", "gwe2e", "config.pbtxt")));
+        Assert.True(File.Exists(Path.Combine(run, "out", "rendezvous", "stop")));
+        Assert.Contains("stopped", File.ReadAllText(Path.Combine(run, "logs", "server_0.0.err")));
+
+        // Regenerated, the DAG marks both jobs DONE: only the FINAL node and the server run.
+        r = await GwreproProcess.RunAsync(["run", workflow, "--out", run, "--stop-grace", "10"], _dir.FullName, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        Assert.Contains("run: 2 of 2 client job(s) complete (0 run, 2 done before)", r.StdOut);
+        Assert.Contains("rendezvous: removed", r.StdErr); // the first run's stop marker would have stopped the new server at once
+        Assert.Contains("JOB clean_H1L1_1000000008_24 client.sub DONE", File.ReadAllText(Path.Combine(run, "reprocess.dag")));
+    }
+}
