@@ -98,6 +98,8 @@ public sealed class ServeVerb : CliVerb
             InterOpThreads = o.InterOpThreads,
             MaxMessageBytes = o.MaxMessageBytes,
         };
+        if (rendezvous is not null && await rendezvous.ClearStaleStopAsync(cancellationToken).ConfigureAwait(false))
+            Log($"removed a stop marker left by an earlier attempt of the run ({rendezvous.Location.TrimEnd('/')}/{Server.Hosting.Rendezvous.StopMarker})");
         await using var server = await InferenceServer.StartAsync(options, Log, cancellationToken).ConfigureAwait(false);
         if (rendezvous is not null)
         {
@@ -118,6 +120,14 @@ public sealed class ServeVerb : CliVerb
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Log("signal received; shutting down");
+        }
+        if (rendezvous is not null)
+        {
+            try { await rendezvous.WithdrawAsync(o.ServerName!, CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log($"could not remove {rendezvous.AddressLocation(o.ServerName!)}: {e.Message}");
+            }
         }
         await server.StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         Log("stopped");

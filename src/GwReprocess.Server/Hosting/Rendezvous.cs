@@ -60,6 +60,19 @@ public sealed class Rendezvous : IDisposable
         return servers;
     }
 
+    /// <summary>Removes a stop marker left by an earlier attempt of the run (a rescue DAG or a resubmission), so a server starting now does not stop at once; true when one was removed.</summary>
+    /// <remarks>Safe because servers start before the clients and the FINAL node that writes the marker runs only after every client.</remarks>
+    public async Task<bool> ClearStaleStopAsync(CancellationToken cancellationToken)
+    {
+        if (!await StopRequestedAsync(cancellationToken).ConfigureAwait(false)) return false;
+        await _bucket.DeleteAsync(_prefix + StopMarker, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Removes servers/&lt;name&gt; when a server stops, so a later attempt's clients wait for the new address instead of dialling the old one.</summary>
+    public Task WithdrawAsync(string name, CancellationToken cancellationToken) =>
+        _bucket.DeleteAsync(ServerAddress.Key(_prefix, name), cancellationToken);
+
     public Task<bool> StopRequestedAsync(CancellationToken cancellationToken) => _bucket.ExistsAsync(_prefix + StopMarker, cancellationToken);
 
     /// <summary>Completes when the stop marker appears (checked every <paramref name="interval"/>).</summary>

@@ -18,6 +18,9 @@ public sealed class ServeVerbTests : IDisposable
         var options = new ModelRepositoryOptions { SampleRate = 1024, KernelSeconds = 1, Stride = 32, Batch = 2, Witnesses = 3 };
         await ModelRepository.WriteAsync(repo, ModelRepositoryBuilder.Build(options));
         var rendezvous = Path.Combine(_dir.FullName, "rendezvous");
+        // A marker left by an earlier attempt of the run (rescue DAG, resubmission) must not stop the new server.
+        Directory.CreateDirectory(rendezvous);
+        File.WriteAllText(Path.Combine(rendezvous, "stop"), "");
         var run = GwreproProcess.RunAsync(["serve", "--model-repository", repo, "--grpc-port", "0", "--http-port", "0", "--metrics-port", "0",
             "--name", "server0", "--rendezvous", rendezvous, "--provisioner", "--intra-op-threads", "1"], timeout: TimeSpan.FromSeconds(60));
         var published = Path.Combine(rendezvous, "servers", "server0");
@@ -25,6 +28,7 @@ public sealed class ServeVerbTests : IDisposable
         Assert.True(File.Exists(published), run.IsCompleted ? (await run).StdErr : "no address published within 30 s");
         var address = File.ReadAllText(published).Trim();
         Assert.Matches(@"^127\.0\.0\.1:\d+$", address);
+        Assert.False(File.Exists(Path.Combine(rendezvous, "stop")));
 
         using (var channel = GrpcChannel.ForAddress("http://" + address))
         {
@@ -36,7 +40,9 @@ public sealed class ServeVerbTests : IDisposable
         var r = await run;
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("loaded model 'gwe2e' version 1", r.StdErr);
+        Assert.Contains("removed a stop marker left by an earlier attempt", r.StdErr);
         Assert.Contains("stop marker", r.StdErr);
+        Assert.False(File.Exists(published), "a stopped server withdraws its address");
         Assert.True(r.StdErr.Contains("condor_chirp not found", StringComparison.Ordinal) || r.StdErr.Contains("ProvisionerState 2", StringComparison.Ordinal), r.StdErr);
     }
 
