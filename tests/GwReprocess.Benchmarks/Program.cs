@@ -12,6 +12,7 @@ IBenchmark[] benchmarks =
     new BucketBenchmark(),
     new SimulateBenchmark(),
     new FramesBenchmark(),
+    new ClientBenchmark(),
 ];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "list")

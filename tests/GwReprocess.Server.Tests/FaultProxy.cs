@@ -34,6 +34,7 @@ public sealed class FaultProxy : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<HttpContext, byte> _calls = new();
+    private readonly ConcurrentDictionary<long, DateTimeOffset> _firstRequests = new();
     private readonly object _rngLock = new();
     private Random _rng = new(0);
     private double _faultRate;
@@ -88,6 +89,9 @@ public sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>The most requests any one stream had forwarded and not yet answered to the client.</summary>
     public long MaxOutstanding => Interlocked.Read(ref _maxOutstanding);
+
+    /// <summary>When the first stream request of each sequence id (int64 <c>sequence_id</c>) reached the proxy: when its client began streaming.</summary>
+    public IReadOnlyDictionary<long, DateTimeOffset> FirstRequests => _firstRequests;
 
     /// <summary>From now on, break each stream answer with probability <paramref name="rate"/> (RNG seeded with <paramref name="seed"/>).</summary>
     public void InjectFaults(double rate, int seed, FaultKind kind = FaultKind.Mixed)
@@ -181,6 +185,8 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             await foreach (var r in requests.ReadAllAsync(cts.Token))
             {
+                if (r.Parameters.TryGetValue("sequence_id", out var id) && id.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.Int64Param)
+                    _firstRequests.TryAdd(id.Int64Param, DateTimeOffset.UtcNow);
                 await call.RequestStream.WriteAsync(r, cts.Token);
                 Interlocked.Increment(ref _requests);
                 long now = Interlocked.Increment(ref outstanding);
@@ -238,6 +244,12 @@ public sealed class FaultProxy : IAsyncDisposable
 
         public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
             _proxy.UnaryAsync(context, (c, h, ct) => c.ModelReadyAsync(request, h, cancellationToken: ct));
+
+        public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
+            _proxy.UnaryAsync(context, (c, h, ct) => c.ServerMetadataAsync(request, h, cancellationToken: ct));
+
+        public override Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context) =>
+            _proxy.UnaryAsync(context, (c, h, ct) => c.RepositoryIndexAsync(request, h, cancellationToken: ct));
 
         public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
             _proxy.UnaryAsync(context, (c, h, ct) => c.ModelMetadataAsync(request, h, cancellationToken: ct));

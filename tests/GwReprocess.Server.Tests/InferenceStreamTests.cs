@@ -230,7 +230,8 @@ public sealed class InferenceStreamTests(SharedServer shared) : IClassFixture<Sh
         var e = await StreamFails(stream, x, 50);
         Assert.True(e.Transient, e.Message);
         Assert.Contains("injected fault", e.Message);
-        Assert.Equal(1, proxy.Faults);
+        // After an in-band error the answers still in flight may be rolled (and broken) too before the client lets go.
+        Assert.InRange(proxy.Faults, 1, 3);
         await ReplayAsync(509, x, 50);
     }
 

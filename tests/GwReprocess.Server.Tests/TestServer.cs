@@ -79,8 +79,14 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>A request with one FP32 input as raw contents (the library's builder, as the client job uses it).</summary>
-    public static ModelInferRequest RawRequest(string model, string input, float[] data, long[] shape, string id = "") =>
-        InferRequests.Fp32(model, input, data, shape, id);
+    /// <remarks>The shape is set as given even when it does not match the data: protocol and abuse tests send such requests on purpose.</remarks>
+    public static ModelInferRequest RawRequest(string model, string input, float[] data, long[] shape, string id = "")
+    {
+        var r = InferRequests.Fp32(model, input, data, [data.Length], id);
+        r.Inputs[0].Shape.Clear();
+        r.Inputs[0].Shape.AddRange(shape);
+        return r;
+    }
 
     /// <summary>Adds tritonclient's sequence parameters (id, and always both flags).</summary>
     public static ModelInferRequest InSequence(ModelInferRequest r, long id, bool start, bool end) =>

@@ -108,13 +108,12 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         foreach (var note in layout.Notes) reporter.Info("note: " + note);
         var geometry = Geometry.Check(_s, layout, frames);
 
-        if (_s.Barrier is { } policy)
-        {
-            var barrier = new ReadinessBarrier(_s.Output, _prefix + "rendezvous", _s.Job.Name, policy);
-            var joined = await barrier.JoinAsync(ct).ConfigureAwait(false);
-            metrics.BarrierWait(joined.Waited);
-            reporter.Info($"{_s.Job.Name}: start barrier passed after {joined.Waited.TotalSeconds:F1} s: {joined.Reason}");
-        }
+        // Ready means ready to send: the first stream reads, resamples and builds its first update, then the job joins the
+        // barrier, and only the sender waits for the start; after it nothing but sending remains, so the clients begin together.
+        var primed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var startGate = _s.Barrier is { } policy
+            ? JoinBarrierAsync(primed.Task, new ReadinessBarrier(_s.Output, _prefix + "rendezvous", _s.Job.Name, policy), metrics, ct)
+            : Task.CompletedTask;
 
         using var metricsStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var metricsLoop = MetricsLoopAsync(metrics, metricsStop.Token);
@@ -128,7 +127,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
                 if (first < 0) break;
                 try
                 {
-                    var run = new StreamRun(this, layout, geometry, frames, committed, first, checkpoint, metrics, wall);
+                    var run = new StreamRun(this, layout, geometry, frames, committed, first, checkpoint, metrics, wall, primed, startGate);
                     await run.RunAsync(ct).ConfigureAwait(false);
                     written += run.FramesWritten;
                     dataSeconds += run.DataSeconds;
@@ -151,6 +150,9 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
                 }
             }
+            // A job that found nothing left to stream still shows up at the barrier: the others count on it.
+            primed.TrySetResult();
+            await startGate.ConfigureAwait(false);
             await checkpoint.MarkDoneAsync(ct).ConfigureAwait(false);
         }
         finally
@@ -188,6 +190,14 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
             {
             }
         }
+    }
+
+    private async Task JoinBarrierAsync(Task primed, ReadinessBarrier barrier, JobMetricsRecorder metrics, CancellationToken ct)
+    {
+        await primed.WaitAsync(ct).ConfigureAwait(false);
+        var joined = await barrier.JoinAsync(ct).ConfigureAwait(false);
+        metrics.BarrierWait(joined.Waited);
+        reporter.Info($"{_s.Job.Name}: start barrier passed after {joined.Waited.TotalSeconds:F1} s: {joined.Reason}");
     }
 
     private static int FirstMissing(IReadOnlyList<Segment> frames, HashSet<Segment> committed)
@@ -297,6 +307,8 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         private readonly JobCheckpoint _checkpoint;
         private readonly JobMetricsRecorder _metrics;
         private readonly Stopwatch _wall;
+        private readonly TaskCompletionSource _primed; // set when the first update is built (joins the barrier)
+        private readonly Task _startGate;         // the start barrier: the sender waits for it, the reader does not
         private readonly GpsTime _start;          // stream sample 0
         private readonly long _updates;           // N
         private readonly SampleStore[] _strain, _noise;
@@ -308,7 +320,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         public double DataSeconds { get; private set; }
 
         public StreamRun(ClientJob job, StreamLayout layout, Geometry g, IReadOnlyList<Segment> frames, HashSet<Segment> committed, int firstFrame,
-            JobCheckpoint checkpoint, JobMetricsRecorder metrics, Stopwatch wall)
+            JobCheckpoint checkpoint, JobMetricsRecorder metrics, Stopwatch wall, TaskCompletionSource primed, Task startGate)
         {
             _job = job;
             _s = job._s;
@@ -320,6 +332,8 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
             _checkpoint = checkpoint;
             _metrics = metrics;
             _wall = wall;
+            _primed = primed;
+            _startGate = startGate;
             var padded = _s.Job.Padded;
             var padding = _s.Job.Core.Start - padded.Start;
             // Start on the padded start's update grid, at least `padding` before the first missing frame.
@@ -488,6 +502,12 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
 
         private async Task SendAsync(InferenceStream stream, ChannelReader<SnapshotUpdate> updates, CancellationToken ct)
         {
+            if (!_startGate.IsCompleted)
+            {
+                await updates.WaitToReadAsync(ct).ConfigureAwait(false);
+                _primed.TrySetResult();
+                await _startGate.WaitAsync(ct).ConfigureAwait(false);
+            }
             await foreach (var u in updates.ReadAllAsync(ct).ConfigureAwait(false))
             {
                 using (u)

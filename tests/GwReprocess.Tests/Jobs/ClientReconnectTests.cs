@@ -6,7 +6,7 @@ namespace GwReprocess.Tests.Jobs;
 
 /// <summary>gwrepro client when its server dies mid-run: reconnect, replay from the last committed frame, same bytes; or give up with exit 1.</summary>
 [Collection(ClientRunCollection.Name)]
-public sealed class ClientFaultTests(ClientRunFixture run)
+public sealed class ClientReconnectTests(ClientRunFixture run)
 {
     /// <summary>Starts <c>gwrepro serve</c> on free ports publishing its address as <paramref name="name"/> in <paramref name="rendezvous"/>.</summary>
     private async Task<Process> StartServerAsync(string rendezvous, string name)
