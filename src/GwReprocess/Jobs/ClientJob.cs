@@ -358,6 +358,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
             {
                 stream = await InferenceStream.OpenAsync(new InferenceStreamOptions(_job._endpoint, _layout.Model, _layout.InputName,
                     _layout.OutputNames, _s.Job.SequenceId, _s.MaxInFlight), token).ConfigureAwait(false);
+                _metrics.Attach(stream);
                 var tasks = new[]
                 {
                     Stage(() => ReadAndBuildAsync(updates.Writer, token)),
@@ -377,7 +378,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
                 while (updates.Reader.TryRead(out var u)) u.Dispose();
                 if (stream is not null)
                 {
-                    _metrics.Bytes(stream.BytesSent, stream.BytesReceived);
+                    _metrics.Detach(stream);
                     try { await stream.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* the stream is gone either way */ }
                 }
             }
