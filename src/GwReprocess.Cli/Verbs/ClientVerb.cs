@@ -87,6 +87,7 @@ public sealed class ClientVerb : CliVerb
             o.NoBarrier || o.Jobs is null ? null : BarrierFor(workflow, o.Jobs), c.MaxInFlight, c.Retries)
         {
             ReadyDeadline = deadline,
+            ResolveAddress = ServerAddress.IsHostPort(o.Server) ? null : token => ServerAddress.ResolveAsync(o.Server, rendezvous, deadline, token),
         };
         var clientJob = new ClientJob(settings, reporter);
         ClientJobResult result;

@@ -48,6 +48,8 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
 
     private readonly ClientJobSettings _s = settings;
     private readonly string _prefix = BucketUri.AsPrefix(settings.OutputPrefix);
+    private InferenceEndpoint _endpoint = settings.Endpoint;
+    private GpsTime _counted;  // data up to here has been counted as processed (once, across retries)
 
     /// <summary>The layout learned from the server (after <see cref="RunAsync"/> started streaming).</summary>
     public StreamLayout? Layout { get; private set; }
@@ -92,14 +94,15 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         var frames = OutputFrames();
         CheckInputs();
         var committed = (await checkpoint.CommittedAsync(ct).ConfigureAwait(false)).ToHashSet();
+        _counted = FirstMissing(frames, committed) is int fm and >= 0 ? frames[fm].Start : _s.Job.Core.End;
         int skipped = frames.Count(committed.Contains);
         if (skipped > 0) reporter.Info($"{_s.Job.Name}: {skipped} of {frames.Count} frame(s) already committed; resuming");
 
         var metrics = new JobMetricsRecorder(_s.Output, $"{_prefix}metrics/{_s.Job.Name}.csv", _s.Job.Name, _s.Server);
         await metrics.LoadAsync(ct).ConfigureAwait(false);
 
-        await ServerReadiness.WaitAsync(_s.Endpoint, _s.Model, _s.ReadyDeadline, new LineProgress(reporter.Info), ct).ConfigureAwait(false);
-        var layout = await StreamLayout.DiscoverAsync(_s.Endpoint, _s.Model,
+        await ServerReadiness.WaitAsync(_endpoint, _s.Model, _s.ReadyDeadline, new LineProgress(reporter.Info), ct).ConfigureAwait(false);
+        var layout = await StreamLayout.DiscoverAsync(_endpoint, _s.Model,
             _s.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses)).ToList(), ct).ConfigureAwait(false);
         Layout = layout;
         foreach (var note in layout.Notes) reporter.Info("note: " + note);
@@ -140,6 +143,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
                     var delay = TimeSpan.FromTicks(Math.Min(_s.Backoff.Ticks << Math.Min(retries - 1, 10), TimeSpan.FromSeconds(30).Ticks));
                     reporter.Info($"{_s.Job.Name}: stream error ({ise.Message}); retry {retries} of {_s.Retries} in {delay.TotalSeconds:0.#} s from frame {FirstMissing(frames, committed) + 1} of {frames.Count}");
                     await Task.Delay(delay, ct).ConfigureAwait(false);
+                    await ReconnectAsync(ct).ConfigureAwait(false);
                 }
                 catch (StreamRunException e)
                 {
@@ -159,6 +163,33 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
             catch (Exception e) when (e is IOException or BadInputException) { reporter.Info($"warning: metrics not written: {e.Message}"); }
         }
         return new ClientJobResult(written, skipped, retries, false, wall.Elapsed.TotalSeconds, dataSeconds);
+    }
+
+    /// <summary>Before a retry: look the server up again (a restarted server node may publish a new address), and wait until it is ready.</summary>
+    private async Task ReconnectAsync(CancellationToken ct)
+    {
+        if (_s.ResolveAddress is not { } resolve)
+        {
+            await ServerReadiness.WaitAsync(_endpoint, _s.Model, _s.ReadyDeadline, new LineProgress(reporter.Info), ct).ConfigureAwait(false);
+            return;
+        }
+        // A server that died leaves its old address behind until its replacement publishes a new one: probe briefly, look again.
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            string address = await resolve(ct).ConfigureAwait(false);
+            if (address != _endpoint.Address) reporter.Info($"server {_s.Server} is now at {address}");
+            _endpoint = _endpoint with { Address = address };
+            var left = _s.ReadyDeadline - clock.Elapsed;
+            try
+            {
+                await ServerReadiness.WaitAsync(_endpoint, _s.Model, left < TimeSpan.FromSeconds(5) ? left : TimeSpan.FromSeconds(5), new LineProgress(reporter.Info), ct).ConfigureAwait(false);
+                return;
+            }
+            catch (TimeoutException) when (clock.Elapsed < _s.ReadyDeadline)
+            {
+            }
+        }
     }
 
     private async Task JoinBarrierAsync(Task primed, ReadinessBarrier barrier, JobMetricsRecorder metrics, CancellationToken ct)
@@ -284,7 +315,6 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         private readonly SampleStore _scores = new();
         private readonly CancellationTokenSource _cts = new();
         private Exception? _failure;
-        private GpsTime _counted;
 
         public int FramesWritten { get; private set; }
         public double DataSeconds { get; private set; }
@@ -313,7 +343,6 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
             _updates = (SamplesBetween(_start, padded.End) - g.Settling) / g.Update;
             _strain = _s.Detectors.Select(_ => new SampleStore()).ToArray();
             _noise = _s.Detectors.Select(_ => new SampleStore()).ToArray();
-            _counted = frames[firstFrame].Start;
         }
 
         private long Index(GpsTime t) => SamplesBetween(_start, t);
@@ -327,8 +356,9 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
             InferenceStream? stream = null;
             try
             {
-                stream = await InferenceStream.OpenAsync(new InferenceStreamOptions(_s.Endpoint, _layout.Model, _layout.InputName,
+                stream = await InferenceStream.OpenAsync(new InferenceStreamOptions(_job._endpoint, _layout.Model, _layout.InputName,
                     _layout.OutputNames, _s.Job.SequenceId, _s.MaxInFlight), token).ConfigureAwait(false);
+                _metrics.Attach(stream);
                 var tasks = new[]
                 {
                     Stage(() => ReadAndBuildAsync(updates.Writer, token)),
@@ -348,7 +378,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
                 while (updates.Reader.TryRead(out var u)) u.Dispose();
                 if (stream is not null)
                 {
-                    _metrics.Bytes(stream.BytesSent, stream.BytesReceived);
+                    _metrics.Detach(stream);
                     try { await stream.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* the stream is gone either way */ }
                 }
             }
@@ -548,7 +578,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
                 if (placer.Next == _updates) break;
             }
             if (placer.Next < _updates)
-                throw new InferenceStreamException($"{_s.Endpoint.Address}: the stream ended after {placer.Next} of {_updates} responses", true);
+                throw new InferenceStreamException($"{_job._endpoint.Address}: the stream ended after {placer.Next} of {_updates} responses", true);
             if (next < _frames.Count && _frames.Skip(next).Any(f => !_committed.Contains(f)))
                 throw new InvalidOperationException($"frames from {_frames[next]} were never covered by the stream (internal error)");
             ready.Complete();
@@ -557,9 +587,9 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         private float[] Output(InferenceResult r, string name, int expected)
         {
             if (!r.Outputs.TryGetValue(name, out var v))
-                throw new InferenceStreamException($"{_s.Endpoint.Address}: response {r.RequestId} has no output '{name}'", false);
+                throw new InferenceStreamException($"{_job._endpoint.Address}: response {r.RequestId} has no output '{name}'", false);
             if (v.Length != expected)
-                throw new InferenceStreamException($"{_s.Endpoint.Address}: output '{name}' of response {r.RequestId} has {v.Length} values, expected {expected}", false);
+                throw new InferenceStreamException($"{_job._endpoint.Address}: output '{name}' of response {r.RequestId} has {v.Length} values, expected {expected}", false);
             return v;
         }
 
@@ -567,14 +597,14 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         {
             var answered = After(_start, (requestId + 1) * _g.Update);
             var end = GpsTime.Min(answered, _s.Job.Core.End);
-            if (end <= _counted) return;
-            var from = GpsTime.Max(_counted, _s.Job.Core.Start);
+            if (end <= _job._counted) return;
+            var from = GpsTime.Max(_job._counted, _s.Job.Core.Start);
             if (end > from)
             {
                 _metrics.Data(from.TotalSeconds, end.TotalSeconds);
                 DataSeconds += (end - from).TotalSeconds;
             }
-            _counted = end;
+            _job._counted = end;
         }
 
         // ---- writer: band-pass, subtract, write, commit -------------------------------------------------------------

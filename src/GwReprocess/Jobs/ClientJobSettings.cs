@@ -39,6 +39,9 @@ public sealed record ClientJobSettings(
     /// <summary>Seconds between metrics rows.</summary>
     public TimeSpan MetricsInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Looks the server's address up again before a retry (a server node name in the rendezvous), or null to keep the address.</summary>
+    public Func<CancellationToken, Task<string>>? ResolveAddress { get; init; }
+
     /// <summary>First backoff after a transient error (doubles per retry, at most 30 s).</summary>
     public TimeSpan Backoff { get; init; } = TimeSpan.FromSeconds(1);
 }

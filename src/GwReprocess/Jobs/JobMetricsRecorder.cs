@@ -48,11 +48,39 @@ public sealed class JobMetricsRecorder(IBucket bucket, string key, string job, s
         }
     }
 
-    /// <summary>Adds wire bytes (deltas of the stream's counters).</summary>
-    public void Bytes(long sent, long received)
+    private Inference.InferenceStream? _stream;
+    private long _streamSent, _streamReceived;
+
+    /// <summary>Counts the wire bytes of <paramref name="stream"/> from now on (each interval takes the growth of its counters).</summary>
+    public void Attach(Inference.InferenceStream stream)
     {
-        Interlocked.Add(ref _bytesSent, sent);
-        Interlocked.Add(ref _bytesReceived, received);
+        lock (_gate)
+        {
+            TakeStreamBytes();
+            _stream = stream;
+            _streamSent = _streamReceived = 0;
+        }
+    }
+
+    /// <summary>Takes the stream's last bytes and stops watching it.</summary>
+    public void Detach(Inference.InferenceStream stream)
+    {
+        lock (_gate)
+        {
+            if (!ReferenceEquals(_stream, stream)) return;
+            TakeStreamBytes();
+            _stream = null;
+        }
+    }
+
+    private void TakeStreamBytes()
+    {
+        if (_stream is not { } s) return;
+        long sent = s.BytesSent, received = s.BytesReceived;
+        _bytesSent += sent - _streamSent;
+        _bytesReceived += received - _streamReceived;
+        _streamSent = sent;
+        _streamReceived = received;
     }
 
     /// <summary>Data newly processed (first time, inside the job's core), GPS seconds.</summary>
@@ -79,6 +107,7 @@ public sealed class JobMetricsRecorder(IBucket bucket, string key, string job, s
         string text;
         lock (_gate)
         {
+            TakeStreamBytes();
             double now = Now();
             var lat = _latencies.ToArray();
             Array.Sort(lat);

@@ -209,7 +209,7 @@ public sealed record WorkflowConfig(
         var d = CleaningSpec.Default;
         double low = t.Number("cleaning.band_low", d.BandLow), high = t.Number("cleaning.band_high", d.BandHigh);
         if (!(low > 0)) throw t.Error("cleaning.band_low", $"{low} must be a positive frequency in Hz");
-        if (!(high > low)) throw t.Error("cleaning.band_high", $"{high} Hz must be above cleaning.band_low {low} Hz");
+        if (!(high > low)) throw t.Error(t.Has("cleaning.band_high") ? "cleaning.band_high" : "cleaning.band_low", $"band {low}–{high} Hz: cleaning.band_high must be above cleaning.band_low");
         if (high >= 2048) throw t.Error("cleaning.band_high", $"{high} Hz must be below the 2048 Hz Nyquist frequency of the 4096 Hz processing rate");
         var edge = t.OptionalDuration("cleaning.edge") ?? d.Edge;
         if (edge < GpsDuration.Zero) throw t.Error("cleaning.edge", "must not be negative");

@@ -34,6 +34,10 @@ public sealed class ClientEndToEndTests(ClientRunFixture run)
         Assert.NotEmpty(metrics);
         Assert.Equal(80, metrics.Sum(m => m.DataSeconds), 6);
         Assert.Equal(metrics.Sum(m => m.RequestsSent), metrics.Sum(m => m.Responses));
+        // Every request carries [1, 44, 2048] float32 (0.5 s of 44 channels); the stream covers the padded 96 s less the settling second.
+        Assert.Equal(190, metrics.Sum(m => m.RequestsSent));
+        Assert.InRange(metrics.Sum(m => m.BytesSent), 190L * 44 * 2048 * 4, 190L * 44 * 2048 * 4 * 101 / 100);
+        Assert.True(metrics.Sum(m => m.BytesReceived) >= 190L * 2 * 8 * 4096 * 4);
 
         foreach (var ifo in new[] { "H1", "L1" })
         {

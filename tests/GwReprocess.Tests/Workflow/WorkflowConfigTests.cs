@@ -24,6 +24,19 @@ public class WorkflowConfigTests
         """;
 
     [Fact]
+    public void Barrier_and_cleaning_keys_are_read_with_defaults_for_the_local_demo()
+    {
+        var d = WorkflowConfig.Parse(Minimal, "demo.toml");
+        Assert.Equal(GwReprocess.Jobs.BarrierMode.TimeoutThenGo, d.Barrier.Mode);
+        Assert.Null(d.Barrier.Expected);
+        Assert.Equal(CleaningSpec.Default, d.Cleaning);
+        var w = WorkflowConfig.Parse(Minimal + "\n\n[inference]\nbarrier = \"quorum\"\nbarrier_timeout = 30\nbarrier_quorum = 0.75\nbarrier_clients = 6\n" +
+            "[cleaning]\nband_low = 20\nband_high = 400\nedge = 0.25\ncausal_latency = 0.5\nmargin = 1\nmax_in_flight = 4\nretries = 2\n", "w.toml");
+        Assert.Equal(new BarrierSpec(GwReprocess.Jobs.BarrierMode.Quorum, 6, GwReprocess.Time.GpsDuration.FromSeconds(30), 0.75), w.Barrier);
+        Assert.Equal(new CleaningSpec(20, 400, GwReprocess.Time.GpsDuration.FromSeconds(0.25), GwReprocess.Time.GpsDuration.FromSeconds(0.5), GwReprocess.Time.GpsDuration.FromSeconds(1), 4, 2), w.Cleaning);
+    }
+
+    [Fact]
     public void Defaults_and_order_are_kept()
     {
         var w = WorkflowConfig.Parse(Minimal, "demo.toml");
@@ -48,6 +61,13 @@ public class WorkflowConfigTests
     [InlineData("[condor]\nmin_version = \"lts\"\n", "demo.toml:19: condor.min_version: 'lts' is not a version like 24.0")]
     [InlineData("[jobs]\nlength = 100\nminimum = 300\n", "demo.toml:20: jobs.minimum: 300 s is longer than jobs.length 100 s")]
     [InlineData("[data.simulate]\nseed = 1.5\n", "demo.toml:19: data.simulate.seed: expected an integer")]
+    [InlineData("[inference]\nbarrier = \"most\"\n", "demo.toml:19: inference.barrier: 'most' is not one of all, quorum, timeout")]
+    [InlineData("[inference]\nbarrier = \"quorum\"\nbarrier_quorum = 1.5\n", "demo.toml:20: inference.barrier_quorum: 1.5 must lie in (0, 1]")]
+    [InlineData("[inference]\nbarrier_quorum = 0.5\n", "demo.toml:19: inference.barrier_quorum: only applies with barrier = \"quorum\"")]
+    [InlineData("[inference]\nbarrier_timeout = 0\n", "demo.toml:19: inference.barrier_timeout: must be a positive number of seconds")]
+    [InlineData("[cleaning]\nband_low = 600\n", "demo.toml:19: cleaning.band_low: band 600–500 Hz: cleaning.band_high must be above cleaning.band_low")]
+    [InlineData("[cleaning]\nband_high = 3000\n", "demo.toml:19: cleaning.band_high: 3000 Hz must be below the 2048 Hz Nyquist")]
+    [InlineData("[cleaning]\nmax_in_flight = 0\n", "demo.toml:19: cleaning.max_in_flight: must be positive")]
     public void Errors_name_key_and_line(string extra, string expected)
     {
         var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n" + extra, "demo.toml"));
