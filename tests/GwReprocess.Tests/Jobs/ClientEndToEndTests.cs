@@ -19,8 +19,8 @@ public sealed class ClientEndToEndTests(ClientRunFixture run)
         var (outDir, plan, r) = await run.ReferenceRunAsync();
         Assert.True(r.ExitCode == 0, r.StdErr);
         var job = plan.Jobs[0];
-        // Core [T+264, T+344): the 32 s input files cut it into three output frames.
-        Segment[] frames = [new(1_000_000_264, 1_000_000_288), new(1_000_000_288, 1_000_000_320), new(1_000_000_320, 1_000_000_344)];
+        // Core [T+648, T+728): the 32 s input files cut it into three output frames.
+        Segment[] frames = [new(1_000_000_648, 1_000_000_672), new(1_000_000_672, 1_000_000_704), new(1_000_000_704, 1_000_000_728)];
         foreach (var f in frames)
         {
             foreach (var ifo in new[] { "H1", "L1" })
@@ -71,20 +71,23 @@ public sealed class ClientEndToEndTests(ClientRunFixture run)
             }
             Assert.True(worst <= 1e-4 * peak, $"{ifo}: streamed noise differs from one-shot by {worst:G3} (peak {peak:G3}, relative {worst / peak:G3})");
 
-            // ASD ratio over the 80 s core, 1 s segments, 50 % overlap, median.
-            var before = Welch.Asd(raw, 4096, 4096, 2048);
-            var after = Welch.Asd(cleaned.Samples.Span, 4096, 4096, 2048);
-            double Ratio(double f) => after.Values.Span[(int)Math.Round(f)] / before.Values.Span[(int)Math.Round(f)];
+            // ASD ratio over the 80 s core, 4 s segments (0.25 Hz bins, as the report uses), 50 % overlap, median; the floor is
+            // judged on 1 Hz bands (mean of the four bins) so it reads like the issue's per-Hz tolerance.
+            var before = Welch.Asd(raw, 4096, 4 * 4096, 2 * 4096);
+            var after = Welch.Asd(cleaned.Samples.Span, 4096, 4 * 4096, 2 * 4096);
+            double Ratio(double f) => after.Values.Span[(int)Math.Round(4 * f)] / before.Values.Span[(int)Math.Round(4 * f)];
+            double Band(int f)
+            {
+                double a = 0, b = 0;
+                for (int k = 4 * f - 2; k < 4 * f + 2; k++) { a += after.Values.Span[k] * after.Values.Span[k]; b += before.Values.Span[k] * before.Values.Span[k]; }
+                return Math.Sqrt(a / b);
+            }
             Assert.True(Ratio(60) <= 0.05, $"{ifo} 60 Hz: ASD(cleaned)/ASD(raw) = {Ratio(60):F4}");
             bool NearLine(double f) => Enumerable.Range(1, 5).Any(k => Math.Abs(f - 60 * k) <= 1.5) || (f > 50 && f < 80);
             var outside = new List<string>();
             for (int f = 20; f <= 500; f++)
-                if (!NearLine(f) && Math.Abs(Ratio(f) - 1) > 0.10) outside.Add($"{f} Hz: {Ratio(f):F3}");
-            // Issue 9 asks for ±10 %. With the fixture's fit every bin holds it except one L1 bin (83 Hz, +12 %), the same
-            // kind of single-bin excess of the Wiener fit as the +11 % at 92 Hz seen in issue 7's test; it is the model's, not the
-            // pipeline's (the streamed noise equals the one-shot application above). So: at most one bin, and that within ±15 %.
-            bool known = outside.Count == 1 && Math.Abs(Ratio(int.Parse(outside[0].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)) - 1) <= 0.15;
-            Assert.True(outside.Count == 0 || known, $"{ifo}: bins outside ±10 % in 20–500 Hz away from the lines: {string.Join(", ", outside)}");
+                if (!NearLine(f) && Math.Abs(Band(f) - 1) > 0.10) outside.Add($"{f} Hz: {Band(f):F3}");
+            Assert.True(outside.Count == 0, $"{ifo}: 1 Hz bands outside ±10 % in 20–500 Hz away from the lines: {string.Join(", ", outside)}");
         }
 
         // Scores: one per window at r = 16 Hz, t0 = end of the first window in the frame, window_seconds = K/fs; every injection

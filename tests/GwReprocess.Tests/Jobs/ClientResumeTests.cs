@@ -88,7 +88,7 @@ public sealed class ClientResumeTests(ClientRunFixture run)
             else File.Copy(f, target);
         }
         const string bad = "H1:ASC-PRC2_P_INMON";
-        string victim = Path.Combine(frames, "H-H1_SIM-1000000288-32.gwf");
+        string victim = Path.Combine(frames, "H-H1_SIM-1000000672-32.gwf");
         Assert.True(File.Exists(victim));
         GwfFrameData rewritten;
         await using (var file = await GwfFile.OpenAsync(victim))
@@ -118,10 +118,10 @@ public sealed class ClientResumeTests(ClientRunFixture run)
         Assert.Equal(3, written.Count);
         foreach (var (key, bytes) in written)
         {
-            Assert.Contains("-1000000264-24", key);
+            Assert.Contains("-1000000648-24", key);
             Assert.True(bytes.AsSpan().SequenceEqual(reference[key]), key);
         }
-        Assert.Equal(["1000000264-24"], Directory.EnumerateFiles(Path.Combine(outDir, "progress", plan.Jobs[0].Name)).Select(Path.GetFileName));
+        Assert.Equal(["1000000648-24"], Directory.EnumerateFiles(Path.Combine(outDir, "progress", plan.Jobs[0].Name)).Select(Path.GetFileName));
         Assert.False(Directory.Exists(Path.Combine(outDir, "done")));
         Assert.DoesNotContain(Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories), f => AtomicFile.IsTemporaryName(Path.GetFileName(f)));
     }
@@ -141,7 +141,7 @@ public sealed class ClientResumeTests(ClientRunFixture run)
     public async Task Padding_shorter_than_the_window_is_refused_with_exit_2()
     {
         var (workflow, _, _) = await run.RunDirectoryAsync("short-padding");
-        var r = await GwreproProcess.RunAsync(["client", "--workflow", workflow, "--start", "1000000264", "--end", "1000000288", "--padding", "0.5",
+        var r = await GwreproProcess.RunAsync(["client", "--workflow", workflow, "--start", "1000000648", "--end", "1000000672", "--padding", "0.5",
             "--server", run.ServerAddress], timeout: TimeSpan.FromMinutes(1));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("padding 0.5 s is shorter than the model's window K/fs = 1 s", r.StdErr);

@@ -11,8 +11,8 @@ using GwReprocess.Workflow;
 namespace GwReprocess.Tests.Jobs;
 
 /// <summary>
-/// A small run on loopback shared by the client tests: 352 s of simulated H1+L1 (21 witnesses each, 32 s files, injections),
-/// Wiener cleaners fitted on the first 256 s, the gwe2e repository built from them, and <c>gwrepro serve</c> as a real process.
+/// A small run on loopback shared by the client tests: 736 s of simulated H1+L1 (21 witnesses each, 32 s files, injections),
+/// Wiener cleaners fitted on 600 s (a shorter fit adds L1 noise in 30–130 Hz beyond ±10 % at the default ridge), the gwe2e repository built from them, and <c>gwrepro serve</c> as a real process.
 /// The job cleans the last 96 s (core 80 s, 8 s padding) that the fit never saw.
 /// </summary>
 public sealed class ClientRunFixture : IAsyncLifetime
@@ -38,13 +38,8 @@ public sealed class ClientRunFixture : IAsyncLifetime
     /// <summary>Wiener taps per witness.</summary>
     public const int Taps = 32;
 
-    /// <summary>
-    /// Ridge of the Wiener fit. With the fit's default 1e-2, least squares buys the last few per cent of line removal with
-    /// broadband gain: on this data L1's floor rises 1.5–2× in 30–180 Hz (in sample as well as out of sample) while 60 Hz
-    /// drops to 0.04; with 1, L1 still gains 10–23 % in 44–220 Hz. A ridge of 4 keeps 60 Hz below 0.05 and every bin but one
-    /// within ±10 %, so the test uses it (the fit's default and the CLI, which has no --ridge yet, are issue 7's).
-    /// </summary>
-    public const double Ridge = 4.0;
+    /// <summary>Ridge of the Wiener fit: the fit's default, as <c>gwrepro models build</c> uses it.</summary>
+    public const double Ridge = WienerCleanerFit.DefaultRidge;
 
     public static IReadOnlyList<string> WitnessNames => SimulationOptions.DefaultWitnessNames.Take(21).ToList();
 
@@ -52,13 +47,13 @@ public sealed class ClientRunFixture : IAsyncLifetime
     {
         Simulation = new SimulationOptions
         {
-            Start = T, Duration = 352, Ifos = ["H1", "L1"], FrameLength = 32, FrameDuration = 32, Seed = 7,
+            Start = T, Duration = 736, Ifos = ["H1", "L1"], FrameLength = 32, FrameDuration = 32, Seed = 7,
             Injections = new InjectionSettings { Rate = 0.05 },
         };
         Simulated = await SimulationRun.RunAsync(Simulation, new DirectoryOutput(Frames));
 
         var cleaners = new Dictionary<string, WienerCleaner>();
-        var fitSpan = Segment.FromStart(T + GpsDuration.FromSeconds(8), GpsDuration.FromSeconds(240));
+        var fitSpan = Segment.FromStart(T + GpsDuration.FromSeconds(8), GpsDuration.FromSeconds(600));
         foreach (var ifo in Simulation.Ifos)
         {
             var source = new FrameSource(FrameCache.Read(Path.Combine(Frames, SimulationRun.CacheName(ifo))));
@@ -100,8 +95,8 @@ public sealed class ClientRunFixture : IAsyncLifetime
 
             [data]
             source = "simulated"
-            start = {(T + GpsDuration.FromSeconds(256)).Seconds}
-            end = {(T + GpsDuration.FromSeconds(352)).Seconds}
+            start = {(T + GpsDuration.FromSeconds(640)).Seconds}
+            end = {(T + GpsDuration.FromSeconds(736)).Seconds}
 
             [data.simulate]
             directory = "{frames ?? Frames}"
