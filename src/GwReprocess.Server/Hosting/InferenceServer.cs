@@ -248,6 +248,7 @@ public sealed class InferenceServer : IAsyncDisposable
         if (!_stop.IsCancellationRequested) await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         foreach (var a in _apps) await a.DisposeAsync().ConfigureAwait(false);
         _models.Dispose();
+        Core.SharedMemory.Dispose();
         _stop.Dispose();
     }
 }

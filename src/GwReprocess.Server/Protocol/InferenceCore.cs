@@ -2,6 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using GwReprocess.Server.Execution;
 using GwReprocess.Server.Repository;
+using GwReprocess.Server.SharedMemory;
 using Inference;
 
 namespace GwReprocess.Server.Protocol;
@@ -12,12 +13,15 @@ public sealed class InferenceCore(ModelManager models)
     /// <summary>Version reported in ServerMetadata (Triton's form; "name" says it is not Triton).</summary>
     public const string ServerName = "gwrepro";
 
-    /// <summary>Triton's extension list, minus what is not implemented (classification, shared memory, trace, logging).</summary>
-    public static readonly string[] Extensions = ["sequence", "model_repository", "schedule_policy", "model_configuration", "binary_tensor_data", "parameters", "statistics"];
+    /// <summary>Triton's extension list, minus what is not implemented (classification, CUDA shared memory, trace, logging).</summary>
+    public static readonly string[] Extensions = ["sequence", "model_repository", "schedule_policy", "model_configuration", "system_shared_memory", "binary_tensor_data", "parameters", "statistics"];
 
     private volatile bool _ready;
 
     public ModelManager Models { get; } = models;
+
+    /// <summary>Registered system shared-memory regions (Triton's extension).</summary>
+    public SystemSharedMemoryRegistry SharedMemory { get; } = new();
 
     public bool Ready => _ready;
 
@@ -95,16 +99,21 @@ public sealed class InferenceCore(ModelManager models)
         if (!Ready) throw InferenceException.Unavailable("Server not ready");
         var (sequence, start, end) = RequestDecoder.SequenceParameters(request.Parameters);
         var v = Models.Acquire(request.ModelName, request.ModelVersion, sequence, start);
+        // The regions a request names stay mapped until its outputs are written and detached from them.
+        using var lease = new SharedMemoryLease(SharedMemory);
         try
         {
             InferenceRequest decoded;
-            try { decoded = RequestDecoder.Decode(request, v.Config, sequence, start, end, arrival); }
+            try { decoded = RequestDecoder.Decode(request, v.Config, sequence, start, end, arrival, lease); }
             catch (InferenceException)
             {
                 v.Statistics.RecordFailure(arrival);
                 throw;
             }
-            return await Models.InferAsync(v, decoded, cancellationToken).ConfigureAwait(false);
+            var result = await Models.InferAsync(v, decoded, cancellationToken).ConfigureAwait(false);
+            if (!lease.HoldsRegions) return result;
+            lease.WriteOutputs(result);
+            return SharedMemoryLease.Detach(result);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

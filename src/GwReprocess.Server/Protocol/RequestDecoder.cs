@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 using GwReprocess.Server.Execution;
+using GwReprocess.Server.SharedMemory;
 using Inference;
 
 namespace GwReprocess.Server.Protocol;
@@ -61,7 +62,9 @@ public static class RequestDecoder
     }
 
     /// <summary>Decodes and validates; <paramref name="config"/> is the version the request will run on.</summary>
-    public static InferenceRequest Decode(ModelInferRequest request, ModelConfig config, SequenceId sequence, bool start, bool end, long arrival)
+    /// <remarks>Inputs in shared memory are resolved through <paramref name="sharedMemory"/> (which then holds their regions) and read in place.</remarks>
+    public static InferenceRequest Decode(ModelInferRequest request, ModelConfig config, SequenceId sequence, bool start, bool end, long arrival,
+        SharedMemoryLease? sharedMemory = null)
     {
         string model = config.Name;
         var declared = new Dictionary<string, ModelInput>(StringComparer.Ordinal);
@@ -86,7 +89,19 @@ public static class RequestDecoder
             int size = isBytes ? BytesTensor.LengthPrefix : TensorTypes.ElementSize(type);
             if (count > int.MaxValue / size) throw InferenceException.Invalid($"input '{input.Name}' for model '{model}' has {count} elements, more than one message can carry");
             long bytes = count * size;
-            if (input.Contents is not null)
+            if (input.Parameters.Count > 0 && SharedMemoryLease.Parameters(input.Parameters, input.Name, model) is { } shm)
+            {
+                if (input.Contents is not null || hasRaw)
+                    throw InferenceException.Invalid($"unexpected 'content' provided when using shared memory for input tensor '{input.Name}' for model '{model}'");
+                if (sharedMemory is null)
+                    throw InferenceException.Invalid($"shared memory is not available for input tensor '{input.Name}' for model '{model}'");
+                if (!isBytes && shm.ByteSize != bytes)
+                    throw InferenceException.Invalid($"unexpected shared memory byte size {shm.ByteSize} for input '{input.Name}', expecting {bytes} for model '{model}'");
+                var slice = sharedMemory.Resolve(shm.Region, shm.ByteSize, shm.Offset, input.Name, model);
+                if (isBytes && BytesTensor.Check(slice.GetSpan(), count, input.Name, model) is { } error) throw InferenceException.Invalid(error);
+                inputs[input.Name] = new TensorData(type, shape, slice.Memory);
+            }
+            else if (input.Contents is not null)
             {
                 if (hasRaw)
                     throw InferenceException.Invalid($"contents field must not be specified when using raw_input_contents for '{input.Name}' for model '{model}'");
@@ -128,6 +143,12 @@ public static class RequestDecoder
             {
                 if (!config.Output.Any(x => x.Name == o.Name))
                     throw InferenceException.Invalid($"unexpected inference output '{o.Name}' for model '{model}'");
+                if (o.Parameters.Count > 0 && SharedMemoryLease.Parameters(o.Parameters, o.Name, model) is { } shm)
+                {
+                    if (sharedMemory is null)
+                        throw InferenceException.Invalid($"shared memory is not available for output tensor '{o.Name}' for model '{model}'");
+                    sharedMemory.AddOutput(o.Name, sharedMemory.Resolve(shm.Region, shm.ByteSize, shm.Offset, o.Name, model));
+                }
                 if (!outputs.Contains(o.Name)) outputs.Add(o.Name);
             }
         }
@@ -216,9 +237,21 @@ public static class RequestDecoder
         return bytes;
     }
 
-    /// <summary>Triton's response: metadata in <c>outputs</c>, data always in <c>raw_output_contents</c>.</summary>
-    public static ModelInferResponse Encode(InferenceResult result, string id)
+    /// <summary>Triton's response: metadata in <c>outputs</c>, data in <c>raw_output_contents</c>, except for outputs requested in shared memory.</summary>
+    /// <remarks>
+    /// An output written to shared memory carries the request's <c>shared_memory_*</c> parameters and no data; when other outputs
+    /// travel raw, it keeps an empty <c>raw_output_contents</c> entry so that entries stay aligned with <c>outputs</c> by index.
+    /// </remarks>
+    public static ModelInferResponse Encode(InferenceResult result, ModelInferRequest request)
     {
+        string id = request.Id;
+        Dictionary<string, ModelInferRequest.Types.InferRequestedOutputTensor>? inShm = null;
+        foreach (var o in request.Outputs)
+            if (o.Parameters.ContainsKey("shared_memory_region")) (inShm ??= new(StringComparer.Ordinal))[o.Name] = o;
+        bool anyRaw = inShm is null;
+        if (inShm is not null)
+            foreach (var (name, _) in result.Outputs)
+                anyRaw |= !inShm.ContainsKey(name);
         var response = new ModelInferResponse
         {
             ModelName = result.ModelName,
@@ -230,6 +263,13 @@ public static class RequestDecoder
             var o = new ModelInferResponse.Types.InferOutputTensor { Name = name, Datatype = TensorTypes.ToProtocol(t.Type) };
             o.Shape.AddRange(t.Shape);
             response.Outputs.Add(o);
+            if (inShm is not null && inShm.TryGetValue(name, out var requested))
+            {
+                foreach (var key in (ReadOnlySpan<string>)["shared_memory_region", "shared_memory_byte_size", "shared_memory_offset"])
+                    if (requested.Parameters.TryGetValue(key, out var p)) o.Parameters[key] = p;
+                if (anyRaw) response.RawOutputContents.Add(ByteString.Empty);
+                continue;
+            }
             response.RawOutputContents.Add(MemoryMarshal.TryGetArray(t.Bytes, out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length
                 ? UnsafeByteOperations.UnsafeWrap(t.Bytes)
                 : ByteString.CopyFrom(t.Bytes.Span));

@@ -91,7 +91,7 @@ public class TritonGrpcService(InferenceCore core)
         return Guard(async () =>
         {
             var result = await core.InferAsync(request, Stopwatch.GetTimestamp(), context.CancellationToken).ConfigureAwait(false);
-            return RequestDecoder.Encode(result, request.Id);
+            return RequestDecoder.Encode(result, request);
         });
     }
 
@@ -143,7 +143,7 @@ public class TritonGrpcService(InferenceCore core)
         try
         {
             var result = await core.InferAsync(request, arrival, ct).ConfigureAwait(false);
-            return (new ModelStreamInferResponse { InferResponse = RequestDecoder.Encode(result, request.Id) }, StatusCode.OK);
+            return (new ModelStreamInferResponse { InferResponse = RequestDecoder.Encode(result, request) }, StatusCode.OK);
         }
         catch (InferenceException e)
         {
@@ -207,13 +207,21 @@ public class TritonGrpcService(InferenceCore core)
     }
 
     public virtual Task<SystemSharedMemoryStatusResponse> SystemSharedMemoryStatus(SystemSharedMemoryStatusRequest request, ServerCallContext context) =>
-        Task.FromResult(new SystemSharedMemoryStatusResponse());
+        Task.FromResult(GuardSync(() => core.SharedMemory.Status(request.Name)));
 
     public virtual Task<SystemSharedMemoryRegisterResponse> SystemSharedMemoryRegister(SystemSharedMemoryRegisterRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, "system shared memory is not supported by gwrepro serve"));
+        Task.FromResult(GuardSync(() =>
+        {
+            core.SharedMemory.Register(request.Name, request.Key, request.Offset, request.ByteSize);
+            return new SystemSharedMemoryRegisterResponse();
+        }));
 
     public virtual Task<SystemSharedMemoryUnregisterResponse> SystemSharedMemoryUnregister(SystemSharedMemoryUnregisterRequest request, ServerCallContext context) =>
-        Task.FromResult(new SystemSharedMemoryUnregisterResponse());
+        Task.FromResult(GuardSync(() =>
+        {
+            core.SharedMemory.Unregister(request.Name);
+            return new SystemSharedMemoryUnregisterResponse();
+        }));
 
     public virtual Task<CudaSharedMemoryStatusResponse> CudaSharedMemoryStatus(CudaSharedMemoryStatusRequest request, ServerCallContext context) =>
         Task.FromResult(new CudaSharedMemoryStatusResponse());
