@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.MemoryMappedFiles;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
@@ -50,7 +51,10 @@ public sealed class ServerBenchmark : IBenchmark
 
             // DeepClean: the same witness batches, unary gRPC vs session.Run, with all cores to ORT and with one (leaving one to the transport).
             using (var deepclean = Open("deepclean-h1"))
+            {
                 await DeepCleanAsync(report, client, [deepclean], InFlight, k, $"{threads} ORT threads", cancellationToken);
+                await DeepCleanSharedMemoryAsync(report, client, deepclean, k, $"{threads} ORT threads", cancellationToken);
+            }
             if (threads > 1)
             {
                 await using var single = await InferenceServer.StartAsync(new ServerOptions
@@ -189,6 +193,99 @@ public sealed class ServerBenchmark : IBenchmark
             report.Figure($"deepclean {label}: process CPU per request via gRPC, {n} in flight (client + server)", remoteCpu[n], "ms");
         // What moving the tensors costs (client serialize + HTTP/2 + loopback TCP + server receive and parse, both ways): it shares the cores with ORT.
         report.Figure($"deepclean {label}: transport CPU per request (gRPC minus in process, {inFlight[^1]} in flight)", remoteCpu[inFlight[^1]] - localCpu, "ms");
+    }
+
+    /// <summary>DeepClean unary with the tensors in system shared memory (Triton's extension): the client writes each batch into its lane's /dev/shm region, names it in the request and reads the output region; vs the same batches in process.</summary>
+    private static async Task DeepCleanSharedMemoryAsync(BenchmarkReport report, GRPCInferenceService.GRPCInferenceServiceClient client, Session session, int k, string label,
+        CancellationToken cancellationToken)
+    {
+        var batches = Enumerable.Range(0, Requests).Select(i => Signal(Batch * Witnesses * k, i)).ToList();
+        int inputFloats = Batch * Witnesses * k, outputFloats = Batch * k;
+        long inputBytes = 4L * inputFloats, outputBytes = 4L * outputFloats;
+        int lanes = InFlight[^1];
+        var paths = new List<string>();
+        var files = new List<MemoryMappedFile>();
+        var views = new List<MemoryMappedViewAccessor>();
+        var requests = new List<ModelInferRequest>();
+        var outputs = Enumerable.Range(0, lanes).Select(_ => new float[outputFloats]).ToArray();
+        try
+        {
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                // One object per lane holding its input and output regions (as tritonclient's create_shared_memory_region + two registrations).
+                string name = $"gwrepro-bench-{Environment.ProcessId}-{lane}";
+                string path = "/dev/shm/" + name;
+                paths.Add(path);
+                using (var f = new FileStream(path, FileMode.Create)) f.SetLength(inputBytes + outputBytes);
+                var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.ReadWrite);
+                files.Add(file);
+                views.Add(file.CreateViewAccessor(0, inputBytes + outputBytes, MemoryMappedFileAccess.ReadWrite));
+                await client.SystemSharedMemoryRegisterAsync(new SystemSharedMemoryRegisterRequest { Name = $"in{lane}", Key = "/" + name, Offset = 0, ByteSize = (ulong)inputBytes }, cancellationToken: cancellationToken);
+                await client.SystemSharedMemoryRegisterAsync(new SystemSharedMemoryRegisterRequest { Name = $"out{lane}", Key = "/" + name, Offset = (ulong)inputBytes, ByteSize = (ulong)outputBytes }, cancellationToken: cancellationToken);
+                var r = new ModelInferRequest { ModelName = "deepclean-h1" };
+                var t = new ModelInferRequest.Types.InferInputTensor { Name = "witness", Datatype = "FP32" };
+                t.Shape.AddRange([Batch, Witnesses, k]);
+                t.Parameters["shared_memory_region"] = new InferParameter { StringParam = $"in{lane}" };
+                t.Parameters["shared_memory_byte_size"] = new InferParameter { Int64Param = inputBytes };
+                r.Inputs.Add(t);
+                var o = new ModelInferRequest.Types.InferRequestedOutputTensor { Name = "noise" };
+                o.Parameters["shared_memory_region"] = new InferParameter { StringParam = $"out{lane}" };
+                o.Parameters["shared_memory_byte_size"] = new InferParameter { Int64Param = outputBytes };
+                r.Outputs.Add(o);
+                requests.Add(r);
+            }
+            // The output must equal what the raw path returns (a wrong benchmark is worse than none).
+            views[0].WriteArray(0, batches[0], 0, inputFloats);
+            await client.ModelInferAsync(requests[0], cancellationToken: cancellationToken);
+            views[0].ReadArray(inputBytes, outputs[0], 0, outputFloats);
+            var reference = session.Run(("witness", batches[0], [Batch, Witnesses, k]))["noise"];
+            double worst = 0;
+            for (int i = 0; i < outputFloats; i++) worst = Math.Max(worst, Math.Abs(reference[i] - outputs[0][i]));
+            if (worst > 1e-4) throw new InvalidOperationException($"shared-memory output differs from in process by {worst:G3}");
+
+            double bestLocal = double.MaxValue;
+            var bestRemote = InFlight.ToDictionary(n => n, _ => double.MaxValue);
+            for (int round = -WarmUpRounds; round < Rounds; round++)
+            {
+                if (round == 0)
+                {
+                    bestLocal = double.MaxValue;
+                    foreach (int n in InFlight) bestRemote[n] = double.MaxValue;
+                }
+                var sw = Stopwatch.StartNew();
+                foreach (var b in batches) session.Run(("witness", b, [Batch, Witnesses, k]));
+                bestLocal = Math.Min(bestLocal, sw.Elapsed.TotalSeconds);
+                foreach (int n in InFlight)
+                {
+                    sw.Restart();
+                    await Task.WhenAll(Enumerable.Range(0, n).Select(async lane =>
+                    {
+                        for (int i = lane; i < Requests; i += n)
+                        {
+                            views[lane].WriteArray(0, batches[i], 0, inputFloats);
+                            await client.ModelInferAsync(requests[lane], cancellationToken: cancellationToken);
+                            views[lane].ReadArray(inputBytes, outputs[lane], 0, outputFloats);
+                        }
+                    }));
+                    bestRemote[n] = Math.Min(bestRemote[n], sw.Elapsed.TotalSeconds);
+                }
+            }
+            double local = Requests * Batch / bestLocal;
+            report.Figure($"deepclean {label}: in process (shared-memory comparison)", local, "inf/s");
+            foreach (int n in InFlight)
+            {
+                double remote = Requests * Batch / bestRemote[n];
+                report.Figure($"DeepClean unary via system shared memory, {label}, {n} in flight", remote, "inf/s");
+                report.Figure($"DeepClean unary via system shared memory, {label}, {n} in flight / in process", remote / local, "x");
+            }
+        }
+        finally
+        {
+            await client.SystemSharedMemoryUnregisterAsync(new SystemSharedMemoryUnregisterRequest(), cancellationToken: CancellationToken.None);
+            foreach (var v in views) v.Dispose();
+            foreach (var f in files) f.Dispose();
+            foreach (var p in paths) File.Delete(p);
+        }
     }
 
     private static async Task EndToEndAsync(BenchmarkReport report, GRPCInferenceService.GRPCInferenceServiceClient client, Func<string, Session> open, int k, CancellationToken cancellationToken)
