@@ -5,47 +5,19 @@ using Grpc.Core;
 using GwReprocess.Inference;
 using GwReprocess.Models;
 using GwReprocess.Server.Hosting;
+using static GwReprocess.Server.Tests.SnapshotStream;
 
 namespace GwReprocess.Server.Tests;
 
 /// <summary>The client job's network side (GwReprocess.Inference) against the real bundled server on loopback, directly and through <see cref="FaultProxy"/>.</summary>
 public sealed class InferenceStreamTests(SharedServer shared) : IClassFixture<SharedServer>
 {
-    private const int C = 3, K = 1024, S = 32, B = 2;
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
     private InferenceEndpoint Endpoint => new($"127.0.0.1:{shared.Server.Server.GrpcPort}");
 
     private static InferenceStreamOptions Options(InferenceEndpoint ep, ulong sequence, int window, string model = ModelRepositoryBuilder.StreamSnapshotter) =>
         new(ep, model, "snapshot_update", ["witness"], sequence, window);
-
-    /// <summary>A C-channel stream of <paramref name="requests"/> updates, channel-major.</summary>
-    private static float[][] Signal(int requests, int seed) =>
-        Enumerable.Range(0, C).Select(c => TestServer.Signal(requests * B * S, seed * 10 + c)).ToArray();
-
-    private static float[] Update(float[][] x, int request)
-    {
-        var u = new float[C * B * S];
-        for (int c = 0; c < C; c++) Array.Copy(x[c], request * B * S, u, c * B * S, B * S);
-        return u;
-    }
-
-    /// <summary>Window j of the stream with a zero state at START: z[(j+1)s : (j+1)s + K] of z = K zeros then x.</summary>
-    private static float[] ExpectedWindows(float[][] x, int request)
-    {
-        var w = new float[B * C * K];
-        for (int k = 0; k < B; k++)
-        {
-            int j = request * B + k;
-            for (int c = 0; c < C; c++)
-                for (int t = 0; t < K; t++)
-                {
-                    int zi = (j + 1) * S + t;
-                    w[(k * C + c) * K + t] = zi < K ? 0 : x[c][zi - K];
-                }
-        }
-        return w;
-    }
 
     private static async Task<List<InferenceResult>> SendAllAndReadAsync(InferenceStream stream, float[][] x, int n, long firstId = 0)
     {

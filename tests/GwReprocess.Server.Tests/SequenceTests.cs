@@ -2,42 +2,13 @@ using System.Diagnostics;
 using Grpc.Core;
 using GwReprocess.Models;
 using Inference;
+using static GwReprocess.Server.Tests.SnapshotStream;
 
 namespace GwReprocess.Server.Tests;
 
 /// <summary>Implicit state through the snapshotter: one state per sequence, zeros on START, freed by END or the idle timer.</summary>
 public sealed class SequenceTests(SharedServer shared) : IClassFixture<SharedServer>
 {
-    private const int C = 3, K = 1024, S = 32, B = 2;
-
-    /// <summary>Window j of a stream x (channels × samples) with a zero state at START: z[(j+1)s : (j+1)s + K] of z = K zeros then x.</summary>
-    private static float[] ExpectedWindows(float[][] x, int request)
-    {
-        var w = new float[B * C * K];
-        for (int k = 0; k < B; k++)
-        {
-            int j = request * B + k;
-            for (int c = 0; c < C; c++)
-                for (int t = 0; t < K; t++)
-                {
-                    int zi = (j + 1) * S + t;
-                    w[(k * C + c) * K + t] = zi < K ? 0 : x[c][zi - K];
-                }
-        }
-        return w;
-    }
-
-    private static float[][] Stream(int requests, int seed) =>
-        Enumerable.Range(0, C).Select(c => TestServer.Signal(requests * B * S, seed * 10 + c)).ToArray();
-
-    /// <summary>The update of request i: [1, C, B·s] taken from the stream.</summary>
-    private static float[] Update(float[][] x, int request)
-    {
-        var u = new float[C * B * S];
-        for (int c = 0; c < C; c++) Array.Copy(x[c], request * B * S, u, c * B * S, B * S);
-        return u;
-    }
-
     private static ModelInferRequest Request(float[] update, InferParameter id, bool start, bool end, string tag)
     {
         var r = TestServer.RawRequest(ModelRepositoryBuilder.StreamSnapshotter, "snapshot_update", update, [1, C, B * S], tag);
@@ -51,8 +22,8 @@ public sealed class SequenceTests(SharedServer shared) : IClassFixture<SharedSer
     public async Task InterleavedSequencesEachGetTheirOwnWindowsAndStartResets()
     {
         const int n = 6;
-        var a = Stream(n, 1);
-        var b = Stream(n, 2);
+        var a = Signal(n, 1);
+        var b = Signal(n, 2);
         var idA = new InferParameter { Int64Param = 4242 };
         var idB = new InferParameter { StringParam = "job-17" };
         using var call = shared.Server.Client.ModelStreamInfer();
@@ -62,7 +33,7 @@ public sealed class SequenceTests(SharedServer shared) : IClassFixture<SharedSer
             await call.RequestStream.WriteAsync(Request(Update(b, i), idB, i == 0, i == n - 1, $"b{i}"));
         }
         // A restarts: START discards the old state, so its windows are those of a fresh stream.
-        var c = Stream(2, 3);
+        var c = Signal(2, 3);
         for (int i = 0; i < 2; i++) await call.RequestStream.WriteAsync(Request(Update(c, i), idA, i == 0, false, $"c{i}"));
         await call.RequestStream.CompleteAsync();
         var responses = new List<ModelStreamInferResponse>();
@@ -92,7 +63,7 @@ public sealed class SequenceTests(SharedServer shared) : IClassFixture<SharedSer
                 snap.SequenceBatching.MaxSequenceIdleMicroseconds = 300_000;
             },
             options: TestServer.SmallOptions with { SnapshotterInstances = 1 });
-        var x = Stream(2, 4);
+        var x = Signal(2, 4);
         var first = new InferParameter { Int64Param = 1 };
         var second = new InferParameter { Int64Param = 2 };
         await server.Client.ModelInferAsync(Request(Update(x, 0), first, true, false, "1"));
@@ -112,7 +83,7 @@ public sealed class SequenceTests(SharedServer shared) : IClassFixture<SharedSer
         await using var server = await TestServer.StartAsync(edit: models =>
             models.Single(m => m.Name == ModelRepositoryBuilder.StreamSnapshotter).Config.SequenceBatching.MaxSequenceIdleMicroseconds = 200_000);
         var models = server.Server.Core.Models;
-        var x = Stream(2, 5);
+        var x = Signal(2, 5);
         var ended = new InferParameter { Int64Param = 11 };
         var idle = new InferParameter { Int64Param = 12 };
         await server.Client.ModelInferAsync(Request(Update(x, 0), ended, true, false, "a"));

@@ -178,20 +178,28 @@ public static class LocalDagExecutor
 
         var background = new List<(NodeRun Run, Process Process, Task Exit)>();
         var watchers = new List<Task>();
+
+        // SERVICE and PROVISIONER nodes: one attempt, running beside the DAG until stopped.
+        (LocalCommand Command, Process Process, Task Exit) StartBackground(NodeRun r, string started)
+        {
+            r.Attempts = 1;
+            r.Clock.Start();
+            var command = Prepare(r);
+            var (process, exit) = Start(command, r, cancellationToken);
+            background.Add((r, process, exit));
+            Report(r, LocalDagEventKind.Started, started);
+            return (command, process, exit);
+        }
+
         bool provisionerFailed = false;
         try
         {
             // SERVICE nodes start at once and nothing waits for them (best effort, as DAGMan does).
             foreach (var r in runs.Values.Where(r => r.Node.Kind == DagNodeKind.Service && r.State is null))
             {
-                r.Attempts = 1;
-                r.Clock.Start();
                 try
                 {
-                    var command = Prepare(r);
-                    var (process, exit) = Start(command, r, cancellationToken);
-                    background.Add((r, process, exit));
-                    Report(r, LocalDagEventKind.Started, "service started");
+                    var (command, _, exit) = StartBackground(r, "service started");
                     // Nothing waits for a SERVICE node (DAGMan does not), but its readiness is worth reporting.
                     if (options.ProvisionerReady is not null)
                         watchers.Add(WatchReadyAsync(r, command, exit, options, Report, cancellationToken));
@@ -205,14 +213,9 @@ public static class LocalDagExecutor
             if (dag.Provisioner is { } pnode && runs[pnode.Name].State is null)
             {
                 var r = runs[pnode.Name];
-                r.Attempts = 1;
-                r.Clock.Start();
                 try
                 {
-                    var command = Prepare(r);
-                    var (process, exit) = Start(command, r, cancellationToken);
-                    background.Add((r, process, exit));
-                    Report(r, LocalDagEventKind.Started, "provisioner started");
+                    var (command, process, exit) = StartBackground(r, "provisioner started");
                     provisionerFailed = !await WaitReadyAsync(r, command, exit, options, cancellationToken).ConfigureAwait(false);
                     if (provisionerFailed)
                     {
