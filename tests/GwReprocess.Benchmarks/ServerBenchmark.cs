@@ -86,7 +86,9 @@ public sealed class ServerBenchmark : IBenchmark
             }
 
             await EndToEndAsync(report, client, Open, k, cancellationToken);
-            await WireAsync(report, server.GrpcPort, k, cancellationToken);
+            double fullUpPerRequest = await WireAsync(report, server.GrpcPort, k, cancellationToken);
+            foreach (int stride in FastStrides)
+                await WireAtStrideAsync(report, options with { Stride = stride }, fullUpPerRequest, cancellationToken);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
@@ -347,8 +349,41 @@ public sealed class ServerBenchmark : IBenchmark
         await reader;
     }
 
-    /// <summary>Bytes on the TCP connection per second of data: DeepClean fed full windows (unary) vs fed stride updates (deepclean-stream), gwe2e's stream, and the published geometries from message sizes.</summary>
-    private static async Task WireAsync(BenchmarkReport report, int port, int k, CancellationToken cancellationToken)
+    /// <summary>Strides (samples) at which the stream's wire bytes are also measured, not just sized: r = 1024 and 2048 Hz, the range of the published DeepClean-online runs.</summary>
+    private static readonly int[] FastStrides = [4, 2];
+
+    /// <summary>deepclean-stream built for <paramref name="options"/>' stride, on its own server: its upload on the wire per request vs the full-window request measured at the default stride (same B windows of the same shape).</summary>
+    private static async Task WireAtStrideAsync(BenchmarkReport report, ModelRepositoryOptions options, double fullUpPerRequest, CancellationToken cancellationToken)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"gwrepro-bench-wire-s{options.Stride}-" + Guid.NewGuid().ToString("N")[..8]);
+        await ModelRepository.WriteAsync(dir, ModelRepositoryBuilder.Build(options), cancellationToken);
+        try
+        {
+            await using var server = await InferenceServer.StartAsync(new ServerOptions
+            {
+                ModelRepository = dir, GrpcPort = 0, HttpPort = 0, MetricsPort = 0, IntraOpThreads = 1, InterOpThreads = 1,
+            }, _ => { }, cancellationToken);
+            var counter = new WireCounter();
+            using var channel = Channel(server.GrpcPort, counter);
+            var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+            int update = options.Batch * options.Stride;
+            var stream = Enumerable.Range(0, Requests).Select(i =>
+                Sequence(Raw(ModelRepositoryBuilder.CleanerStream, ModelContract.SnapshotUpdate, Signal(Witnesses * update, 500 + i), [1, Witnesses, update]), 79, i == 0, i == Requests - 1)).ToList();
+            await RunStreamAsync(client, stream.Take(1).Select(r => Sequence(r.Clone(), 80, true, true)).ToList(), 1, cancellationToken);
+            var (s0, _) = counter.Snapshot();
+            await RunStreamAsync(client, stream, 1, cancellationToken);
+            var (s1, _) = counter.Snapshot();
+            double streamUpPerRequest = (s1 - s0) / (double)Requests;
+            double ratio = fullUpPerRequest / streamUpPerRequest;
+            double r = options.SampleRate / (double)options.Stride;
+            report.Figure($"deepclean at r {r:0} Hz (stride {options.Stride}, K {options.Kernel}, B {options.Batch}): stream upload per s of data (measured)", streamUpPerRequest * r / options.Batch, "B/s");
+            report.Figure($"deepclean at r {r:0} Hz: full windows / stream, upload, measured on the wire (bound K/stride {options.Kernel / (double)options.Stride:0}){(ratio >= 1000 ? ", goal >= 1000 met" : ", < 1000")}", ratio, "x");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>Bytes on the TCP connection per second of data: DeepClean fed full windows (unary) vs fed stride updates (deepclean-stream), gwe2e's stream, and the published geometries from message sizes; returns the upload bytes of one full-window request.</summary>
+    private static async Task<double> WireAsync(BenchmarkReport report, int port, int k, CancellationToken cancellationToken)
     {
         // One request covers B windows, i.e. B·stride new samples per channel, whichever way the data travel.
         int update = Batch * Stride;
@@ -411,6 +446,7 @@ public sealed class ServerBenchmark : IBenchmark
             double ratio = full1 / stream1;
             report.Figure($"{g.Name}: K/stride {g.Kernel}/{g.Stride} = {g.Kernel / (double)g.Stride:0.#}, B {g.Batch}, C {g.Channels}; full/stream {(ratio >= 1000 ? ">= 1000 (goal met)" : "< 1000")}", ratio, "x");
         }
+        return fullUpPerRequest;
     }
 
     /// <summary>Bytes of one gRPC message on an HTTP/2 stream: its DATA frames (at most 16 KiB each, 9-byte headers).</summary>
