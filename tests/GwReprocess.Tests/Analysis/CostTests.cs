@@ -114,6 +114,30 @@ public class CostTests
     }
 
     [Fact]
+    public void The_vcpu_row_is_the_current_n1_price_the_readme_quotes()
+    {
+        // analysis/cost-models/README.md quotes Google's sole-tenant pricing page (base N1 prices per vCPU and per GB)
+        // and a dated catalogue copy (n1-standard-32 in us-central1, 2026-05-23); the shipped vcpu row must be their
+        // arithmetic: one vCPU with its 3.75 GB, and 32 of them the quoted machine price.
+        string readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "cost-models", "README.md"));
+        double vcpu = QuotedNumber(readme, @"\$(\d+\.\d+) for 1 vCPU \+");
+        double gb = QuotedNumber(readme, @"\$(\d+\.\d+) for 1 GB of memory \+");
+        double n1Standard32 = QuotedNumber(readme, @"""name"": ""n1-standard-32"", ""vCpus"": 32, ""memoryGb"": 120, .*""us-central1"": \{ ""linuxOnDemand"": (\d+\.\d+)");
+        var table = CostModel.Read(ShippedTable("gcp-2021.csv"));
+        Assert.Equal(vcpu + 3.75 * gb, table.VcpuHour, 12);
+        Assert.Equal(n1Standard32, 32 * table.VcpuHour, 9);
+    }
+
+    /// <summary>The number a pattern captures in a text; every occurrence must agree.</summary>
+    private static double QuotedNumber(string text, string pattern)
+    {
+        var found = System.Text.RegularExpressions.Regex.Matches(text, pattern)
+            .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Distinct().ToArray();
+        Assert.True(found.Length == 1, $"expected one value for /{pattern}/, found [{string.Join(", ", found)}]");
+        return found[0];
+    }
+
+    [Fact]
     public void Owned_hardware_arithmetic_is_exact_on_a_hand_built_case()
     {
         // 8766 over 2 units for 1 year of 8766 h: 0.5 per unit-hour; 1000 W over 2 units × PUE 1.5 × 0.2 per kWh: 0.15 per unit-hour.
