@@ -13,11 +13,14 @@ public sealed class AnalyzeVerb : CliVerb
 
     public abstract class CostModelOptions : CommonOptions
     {
-        [Option("cost-model", HelpText = "Cost table CSV (resource,unit_price_per_hour,unit,provider,date,source). Default: the 2021 Google Cloud prices of the published runs.")]
+        [Option("cost-model", HelpText = CostModelHelp)]
         public string? CostModel { get; set; }
 
-        [Option("gpu", Default = "gpu-t4", HelpText = "Cost-model resource a GPU is priced as.")]
+        [Option("gpu", Default = "gpu-t4", HelpText = "Cost-model resource a GPU is priced as (gpu-t4 in gcp-2021 and owned-cluster, gpu-l4 in gcp-ondemand-2026-05).")]
         public string Gpu { get; set; } = "gpu-t4";
+
+        [Option("node-vcpu", Default = "vcpu", HelpText = "Cost-model resource a server node's vCPU is priced as (clients stay vcpu): vcpu-g2 for an L4 node in gcp-ondemand-2026-05.")]
+        public string NodeVcpu { get; set; } = "vcpu";
 
         [Option("gpus-per-node", Default = 4, HelpText = "GPUs per server node.")]
         public int GpusPerNode { get; set; }
@@ -31,8 +34,11 @@ public sealed class AnalyzeVerb : CliVerb
         [Option("json", HelpText = "Print the figures as JSON.")]
         public bool Json { get; set; }
 
-        internal CostModel Load() => CostModel is null ? Analysis.CostModel.Published2021() : Analysis.CostModel.Read(CostModel);
+        internal CostModel Load() => Analysis.CostModel.Load(CostModel);
     }
+
+    private const string CostModelHelp = "Cost table: a CSV file (resource,unit_price_per_hour,unit,provider,date,source) or the name of a shipped one "
+        + "(gcp-2021, gcp-ondemand-2026-05, owned-cluster; see analysis/cost-models/README.md). Default: gcp-2021, the Google Cloud prices of the published runs.";
 
     [Verb("plan", HelpText = "Predict throughput and cost at several GPU counts from a measured per-GPU (and per-client) rate.")]
     public sealed class PlanOptions : CostModelOptions
@@ -110,7 +116,7 @@ public sealed class AnalyzeVerb : CliVerb
         [Value(0, MetaName = "RUNDIR", Min = 1, Required = true, HelpText = "Run directories written by gwrepro dag or gwrepro run (several: a scaling comparison).")]
         public IEnumerable<string> RunDirectories { get; set; } = [];
 
-        [Option("cost-model", HelpText = "Cost table CSV. Default: the 2021 Google Cloud prices of the published runs.")]
+        [Option("cost-model", HelpText = CostModelHelp)]
         public string? CostModel { get; set; }
 
         [Option('o', "out", HelpText = "Directory for report.md, report.html, summary.json and the plots (default: RUNDIR/report).")]
@@ -164,7 +170,7 @@ public sealed class AnalyzeVerb : CliVerb
     {
         try
         {
-            var model = o.CostModel is null ? Analysis.CostModel.Published2021() : Analysis.CostModel.Read(o.CostModel);
+            var model = Analysis.CostModel.Load(o.CostModel);
             var dirs = o.RunDirectories.ToList();
             var runs = new List<RunMetrics>();
             foreach (var d in dirs) runs.Add(await RunMetrics.LoadAsync(d, o.Metrics, ct));
@@ -230,13 +236,13 @@ public sealed class AnalyzeVerb : CliVerb
     private static int Plan(PlanOptions o)
     {
         var model = o.Load();
-        var points = ScalingPlanner.Plan(o.Gpus, o.PerGpuRate, o.PerClientRate, o.ClientsPerGpu, o.GpusPerNode, o.VcpusPerNode, o.VcpusPerClient, o.Gpu, model);
+        var points = ScalingPlanner.Plan(o.Gpus, o.PerGpuRate, o.PerClientRate, o.ClientsPerGpu, o.GpusPerNode, o.VcpusPerNode, o.VcpusPerClient, o.Gpu, model, o.NodeVcpu);
         if (o.Json)
         {
             Console.Out.WriteLine(JsonSerializer.Serialize(new { cost_model = model.Name, points }, JsonOptions));
             return ExitCodes.Success;
         }
-        Console.Out.WriteLine($"cost model {model.Name}; {o.GpusPerNode} GPUs ({o.Gpu}) and {o.VcpusPerNode} vCPUs per node, {o.ClientsPerGpu} clients per GPU of {o.VcpusPerClient} vCPU(s)");
+        Console.Out.WriteLine($"cost model {model.Name}; {o.GpusPerNode} GPUs ({o.Gpu}) and {o.VcpusPerNode} vCPUs ({o.NodeVcpu}) per node, {o.ClientsPerGpu} clients per GPU of {o.VcpusPerClient} vCPU(s)");
         Console.Out.WriteLine($"{"GPUs",6} {"clients",8} {"s'/s",10} {"limit",8} {"$/h",10} {"$/s'",12} {"vCPU-h/s'",12} {"$/year of data",15} {"h/year of data",15}");
         foreach (var p in points)
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -259,7 +265,7 @@ public sealed class AnalyzeVerb : CliVerb
     {
         var model = o.Load();
         if (o.Nodes <= 0) throw new BadInputException("--nodes must be positive");
-        var deployment = new Deployment(o.Nodes, o.GpusPerNode, o.Gpu, o.VcpusPerNode, o.ClientsPerNode, o.VcpusPerClient);
+        var deployment = new Deployment(o.Nodes, o.GpusPerNode, o.Gpu, o.VcpusPerNode, o.ClientsPerNode, o.VcpusPerClient, o.NodeVcpu);
         var cost = deployment.Cost(model, o.Throughput);
         if (o.Json)
         {
@@ -267,7 +273,7 @@ public sealed class AnalyzeVerb : CliVerb
             return ExitCodes.Success;
         }
         Console.Out.WriteLine($"cost model:        {model.Name}");
-        Console.Out.WriteLine($"deployment:        {o.Nodes} node(s) × ({o.GpusPerNode} {o.Gpu} + {o.VcpusPerNode} vCPUs) + {deployment.Clients} client(s) × {o.VcpusPerClient} vCPUs");
+        Console.Out.WriteLine($"deployment:        {o.Nodes} node(s) × ({o.GpusPerNode} {o.Gpu} + {o.VcpusPerNode} {o.NodeVcpu}) + {deployment.Clients} client(s) × {o.VcpusPerClient} vcpu");
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cost per hour:     {cost.PerHour:F6}"));
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"throughput:        {o.Throughput:G6} s of data per s ({1 / o.Throughput:G6} s per s of data)"));
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per s of data:     {cost.PerDataSecond:E6} ({cost.VcpuHoursPerDataSecond:E6} vCPU-hours)"));

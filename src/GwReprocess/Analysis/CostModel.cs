@@ -32,12 +32,34 @@ public sealed class CostModel
             : throw new BadInputException($"{Name}: no price for resource '{resource}' (has: {string.Join(", ", _prices.Keys)})");
 
     /// <summary>The 2021 Google Cloud prices of the published runs (analysis/cost-models/gcp-2021.csv, carried in the binary).</summary>
-    public static CostModel Published2021()
+    public static CostModel Published2021() => Shipped("gcp-2021");
+
+    private const string ResourcePrefix = "cost-models/";
+
+    /// <summary>Names of the tables in analysis/cost-models/ that the binary carries (e.g. <c>gcp-2021</c>, <c>gcp-ondemand-2026-05</c>).</summary>
+    public static IReadOnlyList<string> ShippedNames { get; } = typeof(CostModel).Assembly.GetManifestResourceNames()
+        .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".csv", StringComparison.Ordinal))
+        .Select(n => n[ResourcePrefix.Length..^".csv".Length]).Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>A table the binary carries, by name with or without <c>.csv</c>.</summary>
+    public static CostModel Shipped(string name)
     {
-        using var stream = typeof(CostModel).Assembly.GetManifestResourceStream("cost-models/gcp-2021.csv")
-            ?? throw new InvalidOperationException("embedded cost model gcp-2021.csv is missing from the build");
+        string file = name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? name : name + ".csv";
+        using var stream = typeof(CostModel).Assembly.GetManifestResourceStream(ResourcePrefix + file)
+            ?? throw new BadInputException($"{name}: no shipped cost model of that name (shipped: {string.Join(", ", ShippedNames)})");
         using var reader = new StreamReader(stream);
-        return Parse(reader.ReadToEnd().Split('\n'), "gcp-2021.csv");
+        return Parse(reader.ReadToEnd().Split('\n'), file);
+    }
+
+    /// <summary>What <c>--cost-model</c> names: an existing CSV file, else a shipped table's name; null is the 2021 default.</summary>
+    public static CostModel Load(string? pathOrName)
+    {
+        if (pathOrName is null) return Published2021();
+        if (File.Exists(pathOrName)) return Read(pathOrName);
+        string bare = pathOrName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? pathOrName[..^4] : pathOrName;
+        // A path that does not exist stays a missing-file error; only a bare name can mean a shipped table.
+        if (bare.IndexOfAny(['/', '\\']) < 0 && ShippedNames.Contains(bare, StringComparer.Ordinal)) return Shipped(bare);
+        throw new BadInputException($"{pathOrName}: no such cost model file, nor a shipped table (shipped: {string.Join(", ", ShippedNames)})");
     }
 
     /// <summary>Reads a cost table; errors name the file and line.</summary>

@@ -7,7 +7,10 @@ namespace GwReprocess.Analysis;
 /// <param name="VcpusPerNode">vCPUs on each server node.</param>
 /// <param name="ClientsPerNode">Client machines per server node.</param>
 /// <param name="VcpusPerClient">vCPUs of each client machine.</param>
-public sealed record Deployment(int Nodes, int GpusPerNode, string GpuResource, int VcpusPerNode, int ClientsPerNode, int VcpusPerClient)
+/// <param name="NodeVcpuResource">The cost-model resource a server node's vCPU is priced as: <c>vcpu</c> (N1, as the published
+/// runs counted it) unless the GPU comes in its own machine family, e.g. <c>vcpu-g2</c> for an L4 node. Clients are always <c>vcpu</c>.</param>
+public sealed record Deployment(int Nodes, int GpusPerNode, string GpuResource, int VcpusPerNode, int ClientsPerNode, int VcpusPerClient,
+    string NodeVcpuResource = "vcpu")
 {
     public int Gpus => Nodes * GpusPerNode;
     public int Clients => Nodes * ClientsPerNode;
@@ -16,7 +19,7 @@ public sealed record Deployment(int Nodes, int GpusPerNode, string GpuResource, 
     public double CostPerHour(CostModel model)
     {
         double gpu = GpusPerNode == 0 ? 0 : GpusPerNode * model.PricePerHour(GpuResource);
-        double server = gpu + VcpusPerNode * model.VcpuHour;
+        double server = gpu + (VcpusPerNode == 0 ? 0 : VcpusPerNode * model.PricePerHour(NodeVcpuResource));
         double clients = ClientsPerNode * VcpusPerClient * model.VcpuHour;
         return Nodes * (server + clients);
     }

@@ -17,9 +17,11 @@ public sealed record ScalingPoint(int Gpus, int Clients, double DataSecondsPerSe
 /// </remarks>
 public static class ScalingPlanner
 {
-    /// <summary>One point per GPU count; <paramref name="perClientRate"/> null means clients are not expected to limit.</summary>
+    /// <summary>One point per GPU count; <paramref name="perClientRate"/> null means clients are not expected to limit;
+    /// <paramref name="nodeVcpuResource"/> prices the server nodes' vCPUs (see <see cref="Deployment.NodeVcpuResource"/>).</summary>
     public static IReadOnlyList<ScalingPoint> Plan(IEnumerable<int> gpuCounts, double perGpuRate, double? perClientRate,
-        int clientsPerGpu, int gpusPerNode, int vcpusPerNode, int vcpusPerClient, string gpuResource, CostModel model)
+        int clientsPerGpu, int gpusPerNode, int vcpusPerNode, int vcpusPerClient, string gpuResource, CostModel model,
+        string nodeVcpuResource = "vcpu")
     {
         if (!(perGpuRate > 0)) throw new BadInputException("--per-gpu-rate must be a positive number of data seconds per second");
         if (perClientRate is not null && !(perClientRate > 0)) throw new BadInputException("--per-client-rate must be a positive number of data seconds per second");
@@ -34,7 +36,7 @@ public static class ScalingPlanner
             double gpuLimit = gpus * perGpuRate, clientLimit = perClientRate is double r ? clients * r : double.PositiveInfinity;
             double rate = Math.Min(gpuLimit, clientLimit);
             // Clients are priced by the vCPUs they request (an HTCondor job each, or a VM each in the GKE runs).
-            var deployment = new Deployment(nodes, gpusPerNode, gpuResource, vcpusPerNode, clients / nodes, vcpusPerClient);
+            var deployment = new Deployment(nodes, gpusPerNode, gpuResource, vcpusPerNode, clients / nodes, vcpusPerClient, nodeVcpuResource);
             var cost = deployment.Cost(model, rate);
             points.Add(new ScalingPoint(gpus, clients, rate, gpuLimit <= clientLimit ? "gpu" : "clients", cost, Deployment.SecondsPerYear / rate / 3600));
         }

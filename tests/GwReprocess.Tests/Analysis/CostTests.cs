@@ -94,23 +94,49 @@ public class CostTests
         Assert.Contains("6 GPUs is not a whole number of 4-GPU nodes", r.StdErr);
     }
 
-    private static string ShippedTable(string name) => Path.Combine(AppContext.BaseDirectory, "data", "cost-models", name);
+    internal static string ShippedTable(string name) => Path.Combine(AppContext.BaseDirectory, "data", "cost-models", name);
 
     [Fact]
     public void Every_shipped_cost_table_loads_with_dates_and_sources()
     {
         var files = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "data", "cost-models"), "*.csv").Select(f => Path.GetFileName(f)).Order().ToArray();
-        Assert.Equal(["gcp-2021.csv", "owned-cluster.csv"], files);
+        Assert.Equal(["gcp-2021.csv", "gcp-ondemand-2026-05.csv", "owned-cluster.csv"], files);
         foreach (var f in files)
         {
             var model = CostModel.Read(ShippedTable(f));
             Assert.True(model.VcpuHour > 0, f);
-            Assert.True(model.PricePerHour("gpu-t4") > 0, f);
+            Assert.Contains(model.Prices, p => p.Resource.StartsWith("gpu-", StringComparison.Ordinal) && p.UnitPricePerHour > 0);
             Assert.All(model.Prices, p => Assert.False(string.IsNullOrWhiteSpace(p.Source), $"{f}: {p.Resource} has no source"));
             Assert.All(model.Prices, p => Assert.False(string.IsNullOrWhiteSpace(p.Date), $"{f}: {p.Resource} has no date"));
+            // The file and the copy carried in the binary (what --cost-model NAME loads) are the same table.
+            Assert.Equal(model.Prices.OrderBy(p => p.Resource), CostModel.Shipped(Path.GetFileNameWithoutExtension(f)).Prices.OrderBy(p => p.Resource));
         }
-        // The file and the copy carried in the binary are the same table.
+        Assert.Equal(files.Select(Path.GetFileNameWithoutExtension), CostModel.ShippedNames);
         Assert.Equal(Gcp2021.Prices.OrderBy(p => p.Resource), CostModel.Read(ShippedTable("gcp-2021.csv")).Prices.OrderBy(p => p.Resource));
+    }
+
+    [Fact]
+    public void The_vcpu_row_is_the_current_n1_price_the_readme_quotes()
+    {
+        // analysis/cost-models/README.md quotes Google's sole-tenant pricing page (base N1 prices per vCPU and per GB)
+        // and a dated catalogue copy (n1-standard-32 in us-central1, 2026-05-23); the shipped vcpu row must be their
+        // arithmetic: one vCPU with its 3.75 GB, and 32 of them the quoted machine price.
+        string readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "cost-models", "README.md"));
+        double vcpu = QuotedNumber(readme, @"\$(\d+\.\d+) for 1 vCPU \+");
+        double gb = QuotedNumber(readme, @"\$(\d+\.\d+) for 1 GB of memory \+");
+        double n1Standard32 = QuotedNumber(readme, @"""name"": ""n1-standard-32"", ""vCpus"": 32, ""memoryGb"": 120, .*""us-central1"": \{ ""linuxOnDemand"": (\d+\.\d+)");
+        var table = CostModel.Read(ShippedTable("gcp-2021.csv"));
+        Assert.Equal(vcpu + 3.75 * gb, table.VcpuHour, 12);
+        Assert.Equal(n1Standard32, 32 * table.VcpuHour, 9);
+    }
+
+    /// <summary>The number a pattern captures in a text; every occurrence must agree.</summary>
+    internal static double QuotedNumber(string text, string pattern)
+    {
+        var found = System.Text.RegularExpressions.Regex.Matches(text, pattern)
+            .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Distinct().ToArray();
+        Assert.True(found.Length == 1, $"expected one value for /{pattern}/, found [{string.Join(", ", found)}]");
+        return found[0];
     }
 
     [Fact]
