@@ -119,6 +119,12 @@ public sealed class AnalyzeVerb : CliVerb
         [Option("cost-model", HelpText = CostModelHelp)]
         public string? CostModel { get; set; }
 
+        [Option("gpu", Default = "gpu-t4", HelpText = "Cost-model resource the run's GPUs are priced as (gpu-t4 in gcp-2021 and owned-cluster, gpu-l4 in gcp-ondemand-2026-05).")]
+        public string Gpu { get; set; } = "gpu-t4";
+
+        [Option("node-vcpu", Default = "vcpu", HelpText = "Cost-model resource a server node's vCPU is priced as (clients stay vcpu): vcpu-g2 for an L4 node in gcp-ondemand-2026-05.")]
+        public string NodeVcpu { get; set; } = "vcpu";
+
         [Option('o', "out", HelpText = "Directory for report.md, report.html, summary.json and the plots (default: RUNDIR/report).")]
         public string? Out { get; set; }
 
@@ -190,7 +196,7 @@ public sealed class AnalyzeVerb : CliVerb
                 asdFrame = GwReprocess.Time.GpsTime.TryParse(o.AsdFrame, out var t) ? t : throw new BadInputException($"--asd-frame '{o.AsdFrame}' is not a GPS time");
             var summaries = new List<RunSummary>();
             foreach (var r in runs)
-                summaries.Add(await RunReport.AddOutputChecksAsync(RunReport.Summarise(r, model, o.Bin), r, asdFrame, o.Injections, cancellationToken: ct));
+                summaries.Add(await RunReport.AddOutputChecksAsync(RunReport.Summarise(r, model, o.Bin, o.Gpu, o.NodeVcpu), r, asdFrame, o.Injections, cancellationToken: ct));
             string outDir = o.Out ?? Path.Combine(dirs[0], "report");
             await ReportWriter.WriteAsync(runs, summaries, outDir, ct);
             if (o.Json) Console.Out.Write(ReportWriter.Json(summaries));

@@ -44,8 +44,12 @@ public sealed record RunSummary(
 /// <summary>Computes a run's summary from its metrics.</summary>
 public static class RunReport
 {
-    /// <summary>Summarises a run; <paramref name="binSeconds"/> null picks about 50 bins over the run.</summary>
-    public static RunSummary Summarise(RunMetrics run, CostModel? costModel, double? binSeconds = null)
+    /// <summary>
+    /// Summarises a run; <paramref name="binSeconds"/> null picks about 50 bins over the run. Its GPUs are priced as
+    /// <paramref name="gpuResource"/> and its server nodes' vCPUs as <paramref name="nodeVcpuResource"/>; a table without
+    /// them is an error naming both.
+    /// </summary>
+    public static RunSummary Summarise(RunMetrics run, CostModel? costModel, double? binSeconds = null, string gpuResource = "gpu-t4", string nodeVcpuResource = "vcpu")
     {
         var throughput = new Throughput(run.Clients, run.SynchronizedStart);
         double bin = binSeconds ?? NiceBin(throughput.WallSeconds / 50);
@@ -68,9 +72,8 @@ public static class RunReport
         if (costModel is not null && run.Workflow is { } wf)
         {
             var inf = wf.Inference;
-            var deployment = new Deployment(Math.Max(1, inf.ServerCount), inf.GpusPerServer, "gpu-t4", wf.Condor.ServerCpus, inf.ClientsPerServer, wf.Condor.ClientCpus);
-            if (inf.GpusPerServer == 0 || costModel.Prices.Any(p => p.Resource == "gpu-t4"))
-                cost = deployment.Cost(costModel, throughput.DataSecondsPerSecond);
+            var deployment = new Deployment(Math.Max(1, inf.ServerCount), inf.GpusPerServer, gpuResource, wf.Condor.ServerCpus, inf.ClientsPerServer, wf.Condor.ClientCpus, nodeVcpuResource);
+            cost = deployment.Cost(costModel, throughput.DataSecondsPerSecond);
         }
         return new RunSummary(run.Name, run.ServerCount, run.Gpus, run.Clients.Select(c => c.Job).Distinct().Count(),
             throughput.DataSeconds, throughput.WallSeconds, throughput.DataSecondsPerSecond, throughput.Distribution(bin), bin,

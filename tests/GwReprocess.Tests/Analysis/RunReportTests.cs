@@ -11,12 +11,12 @@ public sealed class RunReportTests : IDisposable
     public void Dispose() => _dir.Delete(true);
 
     /// <summary>A run directory with hand-built metrics whose answers are known.</summary>
-    private string MakeRun(bool withServerMetrics = true)
+    private string MakeRun(bool withServerMetrics = true, int gpusPerServer = 0)
     {
         string run = Path.Combine(_dir.FullName, "run");
         Directory.CreateDirectory(Path.Combine(run, "out", "metrics"));
         Directory.CreateDirectory(Path.Combine(run, "out", "rendezvous"));
-        File.WriteAllText(Path.Combine(run, "workflow.toml"), """
+        File.WriteAllText(Path.Combine(run, "workflow.toml"), $$"""
             [run]
             name = "hand-built"
             [data]
@@ -29,6 +29,7 @@ public sealed class RunReportTests : IDisposable
             clients_per_server = 1
             rate = 4
             batch = 8
+            gpus_per_server = {{gpusPerServer}}
             [outputs]
             uri = "out"
             [condor]
@@ -58,6 +59,26 @@ public sealed class RunReportTests : IDisposable
                 "1700000200.000,127.0.0.1:8002,snapshotter,1,100,150,0,150,150,15000,1500,150,3000,150",
             ]);
         return run;
+    }
+
+    [Fact]
+    public async Task Report_prices_gpu_servers_with_the_chosen_table_and_resources()
+    {
+        string run = MakeRun(gpusPerServer: 1);
+        // gcp-ondemand-2026-05: 2 servers × (1 L4 at 0.56004 + 4 G2 vCPUs at 0.036698) + 2 clients × 2 N1 vCPUs at 0.04749975.
+        var r = await Cli.GwreproProcess.RunAsync("analyze", run, "--json", "--cost-model", "gcp-ondemand-2026-05", "--gpu", "gpu-l4", "--node-vcpu", "vcpu-g2");
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        using var doc = JsonDocument.Parse(r.StdOut);
+        var cost = doc.RootElement.GetProperty("runs")[0].GetProperty("cost");
+        double perHour = 2 * (0.56004 + 4 * 0.036698) + 4 * 0.04749975;
+        Assert.Equal(perHour, cost.GetProperty("per_hour").GetDouble(), 12);
+        Assert.Equal(perHour / 3600 / 1.5, cost.GetProperty("per_data_second").GetDouble(), 15);
+
+        // The table has no T4: asking for the default GPU resource is one line naming the table and the resource.
+        var missing = await Cli.GwreproProcess.RunAsync("analyze", run, "--cost-model", "gcp-ondemand-2026-05");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("gcp-ondemand-2026-05.csv: no price for resource 'gpu-t4'", missing.StdErr);
+        Assert.Single(missing.StdErr.Trim().Split('\n'));
     }
 
     [Fact]
