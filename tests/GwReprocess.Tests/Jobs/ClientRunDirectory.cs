@@ -68,16 +68,15 @@ public sealed class ClientRunDirectory : IDisposable
 
     /// <summary>Writes another workflow beside workflow.toml (same frames and models) with its own output prefix and barrier keys; returns its path.</summary>
     /// <param name="data">Replaces the simulated data source: <c>[data]</c> source lines such as <c>source = "bucket"</c> and <c>bucket = "s3://…"</c>.</param>
-    /// <param name="cleaning">Extra <c>[cleaning]</c> keys, one per line.</param>
-    public async Task<string> WriteWorkflowAsync(string name, string outputs, string barrier = "", string? data = null, string cleaning = "")
+    public async Task<string> WriteWorkflowAsync(string name, string outputs, string barrier = "", string? data = null)
     {
         string path = System.IO.Path.Combine(Path, name);
-        await File.WriteAllTextAsync(path, WorkflowText(barrier, outputs, data, cleaning));
+        await File.WriteAllTextAsync(path, WorkflowText(barrier, outputs, data));
         return path;
     }
 
     /// <summary>The workflow text; <paramref name="barrier"/> adds [inference] barrier keys (e.g. <c>barrier = "quorum"</c> lines).</summary>
-    public string WorkflowText(string barrier = "", string outputs = "out", string? data = null, string cleaning = "")
+    public string WorkflowText(string barrier = "", string outputs = "out", string? data = null)
     {
         var o = Options;
         var c = CultureInfo.InvariantCulture;
@@ -97,7 +96,7 @@ public sealed class ClientRunDirectory : IDisposable
         }
         sb.Append(c, $"[jobs]\nlength = {o.FrameLength * 2}\nminimum = {o.FrameLength}\npadding = {o.Padding}\n\n");
         sb.Append(c, $"[inference]\nmodel_repository = \"model-repository\"\nensemble = \"gwe2e\"\nrate = {o.Rate}\nbatch = {o.Batch}\nservers = 1\nclients_per_server = {o.Streams}\n{barrier}\n\n");
-        sb.Append(c, $"[cleaning]\nmax_in_flight = {o.MaxInFlight}\nretries = {o.Retries}\n{cleaning}\n\n");
+        sb.Append(c, $"[cleaning]\nmax_in_flight = {o.MaxInFlight}\nretries = {o.Retries}\n\n");
         sb.Append(c, $"[outputs]\nuri = \"{outputs}\"\n");
         sb.Append("channel_suffix = \"_DEEPCLEAN\"\nframe_type = \"CLEAN\"\n\n[site]\nprofile = \"local\"\n");
         return sb.ToString();
