@@ -46,8 +46,11 @@ public sealed class ClientVerb : CliVerb
         [Option("token", HelpText = "Bearer token for the server (also read from GWREPRO_SERVER_TOKEN).")]
         public string? Token { get; set; }
 
-        [Option("tls", HelpText = "Connect with TLS (https).")]
+        [Option("tls", HelpText = "Connect with TLS (https); the server's certificate is checked against the system's trust store, or --tls-ca.")]
         public bool Tls { get; set; }
+
+        [Option("tls-ca", HelpText = "PEM file of the CA certificate(s) that signed the server's TLS certificate, trusted instead of the system's store (a private CA, e.g. for gwrepro serve --tls-cert); implies --tls. Default: the workflow's [inference] tls_ca.")]
+        public string? TlsCa { get; set; }
 
         [Option("no-barrier", HelpText = "Start streaming as soon as the server is ready, without joining the run's start barrier.")]
         public bool NoBarrier { get; set; }
@@ -64,6 +67,8 @@ public sealed class ClientVerb : CliVerb
         var workflow = WorkflowConfig.Load(o.Workflow);
         string baseDir = Path.GetDirectoryName(Path.GetFullPath(o.Workflow)) ?? ".";
         var job = ResolveJob(o, workflow);
+        string? caFile = o.TlsCa ?? (workflow.Inference.TlsCa is { } ca ? Path.Combine(baseDir, ca) : null);
+        var trustedCa = caFile is null ? null : InferenceEndpoint.ReadCaBundle(caFile);
         string outputs = workflow.Outputs.Uri;
         if (!outputs.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(outputs)) outputs = Path.Combine(baseDir, outputs);
         var (bucket, prefix) = BucketFactory.Open(outputs);
@@ -79,7 +84,10 @@ public sealed class ClientVerb : CliVerb
         try { address = await ServerAddress.ResolveAsync(o.Server, rendezvous, deadline, ct); }
         catch (InferenceStreamException e) { throw new ClientJobFailedException(e.Message, e); }
         if (address != o.Server) reporter.Info($"server {o.Server} is {address}");
-        var endpoint = new InferenceEndpoint(address, o.Token ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN"), o.Tls);
+        var endpoint = new InferenceEndpoint(address, o.Token ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN"), o.Tls || trustedCa is not null)
+        {
+            TrustedCa = trustedCa,
+        };
 
         var c = workflow.Cleaning;
         var settings = new ClientJobSettings(job, detectors, bucket, prefix, workflow.Outputs.FrameType, workflow.Outputs.ChannelSuffix,
