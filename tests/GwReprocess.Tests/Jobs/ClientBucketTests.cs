@@ -3,6 +3,7 @@ using System.Text;
 using GwReprocess.Storage;
 using GwReprocess.Tests.Cli;
 using GwReprocess.Tests.Storage;
+using Xunit.Abstractions;
 
 namespace GwReprocess.Tests.Jobs;
 
@@ -39,7 +40,7 @@ public sealed class ClientBucketFixture : IAsyncLifetime
 
 /// <summary><c>gwrepro client</c> with frames read from an S3 bucket and outputs written to one (moto on loopback): same bytes as a local run.</summary>
 [Collection(S3ServerCollection.Name)]
-public sealed class ClientBucketTests(S3ServerFixture s3, ClientBucketFixture f) : IClassFixture<ClientBucketFixture>
+public sealed class ClientBucketTests(S3ServerFixture s3, ClientBucketFixture f, ITestOutputHelper output) : IClassFixture<ClientBucketFixture>
 {
     private static readonly TimeSpan Long = TimeSpan.FromMinutes(3);
 
@@ -90,6 +91,8 @@ public sealed class ClientBucketTests(S3ServerFixture s3, ClientBucketFixture f)
         Assert.True(remote.ExitCode == 0, remote.StdErr);
         Assert.Equal(2, Count(remote.StdErr, "committed frame"));
         Assert.False(Directory.Exists(Path.Combine(f.Run.Path, "out")), "the bucket run wrote outputs locally");
+        foreach (var (what, r) in new[] { ("local", local), ("s3", remote) })
+            output.WriteLine($"{what}: {r.StdErr.Split('\n').LastOrDefault(l => l.Contains(" done: ", StringComparison.Ordinal))}");
 
         string outputs = run + "out/";
         var actual = await ObjectsAsync(bucket, outputs, "cleaned", "scores");
