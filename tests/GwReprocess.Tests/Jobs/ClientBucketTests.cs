@@ -86,9 +86,15 @@ public sealed class ClientBucketTests(S3ServerFixture s3, ClientBucketFixture f,
         var expected = ClientRunDirectory.Files(Path.Combine(f.Run.Path, "out-local"), "cleaned", "scores");
         Assert.Equal(6, expected.Count); // two frames: H1 and L1 cleaned frames and a score file each
 
+        // As in the DAG: a server node publishes its address in the run's rendezvous prefix (here in the bucket) and the
+        // client is given the node's name.
+        await using var server = GwreproBackground.Start("server0", ["serve", "--model-repository", f.Run.Repository, "--grpc-port", "0", "--http-port", "0",
+            "--metrics-port", "0", "--intra-op-threads", "1", "--inter-op-threads", "1", "--name", "server0", "--rendezvous", root + "out/rendezvous"], f.Run.Path, Environment());
         string workflow = await f.Run.WriteWorkflowAsync("bucket.toml", root + "out", data: $"source = \"bucket\"\nbucket = \"{root}frames/\"");
-        var remote = await GwreproProcess.RunAsync(f.ClientArgs(workflow), f.Run.Path, Environment(), Long);
-        Assert.True(remote.ExitCode == 0, remote.StdErr);
+        string[] dagLine = ["client", "--workflow", workflow, "--jobs", f.Run.Jobs, "--job", ClientBucketFixture.Job, "--server", "server0"];
+        var remote = await GwreproProcess.RunAsync(dagLine, f.Run.Path, Environment(), Long);
+        Assert.True(remote.ExitCode == 0, remote.StdErr + "\n" + server.StdErr);
+        Assert.Contains("server server0 is 127.0.0.1:", remote.StdErr);
         Assert.Equal(2, Count(remote.StdErr, "committed frame"));
         Assert.False(Directory.Exists(Path.Combine(f.Run.Path, "out")), "the bucket run wrote outputs locally");
         foreach (var (what, r) in new[] { ("local", local), ("s3", remote) })
@@ -106,9 +112,10 @@ public sealed class ClientBucketTests(S3ServerFixture s3, ClientBucketFixture f,
         Assert.Contains($"done/{ClientBucketFixture.Job}", markers.Keys);
         Assert.Contains($"metrics/{ClientBucketFixture.Job}.csv", markers.Keys);
         Assert.Contains($"rendezvous/ready/{ClientBucketFixture.Job}", markers.Keys);
+        Assert.Equal(remote.StdErr.Split("server server0 is ")[1].Split([' ', '\n'])[0], Encoding.UTF8.GetString(markers["rendezvous/servers/server0"]).Trim());
 
         // Run again as it is: the done marker ends it at once.
-        var again = await GwreproProcess.RunAsync(f.ClientArgs(workflow), f.Run.Path, Environment(), Long);
+        var again = await GwreproProcess.RunAsync(dagLine, f.Run.Path, Environment(), Long);
         Assert.True(again.ExitCode == 0, again.StdErr);
         Assert.Contains($"already done ({root}out/done/{ClientBucketFixture.Job})", again.StdErr);
 
@@ -118,7 +125,7 @@ public sealed class ClientBucketTests(S3ServerFixture s3, ClientBucketFixture f,
         await bucket.DeleteAsync($"{outputs}done/{ClientBucketFixture.Job}");
         await bucket.DeleteAsync($"{outputs}progress/{ClientBucketFixture.Job}/{frames[1]}");
         foreach (var key in actual.Keys.Where(k => k.Contains(frames[1], StringComparison.Ordinal))) await bucket.DeleteAsync(outputs + key);
-        var resumed = await GwreproProcess.RunAsync(f.ClientArgs(workflow), f.Run.Path, Environment(), Long);
+        var resumed = await GwreproProcess.RunAsync(dagLine, f.Run.Path, Environment(), Long);
         Assert.True(resumed.ExitCode == 0, resumed.StdErr);
         Assert.Contains("1 of 2 frame(s) already committed; resuming", resumed.StdErr);
         Assert.Equal(1, Count(resumed.StdErr, "committed frame"));
@@ -128,6 +135,11 @@ public sealed class ClientBucketTests(S3ServerFixture s3, ClientBucketFixture f,
         Assert.Equal(expected.Keys, actual.Keys);
         foreach (var (key, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[key]), $"{root}out/{key} differs after the resumed run");
         Assert.True(await bucket.ExistsAsync($"{outputs}done/{ClientBucketFixture.Job}"));
+
+        // The run's stop marker in the bucket stops the server, which withdraws its address.
+        await bucket.WriteAllBytesAsync($"{outputs}rendezvous/stop", "test"u8.ToArray());
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.False(await bucket.ExistsAsync($"{outputs}rendezvous/servers/server0"));
     }
 
     [SkippableFact]
