@@ -6,20 +6,19 @@ namespace GwReprocess.Storage;
 /// <remarks>
 /// GWF reading seeks (table of contents at the end, then the requested channels), which an object's response stream cannot do,
 /// so each object is fetched in one verified GET and read from memory; with <see cref="FrameSourceOptions.PrefetchFiles"/> the
-/// next file is fetched while the current one is decoded. A body cut short mid-transfer is fetched again, up to
-/// <see cref="Attempts"/> times (the bucket retries failed requests itself). One bucket client per bucket, shared by all opens.
+/// next file is fetched while the current one is decoded. A body cut short mid-transfer (or failing its checksum) is fetched
+/// again, up to <see cref="Attempts"/> times (the bucket retries failed requests itself). One bucket client per bucket, shared by all opens.
 /// </remarks>
 public sealed class BucketFrameOpener(BucketOptions? options = null) : IDisposable
 {
     private readonly Dictionary<string, IBucket> _buckets = new(StringComparer.Ordinal);
+    private readonly Func<BucketUri, IBucket>? _open;
+
+    /// <summary>Opens buckets with <paramref name="open"/> instead of <see cref="BucketFactory"/> (tests).</summary>
+    internal BucketFrameOpener(Func<BucketUri, IBucket> open) : this((BucketOptions?)null) => _open = open;
 
     /// <summary>Whole-object fetches per file before a broken transfer is reported.</summary>
     public int Attempts { get; init; } = 3;
-
-    /// <summary>Bytes fetched from buckets so far.</summary>
-    public long BytesFetched => Interlocked.Read(ref _bytes);
-
-    private long _bytes;
 
     /// <summary>Frame source options that read through this opener, fetching <paramref name="prefetch"/> files ahead.</summary>
     public FrameSourceOptions SourceOptions(int prefetch = 1) => new() { Opener = OpenAsync, PrefetchFiles = prefetch };
@@ -36,18 +35,18 @@ public sealed class BucketFrameOpener(BucketOptions? options = null) : IDisposab
         var bucket = BucketOf(uri);
         for (int attempt = 1; ; attempt++)
         {
+            // The request itself is retried by the bucket; a body cut short afterwards is fetched again here.
+            await using var body = await bucket.OpenReadAsync(uri.Key, null, cancellationToken).ConfigureAwait(false);
+            var memory = new MemoryStream();
             try
             {
-                await using var body = await bucket.OpenReadAsync(uri.Key, null, cancellationToken).ConfigureAwait(false);
-                var memory = new MemoryStream();
                 await body.CopyToAsync(memory, 1 << 20, cancellationToken).ConfigureAwait(false);
                 memory.Position = 0;
-                Interlocked.Add(ref _bytes, memory.Length);
                 return memory;
             }
-            catch (Exception e) when (e is IOException or HttpRequestException && e is not BadInputException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
             {
-                if (attempt >= Attempts) throw new IOException($"{uri}: frame file not fetched after {attempt} attempts: {e.Message.Split('\n')[0]}", e);
+                if (attempt >= Attempts) throw new IOException($"{uri}: frame file not fetched whole after {attempt} attempts: {e.Message.Split('\n')[0]}", e);
             }
         }
     }
@@ -57,7 +56,7 @@ public sealed class BucketFrameOpener(BucketOptions? options = null) : IDisposab
         string root = $"{uri.Scheme}:{uri.Bucket}";
         lock (_buckets)
         {
-            if (!_buckets.TryGetValue(root, out var bucket)) _buckets[root] = bucket = BucketFactory.Open(uri, options);
+            if (!_buckets.TryGetValue(root, out var bucket)) _buckets[root] = bucket = _open?.Invoke(uri) ?? BucketFactory.Open(uri, options);
             return bucket;
         }
     }
