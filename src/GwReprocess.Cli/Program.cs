@@ -53,6 +53,13 @@ catch (BadInputException e)
     if (verbose) Console.Error.WriteLine(e);
     return ExitCodes.BadInput;
 }
+catch (GwReprocess.Jobs.ClientJobFailedException e)
+{
+    // The message is the whole reason (server, job, what failed); a stack trace adds nothing for the user.
+    Console.Error.WriteLine($"gwrepro {verb.Name}: {e.Message}");
+    if (verbose) Console.Error.WriteLine(e);
+    return ExitCodes.Failure;
+}
 catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
 {
     Console.Error.WriteLine($"gwrepro {verb.Name}: cancelled");

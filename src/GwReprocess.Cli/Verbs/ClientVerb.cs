@@ -46,8 +46,11 @@ public sealed class ClientVerb : CliVerb
         [Option("token", HelpText = "Bearer token for the server (also read from GWREPRO_SERVER_TOKEN).")]
         public string? Token { get; set; }
 
-        [Option("tls", HelpText = "Connect with TLS (https).")]
+        [Option("tls", HelpText = "Connect with TLS (https); the server's certificate is checked against the system's trust store, or --tls-ca.")]
         public bool Tls { get; set; }
+
+        [Option("tls-ca", HelpText = "PEM file of the CA certificate(s) that signed the server's TLS certificate, trusted instead of the system's store (a private CA, e.g. for gwrepro serve --tls-cert); implies --tls. Default: the workflow's [inference] tls_ca.")]
+        public string? TlsCa { get; set; }
 
         [Option("no-barrier", HelpText = "Start streaming as soon as the server is ready, without joining the run's start barrier.")]
         public bool NoBarrier { get; set; }
@@ -64,12 +67,14 @@ public sealed class ClientVerb : CliVerb
         var workflow = WorkflowConfig.Load(o.Workflow);
         string baseDir = Path.GetDirectoryName(Path.GetFullPath(o.Workflow)) ?? ".";
         var job = ResolveJob(o, workflow);
+        string? caFile = o.TlsCa ?? (workflow.Inference.TlsCa is { } ca ? Path.Combine(baseDir, ca) : null);
+        var trustedCa = caFile is null ? null : InferenceEndpoint.ReadCaBundle(caFile);
         string outputs = workflow.Outputs.Uri;
         if (!outputs.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(outputs)) outputs = Path.Combine(baseDir, outputs);
         var (bucket, prefix) = BucketFactory.Open(outputs);
         using var ownedBucket = bucket;
-        using var staging = new StagingDirectory();
-        var detectors = await DetectorInputsAsync(workflow, baseDir, job, staging, ct);
+        using var frameOpener = new BucketFrameOpener();
+        var detectors = await DetectorInputsAsync(workflow, baseDir, job, frameOpener, ct);
 
         bool interactive = !o.Quiet && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var reporter = new Reporter(job.Name, o.Quiet);
@@ -79,7 +84,10 @@ public sealed class ClientVerb : CliVerb
         try { address = await ServerAddress.ResolveAsync(o.Server, rendezvous, deadline, ct); }
         catch (InferenceStreamException e) { throw new ClientJobFailedException(e.Message, e); }
         if (address != o.Server) reporter.Info($"server {o.Server} is {address}");
-        var endpoint = new InferenceEndpoint(address, o.Token ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN"), o.Tls);
+        var endpoint = new InferenceEndpoint(address, o.Token ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN"), o.Tls || trustedCa is not null)
+        {
+            TrustedCa = trustedCa,
+        };
 
         var c = workflow.Cleaning;
         var settings = new ClientJobSettings(job, detectors, bucket, prefix, workflow.Outputs.FrameType, workflow.Outputs.ChannelSuffix,
@@ -147,7 +155,8 @@ public sealed class ClientVerb : CliVerb
         return new BarrierPolicy(b.Mode, expected, TimeSpan.FromSeconds(b.Timeout.TotalSeconds), TimeSpan.FromSeconds(1), b.QuorumFraction);
     }
 
-    private static async Task<IReadOnlyList<DetectorInput>> DetectorInputsAsync(WorkflowConfig workflow, string baseDir, JobSpec job, StagingDirectory staging, CancellationToken ct)
+    /// <remarks>Frames in a bucket (an s3:// or gs:// <c>[data] bucket</c> prefix, or such URLs in a cache) are fetched file by file as the job reads them, one file ahead, not staged beforehand.</remarks>
+    private static async Task<IReadOnlyList<DetectorInput>> DetectorInputsAsync(WorkflowConfig workflow, string baseDir, JobSpec job, BucketFrameOpener opener, CancellationToken ct)
     {
         FrameCache all;
         switch (workflow.Data.Kind)
@@ -170,17 +179,21 @@ public sealed class ClientVerb : CliVerb
                 break;
             default:
             {
-                var (bucket, prefix) = BucketFactory.Open(workflow.Data.Bucket!);
+                string location = workflow.Data.Bucket!;
+                if (!location.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(location)) location = Path.Combine(baseDir, location);
+                var (bucket, prefix) = BucketFactory.Open(location);
                 using (bucket)
                 {
                     var set = (await BucketFrameSet.DiscoverAsync(bucket, prefix, cancellationToken: ct)).Select(job.Padded);
-                    all = (await set.DownloadAsync(staging.Path, cancellationToken: ct)).Cache;
+                    if (set.Files.Count == 0) throw new BadInputException($"{bucket.UriOf(prefix)}: no frame files (*.gwf named OBS-TYPE-GPSSTART-DURATION) for the job's padded span {job.Padded}");
+                    all = set.ToCache();
                 }
                 break;
             }
         }
+        var options = opener.SourceOptions(prefetch: 1);
         return workflow.Detectors.Select(d => new DetectorInput(d.Ifo, d.Strain, d.Witnesses,
-            new FrameSource(new FrameCache(all.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal)))))).ToList();
+            new FrameSource(new FrameCache(all.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal))), options))).ToList();
     }
 
     private static string Stamp() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
@@ -206,19 +219,6 @@ public sealed class ClientVerb : CliVerb
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{Stamp()} client {job}: committed frame {index + 1}/{total} [{frame.Start}, {frame.End}) ({rate:F1} s of data per s)"));
             if (++_committed == _killAfter) System.Diagnostics.Process.GetCurrentProcess().Kill();
-        }
-    }
-
-    /// <summary>A temporary directory for frames staged from a bucket, removed at the end.</summary>
-    private sealed class StagingDirectory : IDisposable
-    {
-        private string? _path;
-
-        public string Path => _path ??= Directory.CreateTempSubdirectory("gwrepro-client-").FullName;
-
-        public void Dispose()
-        {
-            if (_path is not null) try { Directory.Delete(_path, true); } catch (IOException) { }
         }
     }
 }

@@ -22,6 +22,9 @@ public sealed record FrameSourceOptions
 
     /// <summary>The value gaps are filled with when <see cref="FillGaps"/> is set.</summary>
     public double FillValue { get; init; }
+
+    /// <summary>GWF files opened ahead of the one being read (0: none), so a remote file's fetch overlaps the decoding of the one before.</summary>
+    public int PrefetchFiles { get; init; }
 }
 
 /// <summary>The channels of one frame (or one HDF5 file) inside the requested span, in the requested channel order.</summary>
@@ -101,63 +104,91 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
     {
         if (channels.Count == 0) throw new ArgumentException("no channels requested");
         var cursor = span.Start;
-        foreach (var entry in Cache.Select(span))
+        var entries = Cache.Select(span).ToList();
+        var opening = new Dictionary<int, Task<Stream>>();
+        try
         {
-            if (entry.Span.End <= cursor) continue; // fully covered by an earlier file
-            if (IsHdf5(entry.Location))
+            for (int e = 0; e < entries.Count; e++)
             {
-                var h5 = await ReadHdf5Async(entry.Location, _options, cancellationToken).ConfigureAwait(false);
-                var want = Clip(h5.Series[0].Span, span, cursor);
-                if (want is not { } w) continue;
-                var series = new TimeSeries[channels.Count];
-                for (int i = 0; i < channels.Count; i++)
-                    series[i] = h5[channels[i]].Crop(w.Start, w.End);
-                cursor = w.End;
-                yield return new FrameChunk(w, series, entry.Location, 0);
-                continue;
-            }
-            var stream = await _options.Opener(entry.Location, cancellationToken).ConfigureAwait(false);
-            await using var file = await GwfFile.OpenAsync(stream, entry.LocalPath ?? entry.Location, _options.Gwf, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var wanted = new List<(int Frame, Segment Span)>();
-            foreach (var frame in file.Frames)
-            {
-                if (Clip(frame.Span, span, cursor) is not { } w) continue;
-                wanted.Add((frame.Index, w));
-                cursor = w.End;
-            }
-            if (wanted.Count == 0) continue;
-            async Task<TimeSeries[]> ReadFrameAsync((int Frame, Segment Span) f)
-            {
-                var series = new TimeSeries[channels.Count];
-                for (int i = 0; i < channels.Count; i++)
-                    series[i] = await file.ReadAsync(channels[i], f.Span, cancellationToken).ConfigureAwait(false);
-                return series;
-            }
-            // While the caller works on one frame, the next one is read and decoded in the background.
-            Task<TimeSeries[]>? next = Task.Run(() => ReadFrameAsync(wanted[0]), cancellationToken);
-            try
-            {
-                for (int k = 0; k < wanted.Count; k++)
+                var entry = entries[e];
+                if (entry.Span.End <= cursor) // fully covered by an earlier file
                 {
-                    var series = await next!.ConfigureAwait(false);
-                    if (k + 1 < wanted.Count)
-                    {
-                        var following = wanted[k + 1];
-                        next = Task.Run(() => ReadFrameAsync(following), cancellationToken);
-                    }
-                    else next = null;
-                    yield return new FrameChunk(wanted[k].Span, series, entry.Location, wanted[k].Frame);
+                    if (opening.Remove(e, out var unread)) await CloseQuietlyAsync(unread).ConfigureAwait(false);
+                    continue;
                 }
-            }
-            finally
-            {
-                if (next is not null)
+                // Open the next files while this one is read; one opened ahead that turns out to be covered already is closed unread.
+                for (int ahead = e; ahead < entries.Count && ahead <= e + _options.PrefetchFiles; ahead++)
+                    if (!opening.ContainsKey(ahead) && !IsHdf5(entries[ahead].Location))
+                    {
+                        string location = entries[ahead].Location;
+                        opening[ahead] = ahead == e ? _options.Opener(location, cancellationToken) : Task.Run(() => _options.Opener(location, cancellationToken), cancellationToken);
+                    }
+                if (IsHdf5(entry.Location))
                 {
-                    try { await next.ConfigureAwait(false); }
-                    catch (Exception) { /* abandoned read-ahead; the caller stopped or an earlier error is propagating */ }
+                    var h5 = await ReadHdf5Async(entry.Location, _options, cancellationToken).ConfigureAwait(false);
+                    var want = Clip(h5.Series[0].Span, span, cursor);
+                    if (want is not { } w) continue;
+                    var series = new TimeSeries[channels.Count];
+                    for (int i = 0; i < channels.Count; i++)
+                        series[i] = h5[channels[i]].Crop(w.Start, w.End);
+                    cursor = w.End;
+                    yield return new FrameChunk(w, series, entry.Location, 0);
+                    continue;
+                }
+                var stream = await opening[e].ConfigureAwait(false);
+                opening.Remove(e);
+                await using var file = await GwfFile.OpenAsync(stream, entry.LocalPath ?? entry.Location, _options.Gwf, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var wanted = new List<(int Frame, Segment Span)>();
+                foreach (var frame in file.Frames)
+                {
+                    if (Clip(frame.Span, span, cursor) is not { } w) continue;
+                    wanted.Add((frame.Index, w));
+                    cursor = w.End;
+                }
+                if (wanted.Count == 0) continue;
+                async Task<TimeSeries[]> ReadFrameAsync((int Frame, Segment Span) f)
+                {
+                    var series = new TimeSeries[channels.Count];
+                    for (int i = 0; i < channels.Count; i++)
+                        series[i] = await file.ReadAsync(channels[i], f.Span, cancellationToken).ConfigureAwait(false);
+                    return series;
+                }
+                // While the caller works on one frame, the next one is read and decoded in the background.
+                Task<TimeSeries[]>? next = Task.Run(() => ReadFrameAsync(wanted[0]), cancellationToken);
+                try
+                {
+                    for (int k = 0; k < wanted.Count; k++)
+                    {
+                        var series = await next!.ConfigureAwait(false);
+                        if (k + 1 < wanted.Count)
+                        {
+                            var following = wanted[k + 1];
+                            next = Task.Run(() => ReadFrameAsync(following), cancellationToken);
+                        }
+                        else next = null;
+                        yield return new FrameChunk(wanted[k].Span, series, entry.Location, wanted[k].Frame);
+                    }
+                }
+                finally
+                {
+                    if (next is not null)
+                    {
+                        try { await next.ConfigureAwait(false); }
+                        catch (Exception) { /* abandoned read-ahead; the caller stopped or an earlier error is propagating */ }
+                    }
                 }
             }
         }
+        finally
+        {
+            foreach (var pending in opening.Values) await CloseQuietlyAsync(pending).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task CloseQuietlyAsync(Task<Stream> opened)
+    {
+        try { await (await opened.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false); }
+        catch (Exception) { /* a file opened ahead and never read: its failure does not matter now */ }
     }
 
     private static Segment? Clip(Segment available, Segment span, GpsTime cursor)

@@ -59,10 +59,38 @@ public static class ServerReadiness
         {
             throw InferenceStreamException.FromRpc(e, $"server {endpoint.Address}, model '{model}'");
         }
+        catch (RpcException e) when (CertificateRefusal(e) is { } why)
+        {
+            // Waiting cannot make an untrusted certificate trusted: say so at once instead of probing until the deadline.
+            throw new InferenceStreamException($"server {endpoint.Address}: its TLS certificate is not trusted: {why}; give the CA that signed it with --tls-ca FILE or [inference] tls_ca",
+                false, e.StatusCode, e);
+        }
         catch (RpcException e)
         {
             return $"{e.StatusCode}: {e.Status.Detail}";
         }
+    }
+
+    /// <summary>Why the TLS handshake refused the server's certificate, in words, or null when the call failed for another reason.</summary>
+    internal static string? CertificateRefusal(RpcException e)
+    {
+        for (Exception? x = e.Status.DebugException; x is not null; x = x.InnerException)
+            if (x is System.Security.Authentication.AuthenticationException a)
+            {
+                // e.g. "The remote certificate is invalid because of errors in the certificate chain: PartialChain"
+                string m = a.Message.Split('\n')[0].Trim();
+                int colon = m.LastIndexOf(": ", StringComparison.Ordinal);
+                string code = colon >= 0 ? m[(colon + 2)..] : m;
+                string? words = code switch
+                {
+                    _ when code.Contains("PartialChain", StringComparison.Ordinal) || code.Contains("UntrustedRoot", StringComparison.Ordinal) => "no trusted CA signed it",
+                    _ when code.Contains("NameMismatch", StringComparison.Ordinal) => "it is not issued for this host name",
+                    _ when code.Contains("NotTimeValid", StringComparison.Ordinal) => "it has expired or is not valid yet",
+                    _ => null,
+                };
+                return words is null ? code : $"{words} ({code})";
+            }
+        return null;
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

@@ -36,6 +36,9 @@ public sealed record InferenceSpec(
 
     /// <summary>Number of servers clients are balanced across.</summary>
     public int ServerCount => StartsServers ? Servers : Addresses.Count;
+
+    /// <summary>PEM file of the CA certificate(s) clients trust for the servers' TLS certificates (<c>tls_ca</c>, relative to the workflow); setting it makes clients connect with TLS.</summary>
+    public string? TlsCa { get; init; }
 }
 
 /// <summary>How a run's clients start together: the barrier policy in the rendezvous prefix.</summary>
@@ -159,7 +162,11 @@ public sealed record WorkflowConfig(
         int gpus = (int)t.Integer("inference.gpus_per_server", 0);
         if (gpus < 0) throw t.Error("inference.gpus_per_server", "must not be negative");
         var inference = new InferenceSpec(t.String("inference.model_repository", "model-repository"),
-            t.String("inference.ensemble", "gwe2e"), rate, batch, servers, addresses, clientsPerServer, gpus);
+            t.String("inference.ensemble", "gwe2e"), rate, batch, servers, addresses, clientsPerServer, gpus)
+        {
+            TlsCa = t.OptionalString("inference.tls_ca"),
+        };
+        if (inference.TlsCa is "") throw t.Error("inference.tls_ca", "must name a PEM file");
 
         var outputs = new OutputSpec(t.RequiredString("outputs.uri"), t.String("outputs.channel_suffix", "_DEEPCLEAN"),
             t.String("outputs.frame_type", "CLEAN"));

@@ -26,14 +26,18 @@ public sealed class GwreproBackground : IAsyncDisposable
         });
     }
 
-    /// <summary>Starts <c>dotnet gwrepro.dll ARGS</c>.</summary>
-    public static GwreproBackground Start(string label, IEnumerable<string> args, string? workingDirectory = null)
+    /// <summary>Starts <c>dotnet gwrepro.dll ARGS</c>, with <paramref name="environment"/> variables set (or removed where null).</summary>
+    public static GwreproBackground Start(string label, IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
+        if (environment is not null)
+            foreach (var (k, v) in environment)
+                if (v is null) psi.Environment.Remove(k);
+                else psi.Environment[k] = v;
         psi.ArgumentList.Add(GwreproProcess.DllPath);
         foreach (var a in args) psi.ArgumentList.Add(a);
         return new GwreproBackground(Process.Start(psi)!, label);

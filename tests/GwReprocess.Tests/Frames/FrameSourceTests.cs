@@ -99,6 +99,37 @@ public sealed class FrameSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PrefetchOpensTheNextFileWhileTheCurrentOneIsReadAndClosesWhatWasNotRead()
+    {
+        var opened = new List<string>();
+        var closed = new List<string>();
+        var source = new FrameSource(FrameCache.FromFiles(_files), new FrameSourceOptions
+        {
+            PrefetchFiles = 1,
+            Opener = async (location, ct) =>
+            {
+                lock (opened) opened.Add(Path.GetFileName(location));
+                return new NonSeekable(await FrameSource.OpenLocalAsync(location, ct), () => { lock (closed) closed.Add(Path.GetFileName(location)); });
+            },
+        });
+        await using (var chunks = source.ReadChunksAsync(["H1:LOSC-STRAIN"], Span(2, 32)).GetAsyncEnumerator())
+        {
+            Assert.True(await chunks.MoveNextAsync());
+            Assert.Equal(Span(2, 4), chunks.Current.Span);
+            // While the caller holds the first frame of the first file, the second file is being opened too.
+            for (int i = 0; i < 100 && opened.Count < 2; i++) await Task.Delay(10);
+            lock (opened) Assert.Equal(["H-H1_TEST-1126259446-8.gwf", "H-H1_TEST-1126259454-8.gwf"], opened);
+            Assert.True(await chunks.MoveNextAsync());
+            Assert.True(await chunks.MoveNextAsync());
+            Assert.Equal(Span(8, 12), chunks.Current.Span);
+            // The caller stops in the second file: the third, opened ahead and never read, is closed with the enumeration.
+            for (int i = 0; i < 100 && opened.Count < 3; i++) await Task.Delay(10);
+        }
+        lock (opened) Assert.Equal(3, opened.Count);
+        lock (closed) Assert.Equal(opened.Order(StringComparer.Ordinal), closed.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task MissingChannelIsBadInput()
     {
         var source = new FrameSource(FrameCache.FromFiles(_files));
@@ -120,7 +151,7 @@ public sealed class FrameSourceTests : IAsyncLifetime
         Assert.Equal(_strain.Crop(Span(3, 5).Start, Span(3, 5).End).Samples.ToArray(), strain.Channels[0].Samples.ToArray());
     }
 
-    private sealed class NonSeekable(Stream inner) : Stream
+    private sealed class NonSeekable(Stream inner, Action? disposed = null) : Stream
     {
         public override bool CanRead => true;
         public override bool CanSeek => false;
@@ -132,6 +163,14 @@ public sealed class FrameSourceTests : IAsyncLifetime
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        protected override void Dispose(bool disposing) { if (disposing) inner.Dispose(); base.Dispose(disposing); }
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                disposed?.Invoke();
+            }
+            base.Dispose(disposing);
+        }
     }
 }

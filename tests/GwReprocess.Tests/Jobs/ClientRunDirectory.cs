@@ -67,21 +67,27 @@ public sealed class ClientRunDirectory : IDisposable
     }
 
     /// <summary>Writes another workflow beside workflow.toml (same frames and models) with its own output prefix and barrier keys; returns its path.</summary>
-    public async Task<string> WriteWorkflowAsync(string name, string outputs, string barrier = "")
+    /// <param name="data">Replaces the simulated data source: <c>[data]</c> source lines such as <c>source = "bucket"</c> and <c>bucket = "s3://…"</c>.</param>
+    public async Task<string> WriteWorkflowAsync(string name, string outputs, string barrier = "", string? data = null)
     {
         string path = System.IO.Path.Combine(Path, name);
-        await File.WriteAllTextAsync(path, WorkflowText(barrier, outputs));
+        await File.WriteAllTextAsync(path, WorkflowText(barrier, outputs, data));
         return path;
     }
 
     /// <summary>The workflow text; <paramref name="barrier"/> adds [inference] barrier keys (e.g. <c>barrier = "quorum"</c> lines).</summary>
-    public string WorkflowText(string barrier = "", string outputs = "out")
+    public string WorkflowText(string barrier = "", string outputs = "out", string? data = null)
     {
         var o = Options;
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append(c, $"[run]\nname = \"client-test\"\n\n[data]\nsource = \"simulated\"\nstart = {o.Start}\nend = {o.Start + o.Seconds}\n\n");
-        sb.Append(c, $"[data.simulate]\nseed = 7\nwitnesses = {o.Witnesses}\ninjection_rate = 0.02\nframe_length = {o.FrameLength}\ndirectory = \"frames\"\n\n");
+        sb.Append(c, $"[run]\nname = \"client-test\"\n\n[data]\nstart = {o.Start}\nend = {o.Start + o.Seconds}\n");
+        if (data is not null) sb.Append(data).Append("\n\n");
+        else
+        {
+            sb.Append("source = \"simulated\"\n\n");
+            sb.Append(c, $"[data.simulate]\nseed = 7\nwitnesses = {o.Witnesses}\ninjection_rate = 0.02\nframe_length = {o.FrameLength}\ndirectory = \"frames\"\n\n");
+        }
         foreach (var ifo in new[] { "H1", "L1" })
         {
             sb.Append(c, $"[detectors.{ifo}]\nstrain = \"{ifo}:GDS-CALIB_STRAIN\"\nwitnesses = [");

@@ -37,6 +37,15 @@ public class WorkflowConfigTests
     }
 
     [Fact]
+    public void The_clients_CA_bundle_is_read_from_inference_tls_ca()
+    {
+        Assert.Null(WorkflowConfig.Parse(Minimal, "demo.toml").Inference.TlsCa);
+        Assert.Equal("certs/ca.pem", WorkflowConfig.Parse(Minimal + "\n\n[inference]\ntls_ca = \"certs/ca.pem\"\n", "w.toml").Inference.TlsCa);
+        var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n[inference]\ntls_ca = \"\"\n", "demo.toml"));
+        Assert.Equal("demo.toml:19: inference.tls_ca: must name a PEM file", e.Message);
+    }
+
+    [Fact]
     public void Defaults_and_order_are_kept()
     {
         var w = WorkflowConfig.Parse(Minimal, "demo.toml");
