@@ -208,8 +208,8 @@ public sealed class ProtocolTests(SharedServer shared) : IClassFixture<SharedSer
         e = await TestServer.Fails(async () => await S.Client.RepositoryModelUnloadAsync(new RepositoryModelUnloadRequest { ModelName = "postproc" }));
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
         Assert.Empty((await S.Client.SystemSharedMemoryStatusAsync(new SystemSharedMemoryStatusRequest())).Regions);
-        // System shared memory is implemented (SharedMemoryTests): a registration without a key is Triton's INVALID_ARGUMENT; CUDA shared memory is not.
-        Assert.Equal(StatusCode.InvalidArgument, (await TestServer.Fails(async () => await S.Client.SystemSharedMemoryRegisterAsync(new SystemSharedMemoryRegisterRequest { Name = "x" }))).StatusCode);
+        // System shared memory is implemented (SharedMemoryTests): a registration without a key fails in shm_open, Triton's INTERNAL; CUDA shared memory is not.
+        Assert.Equal(StatusCode.Internal, (await TestServer.Fails(async () => await S.Client.SystemSharedMemoryRegisterAsync(new SystemSharedMemoryRegisterRequest { Name = "x" }))).StatusCode);
         Assert.Equal(StatusCode.Unimplemented, (await TestServer.Fails(async () => await S.Client.CudaSharedMemoryRegisterAsync(new CudaSharedMemoryRegisterRequest { Name = "x" }))).StatusCode);
     }
 
