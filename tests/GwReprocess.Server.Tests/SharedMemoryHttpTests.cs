@@ -285,6 +285,8 @@ public sealed partial class SharedMemoryTests
                     "Input must set only one of the following fields: 'data', 'binary_data_size' in 'parameters', 'shared_memory_region' in 'parameters'. But set 'data' 'shared_memory_region'"),
                 ("no content at all", noContent, HttpStatusCode.BadRequest, "Input must set only one of the following fields: 'data', 'binary_data_size' in 'parameters', 'shared_memory_region' in 'parameters'. But no field is set"),
                 ("output in shared memory and binary", shmAndBinaryOut, HttpStatusCode.BadRequest, "Output can't set both 'shared_memory_region' and 'binary_data'"),
+                ("output region too small for the result", ShmInfer("e-in", InputBytes, 0, "e-out", OutputBytes - 4), HttpStatusCode.InternalServerError,
+                    $"shared memory size specified with the request for output 'noise' ({OutputBytes - 4} bytes) should be at least {OutputBytes} bytes to hold the results"),
             };
             foreach (var (why, body, status, message) in cases) AssertError(await PostAsync(InferPath, body), status, message, why);
 

@@ -245,7 +245,7 @@ public sealed class SharedMemoryLease(SystemSharedMemoryRegistry registry) : IDi
         return region;
     }
 
-    /// <summary>Writes the outputs requested in shared memory; a tensor larger than its slice is INVALID_ARGUMENT (Triton's rule), nothing written for it.</summary>
+    /// <summary>Writes the outputs requested in shared memory; a tensor larger than its slice is INTERNAL (Triton's allocator, gRPC and HTTP alike), nothing written for it.</summary>
     internal void WriteOutputs(InferenceResult result)
     {
         if (_outputs is null) return;
@@ -254,7 +254,7 @@ public sealed class SharedMemoryLease(SystemSharedMemoryRegistry registry) : IDi
             if (!_outputs.TryGetValue(name, out var slice)) continue;
             var target = slice.GetSpan();
             if (tensor.Bytes.Length > target.Length)
-                throw InferenceException.Invalid($"shared memory size specified with the request for output '{name}' ({target.Length} bytes) should be at least {tensor.Bytes.Length} bytes to hold the results");
+                throw new InferenceException(StatusCode.Internal, $"shared memory size specified with the request for output '{name}' ({target.Length} bytes) should be at least {tensor.Bytes.Length} bytes to hold the results");
             tensor.Bytes.Span.CopyTo(target);
         }
     }
