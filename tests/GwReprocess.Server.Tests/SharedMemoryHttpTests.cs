@@ -105,6 +105,11 @@ public sealed partial class SharedMemoryTests
         // Offset is optional (0), as in Triton.
         Assert.Equal(HttpStatusCode.OK, (await PostAsync("/v2/systemsharedmemory/region/http-b/register", new JsonObject { ["key"] = key, ["byte_size"] = 16 })).Status);
         Assert.Equal(0UL, (await S.Client.SystemSharedMemoryStatusAsync(new SystemSharedMemoryStatusRequest { Name = "http-b" })).Regions["http-b"].Offset);
+        // A system region is no CUDA region: Triton's message for the name, and CUDA unregistration leaves it alone.
+        AssertError(await SendAsync(HttpMethod.Get, "/v2/cudasharedmemory/region/http-b/status"), HttpStatusCode.NotFound,
+            "The region named 'http-b' is registered as system shared memory, not CUDA shared memory");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("/v2/cudasharedmemory/region/http-b/unregister")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/v2/systemsharedmemory/region/http-b/status")).Status);
 
         var unregister = await PostAsync("/v2/systemsharedmemory/region/http-a/unregister");
         Assert.Equal((HttpStatusCode.OK, ""), unregister);
@@ -128,6 +133,8 @@ public sealed partial class SharedMemoryTests
         AssertError(await PostAsync("/v2/cudasharedmemory/region/gpu/register", new JsonObject { ["raw_handle"] = new JsonObject { ["b64"] = "AA==" }, ["device_id"] = 0, ["byte_size"] = 16 }),
             HttpStatusCode.BadRequest, "failed to register CUDA shared memory region: 'gpu', GPUs not supported");
         AssertError(await SendAsync(HttpMethod.Get, "/v2/cudasharedmemory/region/gpu/status"), HttpStatusCode.NotFound, "Unable to find cuda shared memory region: 'gpu'");
+        AssertError(await PostAsync("/v2/cudasharedmemory/register"), HttpStatusCode.BadRequest, "'region name' is necessary to register cuda shared memory region");
+        AssertError(await SendAsync(HttpMethod.Get, "/v2/cudasharedmemory/unregister"), HttpStatusCode.MethodNotAllowed, "Method Not Allowed");
         Assert.Equal(HttpStatusCode.OK, (await PostAsync("/v2/cudasharedmemory/unregister")).Status);
         var extensions = JsonNode.Parse(await S.Http.GetStringAsync("/v2"))!["extensions"]!.AsArray().Select(e => e!.GetValue<string>()).ToList();
         Assert.Contains("system_shared_memory", extensions);

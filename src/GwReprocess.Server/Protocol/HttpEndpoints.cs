@@ -107,17 +107,11 @@ public static class HttpEndpoints
             {
                 if (Method(ctx, "GET") is { } wrong) return wrong;
                 string region = Region(ctx);
-                if (region.Length == 0) return Json("[]");
-                bool isSystem;
-                try { isSystem = registry.Regions(region).Count > 0; }
-                catch (InferenceException) { isSystem = false; }
-                return Error(404, isSystem
-                    ? $"The region named '{region}' is registered as system shared memory, not CUDA shared memory"
-                    : $"Unable to find cuda shared memory region: '{region}'");
+                return region.Length == 0 ? Json("[]") : Guard(() => throw CudaSharedMemory.NotFound(region, registry));
             });
-            app.Map(prefix + "/register", (HttpContext ctx) => Method(ctx, "POST") ?? Error(400, Region(ctx) is { Length: > 0 } region
-                ? $"failed to register CUDA shared memory region: '{region}', GPUs not supported"
-                : "'region name' is necessary to register cuda shared memory region"));
+            app.Map(prefix + "/register", (HttpContext ctx) => Method(ctx, "POST") ?? (Region(ctx) is { Length: > 0 } region
+                ? Guard(() => throw CudaSharedMemory.RegisterRefused(region))
+                : Error(400, "'region name' is necessary to register cuda shared memory region")));
             // Triton unregisters only regions of the CUDA kind: never one of ours, so this succeeds and leaves system regions alone.
             app.Map(prefix + "/unregister", (HttpContext ctx) => Method(ctx, "POST") ?? EmptyJson());
         }
