@@ -296,6 +296,12 @@ public sealed partial class SharedMemoryTests
                     $"shared memory size specified with the request for output 'noise' ({OutputBytes - 4} bytes) should be at least {OutputBytes} bytes to hold the results"),
             };
             foreach (var (why, body, status, message) in cases) AssertError(await PostAsync(InferPath, body), status, message, why);
+            // Binary data sent beside a shared-memory input that nothing claims.
+            var stray = Encoding.UTF8.GetBytes(ShmInfer("e-in", InputBytes, 0, null).ToJsonString());
+            var strayContent = new ByteArrayContent([.. stray, 1, 2, 3, 4]);
+            strayContent.Headers.Add("Inference-Header-Content-Length", stray.Length.ToString(CultureInfo.InvariantCulture));
+            using (var strayAnswer = await S.Http.PostAsync(InferPath, strayContent))
+                AssertError((strayAnswer.StatusCode, await strayAnswer.Content.ReadAsStringAsync()), HttpStatusCode.BadRequest, "unexpected additional input data for model 'deepclean-h1'", "stray binary data");
 
             // Nothing was written for the failed outputs; the server still serves JSON and shared-memory requests.
             Assert.All(File.ReadAllBytes(PathOf(outKey)), b => Assert.Equal(0, b));

@@ -297,6 +297,8 @@ public static class HttpEndpoints
             for (int k = 0; k < values.Count; k++) WriteElement(bytes.AsSpan(k * size, size), type, values[k]);
             r.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(bytes));
         }
+        // Triton: bytes after the JSON that no input claims are an error (e.g. data sent for an input that reads shared memory).
+        if (offset != binary.Length) throw InferenceException.Invalid($"unexpected additional input data for model '{model}'");
         HashSet<string>? binaryOut = allBinary ? [] : null;
         foreach (var node in root["outputs"] as JsonArray ?? [])
         {
