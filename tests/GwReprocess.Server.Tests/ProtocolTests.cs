@@ -208,9 +208,15 @@ public sealed class ProtocolTests(SharedServer shared) : IClassFixture<SharedSer
         e = await TestServer.Fails(async () => await S.Client.RepositoryModelUnloadAsync(new RepositoryModelUnloadRequest { ModelName = "postproc" }));
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
         Assert.Empty((await S.Client.SystemSharedMemoryStatusAsync(new SystemSharedMemoryStatusRequest())).Regions);
-        // System shared memory is implemented (SharedMemoryTests): a registration without a key is Triton's INVALID_ARGUMENT; CUDA shared memory is not.
-        Assert.Equal(StatusCode.InvalidArgument, (await TestServer.Fails(async () => await S.Client.SystemSharedMemoryRegisterAsync(new SystemSharedMemoryRegisterRequest { Name = "x" }))).StatusCode);
-        Assert.Equal(StatusCode.Unimplemented, (await TestServer.Fails(async () => await S.Client.CudaSharedMemoryRegisterAsync(new CudaSharedMemoryRegisterRequest { Name = "x" }))).StatusCode);
+        // System shared memory is implemented (SharedMemoryTests): a registration without a key fails in shm_open, Triton's INTERNAL.
+        Assert.Equal(StatusCode.Internal, (await TestServer.Fails(async () => await S.Client.SystemSharedMemoryRegisterAsync(new SystemSharedMemoryRegisterRequest { Name = "x" }))).StatusCode);
+        // CUDA shared memory answers as Triton built without GPU support.
+        var cuda = await TestServer.Fails(async () => await S.Client.CudaSharedMemoryRegisterAsync(new CudaSharedMemoryRegisterRequest { Name = "x" }));
+        Assert.Equal((StatusCode.InvalidArgument, "failed to register CUDA shared memory region: 'x', GPUs not supported"), (cuda.StatusCode, cuda.Status.Detail));
+        Assert.Empty((await S.Client.CudaSharedMemoryStatusAsync(new CudaSharedMemoryStatusRequest())).Regions);
+        var cudaStatus = await TestServer.Fails(async () => await S.Client.CudaSharedMemoryStatusAsync(new CudaSharedMemoryStatusRequest { Name = "x" }));
+        Assert.Equal((StatusCode.NotFound, "Unable to find cuda shared memory region: 'x'"), (cudaStatus.StatusCode, cudaStatus.Status.Detail));
+        await S.Client.CudaSharedMemoryUnregisterAsync(new CudaSharedMemoryUnregisterRequest { Name = "x" });
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using Inference;
 namespace GwReprocess.Server.Tests;
 
 /// <summary>Triton's system shared-memory extension: register / status / unregister with Triton's codes, tensors read from and written to /dev/shm regions.</summary>
-public sealed class SharedMemoryTests(SharedServer shared) : IClassFixture<SharedServer>, IDisposable
+public sealed partial class SharedMemoryTests(SharedServer shared) : IClassFixture<SharedServer>, IDisposable
 {
     private TestServer S => shared.Server;
 
@@ -69,10 +69,16 @@ public sealed class SharedMemoryTests(SharedServer shared) : IClassFixture<Share
 
         Assert.Equal(StatusCode.NotFound, (await TestServer.Fails(async () =>
             await S.Client.SystemSharedMemoryStatusAsync(new SystemSharedMemoryStatusRequest { Name = "nope" }))).StatusCode);
-        foreach (var (k, offset, size) in new[] { ("/gwrepro-test-missing-object", 0UL, 16UL), ("", 0UL, 16UL), ("/../etc/passwd", 0UL, 16UL), (key, 0UL, 4097UL), (key, 4000UL, 100UL), (key, 0UL, 0UL) })
+        // Triton (shared_memory_manager.cc): a key shm_open cannot open is INTERNAL, a range outside the object INVALID_ARGUMENT.
+        foreach (var (k, offset, size, code) in new[]
+                 {
+                     ("/gwrepro-test-missing-object", 0UL, 16UL, StatusCode.Internal), ("", 0UL, 16UL, StatusCode.Internal), ("/../etc/passwd", 0UL, 16UL, StatusCode.Internal),
+                     (key, 0UL, 4097UL, StatusCode.InvalidArgument), (key, 4000UL, 100UL, StatusCode.InvalidArgument), (key, 0UL, 0UL, StatusCode.InvalidArgument),
+                 })
         {
             var e = await TestServer.Fails(() => RegisterAsync("c", k, offset, size));
-            Assert.True(e.StatusCode == StatusCode.InvalidArgument, $"key '{k}' offset {offset} size {size}: {e.StatusCode} {e.Status.Detail}");
+            Assert.True(e.StatusCode == code, $"key '{k}' offset {offset} size {size}: {e.StatusCode} {e.Status.Detail}");
+            Assert.StartsWith(code == StatusCode.Internal ? $"Unable to open shared memory region: '{k}'" : "failed to register shared memory region 'c': invalid args", e.Status.Detail);
         }
 
         await S.Client.SystemSharedMemoryUnregisterAsync(new SystemSharedMemoryUnregisterRequest { Name = "a" });
@@ -126,7 +132,7 @@ public sealed class SharedMemoryTests(SharedServer shared) : IClassFixture<Share
     }
 
     [Fact]
-    public async Task BadRegionsSizesAndMixingAreInvalidArgumentAndTheServerKeepsServing()
+    public async Task BadRegionsSizesAndMixingGetTritonsCodesAndTheServerKeepsServing()
     {
         var inKey = CreateObject(InputBytes);
         var outKey = CreateObject(OutputBytes);
@@ -141,14 +147,18 @@ public sealed class SharedMemoryTests(SharedServer shared) : IClassFixture<Share
             mixedTyped.Inputs[0].Contents.Fp32Contents.Add(new float[2 * 3 * 1024]);
             var noSize = ShmRequest("bad-in", InputBytes, 0, null);
             noSize.Inputs[0].Parameters.Remove("shared_memory_byte_size");
+            // Triton: an unknown region is NOT_FOUND (GetMemoryInfo), everything else INVALID_ARGUMENT.
+            foreach (var (why, request) in new[] { ("unknown input region", ShmRequest("no-such-region", InputBytes, 0, null)), ("unknown output region", ShmRequest("bad-in", InputBytes, 0, "no-such-region")) })
+            {
+                var e = await TestServer.Fails(async () => await S.Client.ModelInferAsync(request));
+                Assert.True(e.StatusCode == StatusCode.NotFound, $"{why}: {e.StatusCode} {e.Status.Detail}");
+                Assert.StartsWith("Unable to find shared memory region: 'no-such-region'", e.Status.Detail);
+            }
             var bad = new (string Why, ModelInferRequest Request)[]
             {
-                ("unknown input region", ShmRequest("no-such-region", InputBytes, 0, null)),
-                ("unknown output region", ShmRequest("bad-in", InputBytes, 0, "no-such-region")),
                 ("input past the region's end", ShmRequest("bad-in", InputBytes, 4, null)),
                 ("input size not shape x dtype", ShmRequest("bad-in", InputBytes - 4, 0, null)),
                 ("output past the region's end", ShmRequest("bad-in", InputBytes, 0, "bad-out", OutputBytes, 8)),
-                ("output region too small for the result", ShmRequest("bad-in", InputBytes, 0, "bad-out", OutputBytes - 4)),
                 ("negative offset", ShmRequest("bad-in", InputBytes, -8, null)),
                 ("raw contents mixed with shared memory", mixedRaw),
                 ("typed contents mixed with shared memory", mixedTyped),
@@ -159,7 +169,11 @@ public sealed class SharedMemoryTests(SharedServer shared) : IClassFixture<Share
                 var e = await TestServer.Fails(async () => await S.Client.ModelInferAsync(request));
                 Assert.True(e.StatusCode == StatusCode.InvalidArgument, $"{why}: {e.StatusCode} {e.Status.Detail}");
             }
-            // Nothing was written for the failed output, and both shm and raw requests still work.
+            // Triton's allocator refuses an output larger than its slice with INTERNAL.
+            var small = await TestServer.Fails(async () => await S.Client.ModelInferAsync(ShmRequest("bad-in", InputBytes, 0, "bad-out", OutputBytes - 4)));
+            Assert.Equal(StatusCode.Internal, small.StatusCode);
+            Assert.Equal($"shared memory size specified with the request for output 'noise' ({OutputBytes - 4} bytes) should be at least {OutputBytes} bytes to hold the results", small.Status.Detail);
+            // Nothing was written for the failed outputs, and both shm and raw requests still work.
             Assert.All(File.ReadAllBytes(PathOf(outKey)), b => Assert.Equal(0, b));
             var x = TestServer.Signal(2 * 3 * 1024, 43);
             var raw = TestServer.Output(await S.Client.ModelInferAsync(TestServer.RawRequest("deepclean-h1", "witness", x, WitnessShape)), "noise");
@@ -169,7 +183,7 @@ public sealed class SharedMemoryTests(SharedServer shared) : IClassFixture<Share
 
             // An unregistered region is gone for inference too.
             await S.Client.SystemSharedMemoryUnregisterAsync(new SystemSharedMemoryUnregisterRequest { Name = "bad-in" });
-            Assert.Equal(StatusCode.InvalidArgument, (await TestServer.Fails(async () => await S.Client.ModelInferAsync(ShmRequest("bad-in", InputBytes, 0, null)))).StatusCode);
+            Assert.Equal(StatusCode.NotFound, (await TestServer.Fails(async () => await S.Client.ModelInferAsync(ShmRequest("bad-in", InputBytes, 0, null)))).StatusCode);
         }
         finally
         {

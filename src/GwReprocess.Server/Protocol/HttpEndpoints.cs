@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using GwReprocess.Server.Execution;
+using GwReprocess.Server.SharedMemory;
 using Inference;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +14,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace GwReprocess.Server.Protocol;
 
-/// <summary>KServe v2 HTTP/REST (triton-protocol.md §2): health, metadata, config, statistics, repository, JSON and binary-tensor inference.</summary>
+/// <summary>KServe v2 HTTP/REST (triton-protocol.md §2): health, metadata, config, statistics, repository, shared memory, JSON, binary-tensor and shared-memory inference.</summary>
 public static class HttpEndpoints
 {
     private const string HeaderLength = "Inference-Header-Content-Length";
@@ -63,6 +64,91 @@ public static class HttpEndpoints
             await core.Models.UnloadAsync(model, ctx.RequestAborted).ConfigureAwait(false);
             return Results.StatusCode(200);
         }));
+        MapSharedMemory(app, core.SharedMemory);
+    }
+
+    /// <summary>Triton's shared-memory extension over HTTP (http_server.cc HandleSystemSharedMemory / HandleCudaSharedMemory) on the registry gRPC uses.</summary>
+    /// <remarks>
+    /// Every method reaches the handler so that a wrong one gets Triton's 405 with an error body. CUDA shared memory answers as
+    /// Triton built without GPU support: an empty status, registration refused, unregistration a no-op.
+    /// </remarks>
+    private static void MapSharedMemory(IEndpointRouteBuilder app, SystemSharedMemoryRegistry registry)
+    {
+        foreach (var prefix in (ReadOnlySpan<string>)["/v2/systemsharedmemory", "/v2/systemsharedmemory/region/{region}"])
+        {
+            app.Map(prefix + "/status", (HttpContext ctx) => Method(ctx, "GET") ?? Guard(() =>
+            {
+                var rows = new JsonArray();
+                foreach (var r in registry.Regions(Region(ctx)))
+                    rows.Add(new JsonObject { ["name"] = r.Name, ["key"] = r.Key, ["offset"] = r.Offset, ["byte_size"] = r.ByteSize });
+                return Json(rows.ToJsonString(Relaxed));
+            }));
+            app.Map(prefix + "/register", async (HttpContext ctx) =>
+            {
+                if (Method(ctx, "POST") is { } wrong) return wrong;
+                string region = Region(ctx);
+                if (region.Length == 0) return Error(400, "'region name' is necessary to register system shared memory region");
+                var (key, offset, byteSize, error) = await RegisterBodyAsync(ctx).ConfigureAwait(false);
+                return error ?? Guard(() =>
+                {
+                    registry.Register(region, key!, offset, byteSize);
+                    return EmptyJson();
+                });
+            });
+            app.Map(prefix + "/unregister", (HttpContext ctx) => Method(ctx, "POST") ?? Guard(() =>
+            {
+                registry.Unregister(Region(ctx));
+                return EmptyJson();
+            }));
+        }
+        foreach (var prefix in (ReadOnlySpan<string>)["/v2/cudasharedmemory", "/v2/cudasharedmemory/region/{region}"])
+        {
+            app.Map(prefix + "/status", (HttpContext ctx) =>
+            {
+                if (Method(ctx, "GET") is { } wrong) return wrong;
+                string region = Region(ctx);
+                return region.Length == 0 ? Json("[]") : Guard(() => throw CudaSharedMemory.NotFound(region, registry));
+            });
+            app.Map(prefix + "/register", (HttpContext ctx) => Method(ctx, "POST") ?? (Region(ctx) is { Length: > 0 } region
+                ? Guard(() => throw CudaSharedMemory.RegisterRefused(region))
+                : Error(400, "'region name' is necessary to register cuda shared memory region")));
+            // Triton unregisters only regions of the CUDA kind: never one of ours, so this succeeds and leaves system regions alone.
+            app.Map(prefix + "/unregister", (HttpContext ctx) => Method(ctx, "POST") ?? EmptyJson());
+        }
+    }
+
+    /// <summary>The <c>{region}</c> route segment, empty on the routes without one (never taken from the query string).</summary>
+    private static string Region(HttpContext ctx) => ctx.Request.RouteValues.TryGetValue("region", out var v) && v is string r ? r : "";
+
+    /// <summary>Triton's 405 (with an error body) when the request's method is not <paramref name="method"/>.</summary>
+    private static IResult? Method(HttpContext ctx, string method) =>
+        HttpMethods.Equals(ctx.Request.Method, method) ? null : Error(405, "Method Not Allowed");
+
+    private static IResult EmptyJson() => Results.Content("", "application/json", Encoding.UTF8);
+
+    /// <summary>The register body <c>{"key", "offset"?, "byte_size"}</c> with Triton's checks: a missing field is 400, a value of the wrong JSON type 500 (TritonJson's INTERNAL).</summary>
+    private static async Task<(string? Key, ulong Offset, ulong ByteSize, IResult? Error)> RegisterBodyAsync(HttpContext ctx)
+    {
+        JsonNode? body;
+        try { body = await JsonNode.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted).ConfigureAwait(false); }
+        catch (JsonException e) { return (null, 0, 0, Error(500, $"failed to parse the request JSON buffer: {e.Message}")); }
+        if (body is not JsonObject o || !o.TryGetPropertyValue("key", out var keyNode))
+            return (null, 0, 0, Error(400, "Shared memory register request has no 'key' field"));
+        if (keyNode?.GetValueKind() != JsonValueKind.String) return (null, 0, 0, Error(500, "attempt to access JSON non-string as string"));
+        ulong offset = 0;
+        if (o.TryGetPropertyValue("offset", out var offsetNode) && !TryUInt(offsetNode, out offset))
+            return (null, 0, 0, Error(500, "attempt to access JSON non-unsigned-integer as unsigned-integer"));
+        if (!o.TryGetPropertyValue("byte_size", out var sizeNode))
+            return (null, 0, 0, Error(400, "Shared memory register request has no 'byte_size' field"));
+        if (!TryUInt(sizeNode, out ulong byteSize))
+            return (null, 0, 0, Error(500, "attempt to access JSON non-unsigned-integer as unsigned-integer"));
+        return (keyNode.GetValue<string>(), offset, byteSize, null);
+    }
+
+    private static bool TryUInt(JsonNode? node, out ulong value)
+    {
+        value = 0;
+        return node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out value);
     }
 
     private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -144,9 +230,10 @@ public static class HttpEndpoints
             }
             var (request, binaryOut) = FromJson(body[..jsonLength], body[jsonLength..], model, version);
             var result = await core.InferAsync(request, arrival, ctx.RequestAborted).ConfigureAwait(false);
-            return ToJson(ctx, result, request.Id, binaryOut);
+            return ToJson(ctx, result, request, binaryOut);
         }
         catch (InferenceException e) { return Error(InferenceException.HttpStatus(e.Code), e.Message); }
+        catch (BadInputException e) { return Error(400, e.Message); }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or OverflowException)
         {
             return Error(400, $"failed to parse the request JSON: {e.Message}");
@@ -175,9 +262,13 @@ public static class HttpEndpoints
             };
             foreach (var d in i["shape"] as JsonArray ?? []) t.Shape.Add(d!.GetValue<long>());
             r.Inputs.Add(t);
+            var parameters = i["parameters"] as JsonObject;
+            CheckInputContent(i, parameters);
+            if (parameters is not null && CopySharedMemoryParameters(parameters, t.Parameters))
+                continue; // read from the region by the decoder, as over gRPC; no raw entry
             var type = TensorTypes.FromProtocol(t.Datatype);
             int size = TensorTypes.ElementSize(type);
-            if (i["parameters"]?["binary_data_size"] is JsonNode bs)
+            if (parameters?["binary_data_size"] is JsonNode bs)
             {
                 int n = bs.GetValue<int>();
                 if (n < 0 || offset + n > binary.Length) throw InferenceException.Invalid($"input '{t.Name}': binary_data_size {n} runs past the end of the body");
@@ -187,7 +278,7 @@ public static class HttpEndpoints
             }
             if (size == 0 && type != DataType.TypeString) throw InferenceException.Invalid($"input '{t.Name}': datatype '{t.Datatype}' is not supported in JSON by gwrepro serve");
             var values = new List<JsonNode?>();
-            Flatten(i["data"] ?? throw InferenceException.Invalid($"input '{t.Name}' has neither 'data' nor binary_data_size"), values);
+            Flatten(i["data"] ?? throw InferenceException.Invalid($"input '{t.Name}': 'data' must not be null"), values);
             long expected;
             try { expected = TensorTypes.ElementCount(t.Shape.ToArray()); }
             catch (OverflowException) { throw InferenceException.Invalid($"input '{t.Name}': shape overflows"); }
@@ -206,14 +297,63 @@ public static class HttpEndpoints
             for (int k = 0; k < values.Count; k++) WriteElement(bytes.AsSpan(k * size, size), type, values[k]);
             r.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(bytes));
         }
+        // Triton: bytes after the JSON that no input claims are an error (e.g. data sent for an input that reads shared memory).
+        if (offset != binary.Length) throw InferenceException.Invalid($"unexpected additional input data for model '{model}'");
         HashSet<string>? binaryOut = allBinary ? [] : null;
         foreach (var node in root["outputs"] as JsonArray ?? [])
         {
             var name = node?["name"]?.GetValue<string>() ?? throw InferenceException.Invalid("an output has no 'name'");
-            r.Outputs.Add(new ModelInferRequest.Types.InferRequestedOutputTensor { Name = name });
-            if (node?["parameters"]?["binary_data"]?.GetValue<bool>() == true) (binaryOut ??= []).Add(name);
+            var o = new ModelInferRequest.Types.InferRequestedOutputTensor { Name = name };
+            r.Outputs.Add(o);
+            var parameters = node?["parameters"] as JsonObject;
+            bool binaryData = parameters?["binary_data"]?.GetValue<bool>() == true;
+            if (parameters is not null && parameters.ContainsKey("shared_memory_region"))
+            {
+                // Triton's ValidateOutputParameter.
+                if (parameters.ContainsKey("classification"))
+                    throw InferenceException.Invalid("Output can't set both 'shared_memory_region' and 'classification'");
+                if (binaryData) throw InferenceException.Invalid("Output can't set both 'shared_memory_region' and 'binary_data'");
+            }
+            if (parameters is not null && CopySharedMemoryParameters(parameters, o.Parameters)) continue;
+            if (binaryData) (binaryOut ??= []).Add(name);
         }
         return (r, binaryOut);
+    }
+
+    /// <summary>Triton's ValidateInputContentType: exactly one of <c>data</c>, <c>binary_data_size</c>, <c>shared_memory_region</c>.</summary>
+    private static void CheckInputContent(JsonObject input, JsonObject? parameters)
+    {
+        bool data = input.ContainsKey("data");
+        bool binary = parameters?.ContainsKey("binary_data_size") == true;
+        bool shm = parameters?.ContainsKey("shared_memory_region") == true;
+        int set = (data ? 1 : 0) + (binary ? 1 : 0) + (shm ? 1 : 0);
+        if (set == 1) return;
+        var message = new StringBuilder("Input must set only one of the following fields: 'data', 'binary_data_size' in 'parameters', 'shared_memory_region' in 'parameters'. But");
+        if (set == 0) message.Append(" no field is set");
+        else
+        {
+            message.Append(" set");
+            if (data) message.Append(" 'data'");
+            if (binary) message.Append(" 'binary_data_size'");
+            if (shm) message.Append(" 'shared_memory_region'");
+        }
+        throw InferenceException.Invalid(message.ToString());
+    }
+
+    private static readonly string[] SharedMemoryKeys = ["shared_memory_region", "shared_memory_byte_size", "shared_memory_offset"];
+
+    /// <summary>Carries a tensor's <c>shared_memory_*</c> parameters into the protocol request, where the decoder shared with gRPC validates and resolves them.</summary>
+    /// <returns>Whether the tensor uses shared memory.</returns>
+    private static bool CopySharedMemoryParameters(JsonObject parameters, Google.Protobuf.Collections.MapField<string, InferParameter> into)
+    {
+        bool any = false;
+        foreach (var key in SharedMemoryKeys)
+        {
+            if (!parameters.TryGetPropertyValue(key, out var value)) continue;
+            into[key] = Parameter(value);
+            any = true;
+        }
+        return any;
     }
 
     private static InferParameter Parameter(JsonNode? v) => v?.GetValueKind() switch
@@ -251,14 +391,20 @@ public static class HttpEndpoints
         }
     }
 
-    private static IResult ToJson(HttpContext ctx, InferenceResult result, string id, HashSet<string>? binary)
+    /// <remarks>An output written to shared memory is reported by name, datatype and shape only, as Triton's HTTP front end does (no data, no parameters).</remarks>
+    private static IResult ToJson(HttpContext ctx, InferenceResult result, ModelInferRequest request, HashSet<string>? binary)
     {
+        string id = request.Id;
+        HashSet<string>? inShm = null;
+        foreach (var requested in request.Outputs)
+            if (requested.Parameters.ContainsKey("shared_memory_region")) (inShm ??= new(StringComparer.Ordinal)).Add(requested.Name);
         var outputs = new JsonArray();
         var tail = new List<ReadOnlyMemory<byte>>();
         foreach (var (name, t) in result.Outputs)
         {
             var o = new JsonObject { ["name"] = name, ["datatype"] = TensorTypes.ToProtocol(t.Type), ["shape"] = new JsonArray([.. t.Shape.Select(d => (JsonNode?)d)]) };
-            if (binary is not null && (binary.Count == 0 || binary.Contains(name)))
+            if (inShm is not null && inShm.Contains(name)) { }
+            else if (binary is not null && (binary.Count == 0 || binary.Contains(name)))
             {
                 o["parameters"] = new JsonObject { ["binary_data_size"] = t.Bytes.Length };
                 tail.Add(t.Bytes);

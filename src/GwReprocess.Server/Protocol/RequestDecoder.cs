@@ -91,7 +91,9 @@ public static class RequestDecoder
             long bytes = count * size;
             if (input.Parameters.Count > 0 && SharedMemoryLease.Parameters(input.Parameters, input.Name, model) is { } shm)
             {
-                if (input.Contents is not null || hasRaw)
+                // Raw entries belong to the inputs without shared memory (Triton's raw index skips these), so only typed contents clash here;
+                // a raw entry left over for this input fails as an extra raw_input_contents entry below.
+                if (input.Contents is not null)
                     throw InferenceException.Invalid($"unexpected 'content' provided when using shared memory for input tensor '{input.Name}' for model '{model}'");
                 if (sharedMemory is null)
                     throw InferenceException.Invalid($"shared memory is not available for input tensor '{input.Name}' for model '{model}'");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Grpc.Core;
 using GwReprocess.Server.Execution;
 using GwReprocess.Server.Repository;
+using GwReprocess.Server.SharedMemory;
 using Inference;
 
 namespace GwReprocess.Server.Protocol;
@@ -224,10 +225,10 @@ public class TritonGrpcService(InferenceCore core)
         }));
 
     public virtual Task<CudaSharedMemoryStatusResponse> CudaSharedMemoryStatus(CudaSharedMemoryStatusRequest request, ServerCallContext context) =>
-        Task.FromResult(new CudaSharedMemoryStatusResponse());
+        Task.FromResult(GuardSync(() => request.Name.Length == 0 ? new CudaSharedMemoryStatusResponse() : throw CudaSharedMemory.NotFound(request.Name, core.SharedMemory)));
 
     public virtual Task<CudaSharedMemoryRegisterResponse> CudaSharedMemoryRegister(CudaSharedMemoryRegisterRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, "CUDA shared memory is not supported by gwrepro serve"));
+        Task.FromResult(GuardSync<CudaSharedMemoryRegisterResponse>(() => throw CudaSharedMemory.RegisterRefused(request.Name)));
 
     public virtual Task<CudaSharedMemoryUnregisterResponse> CudaSharedMemoryUnregister(CudaSharedMemoryUnregisterRequest request, ServerCallContext context) =>
         Task.FromResult(new CudaSharedMemoryUnregisterResponse());

@@ -16,38 +16,48 @@ public sealed class SystemSharedMemoryRegistry : IDisposable
     private readonly Lock _lock = new();
 
     /// <summary>Maps <c>[offset, offset + byteSize)</c> of the object <paramref name="key"/> under <paramref name="name"/>; every argument is checked before anything is mapped.</summary>
+    /// <remarks>
+    /// Codes and messages are Triton's (shared_memory_manager.cc), so gRPC and HTTP answer alike: a key shm_open cannot open is
+    /// INTERNAL, a range outside the object INVALID_ARGUMENT ("invalid args"), a taken name ALREADY_EXISTS.
+    /// </remarks>
     public void Register(string name, string key, ulong offset, ulong byteSize)
     {
         if (name.Length == 0) throw InferenceException.Invalid("shared memory region name must not be empty");
-        string objectName = key.StartsWith('/') ? key[1..] : key;
-        // One path component, as shm_open requires: no directory traversal out of /dev/shm.
-        if (objectName.Length == 0 || objectName.Contains('/') || objectName is "." or ".." || objectName.Contains('\0'))
-            throw InferenceException.Invalid($"Unable to open shared memory region: '{key}' (invalid key) for region '{name}'");
-        if (byteSize == 0 || offset > long.MaxValue || byteSize > long.MaxValue - offset)
-            throw InferenceException.Invalid($"invalid offset {offset} / byte size {byteSize} for shared memory region '{name}'");
+        // Triton's order: the name, then opening the object, then the range.
         lock (_lock)
         {
-            if (_regions.ContainsKey(name))
-                throw new InferenceException(StatusCode.AlreadyExists, $"shared memory region '{name}' already in manager");
+            if (_regions.ContainsKey(name)) throw AlreadyExists(name);
         }
+        string objectName = key.StartsWith('/') ? key[1..] : key;
+        // One path component, as shm_open requires (it fails with EINVAL otherwise): no directory traversal out of /dev/shm.
+        if (objectName.Length == 0 || objectName.Contains('/') || objectName is "." or ".." || objectName.Contains('\0'))
+            throw CannotOpen(key);
         var path = Path.Combine(ShmDirectory, objectName);
         var info = new FileInfo(path);
-        if (!info.Exists) throw InferenceException.Invalid($"Unable to open shared memory region: '{key}' for region '{name}'");
+        if (!info.Exists) throw CannotOpen(key);
+        if (byteSize == 0)
+            throw InferenceException.Invalid($"failed to register shared memory region '{name}': invalid args (byte size 0)");
+        if (offset > long.MaxValue || byteSize > long.MaxValue - offset)
+            throw InferenceException.Invalid($"failed to register shared memory region '{name}': invalid args (offset {offset} + byte size {byteSize} overflows)");
         if ((ulong)info.Length < offset + byteSize)
-            throw InferenceException.Invalid($"shared memory region '{name}': offset {offset} + byte size {byteSize} exceeds the {info.Length} bytes of '{key}'");
+            throw InferenceException.Invalid($"failed to register shared memory region '{name}': invalid args (offset {offset} + byte size {byteSize} exceeds the {info.Length} bytes of '{key}')");
         SharedMemoryRegion region;
         try { region = SharedMemoryRegion.Map(name, key, path, (long)offset, (long)byteSize); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw InferenceException.Invalid($"Unable to open shared memory region: '{key}' for region '{name}': {e.Message}");
+            throw new InferenceException(StatusCode.Internal, $"Unable to open shared memory region: '{key}' ({e.Message})");
         }
         lock (_lock)
         {
             if (_regions.TryAdd(name, region)) return;
         }
         region.Release();
-        throw new InferenceException(StatusCode.AlreadyExists, $"shared memory region '{name}' already in manager");
+        throw AlreadyExists(name);
     }
+
+    private static InferenceException CannotOpen(string key) => new(StatusCode.Internal, $"Unable to open shared memory region: '{key}'");
+
+    private static InferenceException AlreadyExists(string name) => new(StatusCode.AlreadyExists, $"shared memory region '{name}' already in manager");
 
     /// <summary>Triton: an unknown name is no error; an empty name unregisters every region. Mappings in use by a request go when it ends.</summary>
     public void Unregister(string name)
@@ -65,23 +75,28 @@ public sealed class SystemSharedMemoryRegistry : IDisposable
         foreach (var r in removed) r.Release();
     }
 
-    /// <summary>Every region, or the one named (NOT_FOUND when unknown).</summary>
-    public SystemSharedMemoryStatusResponse Status(string name)
+    /// <summary>Every region (in name order), or the one named (NOT_FOUND when unknown): what both front ends report.</summary>
+    public IReadOnlyList<SharedMemoryRegionStatus> Regions(string name)
     {
-        var response = new SystemSharedMemoryStatusResponse();
+        var rows = new List<SharedMemoryRegionStatus>();
         lock (_lock)
         {
             foreach (var r in _regions.Values)
-            {
-                if (name.Length > 0 && r.Name != name) continue;
-                response.Regions[r.Name] = new SystemSharedMemoryStatusResponse.Types.RegionStatus
-                {
-                    Name = r.Name, Key = r.Key, Offset = (ulong)r.Offset, ByteSize = (ulong)r.ByteSize,
-                };
-            }
+                if (name.Length == 0 || r.Name == name)
+                    rows.Add(new SharedMemoryRegionStatus(r.Name, r.Key, (ulong)r.Offset, (ulong)r.ByteSize));
         }
-        if (name.Length > 0 && response.Regions.Count == 0)
+        if (name.Length > 0 && rows.Count == 0)
             throw InferenceException.NotFound($"Unable to find system shared memory region: '{name}'");
+        rows.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return rows;
+    }
+
+    /// <summary>The gRPC form of <see cref="Regions"/>.</summary>
+    public SystemSharedMemoryStatusResponse Status(string name)
+    {
+        var response = new SystemSharedMemoryStatusResponse();
+        foreach (var r in Regions(name))
+            response.Regions[r.Name] = new SystemSharedMemoryStatusResponse.Types.RegionStatus { Name = r.Name, Key = r.Key, Offset = r.Offset, ByteSize = r.ByteSize };
         return response;
     }
 
@@ -98,6 +113,9 @@ public sealed class SystemSharedMemoryRegistry : IDisposable
 
     public void Dispose() => Unregister("");
 }
+
+/// <summary>One registered region as Triton's status reports it (the key as given at registration).</summary>
+public sealed record SharedMemoryRegionStatus(string Name, string Key, ulong Offset, ulong ByteSize);
 
 /// <summary>One registered region: a read-write view of the shm object, unmapped when unregistered and no request uses it.</summary>
 internal sealed unsafe class SharedMemoryRegion
@@ -203,10 +221,11 @@ public sealed class SharedMemoryLease(SystemSharedMemoryRegistry registry) : IDi
         _ => throw InferenceException.Invalid($"invalid value for '{key}' of tensor '{tensor}' for model '{model}', expected a non-negative int64_param"),
     };
 
-    /// <summary>The bytes <c>[offset, offset + byteSize)</c> of a registered region, INVALID_ARGUMENT when unknown or out of its bounds.</summary>
+    /// <summary>The bytes <c>[offset, offset + byteSize)</c> of a registered region: NOT_FOUND when unknown, INVALID_ARGUMENT when out of its bounds.</summary>
     internal SharedMemorySlice Resolve(string name, long byteSize, long offset, string tensor, string model)
     {
-        var region = Hold(name) ?? throw InferenceException.Invalid($"Unable to find shared memory region: '{name}' for tensor '{tensor}' for model '{model}'");
+        // Triton: an unknown region is NOT_FOUND (GetMemoryInfo), a range outside it INVALID_ARGUMENT.
+        var region = Hold(name) ?? throw InferenceException.NotFound($"Unable to find shared memory region: '{name}' for tensor '{tensor}' for model '{model}'");
         if (offset > region.ByteSize || byteSize > region.ByteSize - offset)
             throw InferenceException.Invalid($"Invalid offset + byte size for shared memory region: '{name}' (offset {offset} + {byteSize} bytes, region of {region.ByteSize} bytes) for tensor '{tensor}' for model '{model}'");
         if (byteSize > int.MaxValue)
@@ -226,7 +245,7 @@ public sealed class SharedMemoryLease(SystemSharedMemoryRegistry registry) : IDi
         return region;
     }
 
-    /// <summary>Writes the outputs requested in shared memory; a tensor larger than its slice is INVALID_ARGUMENT (Triton's rule), nothing written for it.</summary>
+    /// <summary>Writes the outputs requested in shared memory; a tensor larger than its slice is INTERNAL (Triton's allocator, gRPC and HTTP alike), nothing written for it.</summary>
     internal void WriteOutputs(InferenceResult result)
     {
         if (_outputs is null) return;
@@ -235,7 +254,7 @@ public sealed class SharedMemoryLease(SystemSharedMemoryRegistry registry) : IDi
             if (!_outputs.TryGetValue(name, out var slice)) continue;
             var target = slice.GetSpan();
             if (tensor.Bytes.Length > target.Length)
-                throw InferenceException.Invalid($"shared memory size specified with the request for output '{name}' ({target.Length} bytes) should be at least {tensor.Bytes.Length} bytes to hold the results");
+                throw new InferenceException(StatusCode.Internal, $"shared memory size specified with the request for output '{name}' ({target.Length} bytes) should be at least {tensor.Bytes.Length} bytes to hold the results");
             tensor.Bytes.Span.CopyTo(target);
         }
     }
