@@ -202,10 +202,22 @@ public static partial class DagChecker
                     if (tokens.Length != 2) Error("expected CONFIG file");
                     break;
                 case "NODE_STATUS_FILE":
-                    if (tokens.Length is < 2 or > 4) Error("expected NODE_STATUS_FILE file [seconds] [ALWAYS-UPDATE]");
+                {
+                    if (tokens.Length is < 2 or > 4) { Error("expected NODE_STATUS_FILE file [seconds] [ALWAYS-UPDATE]"); break; }
+                    int seconds = DagStatusFileCommand.DefaultMinimumUpdateSeconds;
+                    bool always = false;
+                    for (int i = 2; i < tokens.Length; i++)
+                    {
+                        if (tokens[i].Equals("ALWAYS-UPDATE", StringComparison.OrdinalIgnoreCase)) always = true;
+                        else if (i == 2 && int.TryParse(tokens[i], NumberStyles.None, CultureInfo.InvariantCulture, out int s)) seconds = s;
+                        else { Error($"NODE_STATUS_FILE: '{tokens[i]}' is neither a number of seconds nor ALWAYS-UPDATE"); break; }
+                    }
+                    dag.NodeStatusFile ??= new DagStatusFileCommand(tokens[1], seconds, always);
                     break;
+                }
                 case "JOBSTATE_LOG":
-                    if (tokens.Length != 2) Error($"expected {keyword} file");
+                    if (tokens.Length != 2) { Error($"expected {keyword} file"); break; }
+                    dag.JobstateLog ??= tokens[1];
                     break;
                 case "INCLUDE":
                     if (tokens.Length != 2) Error($"expected {keyword} file");
