@@ -126,6 +126,33 @@ public sealed partial class DagmanRecordsTests : IDisposable
     }
 
     [Fact]
+    public async Task Condor_submit_dag_resumes_from_the_local_rescue_dag_and_the_local_resume_matches_it()
+    {
+        string dag = CopyReference("resume", "x.dag");
+        File.WriteAllText(P("broken-bad"), "");
+        var first = await LocalDagExecutor.RunAsync(dag, Options, CancellationToken.None);
+        Assert.Equal(P("x.dag.rescue001"), first.RescueWritten);
+        // What DAGMan writes for this DAG by itself ("User defined as DONE" for the node DONE in the DAG file)...
+        Assert.Equal(Normalize(File.ReadAllText(Data("resume", "dagman", "x.status"))), Normalize(File.ReadAllText(P("x.status"))));
+        Assert.Equal(Normalize(File.ReadAllText(Data("resume", "dagman", "x.dag.rescue001"))), Normalize(File.ReadAllText(P("x.dag.rescue001"))));
+        Assert.Equal(Events(JobstateLog.Read(Data("resume", "dagman", "x.jobstate.log"))), Events(JobstateLog.Read(P("x.jobstate.log"))));
+        // ...and the rescue DAG that DAGMan 25.14.1 resumed from (handoff/) was this executor's: today's is the same.
+        Assert.Equal(Normalize(File.ReadAllText(Data("resume", "handoff", "x.dag.rescue001"))), Normalize(File.ReadAllText(P("x.dag.rescue001"))));
+        // DAGMan read the local jobstate log too: its submissions went on from the local sequence numbers.
+        var handoff = Rounds(JobstateLog.Read(Data("resume", "handoff", "x.jobstate.log")));
+        Assert.Equal(handoff[0].Max(e => e.Sequence) + 1, handoff[1].Where(e => e.Sequence > 0).Min(e => e.Sequence));
+
+        // The local resume ends where DAGMan's did.
+        File.Delete(P("broken-bad"));
+        var second = await LocalDagExecutor.RunAsync(dag, Options, CancellationToken.None);
+        Assert.True(second.AllSucceeded);
+        Assert.Equal(Normalize(File.ReadAllText(Data("resume", "handoff", "x.status"))), Normalize(File.ReadAllText(P("x.status"))));
+        var ours = Rounds(JobstateLog.Read(P("x.jobstate.log")));
+        Assert.Equal(Events(handoff[1]), Events(ours[1]));
+        Assert.Equal(Sequences(handoff[1]), Sequences(ours[1]));
+    }
+
+    [Fact]
     public async Task The_rescue_dag_passes_gwrepro_dag_check_and_a_rescue_naming_an_unknown_node_does_not()
     {
         string dag = CopyReference("fail", "fail.dag");
