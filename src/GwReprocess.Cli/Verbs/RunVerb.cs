@@ -348,6 +348,8 @@ public sealed class RunVerb : CliVerb
             foreach (var n in r.Nodes.Where(n => n.State == LocalNodeState.Failed))
                 Console.Out.WriteLine($"run: failed: {n.Name} (exit code {n.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"} after {n.Attempts} attempt(s)); its output is in logs/");
             if (r.RescueWritten is not null) Console.Out.WriteLine($"run: rescue DAG {r.RescueWritten}: run again to resume");
+            if (r.NodeStatusFile is not null || r.JobstateLog is not null)
+                Console.Out.WriteLine($"run: DAGMan's records: {string.Join(", ", new[] { r.NodeStatusFile, r.JobstateLog }.OfType<string>())}");
             if (reportDirectory is not null)
             {
                 string html = Path.Combine(reportDirectory, "report.html");

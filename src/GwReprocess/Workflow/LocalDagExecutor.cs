@@ -75,6 +75,12 @@ public sealed record LocalDagResult(IReadOnlyList<LocalNodeResult> Nodes, string
     /// <summary>JOB nodes never run because a parent failed or the provisioner was not ready.</summary>
     public int Futile => Counted.Count(n => n.State == LocalNodeState.Futile);
 
+    /// <summary>The node status file written (NODE_STATUS_FILE), or null when the DAG names none.</summary>
+    public string? NodeStatusFile { get; init; }
+
+    /// <summary>The jobstate log appended to (JOBSTATE_LOG), or null when the DAG names none.</summary>
+    public string? JobstateLog { get; init; }
+
     /// <summary>True when every JOB and FINAL node is done or succeeded.</summary>
     public bool AllSucceeded => Failed == 0 && Futile == 0 && !ProvisionerFailed;
 }
@@ -297,7 +303,11 @@ public static class LocalDagExecutor
         if (anyFailed && options.WriteRescue) written = await WriteRescueAsync(dagPath, dag, runs).ConfigureAwait(false);
         var results = dag.Nodes.Select(n => runs[n.Name]).Select(r =>
             new LocalNodeResult(r.Node.Name, r.Node.Kind, r.State ?? LocalNodeState.Futile, r.Attempts, r.ExitCode, r.Clock.Elapsed)).ToList();
-        return new LocalDagResult(results, rescue, written, provisionerFailed, clock.Elapsed);
+        return new LocalDagResult(results, rescue, written, provisionerFailed, clock.Elapsed)
+        {
+            NodeStatusFile = records.StatusPath,
+            JobstateLog = records.JobstateLogPath,
+        };
     }
 
     /// <summary>DAGMan's verdict: the FINAL node's, when there is one (it ran); else every JOB node done and the provisioner ready.</summary>

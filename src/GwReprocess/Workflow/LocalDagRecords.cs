@@ -46,7 +46,7 @@ internal sealed class LocalDagRecords : IAsyncDisposable
         _listed = runs.Where(r => r.Node.Kind != DagNodeKind.Service).ToList();
         if (dag.NodeStatusFile is { } status)
         {
-            _statusPath = Path.Combine(_dagDirectory, status.File);
+            _statusPath = Path.GetFullPath(Path.Combine(_dagDirectory, status.File));
             _interval = TimeSpan.FromSeconds(Math.Max(1, status.MinimumUpdateSeconds));
             _alwaysUpdate = status.AlwaysUpdate;
         }
@@ -67,6 +67,12 @@ internal sealed class LocalDagRecords : IAsyncDisposable
         _log?.Write(new JobstateEntry(Now, JobstateEntry.Internal, "DAGMAN_STARTED", $"{DagmanId}.0", "-", 0));
         _loop = _statusPath is null ? Task.CompletedTask : Task.Run(LoopAsync);
     }
+
+    /// <summary>The node status file written (absolute), or null when the DAG names none.</summary>
+    public string? StatusPath => _statusPath;
+
+    /// <summary>The jobstate log appended to (absolute), or null when the DAG names none.</summary>
+    public string? JobstateLogPath => _log?.Path;
 
     /// <summary>Starts the records of a run of <paramref name="dagPath"/>; <paramref name="runs"/> in DAG file order.</summary>
     public static LocalDagRecords Open(string dagPath, DagFile dag, IReadOnlyList<LocalNodeRun> runs, bool rescueApplied) =>
@@ -205,6 +211,10 @@ internal sealed class LocalDagRecords : IAsyncDisposable
             LocalNodeState.Stopped when r.ExitCode == 0 => new NodeStatusAd(r.Node.Name, DagNodeStatus.Done, "", retries, 0, 0),
             LocalNodeState.Stopped when r.Killed => new NodeStatusAd(r.Node.Name, DagNodeStatus.Error, "Was STATUS_SUBMITTED", retries, 0, 0),
             LocalNodeState.Stopped => new NodeStatusAd(r.Node.Name, DagNodeStatus.Error, FailureText(r, r.ExitCode ?? -1), retries, 0, 0),
+            // An attempt just ended and the executor has not recorded the verdict yet: show the one it will record.
+            null when r.Attempts > 0 && r.ExitCode == 0 => new NodeStatusAd(r.Node.Name, DagNodeStatus.Done, "", retries, 0, 0),
+            null when r.Attempts > 0 && r.ExitCode is int code && (r.Attempts > r.Node.Retries || code == r.Node.UnlessExit) =>
+                new NodeStatusAd(r.Node.Name, DagNodeStatus.Error, FailureText(r, code), retries, 0, 0),
             // Between retries a node is READY again, with its retry counted.
             null when r.Attempts > 0 => new NodeStatusAd(r.Node.Name, DagNodeStatus.Ready, "", r.Attempts, 0, 0),
             _ => new NodeStatusAd(r.Node.Name, waiting, "", 0, 0, 0),

@@ -69,6 +69,7 @@ public sealed class RunEndToEndTests : IDisposable
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
         Assert.Contains("run: 2 of 2 client job(s) complete (2 run, 0 done before), 0 failed, 0 not run; final node analyze succeeded", r.StdOut);
         Assert.Contains("report: " + Path.Combine(run, "report", "report.html"), r.StdOut);
+        Assert.Contains($"run: DAGMan's records: {Path.Combine(run, "reprocess.status")}, {Path.Combine(run, "reprocess.jobstate.log")}", r.StdOut);
 
         // Jobs [8, 32) and [32, 56): one piece each, cut at the 32 s frame boundary.
         foreach (var (start, dur) in new[] { (1000000008, 24), (1000000032, 24) })
