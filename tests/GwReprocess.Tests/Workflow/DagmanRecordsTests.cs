@@ -308,6 +308,49 @@ public sealed partial class DagmanRecordsTests : IDisposable
         Assert.Equal(["fin"], NodeStatusFile.ParseNodes(File.ReadAllText(P("t.status"))).Select(n => n.Node));
     }
 
+    [Theory]
+    [InlineData("NODE_STATUS_FILE s.status", "s.status", 60, false)]
+    [InlineData("NODE_STATUS_FILE s.status 5", "s.status", 5, false)]
+    [InlineData("NODE_STATUS_FILE s.status 5 ALWAYS-UPDATE", "s.status", 5, true)]
+    [InlineData("NODE_STATUS_FILE s.status ALWAYS-UPDATE", "s.status", 60, true)]
+    public void Node_status_file_commands_are_read_with_dagman_s_defaults(string line, string file, int seconds, bool always)
+    {
+        File.WriteAllText(P("t.dag"), $"{line}\nNODE_STATUS_FILE later.status 1\nJOBSTATE_LOG j.log\nJOB a a.sub\n");
+        var dag = DagFile.Load(P("t.dag"));
+        Assert.Equal(new DagStatusFileCommand(file, seconds, always), dag.NodeStatusFile);
+        Assert.Equal("j.log", dag.JobstateLog);
+        File.WriteAllText(P("bad.dag"), "NODE_STATUS_FILE s.status soon\nJOB a a.sub\n");
+        Assert.Contains("bad.dag (line 1): NODE_STATUS_FILE: 'soon' is neither a number of seconds nor ALWAYS-UPDATE", Assert.Throws<BadInputException>(() => DagFile.Load(P("bad.dag"))).Message);
+    }
+
+    [Fact]
+    public async Task Always_update_rewrites_the_status_file_at_every_interval_otherwise_only_after_a_change()
+    {
+        // The node reads the status file's Timestamp for 3.2 s while nothing in the DAG changes.
+        File.WriteAllText(P("watch.sh"), """
+            n=0
+            while [ $n -lt 32 ]; do grep Timestamp t.status >> seen.txt 2>/dev/null; sleep 0.1; n=$((n+1)); done
+
+            """);
+        File.WriteAllText(P("watch.sub"), "executable = /bin/sh\narguments = \"watch.sh\"\nqueue\n");
+        async Task<int> Distinct(string sub, string option)
+        {
+            string dir = P(sub);
+            Directory.CreateDirectory(dir);
+            File.Copy(P("watch.sh"), Path.Combine(dir, "watch.sh"));
+            File.Copy(P("watch.sub"), Path.Combine(dir, "watch.sub"));
+            File.WriteAllText(Path.Combine(dir, "t.dag"), $"NODE_STATUS_FILE t.status 1 {option}\nJOB w watch.sub\n");
+            var r = await LocalDagExecutor.RunAsync(Path.Combine(dir, "t.dag"), Options, CancellationToken.None);
+            Assert.True(r.AllSucceeded);
+            return File.ReadAllLines(Path.Combine(dir, "seen.txt")).Distinct().Count();
+        }
+        var always = Distinct("always", "ALWAYS-UPDATE");
+        var onChange = Distinct("onchange", "");
+        // Without ALWAYS-UPDATE: the first file and the one after the node started, then nothing until the end.
+        Assert.InRange(await onChange, 1, 2);
+        Assert.True(await always >= 3, $"{await always} rewrites seen in 3.2 s with ALWAYS-UPDATE at 1 s");
+    }
+
     [Fact]
     public void Status_files_parse_back_with_escapes_and_comments()
     {
