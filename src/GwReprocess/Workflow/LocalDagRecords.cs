@@ -59,7 +59,11 @@ internal sealed class LocalDagRecords : IAsyncDisposable
                 lastCluster = Math.Max(lastCluster, e.Cluster ?? 0);
                 lastSequence = Math.Max(lastSequence, e.Sequence);
             }
-            _log = JobstateLog.Open(path);
+            try { _log = JobstateLog.Open(path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new BadInputException($"{path}: cannot append to the DAG's JOBSTATE_LOG: {e.Message}");
+            }
         }
         DagmanId = lastCluster + 1;
         _nextCluster = DagmanId;
@@ -164,7 +168,12 @@ internal sealed class LocalDagRecords : IAsyncDisposable
             {
                 bool write;
                 lock (_gate) write = _dirty || _alwaysUpdate;
-                if (write) await WriteStatusAsync(DagNodeStatus.Submitted, "", last: false).ConfigureAwait(false);
+                if (write)
+                {
+                    // As DAGMan, a status file that cannot be written is not a reason to stop the DAG: it is tried again next time.
+                    try { await WriteStatusAsync(DagNodeStatus.Submitted, "", last: false).ConfigureAwait(false); }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Changed(); }
+                }
                 await Task.Delay(_interval, _stop.Token).ConfigureAwait(false);
             }
         }

@@ -353,6 +353,16 @@ public sealed partial class DagmanRecordsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_jobstate_log_that_cannot_be_appended_to_is_bad_input_naming_it()
+    {
+        Directory.CreateDirectory(P("logdir"));
+        File.WriteAllText(P("true.sub"), "executable = /bin/true\nqueue\n");
+        File.WriteAllText(P("t.dag"), "JOBSTATE_LOG logdir\nJOB a true.sub\n");
+        var e = await Assert.ThrowsAsync<BadInputException>(() => LocalDagExecutor.RunAsync(P("t.dag"), Options, CancellationToken.None));
+        Assert.StartsWith(P("logdir") + ": cannot append to the DAG's JOBSTATE_LOG", e.Message);
+    }
+
+    [Fact]
     public void Status_files_parse_back_with_escapes_and_comments()
     {
         string text = NodeStatusFile.Format("x.dag", DagNodeStatus.Error, "failed",
