@@ -6,6 +6,7 @@ IBenchmark[] benchmarks =
 [
     new SegmentsBenchmark(),
     new DagBenchmark(),
+    new DagRecordsBenchmark(),
     new ModelsBenchmark(),
     new ServerBenchmark(),
     new ResampleBenchmark(),

@@ -30,7 +30,7 @@ public sealed class DagVerb : CliVerb
         public bool NoResume { get; set; }
     }
 
-    [Verb("check", HelpText = "Validate a DAG file (and its submit files) with DAGMan's parser rules.")]
+    [Verb("check", HelpText = "Validate a DAG file (and its submit files) with DAGMan's parser rules; a rescue DAG (x.dag.rescueNNN) is read after its original, as DAGMan does.")]
     public sealed class CheckOptions : CommonOptions
     {
         [Value(0, MetaName = "DAG", Required = true, HelpText = "DAG file.")]

@@ -101,6 +101,14 @@ public sealed class RunVerb : CliVerb
         var (plan, written) = await run.WriteDagAsync(DagExecutable(w), ct);
         ui.Line($"dag: {written.DagFile}: {plan.Jobs.Count} client job(s){(written.JobsDone > 0 ? $" ({written.JobsDone} already done)" : "")}, {plan.DataDuration} s of data, {w.Inference.ServerCount} server(s)");
 
+        if (!o.NoRescue)
+        {
+            var rescue = run.ReconcileRescues();
+            if (rescue.Disagreement is not null)
+                ui.Line($"rescue: {rescue.Disagreement}; set aside {rescue.SetAside.Count} rescue DAG(s) as .old, as condor_submit_dag -force does (the DAG just written from the committed outputs is where this run resumes)");
+            else if (rescue.Applies is not null)
+                ui.Line($"rescue: resuming from {Path.GetFileName(rescue.Applies)} (it agrees with the committed outputs)");
+        }
         int stale = await run.ResetRendezvousAsync(ct);
         if (stale > 0) ui.Line($"rendezvous: removed {stale} object(s) a previous run left (stop marker, server addresses, barrier)");
         var result = await ExecuteAsync(written.DagFile, o, ui, ct);
@@ -340,6 +348,8 @@ public sealed class RunVerb : CliVerb
             foreach (var n in r.Nodes.Where(n => n.State == LocalNodeState.Failed))
                 Console.Out.WriteLine($"run: failed: {n.Name} (exit code {n.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"} after {n.Attempts} attempt(s)); its output is in logs/");
             if (r.RescueWritten is not null) Console.Out.WriteLine($"run: rescue DAG {r.RescueWritten}: run again to resume");
+            if (r.NodeStatusFile is not null || r.JobstateLog is not null)
+                Console.Out.WriteLine($"run: DAGMan's records: {string.Join(", ", new[] { r.NodeStatusFile, r.JobstateLog }.OfType<string>())}");
             if (reportDirectory is not null)
             {
                 string html = Path.Combine(reportDirectory, "report.html");

@@ -22,11 +22,19 @@ public static partial class DagChecker
 
     private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase) { "PARENT", "CHILD", "ALL_NODES" };
 
-    /// <summary>Checks a DAG file and the submit files its nodes use; returns every problem found (empty when clean).</summary>
+    /// <summary>
+    /// Checks a DAG file and the submit files its nodes use; returns every problem found (empty when clean). A rescue DAG
+    /// (<c>x.dag.rescueNNN</c> next to <c>x.dag</c>) is checked as DAGMan reads it: its original first, then its own lines.
+    /// </summary>
     public static IReadOnlyList<DagProblem> CheckFile(string dagPath, bool checkSubmitFiles = true)
     {
         if (!File.Exists(dagPath)) return [new DagProblem(dagPath, 0, "DAG file not found")];
-        var problems = Check(File.ReadAllText(dagPath), dagPath, out var submitFiles);
+        string? original = RescueOriginal(dagPath);
+        if (original is not null && !File.Exists(original))
+            return [new DagProblem(dagPath, 0, $"a rescue DAG is read after its original, and {Path.GetFileName(original)} does not exist next to it")];
+        var problems = original is null
+            ? Check(File.ReadAllText(dagPath), dagPath, out var submitFiles)
+            : CheckRescue(original, dagPath, out submitFiles);
         if (checkSubmitFiles)
         {
             string dir = Path.GetDirectoryName(Path.GetFullPath(dagPath)) ?? ".";
@@ -37,6 +45,24 @@ public static partial class DagChecker
                 else problems.AddRange(CheckSubmit(File.ReadAllText(path), path));
             }
         }
+        return problems;
+    }
+
+    /// <summary>The DAG a rescue DAG belongs to (<c>x.dag</c> for <c>x.dag.rescue001</c>), or null when the name is not a rescue DAG's.</summary>
+    public static string? RescueOriginal(string path)
+    {
+        string name = Path.GetFileName(path);
+        int at = name.LastIndexOf(".rescue", StringComparison.Ordinal);
+        if (at <= 0 || name.Length != at + ".rescue".Length + 3 || !name[(at + 7)..].All(char.IsAsciiDigit)) return null;
+        return Path.Combine(Path.GetDirectoryName(path) ?? "", name[..at]);
+    }
+
+    private static List<DagProblem> CheckRescue(string original, string rescue, out List<(string File, int Line)> submitFiles)
+    {
+        var problems = Check(File.ReadAllText(original), original, out submitFiles);
+        var dag = new DagFile(original);
+        Parse(File.ReadAllText(original), original, dag, []);
+        Parse(File.ReadAllText(rescue), rescue, dag, problems);
         return problems;
     }
 
@@ -202,10 +228,22 @@ public static partial class DagChecker
                     if (tokens.Length != 2) Error("expected CONFIG file");
                     break;
                 case "NODE_STATUS_FILE":
-                    if (tokens.Length is < 2 or > 4) Error("expected NODE_STATUS_FILE file [seconds] [ALWAYS-UPDATE]");
+                {
+                    if (tokens.Length is < 2 or > 4) { Error("expected NODE_STATUS_FILE file [seconds] [ALWAYS-UPDATE]"); break; }
+                    int seconds = DagStatusFileCommand.DefaultMinimumUpdateSeconds;
+                    bool always = false;
+                    for (int i = 2; i < tokens.Length; i++)
+                    {
+                        if (tokens[i].Equals("ALWAYS-UPDATE", StringComparison.OrdinalIgnoreCase)) always = true;
+                        else if (i == 2 && int.TryParse(tokens[i], NumberStyles.None, CultureInfo.InvariantCulture, out int s)) seconds = s;
+                        else { Error($"NODE_STATUS_FILE: '{tokens[i]}' is neither a number of seconds nor ALWAYS-UPDATE"); break; }
+                    }
+                    dag.NodeStatusFile ??= new DagStatusFileCommand(tokens[1], seconds, always);
                     break;
+                }
                 case "JOBSTATE_LOG":
-                    if (tokens.Length != 2) Error($"expected {keyword} file");
+                    if (tokens.Length != 2) { Error($"expected {keyword} file"); break; }
+                    dag.JobstateLog ??= tokens[1];
                     break;
                 case "INCLUDE":
                     if (tokens.Length != 2) Error($"expected {keyword} file");

@@ -63,6 +63,16 @@ public sealed class DagNode(string name, DagNodeKind kind, string? submitFile, i
     public List<string> Children { get; } = [];
 }
 
+/// <summary>A DAG's <c>NODE_STATUS_FILE file [minimumUpdateSeconds] [ALWAYS-UPDATE]</c> command.</summary>
+/// <param name="File">The status file, relative to the DAG's directory unless absolute.</param>
+/// <param name="MinimumUpdateSeconds">The shortest time between rewrites (DAGMan's default: 60 s).</param>
+/// <param name="AlwaysUpdate">Rewrite at every interval even when nothing changed.</param>
+public sealed record DagStatusFileCommand(string File, int MinimumUpdateSeconds, bool AlwaysUpdate)
+{
+    /// <summary>DAGMan's minimum update time when the command gives none.</summary>
+    public const int DefaultMinimumUpdateSeconds = 60;
+}
+
 /// <summary>A DAG file as DAGMan reads it (by <see cref="DagChecker"/>'s parser): nodes in file order, throttles, and what else it names.</summary>
 public sealed class DagFile
 {
@@ -82,6 +92,12 @@ public sealed class DagFile
 
     /// <summary>Commands this DAG uses that a local execution does not carry out (line and command), e.g. SCRIPT, SPLICE, ALL_NODES.</summary>
     public List<(int Line, string Command)> Unsupported { get; } = [];
+
+    /// <summary>The <c>NODE_STATUS_FILE</c> command, if any (the first one: DAGMan ignores later ones).</summary>
+    public DagStatusFileCommand? NodeStatusFile { get; internal set; }
+
+    /// <summary>The <c>JOBSTATE_LOG</c> file, if any (the first one: DAGMan ignores later ones).</summary>
+    public string? JobstateLog { get; internal set; }
 
     /// <summary>The <c>FINAL</c> node, if any.</summary>
     public DagNode? Final => _order.Find(n => n.Kind == DagNodeKind.Final);

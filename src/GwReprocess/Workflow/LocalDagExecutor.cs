@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using GwReprocess.Storage;
 
 namespace GwReprocess.Workflow;
@@ -76,6 +75,12 @@ public sealed record LocalDagResult(IReadOnlyList<LocalNodeResult> Nodes, string
     /// <summary>JOB nodes never run because a parent failed or the provisioner was not ready.</summary>
     public int Futile => Counted.Count(n => n.State == LocalNodeState.Futile);
 
+    /// <summary>The node status file written (NODE_STATUS_FILE), or null when the DAG names none.</summary>
+    public string? NodeStatusFile { get; init; }
+
+    /// <summary>The jobstate log appended to (JOBSTATE_LOG), or null when the DAG names none.</summary>
+    public string? JobstateLog { get; init; }
+
     /// <summary>True when every JOB and FINAL node is done or succeeded.</summary>
     public bool AllSucceeded => Failed == 0 && Futile == 0 && !ProvisionerFailed;
 }
@@ -119,16 +124,6 @@ public sealed record LocalDagOptions
 /// </summary>
 public static class LocalDagExecutor
 {
-    private sealed class NodeRun(DagNode node)
-    {
-        public DagNode Node { get; } = node;
-        public LocalNodeState? State { get; set; }
-        public int Attempts { get; set; }
-        public int? ExitCode { get; set; }
-        public int WaitingOn { get; set; }
-        public Stopwatch Clock { get; } = new();
-    }
-
     /// <summary>Reads <paramref name="dagPath"/> (and its highest rescue DAG) and runs it; see the type's summary.</summary>
     public static async Task<LocalDagResult> RunAsync(string dagPath, LocalDagOptions options, CancellationToken cancellationToken)
     {
@@ -140,6 +135,7 @@ public static class LocalDagExecutor
             throw BadInputException.AtLine(dagPath, line, $"{command} is not carried out by a local run; submit this DAG with condor_submit_dag");
         }
         string? rescue = null;
+        var doneInDag = dag.Nodes.Where(n => n.Done).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         var rescues = DagFile.RescueFiles(dagPath);
         if (options.UseRescue && rescues.Count > 0)
         {
@@ -147,22 +143,28 @@ public static class LocalDagExecutor
             dag.ApplyRescue(rescue);
         }
         string dagDir = Path.GetDirectoryName(Path.GetFullPath(dagPath)) ?? ".";
-        var runs = dag.Nodes.ToDictionary(n => n.Name, n => new NodeRun(n), StringComparer.Ordinal);
+        var ordered = dag.Nodes.Select(n => new LocalNodeRun(n) { DoneInDag = doneInDag.Contains(n.Name) }).ToList();
+        var runs = ordered.ToDictionary(r => r.Node.Name, StringComparer.Ordinal);
         var progress = options.Progress;
-        int cluster = 0;
+        // The node status file and jobstate log DAGMan would keep (when the DAG names them).
+        await using var records = LocalDagRecords.Open(dagPath, dag, ordered, rescue is not null);
 
-        void Report(NodeRun r, LocalDagEventKind kind, string message) =>
+        void Report(LocalNodeRun r, LocalDagEventKind kind, string message)
+        {
+            records.Changed();
             progress?.Report(new LocalDagEvent(r.Node, kind, r.Attempts, r.ExitCode, r.Clock.Elapsed, message));
+        }
 
-        LocalCommand Prepare(NodeRun r, IReadOnlyDictionary<string, string>? extra = null)
+        LocalCommand Prepare(LocalNodeRun r, IReadOnlyDictionary<string, string>? extra = null)
         {
             var macros = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (var (k, v) in r.Node.Vars) macros[k] = v;
             macros["JOB"] = r.Node.Name;
             macros["RETRY"] = Math.Max(0, r.Attempts - 1).ToString(CultureInfo.InvariantCulture);
-            macros["DAGManJobId"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+            macros["DAGManJobId"] = records.DagmanId.ToString(CultureInfo.InvariantCulture);
             macros["DAG_PARENT_NAMES"] = string.Join(',', r.Node.Parents);
-            string id = Interlocked.Increment(ref cluster).ToString(CultureInfo.InvariantCulture);
+            r.Cluster = records.NextCluster();
+            string id = r.Cluster.ToString(CultureInfo.InvariantCulture);
             macros["Cluster"] = macros["ClusterId"] = id;
             macros["Process"] = macros["ProcId"] = "0";
             foreach (var (k, v) in extra ?? new Dictionary<string, string>()) macros[k] = v;
@@ -176,22 +178,42 @@ public static class LocalDagExecutor
             if (r.Node.Done) { r.State = LocalNodeState.Done; Report(r, LocalDagEventKind.Skipped, "DONE"); }
         }
 
-        var background = new List<(NodeRun Run, Process Process, Task Exit)>();
+        var background = new List<(LocalNodeRun Run, Process Process, Task Exit)>();
         var watchers = new List<Task>();
 
         // SERVICE and PROVISIONER nodes: one attempt, running beside the DAG until stopped.
-        (LocalCommand Command, Process Process, Task Exit) StartBackground(NodeRun r, string started)
+        (LocalCommand Command, Process Process, Task Exit) StartBackground(LocalNodeRun r, string started)
         {
             r.Attempts = 1;
             r.Clock.Start();
-            var command = Prepare(r);
-            var (process, exit) = Start(command, r, cancellationToken);
+            LocalCommand command;
+            Process process;
+            Task exited;
+            try
+            {
+                command = Prepare(r);
+                (process, exited) = Start(command, r, cancellationToken);
+            }
+            catch (BadInputException e)
+            {
+                records.SubmitFailed(r);
+                r.Error = $"Job submit failed: {e.Message}";
+                throw;
+            }
+            records.Started(r);
+            // Its termination is recorded when it ends by itself; one killed at the end is removed, with no record (as under DAGMan).
+            async Task Exit()
+            {
+                await exited.ConfigureAwait(false);
+                if (!r.Killed) records.Terminated(r, process.ExitCode);
+            }
+            var exit = Exit();
             background.Add((r, process, exit));
             Report(r, LocalDagEventKind.Started, started);
             return (command, process, exit);
         }
 
-        bool provisionerFailed = false;
+        bool provisionerFailed = false, completed = false;
         try
         {
             // SERVICE nodes start at once and nothing waits for them (best effort, as DAGMan does).
@@ -220,6 +242,10 @@ public static class LocalDagExecutor
                     if (provisionerFailed)
                     {
                         r.ExitCode = exit.IsCompleted ? process.ExitCode : null;
+                        r.Error = r.ExitCode is int code
+                            ? LocalDagRecords.FailureText(r, code)
+                            : $"not ready (ProvisionerState 2) after {options.ProvisionerTimeout.TotalSeconds:F0} s";
+                        records.ProvisionerFailed = true;
                         r.State = LocalNodeState.Failed;
                         Report(r, LocalDagEventKind.Failed, exit.IsCompleted
                             ? $"provisioner exited with code {process.ExitCode} before it was ready"
@@ -230,12 +256,13 @@ public static class LocalDagExecutor
                 catch (BadInputException e)
                 {
                     provisionerFailed = true;
+                    records.ProvisionerFailed = true;
                     r.State = LocalNodeState.Failed;
                     Report(r, LocalDagEventKind.Failed, e.Message);
                 }
             }
 
-            if (!provisionerFailed) await RunJobsAsync(runs, dag, Prepare, Report, cancellationToken).ConfigureAwait(false);
+            if (!provisionerFailed) await RunJobsAsync(runs, dag, Prepare, Report, records, cancellationToken).ConfigureAwait(false);
             foreach (var r in runs.Values.Where(r => r.Node.Kind == DagNodeKind.Job && r.State is null))
             {
                 r.State = LocalNodeState.Futile;
@@ -252,36 +279,51 @@ public static class LocalDagExecutor
                     ["DAG_STATUS"] = failed > 0 || futile || provisionerFailed ? "2" : "0",
                     ["FAILED_COUNT"] = failed.ToString(CultureInfo.InvariantCulture),
                 };
-                await RunNodeAsync(runs[fnode.Name], r => Prepare(r, extra), Report, cancellationToken).ConfigureAwait(false);
+                await RunNodeAsync(runs[fnode.Name], r => Prepare(r, extra), Report, records, cancellationToken).ConfigureAwait(false);
             }
+            completed = true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // As DAGMan does on condor_rm: what finished is kept in a rescue DAG, so the next run resumes there.
-            if (options.WriteRescue) await WriteRescueAsync(dagPath, dag, runs, rescues).ConfigureAwait(false);
+            if (options.WriteRescue) await WriteRescueAsync(dagPath, dag, runs).ConfigureAwait(false);
             throw;
         }
         finally
         {
             await StopBackgroundAsync(background, cancellationToken.IsCancellationRequested ? TimeSpan.Zero : options.StopGrace, Report).ConfigureAwait(false);
             await Task.WhenAll(watchers).ConfigureAwait(false);
+            await records.FinishAsync(!completed
+                ? cancellationToken.IsCancellationRequested ? LocalDagOutcome.Removed : LocalDagOutcome.Failed
+                : Succeeded(dag, runs, provisionerFailed) ? LocalDagOutcome.Success : LocalDagOutcome.Failed).ConfigureAwait(false);
         }
 
         string? written = null;
         bool anyFailed = runs.Values.Any(r => r.State is LocalNodeState.Failed or LocalNodeState.Futile);
-        if (anyFailed && options.WriteRescue) written = await WriteRescueAsync(dagPath, dag, runs, rescues).ConfigureAwait(false);
+        if (anyFailed && options.WriteRescue) written = await WriteRescueAsync(dagPath, dag, runs).ConfigureAwait(false);
         var results = dag.Nodes.Select(n => runs[n.Name]).Select(r =>
             new LocalNodeResult(r.Node.Name, r.Node.Kind, r.State ?? LocalNodeState.Futile, r.Attempts, r.ExitCode, r.Clock.Elapsed)).ToList();
-        return new LocalDagResult(results, rescue, written, provisionerFailed, clock.Elapsed);
+        return new LocalDagResult(results, rescue, written, provisionerFailed, clock.Elapsed)
+        {
+            NodeStatusFile = records.StatusPath,
+            JobstateLog = records.JobstateLogPath,
+        };
+    }
+
+    /// <summary>DAGMan's verdict: the FINAL node's, when there is one (it ran); else every JOB node done and the provisioner ready.</summary>
+    private static bool Succeeded(DagFile dag, Dictionary<string, LocalNodeRun> runs, bool provisionerFailed)
+    {
+        if (dag.Final is { } final) return runs[final.Name].State == LocalNodeState.Succeeded;
+        return !provisionerFailed && runs.Values.All(r => r.Node.Kind != DagNodeKind.Job || r.State is LocalNodeState.Done or LocalNodeState.Succeeded);
     }
 
     /// <summary>Runs JOB nodes in dependency order, PRIORITY first among ready nodes, at most MAXJOBS per category at once.</summary>
-    private static async Task RunJobsAsync(Dictionary<string, NodeRun> runs, DagFile dag, Func<NodeRun, IReadOnlyDictionary<string, string>?, LocalCommand> prepare,
-        Action<NodeRun, LocalDagEventKind, string> report, CancellationToken ct)
+    private static async Task RunJobsAsync(Dictionary<string, LocalNodeRun> runs, DagFile dag, Func<LocalNodeRun, IReadOnlyDictionary<string, string>?, LocalCommand> prepare,
+        Action<LocalNodeRun, LocalDagEventKind, string> report, LocalDagRecords records, CancellationToken ct)
     {
         var order = dag.Nodes.Select((n, i) => (n.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
-        var ready = new List<NodeRun>(runs.Values.Where(r => r.Node.Kind == DagNodeKind.Job && r.State is null && r.WaitingOn == 0));
-        var running = new Dictionary<Task<bool>, NodeRun>();
+        var ready = new List<LocalNodeRun>(runs.Values.Where(r => r.Node.Kind == DagNodeKind.Job && r.State is null && r.WaitingOn == 0));
+        var running = new Dictionary<Task<bool>, LocalNodeRun>();
         var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         try
@@ -296,7 +338,7 @@ public static class LocalDagExecutor
                     if (category is not null && dag.MaxJobs.TryGetValue(category, out int max) && max > 0 && perCategory.GetValueOrDefault(category) >= max) continue;
                     if (category is not null) perCategory[category] = perCategory.GetValueOrDefault(category) + 1;
                     ready.RemoveAt(i--);
-                    running.Add(RunNodeAsync(r, n => prepare(n, null), report, stop.Token), r);
+                    running.Add(RunNodeAsync(r, n => prepare(n, null), report, records, stop.Token), r);
                 }
                 if (running.Count == 0) break;
                 var finished = await Task.WhenAny(running.Keys).ConfigureAwait(false);
@@ -325,7 +367,7 @@ public static class LocalDagExecutor
         }
     }
 
-    private static void MarkFutile(NodeRun failed, Dictionary<string, NodeRun> runs, Action<NodeRun, LocalDagEventKind, string> report)
+    private static void MarkFutile(LocalNodeRun failed, Dictionary<string, LocalNodeRun> runs, Action<LocalNodeRun, LocalDagEventKind, string> report)
     {
         var stack = new Stack<string>(failed.Node.Children);
         while (stack.Count > 0)
@@ -339,7 +381,8 @@ public static class LocalDagExecutor
     }
 
     /// <summary>Runs one node to success or until its retries are spent (UNLESS-EXIT stops retrying); true on success.</summary>
-    private static async Task<bool> RunNodeAsync(NodeRun r, Func<NodeRun, LocalCommand> prepare, Action<NodeRun, LocalDagEventKind, string> report, CancellationToken ct)
+    private static async Task<bool> RunNodeAsync(LocalNodeRun r, Func<LocalNodeRun, LocalCommand> prepare, Action<LocalNodeRun, LocalDagEventKind, string> report,
+        LocalDagRecords records, CancellationToken ct)
     {
         r.Clock.Start();
         while (true)
@@ -351,12 +394,15 @@ public static class LocalDagExecutor
             try
             {
                 var command = prepare(r);
-                report(r, LocalDagEventKind.Started, $"attempt {r.Attempts}: {command.Executable} {string.Join(' ', command.Arguments)}");
                 (process, exit) = Start(command, r, ct);
+                records.Started(r);
+                report(r, LocalDagEventKind.Started, $"attempt {r.Attempts}: {command.Executable} {string.Join(' ', command.Arguments)}");
             }
             catch (BadInputException e)
             {
                 // A submit file condor_submit would refuse, or a program that cannot start: the node fails (DAGMan: submit failure).
+                records.SubmitFailed(r);
+                r.Error = $"Job submit failed: {e.Message}";
                 r.ExitCode = null;
                 r.State = LocalNodeState.Failed;
                 r.Clock.Stop();
@@ -374,6 +420,7 @@ public static class LocalDagExecutor
                     throw;
                 }
                 r.ExitCode = process.ExitCode;
+                records.Terminated(r, process.ExitCode);
             }
             if (r.ExitCode == 0) break;
             int retriesUsed = r.Attempts - 1;
@@ -382,6 +429,7 @@ public static class LocalDagExecutor
                 report(r, LocalDagEventKind.Retrying, $"exit code {r.ExitCode}; retry {retriesUsed + 1} of {r.Node.Retries}");
                 continue;
             }
+            r.Error = LocalDagRecords.FailureText(r, r.ExitCode.Value);
             r.State = LocalNodeState.Failed;
             r.Clock.Stop();
             string why = r.ExitCode == r.Node.UnlessExit && retriesUsed < r.Node.Retries ? $" (UNLESS-EXIT {r.Node.UnlessExit}: not retried)" : "";
@@ -394,7 +442,7 @@ public static class LocalDagExecutor
         return true;
     }
 
-    private static async Task<bool> WaitReadyAsync(NodeRun r, LocalCommand command, Task exit, LocalDagOptions options, CancellationToken ct)
+    private static async Task<bool> WaitReadyAsync(LocalNodeRun r, LocalCommand command, Task exit, LocalDagOptions options, CancellationToken ct)
     {
         if (options.ProvisionerReady is null) return !exit.IsCompleted;
         var deadline = Stopwatch.StartNew();
@@ -409,8 +457,8 @@ public static class LocalDagExecutor
     }
 
     /// <summary>Reports a SERVICE node ready once the readiness probe says so (until it exits); never throws.</summary>
-    private static async Task WatchReadyAsync(NodeRun r, LocalCommand command, Task exit, LocalDagOptions options,
-        Action<NodeRun, LocalDagEventKind, string> report, CancellationToken ct)
+    private static async Task WatchReadyAsync(LocalNodeRun r, LocalCommand command, Task exit, LocalDagOptions options,
+        Action<LocalNodeRun, LocalDagEventKind, string> report, CancellationToken ct)
     {
         try
         {
@@ -427,8 +475,8 @@ public static class LocalDagExecutor
         catch (Exception e) when (e is OperationCanceledException or IOException or BadInputException) { /* only a report is lost */ }
     }
 
-    private static async Task StopBackgroundAsync(List<(NodeRun Run, Process Process, Task Exit)> background, TimeSpan grace,
-        Action<NodeRun, LocalDagEventKind, string> report)
+    private static async Task StopBackgroundAsync(List<(LocalNodeRun Run, Process Process, Task Exit)> background, TimeSpan grace,
+        Action<LocalNodeRun, LocalDagEventKind, string> report)
     {
         if (background.Count == 0) return;
         var all = Task.WhenAll(background.Select(b => b.Exit.ContinueWith(_ => { }, TaskScheduler.Default)));
@@ -436,7 +484,11 @@ public static class LocalDagExecutor
         foreach (var (r, process, exit) in background)
         {
             bool killed = !exit.IsCompleted;
-            if (killed) Kill(process);
+            if (killed)
+            {
+                r.Killed = true;
+                Kill(process);
+            }
             try { await exit.ConfigureAwait(false); } catch (OperationCanceledException) { }
             r.ExitCode = killed ? null : process.ExitCode;
             r.Clock.Stop();
@@ -477,7 +529,7 @@ public static class LocalDagExecutor
     }
 
     /// <summary>Starts a node's process with stdout/stderr copied to its output/error files; the task completes when it exits and both are flushed.</summary>
-    private static (Process Process, Task Exit) Start(LocalCommand command, NodeRun r, CancellationToken ct)
+    private static (Process Process, Task Exit) Start(LocalCommand command, LocalNodeRun r, CancellationToken ct)
     {
         var psi = new ProcessStartInfo(command.Executable)
         {
@@ -551,25 +603,18 @@ public static class LocalDagExecutor
         await to.FlushAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Writes <c>x.dag.rescueNNN</c> as DAGMan does: a comment header and one <c>DONE</c> line per completed JOB node.</summary>
-    private static async Task<string> WriteRescueAsync(string dagPath, DagFile dag, Dictionary<string, NodeRun> runs, IReadOnlyList<(int Number, string Path)> existing)
+    /// <summary>
+    /// Writes the next <c>x.dag.rescueNNN</c> as DAGMan does (<see cref="RescueDag"/>): the JOB nodes finished, before or
+    /// during this run, are DONE; the failed ones are listed in the header. SERVICE nodes are not counted.
+    /// </summary>
+    private static async Task<string> WriteRescueAsync(string dagPath, DagFile dag, Dictionary<string, LocalNodeRun> runs)
     {
-        int number = existing.Count == 0 ? 1 : existing[^1].Number + 1;
-        string path = $"{Path.GetFullPath(dagPath)}.rescue{number:D3}";
-        var jobs = dag.Nodes.Where(n => n.Kind == DagNodeKind.Job).ToList();
-        var failed = jobs.Where(n => runs[n.Name].State == LocalNodeState.Failed).Select(n => n.Name).ToList();
-        var sb = new StringBuilder();
-        sb.Append("# Rescue DAG file, created after running\n#   the ").Append(Path.GetFileName(dagPath)).Append(" DAG file (locally, by gwrepro run)\n")
-          .Append("# Created ").Append(DateTime.UtcNow.ToString("MM/dd/yyyy HH:mm:ss", CultureInfo.InvariantCulture)).Append(" UTC\n")
-          .Append("# Rescue DAG version: 2.1.0 (partial)\n#\n")
-          .Append("# Total number of Nodes: ").Append(jobs.Count + (dag.Final is null ? 0 : 1)).Append('\n')
-          .Append("# Nodes premarked DONE: ").Append(jobs.Count(n => runs[n.Name].State == LocalNodeState.Done)).Append('\n')
-          .Append("# Nodes that failed: ").Append(failed.Count).Append('\n')
-          .Append("#   ").Append(string.Join(',', failed)).Append(",<ENDLIST>\n\n");
-        foreach (var n in jobs)
-            if (runs[n.Name].State is LocalNodeState.Done or LocalNodeState.Succeeded)
-                sb.Append("DONE ").Append(n.Name).Append('\n');
-        await AtomicFile.WriteAllTextAsync(path, sb.ToString(), CancellationToken.None).ConfigureAwait(false);
+        string path = RescueDag.NextPath(dagPath);
+        var counted = dag.Nodes.Where(n => n.Kind is DagNodeKind.Job or DagNodeKind.Final or DagNodeKind.Provisioner).ToList();
+        var done = counted.Where(n => n.Kind == DagNodeKind.Job && runs[n.Name].State is LocalNodeState.Done or LocalNodeState.Succeeded).Select(n => n.Name).ToList();
+        var failed = counted.Where(n => n.Kind != DagNodeKind.Final && runs[n.Name].State == LocalNodeState.Failed).Select(n => n.Name).ToList();
+        string text = RescueDag.Format(Path.GetFileName(dagPath), DateTime.UtcNow, counted.Count, done, failed);
+        await AtomicFile.WriteAllTextAsync(path, text, CancellationToken.None).ConfigureAwait(false);
         return path;
     }
 }

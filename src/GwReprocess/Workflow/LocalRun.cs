@@ -169,6 +169,36 @@ public sealed class LocalRun
     }
 
     /// <summary>
+    /// Makes the rescue DAGs agree with the DAG <see cref="WriteDagAsync"/> just wrote from the committed outputs. That DAG
+    /// marks DONE every job whose outputs are committed, and the highest rescue DAG is applied after it (as condor_submit_dag
+    /// does), so a rescue DAG this run wrote only repeats it. One that marks DONE a job whose outputs are not committed (they
+    /// were removed) or a node the DAG no longer has (the workflow changed) describes another run: then every rescue DAG is
+    /// set aside as <c>condor_submit_dag -force</c> does (renamed <c>….old</c>), so that neither this run nor a later
+    /// condor_submit_dag of the run directory skips a job whose outputs are missing.
+    /// </summary>
+    public RescueReconciliation ReconcileRescues()
+    {
+        var rescues = GwReprocess.Workflow.DagFile.RescueFiles(DagFile);
+        if (rescues.Count == 0) return new RescueReconciliation(null, null, []);
+        string highest = rescues[^1].Path;
+        var dag = GwReprocess.Workflow.DagFile.Load(DagFile);
+        string? reason = null;
+        foreach (var name in RescueDag.DoneNodes(highest))
+        {
+            var node = dag[name];
+            if (node is null) { reason = $"it marks {name} DONE, a node the DAG written from the workflow does not have"; break; }
+            if (!node.Done) { reason = $"it marks {name} DONE but its outputs are not committed (no done/{name} under {Workflow.Outputs.Uri})"; break; }
+        }
+        if (reason is null)
+        {
+            try { dag.ApplyRescue(highest); }
+            catch (BadInputException e) { reason = e.Message; }
+        }
+        if (reason is null) return new RescueReconciliation(highest, null, []);
+        return new RescueReconciliation(null, $"{Path.GetFileName(highest)}: {reason}", RescueDag.SetAside(DagFile));
+    }
+
+    /// <summary>
     /// Empties the run's rendezvous prefix before the DAG runs again: a previous run's stop marker would stop the new
     /// server at once, its servers/&lt;name&gt; would send clients to a dead port, its barrier objects would release them early.
     /// </summary>
@@ -188,3 +218,9 @@ public sealed class LocalRun
     /// <summary>Where the FINAL node's <c>gwrepro analyze</c> writes the report.</summary>
     public string ReportDirectory => Path.Combine(Directory, "report");
 }
+
+/// <summary>What <see cref="LocalRun.ReconcileRescues"/> found.</summary>
+/// <param name="Applies">The rescue DAG the run will resume from (it agrees with the committed outputs), or null.</param>
+/// <param name="Disagreement">Why the highest rescue DAG was set aside (names it), or null.</param>
+/// <param name="SetAside">The rescue DAGs renamed <c>….old</c>.</param>
+public sealed record RescueReconciliation(string? Applies, string? Disagreement, IReadOnlyList<string> SetAside);

@@ -1,4 +1,5 @@
 using GwReprocess.Tests.Cli;
+using GwReprocess.Workflow;
 
 namespace GwReprocess.Tests.Workflow;
 
@@ -68,6 +69,7 @@ public sealed class RunEndToEndTests : IDisposable
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
         Assert.Contains("run: 2 of 2 client job(s) complete (2 run, 0 done before), 0 failed, 0 not run; final node analyze succeeded", r.StdOut);
         Assert.Contains("report: " + Path.Combine(run, "report", "report.html"), r.StdOut);
+        Assert.Contains($"run: DAGMan's records: {Path.Combine(run, "reprocess.status")}, {Path.Combine(run, "reprocess.jobstate.log")}", r.StdOut);
 
         // Jobs [8, 32) and [32, 56): one piece each, cut at the 32 s frame boundary.
         foreach (var (start, dur) in new[] { (1000000008, 24), (1000000032, 24) })
@@ -81,11 +83,26 @@ public sealed class RunEndToEndTests : IDisposable
         Assert.True(File.Exists(Path.Combine(run, "out", "rendezvous", "stop")));
         Assert.Contains("stopped", File.ReadAllText(Path.Combine(run, "logs", "server_0.0.err")));
 
+        // DAGMan's records, as a pool run leaves them: every node DONE in the node status file (the SERVICE node is not
+        // listed), and the jobstate log from DAGMAN_STARTED to DAGMAN_FINISHED 0, the server ending by itself after analyze.
+        string[] nodes = ["clean_H1L1_1000000008_24", "clean_H1L1_1000000032_24", "analyze"];
+        var status = NodeStatusFile.ParseNodes(File.ReadAllText(Path.Combine(run, "reprocess.status")));
+        Assert.Equal(nodes, status.Select(n => n.Node));
+        Assert.All(status, n => Assert.Equal((DagNodeStatus.Done, ""), (n.Status, n.Details)));
+        var log = JobstateLog.Read(Path.Combine(run, "reprocess.jobstate.log"));
+        Assert.Equal("DAGMAN_STARTED", log[0].Event);
+        Assert.Equal(("DAGMAN_FINISHED", "0"), (log[^1].Event, log[^1].Id));
+        Assert.Equal(["SUBMIT", "EXECUTE", "JOB_TERMINATED", "JOB_SUCCESS"], log.Where(e => e.Node == "server_0").Select(e => e.Event));
+        Assert.All(nodes, n => Assert.Contains(log, e => e.Node == n && e.Event == "JOB_SUCCESS"));
+
         // Regenerated, the DAG marks both jobs DONE: only the FINAL node and the server run.
         r = await GwreproProcess.RunAsync(["run", workflow, "--out", run, "--stop-grace", "10"], _dir.FullName, timeout: TimeSpan.FromMinutes(4));
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
         Assert.Contains("run: 2 of 2 client job(s) complete (0 run, 2 done before)", r.StdOut);
         Assert.Contains("rendezvous: removed", r.StdErr); // the first run's stop marker would have stopped the new server at once
         Assert.Contains("JOB clean_H1L1_1000000008_24 client.sub DONE", File.ReadAllText(Path.Combine(run, "reprocess.dag")));
+        status = NodeStatusFile.ParseNodes(File.ReadAllText(Path.Combine(run, "reprocess.status")));
+        Assert.Equal(["User defined as DONE", "User defined as DONE", ""], status.Select(n => n.Details));
+        Assert.Equal(2, JobstateLog.Read(Path.Combine(run, "reprocess.jobstate.log")).Count(e => e.Event == "DAGMAN_FINISHED"));
     }
 }
