@@ -13,7 +13,7 @@ namespace GwReprocess.Server.Execution;
 public sealed record OnnxSessionSettings(int IntraOpThreads = 0, int InterOpThreads = 0, bool AllowCpuFallback = false, bool AllowSpinning = false);
 
 /// <summary>An ONNX model version: one InferenceSession per instance, fronted by the sequence batcher, the dynamic batcher or nothing.</summary>
-public sealed class OnnxModelVersion : ModelVersion
+public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
 {
     private readonly InferenceSession[] _sessions;
     private readonly Channel<InferenceSession> _free;
@@ -181,6 +181,11 @@ public sealed class OnnxModelVersion : ModelVersion
                 if (!names.Contains(s.OutputName)) names.Add(s.OutputName);
         return names;
     }
+
+    IReadOnlyList<string> IBatchExecutor.OutputsFor(InferenceRequest request) => OutputsFor(request);
+
+    Task<ExecutionOutputs> IBatchExecutor.RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken) =>
+        RunAsync(inputs, outputNames, cancellationToken);
 
     /// <summary>Runs one execution on a free instance; inputs are pinned, not copied.</summary>
     internal async Task<ExecutionOutputs> RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
