@@ -146,6 +146,7 @@ internal sealed class DynamicBatcher : IDisposable
     private async Task LoopAsync()
     {
         var finished = new List<(Pending Request, bool Cancelled)>();
+        InferenceException? failure = null;
         try
         {
             while (true)
@@ -156,7 +157,12 @@ internal sealed class DynamicBatcher : IDisposable
                 {
                     long now = Stopwatch.GetTimestamp();
                     ApplyPolicy(now, finished);
-                    wait = _busy < _model.Instances ? FormBatch(now, out batch) : ClosestRejectDeadline() - now;
+                    if (_busy < _model.Instances) wait = FormBatch(now, out batch);
+                    else
+                    {
+                        long due = ClosestRejectDeadline();
+                        wait = due == long.MaxValue ? long.MaxValue : due - now;
+                    }
                     if (batch is not null) _busy++;
                 }
                 foreach (var (p, cancelled) in finished)
@@ -171,10 +177,20 @@ internal sealed class DynamicBatcher : IDisposable
                     continue;
                 }
                 if (wait == long.MaxValue) await _wake.WaitAsync(_stop.Token).ConfigureAwait(false);
-                else if (wait > 0) await _wake.WaitAsync(TimeSpan.FromSeconds(Math.Max(wait, Stopwatch.Frequency / 10_000) / (double)Stopwatch.Frequency), _stop.Token).ConfigureAwait(false);
+                else if (wait > 0)
+                {
+                    // At least 100 µs (no spinning on a deadline that is nearly due), at most an hour (TimeSpan's range).
+                    double seconds = Math.Clamp(wait / (double)Stopwatch.Frequency, 1e-4, 3600);
+                    await _wake.WaitAsync(TimeSpan.FromSeconds(seconds), _stop.Token).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) { }
+        catch (Exception e)
+        {
+            // A batcher that died must not leave its requests waiting forever: they fail, and so do later ones.
+            failure = new InferenceException(Grpc.Core.StatusCode.Internal, $"model '{_model.Name}': dynamic batcher failed: {e.Message}");
+        }
         List<Pending> left;
         lock (_lock)
         {
@@ -186,7 +202,7 @@ internal sealed class DynamicBatcher : IDisposable
                 l.Delayed.Clear();
             }
         }
-        foreach (var p in left) p.Done.TrySetException(InferenceException.Unavailable($"model '{_model.Name}' is unloading"));
+        foreach (var p in left) p.Done.TrySetException(failure ?? InferenceException.Unavailable($"model '{_model.Name}' is unloading"));
     }
 
     /// <summary>Drops cancelled requests; timed-out ones are rejected (REJECT) or moved behind the ones still in time (DELAY).</summary>
