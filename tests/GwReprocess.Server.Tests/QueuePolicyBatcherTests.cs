@@ -116,6 +116,27 @@ public sealed class QueuePolicyBatcherTests
     }
 
     [Fact]
+    public async Task ACancelledRequestLeavesTheQueueWithoutWaitingForTheInstance()
+    {
+        var model = new GatedExecutor();
+        using var batcher = new DynamicBatcher(model, Config(new ModelQueuePolicy { MaxQueueSize = 1 }), 1);
+        var a = batcher.EnqueueAsync(Request(1), default);
+        await model.WaitStartedAsync();
+        using var cancel = new CancellationTokenSource();
+        var b = batcher.EnqueueAsync(Request(2), cancel.Token);
+        Assert.Equal("[request id: c] Exceeds maximum queue size", RefusedAtOnce(() => batcher.EnqueueAsync(Request(3, "c"), default)).Message);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b);
+        Assert.False(a.IsCompleted);
+        var c = batcher.EnqueueAsync(Request(3, "c"), default);
+        model.ReleaseOne();
+        model.ReleaseOne();
+        Assert.Equal(1f, Value(await a));
+        Assert.Equal(3f, Value(await c));
+        Assert.Equal([1f, 3f], model.Order());
+    }
+
+    [Fact]
     public async Task RejectTimeoutFiresWhileTheRequestWaitsBehindASlowOne()
     {
         var model = new GatedExecutor();

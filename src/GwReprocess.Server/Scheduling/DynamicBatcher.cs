@@ -130,6 +130,13 @@ internal sealed class DynamicBatcher : IDisposable
             level.Queue.AddLast(p);
         }
         Wake();
+        if (cancellationToken.CanBeCanceled)
+        {
+            // A cancelled request leaves the queue (and frees its place under max_queue_size) when the batcher next looks: wake it then.
+            var registration = cancellationToken.UnsafeRegister(static s => ((DynamicBatcher)s!).Wake(), this);
+            p.Done.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), registration,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         return p.Done.Task;
     }
 
