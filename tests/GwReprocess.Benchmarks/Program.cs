@@ -13,6 +13,7 @@ IBenchmark[] benchmarks =
     new SimulateBenchmark(),
     new FramesBenchmark(),
     new ClientBenchmark(),
+    new BatcherBenchmark(),
 ];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "list")
