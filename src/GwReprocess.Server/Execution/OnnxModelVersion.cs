@@ -38,8 +38,9 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
                 OnSequenceFreed(id);
                 DisposeIfDrained();
             });
-        else if (config.DynamicBatching is { } db && config.MaxBatchSize > 0)
-            _batcher = new DynamicBatcher(this, db, config.MaxBatchSize);
+        else if (config.DynamicBatching is { } db)
+            // Triton keeps the dynamic batcher (and so its queue policy) for max_batch_size 0, one request per execution.
+            _batcher = new DynamicBatcher(this, db, Math.Max(1, config.MaxBatchSize));
     }
 
     public override int LiveSequences => _sequences?.LiveSequences ?? 0;
