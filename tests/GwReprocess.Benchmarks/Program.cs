@@ -15,6 +15,7 @@ IBenchmark[] benchmarks =
     new FramesBenchmark(),
     new ClientBenchmark(),
     new HttpSharedMemoryBenchmark(),
+    new BatcherBenchmark(),
 ];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "list")

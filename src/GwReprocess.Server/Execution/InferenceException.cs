@@ -7,6 +7,12 @@ public sealed class InferenceException(StatusCode code, string message) : Except
 {
     public StatusCode Code { get; } = code;
 
+    /// <summary>Refused by a scheduler's queue policy (queue full or timeout): Triton counts these under failure reason REJECTED.</summary>
+    public bool IsRejection { get; private init; }
+
+    /// <summary>Triton's UNAVAILABLE for a request its queue policy refuses.</summary>
+    public static InferenceException Rejection(string message) => new(StatusCode.Unavailable, message) { IsRejection = true };
+
     public static InferenceException Invalid(string message) => new(StatusCode.InvalidArgument, message);
 
     public static InferenceException NotFound(string message) => new(StatusCode.NotFound, message);

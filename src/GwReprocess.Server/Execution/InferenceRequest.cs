@@ -33,6 +33,12 @@ public sealed class InferenceRequest
 
     public bool SequenceEnd { get; init; }
 
+    /// <summary>The "priority" parameter: 0 = the model's default level, 1 = highest.</summary>
+    public ulong Priority { get; init; }
+
+    /// <summary>The "timeout" parameter in microseconds (0 = none); the queue policy decides whether it applies.</summary>
+    public ulong TimeoutMicroseconds { get; init; }
+
     /// <summary>Stopwatch timestamp of arrival (request and queue durations are measured from it).</summary>
     public long ArrivalTimestamp { get; init; } = Stopwatch.GetTimestamp();
 }

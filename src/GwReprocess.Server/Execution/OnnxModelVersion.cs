@@ -13,7 +13,7 @@ namespace GwReprocess.Server.Execution;
 public sealed record OnnxSessionSettings(int IntraOpThreads = 0, int InterOpThreads = 0, bool AllowCpuFallback = false, bool AllowSpinning = false);
 
 /// <summary>An ONNX model version: one InferenceSession per instance, fronted by the sequence batcher, the dynamic batcher or nothing.</summary>
-public sealed class OnnxModelVersion : ModelVersion
+public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
 {
     private readonly InferenceSession[] _sessions;
     private readonly Channel<InferenceSession> _free;
@@ -38,8 +38,9 @@ public sealed class OnnxModelVersion : ModelVersion
                 OnSequenceFreed(id);
                 DisposeIfDrained();
             });
-        else if (config.DynamicBatching is { } db && config.MaxBatchSize > 0)
-            _batcher = new DynamicBatcher(this, db, config.MaxBatchSize);
+        else if (config.DynamicBatching is { } db)
+            // Triton keeps the dynamic batcher (and so its queue policy) for max_batch_size 0, one request per execution.
+            _batcher = new DynamicBatcher(this, db, Math.Max(1, config.MaxBatchSize));
     }
 
     public override int LiveSequences => _sequences?.LiveSequences ?? 0;
@@ -181,6 +182,11 @@ public sealed class OnnxModelVersion : ModelVersion
                 if (!names.Contains(s.OutputName)) names.Add(s.OutputName);
         return names;
     }
+
+    IReadOnlyList<string> IBatchExecutor.OutputsFor(InferenceRequest request) => OutputsFor(request);
+
+    Task<ExecutionOutputs> IBatchExecutor.RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken) =>
+        RunAsync(inputs, outputNames, cancellationToken);
 
     /// <summary>Runs one execution on a free instance; inputs are pinned, not copied.</summary>
     internal async Task<ExecutionOutputs> RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)

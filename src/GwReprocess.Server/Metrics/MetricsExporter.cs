@@ -46,7 +46,9 @@ public sealed class MetricsExporter
             var s = v.Statistics;
             string[] l = [s.Model, s.Version.ToString(CultureInfo.InvariantCulture)];
             _success.WithLabels(l).IncTo(s.Success);
-            _failure.WithLabels(l[0], l[1], "BACKEND").IncTo(s.Failure);
+            long rejected = s.Rejected;
+            _failure.WithLabels(l[0], l[1], "REJECTED").IncTo(rejected);
+            _failure.WithLabels(l[0], l[1], "BACKEND").IncTo(s.Failure - rejected);
             _count.WithLabels(l).IncTo(s.InferenceCount);
             _exec.WithLabels(l).IncTo(s.ExecutionCount);
             _request.WithLabels(l).IncTo(s.RequestNs / 1000);

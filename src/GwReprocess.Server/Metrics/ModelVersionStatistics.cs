@@ -7,7 +7,7 @@ namespace GwReprocess.Server.Metrics;
 public sealed class ModelVersionStatistics(string model, long version)
 {
     private long _success, _successNs, _fail, _failNs, _queue, _queueNs, _input, _inputNs, _infer, _inferNs, _output, _outputNs;
-    private long _inferenceCount, _executionCount, _lastInferenceMs;
+    private long _inferenceCount, _executionCount, _lastInferenceMs, _rejected;
 
     public string Model { get; } = model;
 
@@ -16,6 +16,9 @@ public sealed class ModelVersionStatistics(string model, long version)
     public long Success => Interlocked.Read(ref _success);
 
     public long Failure => Interlocked.Read(ref _fail);
+
+    /// <summary>Failures that were queue-policy rejections (queue full, timeout): Triton's failure reason REJECTED.</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
 
     public long InferenceCount => Interlocked.Read(ref _inferenceCount);
 
@@ -46,8 +49,9 @@ public sealed class ModelVersionStatistics(string model, long version)
         Interlocked.Exchange(ref _lastInferenceMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
     }
 
-    public void RecordFailure(long arrivalTimestamp)
+    public void RecordFailure(long arrivalTimestamp, bool rejected = false)
     {
+        if (rejected) Interlocked.Increment(ref _rejected);
         Interlocked.Increment(ref _fail);
         Interlocked.Add(ref _failNs, ElapsedNs(arrivalTimestamp, Stopwatch.GetTimestamp()));
     }

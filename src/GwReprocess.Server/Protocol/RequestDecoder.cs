@@ -164,9 +164,20 @@ public static class RequestDecoder
             Sequence = sequence,
             SequenceStart = start,
             SequenceEnd = end,
+            Priority = ScheduleParameter(request.Parameters, "priority"),
+            TimeoutMicroseconds = ScheduleParameter(request.Parameters, "timeout"),
             ArrivalTimestamp = arrival,
         };
     }
+
+    /// <summary>A schedule-policy parameter (already type-checked by <see cref="SequenceParameters"/>) as Triton's unsigned value; absent = 0.</summary>
+    private static ulong ScheduleParameter(MapField<string, InferParameter> parameters, string key) =>
+        parameters.TryGetValue(key, out var p) ? p.ParameterChoiceCase switch
+        {
+            InferParameter.ParameterChoiceOneofCase.Int64Param => unchecked((ulong)p.Int64Param),
+            InferParameter.ParameterChoiceOneofCase.Uint64Param => p.Uint64Param,
+            _ => 0,
+        } : 0;
 
     private static void CheckShape(string model, int maxBatchSize, ModelInput decl, long[] shape)
     {

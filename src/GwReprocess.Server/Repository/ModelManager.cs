@@ -311,9 +311,9 @@ public sealed class ModelManager : IDisposable
             if (request.SequenceEnd && !request.Sequence.IsNone && _models.TryGetValue(v.Name, out var e)) e.Affinity.TryRemove(request.Sequence, out _);
             return result;
         }
-        catch
+        catch (Exception e)
         {
-            v.Statistics.RecordFailure(request.ArrivalTimestamp);
+            v.Statistics.RecordFailure(request.ArrivalTimestamp, e is InferenceException { IsRejection: true });
             throw;
         }
     }

@@ -39,6 +39,8 @@ public sealed class EnsembleModelVersion(string name, long version, ModelConfig 
                     Sequence = request.Sequence,
                     SequenceStart = request.SequenceStart,
                     SequenceEnd = request.SequenceEnd,
+                    // Triton hands the timeout to every step; the priority does not survive the ensemble's own level normalization (it has no levels).
+                    TimeoutMicroseconds = request.TimeoutMicroseconds,
                 };
                 running[dispatch(sub, failFast.Token)] = i;
             }
