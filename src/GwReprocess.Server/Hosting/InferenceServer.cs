@@ -9,6 +9,7 @@ using GwReprocess.Server.Metrics;
 using GwReprocess.Server.Protocol;
 using GwReprocess.Server.Repository;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -143,6 +144,9 @@ public sealed class InferenceServer : IAsyncDisposable
         _ => IPAddress.TryParse(host, out var a) ? a : throw new BadInputException($"--host {host}: not an IP address (use 127.0.0.1, 0.0.0.0 or an interface address)"),
     };
 
+    /// <summary>Kestrel's buffers for every listener of the process.</summary>
+    private static readonly LargeBlockMemoryPoolFactory BlockPools = new();
+
     private static WebApplication Build(ServerOptions options, IPAddress address, int port, HttpProtocols protocols, X509Certificate2? certificate,
         Action<WebApplication> map, Action<IServiceCollection> services, string? requireToken, Action<string> log)
     {
@@ -164,6 +168,8 @@ public sealed class InferenceServer : IAsyncDisposable
                 if (certificate is not null) l.UseHttps(certificate);
             });
         });
+        // Registered after UseKestrel's default (a TryAdd), so Kestrel's transport and HTTP/2 pipes take their buffers from it.
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(BlockPools);
         services(builder.Services);
         var app = builder.Build();
         app.Use(async (ctx, next) =>
