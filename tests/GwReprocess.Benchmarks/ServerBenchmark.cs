@@ -128,6 +128,9 @@ public sealed class ServerBenchmark : IBenchmark
         double bestLocal = double.MaxValue, localCpu = double.MaxValue, bestServerCompute = double.MaxValue;
         var bestRemote = inFlight.ToDictionary(n => n, _ => double.MaxValue);
         var remoteCpu = inFlight.ToDictionary(n => n, _ => double.MaxValue);
+        // GC work per request over the measured rounds (client + server, both in this process): collections by generation and bytes allocated.
+        var localGc = new GcCount();
+        var remoteGc = inFlight.ToDictionary(n => n, _ => new GcCount());
         // In process: session j runs batches j, j + S, ... on its own thread (one session: all batches in order on this thread).
         void RunLocal()
         {
@@ -150,14 +153,17 @@ public sealed class ServerBenchmark : IBenchmark
                 foreach (int n in inFlight) bestRemote[n] = remoteCpu[n] = double.MaxValue;
             }
             var cpu = CpuTime();
+            var gc = GcSnapshot.Take();
             var sw = Stopwatch.StartNew();
             RunLocal();
             bestLocal = Math.Min(bestLocal, sw.Elapsed.TotalSeconds);
             localCpu = Math.Min(localCpu, (CpuTime() - cpu) / Requests);
+            if (round >= 0) localGc.Add(gc, Requests);
             foreach (int n in inFlight)
             {
                 var before = n == inFlight[0] ? await InferStatsAsync(client, cancellationToken) : null;
                 cpu = CpuTime();
+                gc = GcSnapshot.Take();
                 sw.Restart();
                 // n lanes, each sending its share of the same batches one after another (perf_analyzer --concurrency-range n).
                 await Task.WhenAll(Enumerable.Range(0, n).Select(async lane =>
@@ -166,6 +172,7 @@ public sealed class ServerBenchmark : IBenchmark
                 }));
                 bestRemote[n] = Math.Min(bestRemote[n], sw.Elapsed.TotalSeconds);
                 remoteCpu[n] = Math.Min(remoteCpu[n], (CpuTime() - cpu) / Requests);
+                if (round >= 0) remoteGc[n].Add(gc, Requests);
                 if (before is not null)
                 {
                     var after = await InferStatsAsync(client, cancellationToken);
@@ -191,6 +198,8 @@ public sealed class ServerBenchmark : IBenchmark
         report.Figure($"deepclean {label}: process CPU per request in process", localCpu, "ms");
         foreach (int n in inFlight)
             report.Figure($"deepclean {label}: process CPU per request via gRPC, {n} in flight (client + server)", remoteCpu[n], "ms");
+        localGc.Report(report, $"deepclean {label}: in process");
+        foreach (int n in inFlight) remoteGc[n].Report(report, $"deepclean {label}: via gRPC, {n} in flight (client + server)");
         // What moving the tensors costs (client serialize + HTTP/2 + loopback TCP + server receive and parse, both ways): it shares the cores with ORT.
         report.Figure($"deepclean {label}: transport CPU per request (gRPC minus in process, {inFlight[^1]} in flight)", remoteCpu[inFlight[^1]] - localCpu, "ms");
     }
@@ -415,6 +424,35 @@ public sealed class ServerBenchmark : IBenchmark
 
     /// <summary>Bytes of one gRPC message on an HTTP/2 stream: its DATA frames (at most 16 KiB each, 9-byte headers).</summary>
     private static double Http2Data(double grpcMessage) => grpcMessage + 9 * Math.Ceiling(grpcMessage / 16384);
+
+    /// <summary>GC collection counts by generation and bytes allocated by the process so far.</summary>
+    private readonly record struct GcSnapshot(int Gen0, int Gen1, int Gen2, long Allocated)
+    {
+        public static GcSnapshot Take() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes(precise: true));
+    }
+
+    /// <summary>GC work summed over measured rounds, reported per request.</summary>
+    private sealed class GcCount
+    {
+        private long _gen0, _gen1, _gen2, _bytes, _requests;
+
+        public void Add(GcSnapshot before, int requests)
+        {
+            var after = GcSnapshot.Take();
+            _gen0 += after.Gen0 - before.Gen0;
+            _gen1 += after.Gen1 - before.Gen1;
+            _gen2 += after.Gen2 - before.Gen2;
+            _bytes += after.Allocated - before.Allocated;
+            _requests += requests;
+        }
+
+        public void Report(BenchmarkReport report, string label)
+        {
+            report.Figure($"{label}: allocated per request", _bytes / 1e6 / _requests, "MB");
+            report.Figure($"{label}: gen2 collections per 1000 requests", 1000.0 * _gen2 / _requests, "");
+            report.Note(FormattableString.Invariant($"{label}: GC collections per 1000 requests gen0 {1000.0 * _gen0 / _requests:F1}, gen1 {1000.0 * _gen1 / _requests:F1}, gen2 {1000.0 * _gen2 / _requests:F1} ({_requests} requests)"));
+        }
+    }
 
     private static double CpuTime() => Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
 
