@@ -23,7 +23,7 @@ public sealed class LargeBlockMemoryPoolFactory : IMemoryPoolFactory<byte>
 /// <summary>A pool of pinned, fixed-size blocks (larger requests get an unpooled buffer of their own).</summary>
 public sealed class LargeBlockMemoryPool : MemoryPool<byte>
 {
-    /// <summary>Bytes per block: 64 KiB, the size of a loopback TCP segment and of Kestrel's default HTTP/2 stream window.</summary>
+    /// <summary>Bytes per block: 64 KiB, the loopback MTU; measured on a 5.5 MB request, larger blocks (up to 1 MiB) saved no further CPU.</summary>
     public const int BlockSize = 64 * 1024;
 
     /// <summary>Free blocks kept for reuse (32 MiB); blocks handed back beyond that are left to the GC.</summary>
