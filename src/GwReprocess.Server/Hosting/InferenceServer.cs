@@ -9,6 +9,7 @@ using GwReprocess.Server.Metrics;
 using GwReprocess.Server.Protocol;
 using GwReprocess.Server.Repository;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -143,12 +144,21 @@ public sealed class InferenceServer : IAsyncDisposable
         _ => IPAddress.TryParse(host, out var a) ? a : throw new BadInputException($"--host {host}: not an IP address (use 127.0.0.1, 0.0.0.0 or an interface address)"),
     };
 
+    /// <summary>Kestrel's buffers for every listener of the process.</summary>
+    private static readonly LargeBlockMemoryPoolFactory BlockPools = new();
+
     private static WebApplication Build(ServerOptions options, IPAddress address, int port, HttpProtocols protocols, X509Certificate2? certificate,
         Action<WebApplication> map, Action<IServiceCollection> services, string? requireToken, Action<string> log)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Error);
+        // gRPC is HTTP/2 only, where Kestrel starts every request on the thread pool and resumes handlers reading a body there too:
+        // running the connection's frame loop inline on the thread that completed the socket read cannot put a handler (or an ONNX
+        // Runtime run) on that thread, and saves two to three thread-pool hand-offs per 64 KiB of a tensor. HTTP/1.1 listeners
+        // would run handlers inline, so they keep Kestrel's default.
+        if (protocols == HttpProtocols.Http2)
+            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -164,6 +174,8 @@ public sealed class InferenceServer : IAsyncDisposable
                 if (certificate is not null) l.UseHttps(certificate);
             });
         });
+        // Registered after UseKestrel's default (a TryAdd), so Kestrel's transport and HTTP/2 pipes take their buffers from it.
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(BlockPools);
         services(builder.Services);
         var app = builder.Build();
         app.Use(async (ctx, next) =>
