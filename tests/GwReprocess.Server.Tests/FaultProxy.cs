@@ -213,9 +213,11 @@ public sealed class FaultProxy : IAsyncDisposable
                         Interlocked.Increment(ref _faults);
                         throw new RpcException(new Status(StatusCode.Unavailable, "injected fault (FaultProxy): stream aborted"));
                 }
-                await responses.WriteAsync(r);
+                // Counted before it is forwarded: once the client has it, it may send its next request, which the
+                // loop above counts at once (decrementing after the write could count that one as a fifth in flight).
                 Interlocked.Increment(ref _responses);
                 Interlocked.Decrement(ref outstanding);
+                await responses.WriteAsync(r);
             }
             await up;
         }

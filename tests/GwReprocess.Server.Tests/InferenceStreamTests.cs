@@ -266,7 +266,8 @@ public sealed class InferenceStreamTests(SharedServer shared) : IClassFixture<Sh
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(8));
         Assert.Contains($"127.0.0.1:{port}", e.Message);
         Assert.Contains("gwe2e", e.Message);
-        Assert.Contains("Unavailable", e.Message);
+        // The last probe's reason: refused (Unavailable), or, on a loaded machine, cut by the little time left (DeadlineExceeded).
+        Assert.Matches("Unavailable|DeadlineExceeded", e.Message);
         // A ready server without the model: no point waiting.
         var unknown = await Assert.ThrowsAsync<InferenceStreamException>(() =>
             ServerReadiness.WaitAsync(Endpoint, "no-such-model", Limit, null, CancellationToken.None));

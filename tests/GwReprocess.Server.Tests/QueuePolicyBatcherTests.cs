@@ -50,6 +50,55 @@ public sealed class QueuePolicyBatcherTests
         }
     }
 
+    /// <summary>Two instances whose runs block their thread until released, as ONNX Runtime's Run does.</summary>
+    private sealed class BlockingExecutor : IBatchExecutor
+    {
+        private readonly ManualResetEventSlim _release = new(false);
+        private int _running;
+
+        public string Name => "blocking";
+
+        public int Instances => 2;
+
+        public int MostAtOnce;
+
+        public long BatchSize(InferenceRequest request) => request.Inputs["x"].Shape[0];
+
+        public IReadOnlyList<string> OutputsFor(InferenceRequest request) => ["y"];
+
+        public Task<ExecutionOutputs> RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
+        {
+            int now = Interlocked.Increment(ref _running);
+            int most;
+            while (now > (most = Volatile.Read(ref MostAtOnce)) && Interlocked.CompareExchange(ref MostAtOnce, now, most) != most) { }
+            _release.Wait(TimeSpan.FromSeconds(30));
+            Interlocked.Decrement(ref _running);
+            return Task.FromResult(new ExecutionOutputs(new Dictionary<string, TensorData> { ["y"] = inputs["x"] }, System.Diagnostics.Stopwatch.GetTimestamp()));
+        }
+
+        public int Running => Volatile.Read(ref _running);
+
+        public void Release() => _release.Set();
+    }
+
+    [Fact]
+    public async Task SynchronousRunsOnTwoInstancesOverlapAndTimeoutsFireWhileTheyRun()
+    {
+        var model = new BlockingExecutor();
+        using var batcher = new DynamicBatcher(model, Config(new ModelQueuePolicy { DefaultTimeoutMicroseconds = 50_000 }), 1);
+        var a = batcher.EnqueueAsync(Request(1), default);
+        var b = batcher.EnqueueAsync(Request(2), default);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (model.Running < 2 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.Equal(2, model.Running);
+        // Both instances are blocked; a third request times out in the queue while they run, not after.
+        await Rejected(batcher.EnqueueAsync(Request(3), default));
+        Assert.False(a.IsCompleted);
+        model.Release();
+        Assert.Equal(new[] { 1f, 2f }, new[] { Value(await a), Value(await b) });
+        Assert.Equal(2, model.MostAtOnce);
+    }
+
     private static InferenceRequest Request(float value, string id = "", ulong priority = 0, ulong timeoutUs = 0) => new()
     {
         ModelName = "gated",

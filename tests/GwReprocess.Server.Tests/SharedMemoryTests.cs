@@ -132,6 +132,26 @@ public sealed partial class SharedMemoryTests(SharedServer shared) : IClassFixtu
     }
 
     [Fact]
+    public async Task AKeyThatIsALinkIsNotFollowed()
+    {
+        // shm_open (O_NOFOLLOW) refuses a symbolic link in /dev/shm; mapping its target would let clients read and overwrite any file the server can.
+        var target = Path.Combine(Path.GetTempPath(), "gwrepro-shm-target-" + Guid.NewGuid().ToString("N")[..12]);
+        await File.WriteAllBytesAsync(target, new byte[InputBytes]);
+        var name = "gwrepro-test-link-" + Guid.NewGuid().ToString("N")[..12];
+        File.CreateSymbolicLink("/dev/shm/" + name, target);
+        _objects.Add("/dev/shm/" + name);
+        try
+        {
+            var e = await TestServer.Fails(async () => await RegisterAsync("link", "/" + name, 0, InputBytes));
+            Assert.Equal(StatusCode.Internal, e.StatusCode);
+            Assert.Equal($"Unable to open shared memory region: '/{name}'", e.Status.Detail);
+            var status = await S.Client.SystemSharedMemoryStatusAsync(new SystemSharedMemoryStatusRequest());
+            Assert.DoesNotContain("link", status.Regions.Keys);
+        }
+        finally { File.Delete(target); }
+    }
+
+    [Fact]
     public async Task BadRegionsSizesAndMixingGetTritonsCodesAndTheServerKeepsServing()
     {
         var inKey = CreateObject(InputBytes);

@@ -164,6 +164,7 @@ internal sealed class DynamicBatcher : IDisposable
                 {
                     long now = Stopwatch.GetTimestamp();
                     ApplyPolicy(now, finished);
+                    if (_stop.IsCancellationRequested) break;
                     if (_busy < _model.Instances) wait = FormBatch(now, out batch);
                     else
                     {
@@ -180,15 +181,18 @@ internal sealed class DynamicBatcher : IDisposable
                 finished.Clear();
                 if (batch is not null)
                 {
-                    _ = ExecuteAsync(batch);
+                    // Off the loop: an executor may run synchronously (ORT's Run does), and the loop must keep forming
+                    // batches for the other instances and firing timeouts and cancellations meanwhile.
+                    _ = Task.Run(() => ExecuteAsync(batch));
                     continue;
                 }
                 if (wait == long.MaxValue) await _wake.WaitAsync(_stop.Token).ConfigureAwait(false);
                 else if (wait > 0)
                 {
-                    // At least 100 µs (no spinning on a deadline that is nearly due), at most an hour (TimeSpan's range).
-                    double seconds = Math.Clamp(wait / (double)Stopwatch.Frequency, 1e-4, 3600);
-                    await _wake.WaitAsync(TimeSpan.FromSeconds(seconds), _stop.Token).ConfigureAwait(false);
+                    // SemaphoreSlim waits in whole milliseconds: round up (at most 1 ms late) rather than down to a
+                    // zero-length wait that would spin until the deadline; at most an hour.
+                    int ms = (int)Math.Clamp(Math.Ceiling(wait * 1000.0 / Stopwatch.Frequency), 1, 3_600_000);
+                    await _wake.WaitAsync(ms, _stop.Token).ConfigureAwait(false);
                 }
             }
         }
@@ -197,6 +201,12 @@ internal sealed class DynamicBatcher : IDisposable
         {
             // A batcher that died must not leave its requests waiting forever: they fail, and so do later ones.
             failure = new InferenceException(Grpc.Core.StatusCode.Internal, $"model '{_model.Name}': dynamic batcher failed: {e.Message}");
+        }
+        // Requests the policy already took off the queues when the loop stopped are answered too.
+        foreach (var (p, cancelled) in finished)
+        {
+            if (cancelled) p.Done.TrySetCanceled(p.Cancellation);
+            else p.Done.TrySetException(failure ?? InferenceException.Rejection(TimeoutMessage));
         }
         List<Pending> left;
         lock (_lock)
@@ -403,6 +413,8 @@ internal sealed class DynamicBatcher : IDisposable
         _stop.Cancel();
         try { _loop.Wait(TimeSpan.FromSeconds(1)); } catch (AggregateException) { }
         lock (_lock) _stopped = true;
+        // The owner disposes the sessions next: let executions already running finish first.
+        SpinWait.SpinUntil(() => { lock (_lock) return _busy == 0; }, TimeSpan.FromSeconds(60));
         _stop.Dispose();
     }
 }

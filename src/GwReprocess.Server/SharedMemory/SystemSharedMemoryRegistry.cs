@@ -34,7 +34,8 @@ public sealed class SystemSharedMemoryRegistry : IDisposable
             throw CannotOpen(key);
         var path = Path.Combine(ShmDirectory, objectName);
         var info = new FileInfo(path);
-        if (!info.Exists) throw CannotOpen(key);
+        // shm_open opens with O_NOFOLLOW: a link planted in /dev/shm must not map (and let clients overwrite) its target.
+        if (!info.Exists || info.LinkTarget is not null) throw CannotOpen(key);
         if (byteSize == 0)
             throw InferenceException.Invalid($"failed to register shared memory region '{name}': invalid args (byte size 0)");
         if (offset > long.MaxValue || byteSize > long.MaxValue - offset)
@@ -43,7 +44,7 @@ public sealed class SystemSharedMemoryRegistry : IDisposable
             throw InferenceException.Invalid($"failed to register shared memory region '{name}': invalid args (offset {offset} + byte size {byteSize} exceeds the {info.Length} bytes of '{key}')");
         SharedMemoryRegion region;
         try { region = SharedMemoryRegion.Map(name, key, path, (long)offset, (long)byteSize); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new InferenceException(StatusCode.Internal, $"Unable to open shared memory region: '{key}' ({e.Message})");
         }
