@@ -66,8 +66,19 @@ public abstract class ModelVersion : IDisposable
 
     protected void DisposeIfDrained()
     {
-        if (Volatile.Read(ref _retired) == 0 || Volatile.Read(ref _leases) != 0 || LiveSequences != 0) return;
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) DisposeResources();
+        while (Volatile.Read(ref _retired) != 0 && Volatile.Read(ref _leases) == 0 && LiveSequences == 0)
+        {
+            // Claim, then look again: TryAcquire counts its lease before it reads the flag, so a lease taken between the
+            // check above and the claim is seen here and keeps the version alive (its Release comes back here).
+            if (Interlocked.CompareExchange(ref _disposed, 1, 0) != 0) return;
+            if (Volatile.Read(ref _leases) == 0 && LiveSequences == 0)
+            {
+                DisposeResources();
+                return;
+            }
+            Volatile.Write(ref _disposed, 0);
+            // That lease may have been released before the flag was put back (its own check then lost the claim): look again.
+        }
     }
 
     /// <summary>Runs a validated request; statistics are recorded by the caller.</summary>
