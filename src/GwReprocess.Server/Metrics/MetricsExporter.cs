@@ -14,7 +14,10 @@ public sealed class MetricsExporter
     private long _lastWall = Stopwatch.GetTimestamp();
 
     private readonly Counter _success, _failure, _count, _exec, _request, _queue, _input, _infer, _output;
-    private readonly Gauge _cpuUtil, _memTotal, _memUsed, _processCpu, _processRss;
+    private readonly Gauge _pending, _loadSeconds, _cpuUtil, _memTotal, _memUsed, _processCpu, _processRss;
+
+    private static readonly (FailureReason Reason, string Label)[] Reasons =
+        [(FailureReason.Rejected, "REJECTED"), (FailureReason.Canceled, "CANCELED"), (FailureReason.Backend, "BACKEND"), (FailureReason.Other, "OTHER")];
 
     public MetricsExporter(ModelManager models)
     {
@@ -31,6 +34,8 @@ public sealed class MetricsExporter
         _input = C("nv_inference_compute_input_duration_us", "Cumulative compute input duration in microseconds (does not include cached requests)");
         _infer = C("nv_inference_compute_infer_duration_us", "Cumulative compute inference duration in microseconds (does not include cached requests)");
         _output = C("nv_inference_compute_output_duration_us", "Cumulative inference compute output duration in microseconds (does not include cached requests)");
+        _pending = f.CreateGauge("nv_inference_pending_request_count", "Instantaneous number of pending requests awaiting execution per-model.", labels);
+        _loadSeconds = f.CreateGauge("nv_model_load_duration_secs", "Model load time in seconds", labels);
         _cpuUtil = f.CreateGauge("nv_cpu_utilization", "CPU utilization rate [0.0 - 1.0] of this server process over the last scrape interval");
         _memTotal = f.CreateGauge("nv_cpu_memory_total_bytes", "CPU total memory (RAM), in bytes");
         _memUsed = f.CreateGauge("nv_cpu_memory_used_bytes", "CPU used memory (RAM), in bytes");
@@ -46,9 +51,10 @@ public sealed class MetricsExporter
             var s = v.Statistics;
             string[] l = [s.Model, s.Version.ToString(CultureInfo.InvariantCulture)];
             _success.WithLabels(l).IncTo(s.Success);
-            long rejected = s.Rejected;
-            _failure.WithLabels(l[0], l[1], "REJECTED").IncTo(rejected);
-            _failure.WithLabels(l[0], l[1], "BACKEND").IncTo(s.Failure - rejected);
+            // Triton creates all four reason series with the model, so each reads 0 until it happens.
+            foreach (var (reason, label) in Reasons) _failure.WithLabels(l[0], l[1], label).IncTo(s.Failures(reason));
+            _pending.WithLabels(l).Set(s.Pending);
+            _loadSeconds.WithLabels(l).Set(s.LoadSeconds);
             _count.WithLabels(l).IncTo(s.InferenceCount);
             _exec.WithLabels(l).IncTo(s.ExecutionCount);
             _request.WithLabels(l).IncTo(s.RequestNs / 1000);
