@@ -94,7 +94,7 @@ public sealed class QueuePolicyTests(QueuePolicyServer fixture) : IClassFixture<
     private async Task<string> MetricsAsync() => await S.Metrics.GetStringAsync("/metrics");
 
     private static string Failures(string model, string reason, long count) =>
-        $"nv_inference_request_failure{{model=\"{model}\",version=\"1\",reason=\"{reason}\"}} {count}";
+        $"nv_inference_request_failure{{model=\"{model}\",reason=\"{reason}\",version=\"1\"}} {count}";
 
     [Fact]
     public async Task FullQueueAnswersUnavailableAtOnceAndTheServerKeepsServing()

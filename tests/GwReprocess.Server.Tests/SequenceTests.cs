@@ -61,7 +61,7 @@ public sealed class SequenceTests(SharedServer shared) : IClassFixture<SharedSer
             options: TestServer.SmallOptions with { SnapshotterInstances = 1 });
         string model = ModelRepositoryBuilder.StreamSnapshotter;
         string pending = $"nv_inference_pending_request_count{{model=\"{model}\",version=\"1\"}} ";
-        string canceled = $"nv_inference_request_failure{{model=\"{model}\",version=\"1\",reason=\"CANCELED\"}} ";
+        string canceled = $"nv_inference_request_failure{{model=\"{model}\",reason=\"CANCELED\",version=\"1\"}} ";
         async Task<string> When(Func<string, bool> condition, string what)
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

@@ -25,7 +25,8 @@ public sealed class MetricsExporter
         string[] labels = ["model", "version"];
         Counter C(string name, string help) => f.CreateCounter(name, help, labels);
         _success = C("nv_inference_request_success", "Number of successful inference requests, all batch sizes");
-        _failure = f.CreateCounter("nv_inference_request_failure", "Number of failed inference requests, all batch sizes", ["model", "version", "reason"]);
+        // Triton (prometheus-cpp) writes labels in name order: model, reason, version; clients matching the text literally see the same line.
+        _failure = f.CreateCounter("nv_inference_request_failure", "Number of failed inference requests, all batch sizes", ["model", "reason", "version"]);
         _count = C("nv_inference_count", "Number of inferences performed (does not include cached requests)");
         _exec = C("nv_inference_exec_count", "Number of model executions performed (does not include cached requests)");
         _request = C("nv_inference_request_duration_us", "Cumulative inference request duration in microseconds (includes cached requests)");
@@ -51,7 +52,7 @@ public sealed class MetricsExporter
             string[] l = [s.Model, s.Version.ToString(CultureInfo.InvariantCulture)];
             _success.WithLabels(l).IncTo(s.Success);
             // Triton creates all four reason series with the model, so each reads 0 until it happens.
-            foreach (var (reason, label) in Reasons) _failure.WithLabels(l[0], l[1], label).IncTo(s.Failures(reason));
+            foreach (var (reason, label) in Reasons) _failure.WithLabels(l[0], label, l[1]).IncTo(s.Failures(reason));
             _pending.WithLabels(l).Set(s.Pending);
             _loadSeconds.WithLabels(l).Set(s.LoadSeconds);
             _count.WithLabels(l).IncTo(s.InferenceCount);
