@@ -46,4 +46,28 @@ public sealed class EnsembleTests(SharedServer shared) : IClassFixture<SharedSer
         var stats = (await s.Client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "bbhnet" })).ModelStats.Single();
         Assert.True(stats.InferenceStats.Success.Count >= requests);
     }
+
+    private static Dictionary<string, double> Failures(IReadOnlyList<GwReprocess.Analysis.PrometheusSample> samples, string model) =>
+        samples.Where(x => x.Name == "nv_inference_request_failure" && x.Label("model") == model).ToDictionary(x => x.Label("reason"), x => x.Value);
+
+    [Fact]
+    public async Task AFailedStepFailsTheEnsembleAsOtherAndTheEnsembleIsNeverPending()
+    {
+        var s = shared.Server;
+        var before = GwReprocess.Analysis.PrometheusText.Parse(await s.Metrics.GetStringAsync("/metrics"));
+        // A sequence that never started: the snapshotter step's sequence batcher refuses it (a core refusal, OTHER), and so the ensemble fails.
+        var request = TestServer.InSequence(TestServer.RawRequest(ModelRepositoryBuilder.EndToEnd, "snapshot_update", new float[8 * 64], [1, 8, 64], "orphan"), 9_999, false, false);
+        var e = await TestServer.Fails(async () => await s.Client.ModelInferAsync(request));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("START flag", e.Status.Detail);
+
+        var after = GwReprocess.Analysis.PrometheusText.Parse(await s.Metrics.GetStringAsync("/metrics"));
+        var ensembleBefore = Failures(before, ModelRepositoryBuilder.EndToEnd);
+        var ensembleAfter = Failures(after, ModelRepositoryBuilder.EndToEnd);
+        Assert.Equal(["BACKEND", "CANCELED", "OTHER", "REJECTED"], ensembleAfter.Keys.Order(StringComparer.Ordinal));
+        foreach (var (reason, n) in ensembleAfter) Assert.Equal(ensembleBefore[reason] + (reason == "OTHER" ? 1 : 0), n);
+        var stepBefore = Failures(before, ModelRepositoryBuilder.Snapshotter);
+        Assert.Equal(stepBefore["OTHER"] + 1, Failures(after, ModelRepositoryBuilder.Snapshotter)["OTHER"]);
+        Assert.Equal(0, Assert.Single(after, x => x.Name == "nv_inference_pending_request_count" && x.Label("model") == ModelRepositoryBuilder.EndToEnd).Value);
+    }
 }

@@ -195,6 +195,34 @@ public sealed class ProtocolTests(SharedServer shared) : IClassFixture<SharedSer
                      "nv_inference_compute_input_duration_us", "nv_inference_compute_infer_duration_us", "nv_inference_compute_output_duration_us",
                      "nv_cpu_utilization", "nv_cpu_memory_used_bytes", "process_resident_memory_bytes" })
             Assert.Contains($"# TYPE {name} ", text);
+
+        // The text parses as Prometheus exposition, every family with Triton's HELP and TYPE lines.
+        var samples = GwReprocess.Analysis.PrometheusText.Parse(text);
+        foreach (var name in samples.Select(s => s.Name).Distinct())
+        {
+            Assert.Contains($"# HELP {name} ", text);
+            Assert.Contains($"# TYPE {name} ", text);
+        }
+        foreach (var (name, type, help) in new[]
+                 {
+                     ("nv_inference_request_failure", "counter", "Number of failed inference requests, all batch sizes"),
+                     ("nv_inference_pending_request_count", "gauge", "Instantaneous number of pending requests awaiting execution per-model."),
+                     ("nv_model_load_duration_secs", "gauge", "Model load time in seconds"),
+                     ("nv_cpu_utilization", "gauge", "CPU utilization rate [0.0 - 1.0]"),
+                     ("nv_cpu_memory_total_bytes", "gauge", "CPU total memory (RAM), in bytes"),
+                     ("nv_cpu_memory_used_bytes", "gauge", "CPU used memory (RAM), in bytes"),
+                 })
+            Assert.Contains($"# HELP {name} {help}\n# TYPE {name} {type}\n", text);
+        var mine = samples.Where(s => s.Label("model") == "deepclean-l1" && s.Label("version") == "1").ToList();
+        // A request the server refuses before scheduling (wrong shape) is Triton's OTHER; all four reasons are there from the start.
+        var failures = mine.Where(s => s.Name == "nv_inference_request_failure").ToDictionary(s => s.Label("reason"), s => s.Value);
+        Assert.Equal(["BACKEND", "CANCELED", "OTHER", "REJECTED"], failures.Keys.Order(StringComparer.Ordinal));
+        Assert.True(failures["OTHER"] >= 1);
+        Assert.Equal(after.InferenceStats.Fail.Count, (ulong)failures.Values.Sum());
+        Assert.Equal(0, Assert.Single(mine, s => s.Name == "nv_inference_pending_request_count").Value);
+        Assert.True(Assert.Single(mine, s => s.Name == "nv_model_load_duration_secs").Value > 0);
+        double cpu = Assert.Single(samples, s => s.Name == "nv_cpu_utilization").Value;
+        Assert.InRange(cpu, 0, 1);
     }
 
     [Fact]

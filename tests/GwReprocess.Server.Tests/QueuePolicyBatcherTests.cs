@@ -314,4 +314,34 @@ public sealed class QueuePolicyBatcherTests
         Assert.Equal("priority queue policy must have priority level in range [1, 2] for gated",
             Assert.Throws<InferenceException>(() => new DynamicBatcher(new GatedExecutor(), badKey, 1)).Message);
     }
+
+    [Fact]
+    public async Task RequestsArePendingUntilTheirBatchStartsExecuting()
+    {
+        var model = new GatedExecutor();
+        var stats = new GwReprocess.Server.Metrics.ModelVersionStatistics("gated", 1);
+        using var batcher = new DynamicBatcher(model, Config(), 1);
+        Task<ExecutionOutputs> Enqueue(float value)
+        {
+            var r = Request(value);
+            r.EnterPending(stats);
+            return batcher.EnqueueAsync(r, default);
+        }
+        var a = Enqueue(1);
+        await model.WaitStartedAsync();
+        Assert.Equal(0, stats.Pending);
+        var b = Enqueue(2);
+        var c = Enqueue(3);
+        // A holds the only instance: B and C wait in the queue.
+        Assert.Equal(2, stats.Pending);
+        model.ReleaseOne();
+        await model.WaitStartedAsync();
+        Assert.Equal(1, stats.Pending);
+        model.ReleaseOne();
+        await model.WaitStartedAsync();
+        Assert.Equal(0, stats.Pending);
+        model.ReleaseOne();
+        Assert.Equal(new[] { 1f, 2f, 3f }, new[] { Value(await a), Value(await b), Value(await c) });
+        Assert.Equal(0, stats.Pending);
+    }
 }

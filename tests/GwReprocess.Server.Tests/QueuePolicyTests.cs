@@ -30,11 +30,15 @@ public sealed class QueuePolicyServer : IAsyncLifetime
             p.AllowTimeoutOverride = true;
         }));
         models.Add(Doubler("qnooverride", p => p.DefaultTimeoutMicroseconds = 10_000_000));
+        // Holds batch-1 requests until 8 rows are queued (a minute's delay never runs out in a test): pending for as long as the test wants.
+        models.Add(Doubler("qhold", _ => { }, HoldDelayUs));
     });
+
+    public const ulong HoldDelayUs = 60_000_000;
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 
-    private static RepositoryModel Doubler(string name, Action<ModelQueuePolicy> policy)
+    private static RepositoryModel Doubler(string name, Action<ModelQueuePolicy> policy, ulong queueDelayUs = QueueDelayUs)
     {
         var g = new OnnxGraphBuilder(name);
         var x = g.Input("x", NetworkBuilder.Float, OnnxDim.Symbolic("batch"), 4);
@@ -43,7 +47,7 @@ public sealed class QueuePolicyServer : IAsyncLifetime
         g.Output("y", NetworkBuilder.Float, OnnxDim.Symbolic("batch"), 4);
         var config = ModelConfigs.Onnx(name, 1, ModelInstanceGroup.Types.Kind.Cpu, "2x", [ModelConfigs.Input("x", 4)], [ModelConfigs.Output("y", 4)]);
         config.MaxBatchSize = 8;
-        config.DynamicBatching = new ModelDynamicBatching { MaxQueueDelayMicroseconds = QueueDelayUs, DefaultQueuePolicy = new ModelQueuePolicy() };
+        config.DynamicBatching = new ModelDynamicBatching { MaxQueueDelayMicroseconds = queueDelayUs, DefaultQueuePolicy = new ModelQueuePolicy() };
         config.DynamicBatching.PreferredBatchSize.Add(8);
         policy(config.DynamicBatching.DefaultQueuePolicy);
         return new RepositoryModel(name, config, g.Build(name));
@@ -90,7 +94,7 @@ public sealed class QueuePolicyTests(QueuePolicyServer fixture) : IClassFixture<
     private async Task<string> MetricsAsync() => await S.Metrics.GetStringAsync("/metrics");
 
     private static string Failures(string model, string reason, long count) =>
-        $"nv_inference_request_failure{{model=\"{model}\",version=\"1\",reason=\"{reason}\"}} {count}";
+        $"nv_inference_request_failure{{model=\"{model}\",reason=\"{reason}\",version=\"1\"}} {count}";
 
     [Fact]
     public async Task FullQueueAnswersUnavailableAtOnceAndTheServerKeepsServing()
@@ -171,5 +175,68 @@ public sealed class QueuePolicyTests(QueuePolicyServer fixture) : IClassFixture<
         Assert.Equal(1ul, (await StatsAsync("qreject")).InferenceStats.Fail.Count);
         Assert.Equal(0ul, (await StatsAsync("qdelay")).InferenceStats.Fail.Count);
         await FullBatchRunsAsync("qreject");
+    }
+
+    /// <summary>The value of one series in a scrape, or null when the scrape lacks it.</summary>
+    private static double? Sample(string metrics, string series)
+    {
+        foreach (var line in metrics.Split('\n'))
+            if (line.StartsWith(series + " ", StringComparison.Ordinal))
+                return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        return null;
+    }
+
+    private static string PendingSeries(string model) => $"nv_inference_pending_request_count{{model=\"{model}\",version=\"1\"}}";
+
+    /// <summary>Scrapes until the condition holds (the server reaches the state asynchronously; nothing here depends on how long that takes).</summary>
+    private async Task<string> MetricsWhenAsync(Func<string, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var metrics = await MetricsAsync();
+            if (condition(metrics)) return metrics;
+            Assert.True(DateTime.UtcNow < deadline, $"metrics never showed {what}:\n{metrics}");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task PendingGaugeCountsQueuedRequestsAndACancelledOneFailsAsCanceled()
+    {
+        var idle = await MetricsAsync();
+        Assert.Contains("# HELP nv_inference_pending_request_count Instantaneous number of pending requests awaiting execution per-model.\n" +
+                        "# TYPE nv_inference_pending_request_count gauge\n", idle);
+        Assert.Equal(0, Sample(idle, PendingSeries("qhold")));
+        foreach (var reason in new[] { "REJECTED", "CANCELED", "BACKEND", "OTHER" }) Assert.Contains(Failures("qhold", reason, 0), idle);
+
+        // Three batch-1 requests wait for a batch of 8 that the minute-long delay will not force out.
+        var waiting = Enumerable.Range(0, 3).Select(i => TryInfer(Request("qhold", $"w{i}", 10 * i))).ToList();
+        using var cancel = new CancellationTokenSource();
+        var cancelled = S.Client.ModelInferAsync(Request("qhold", "cancelled", 99), cancellationToken: cancel.Token).ResponseAsync;
+        await MetricsWhenAsync(m => Sample(m, PendingSeries("qhold")) == 4, "4 pending");
+
+        // The client gives up on one: it leaves the queue, no longer pending, and fails as CANCELED on the server.
+        cancel.Cancel();
+        Assert.Equal(StatusCode.Cancelled, (await Assert.ThrowsAsync<RpcException>(() => cancelled)).StatusCode);
+        var afterCancel = await MetricsWhenAsync(m => m.Contains(Failures("qhold", "CANCELED", 1)), "CANCELED 1");
+        Assert.Equal(3, Sample(afterCancel, PendingSeries("qhold")));
+        Assert.Contains(Failures("qhold", "BACKEND", 0), afterCancel);
+        Assert.Contains(Failures("qhold", "OTHER", 0), afterCancel);
+        Assert.Equal(1ul, (await StatsAsync("qhold")).InferenceStats.Fail.Count);
+
+        // Five more rows make the preferred 8: everything runs and nothing is pending.
+        var five = await S.Client.ModelInferAsync(TestServer.RawRequest("qhold", "x", new float[20], [5, 4]));
+        Assert.Equal(new long[] { 5, 4 }, five.Outputs[0].Shape);
+        foreach (var r in await Task.WhenAll(waiting))
+        {
+            Assert.True(r.Error is null, $"request '{r.Request.Id}' failed: {r.Error?.Status.Detail}");
+            Doubled(r.Request, r.Response!);
+        }
+        var done = await MetricsAsync();
+        Assert.Equal(0, Sample(done, PendingSeries("qhold")));
+        Assert.Equal(4, Sample(done, "nv_inference_request_success{model=\"qhold\",version=\"1\"}"));
+        Assert.Equal(1, Sample(done, "nv_inference_exec_count{model=\"qhold\",version=\"1\"}"));
+        Assert.Contains(Failures("qhold", "CANCELED", 1), done);
     }
 }

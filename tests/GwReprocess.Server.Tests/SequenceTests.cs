@@ -53,6 +53,49 @@ public sealed class SequenceTests(SharedServer shared) : IClassFixture<SharedSer
     }
 
     [Fact]
+    public async Task BackloggedSequencesArePendingAndACancelledOneFailsAsCanceled()
+    {
+        // One slot that never idles out during the test: a second and third sequence wait in the backlog for as long as the test wants.
+        await using var server = await TestServer.StartAsync(
+            edit: models => models.Single(m => m.Name == ModelRepositoryBuilder.StreamSnapshotter).Config.SequenceBatching.MaxSequenceIdleMicroseconds = 60_000_000,
+            options: TestServer.SmallOptions with { SnapshotterInstances = 1 });
+        string model = ModelRepositoryBuilder.StreamSnapshotter;
+        string pending = $"nv_inference_pending_request_count{{model=\"{model}\",version=\"1\"}} ";
+        string canceled = $"nv_inference_request_failure{{model=\"{model}\",reason=\"CANCELED\",version=\"1\"}} ";
+        async Task<string> When(Func<string, bool> condition, string what)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (true)
+            {
+                var text = await server.Metrics.GetStringAsync("/metrics");
+                if (condition(text)) return text;
+                Assert.True(DateTime.UtcNow < deadline, $"metrics never showed {what}:\n{text}");
+                await Task.Delay(20);
+            }
+        }
+
+        var x = Signal(2, 5);
+        var first = new InferParameter { Int64Param = 1 };
+        await server.Client.ModelInferAsync(Request(Update(x, 0), first, true, false, "1"));
+        Assert.Contains(pending + "0\n", await server.Metrics.GetStringAsync("/metrics"));
+        var waiting = server.Client.ModelInferAsync(Request(Update(x, 0), new InferParameter { Int64Param = 2 }, true, false, "2")).ResponseAsync;
+        using var cancel = new CancellationTokenSource();
+        var cancelled = server.Client.ModelInferAsync(Request(Update(x, 0), new InferParameter { Int64Param = 3 }, true, false, "3"), cancellationToken: cancel.Token).ResponseAsync;
+        var both = await When(t => t.Contains(pending + "2\n"), "2 pending");
+        Assert.Contains(canceled + "0\n", both);
+
+        cancel.Cancel();
+        Assert.Equal(StatusCode.Cancelled, (await Assert.ThrowsAsync<RpcException>(() => cancelled)).StatusCode);
+        var one = await When(t => t.Contains(canceled + "1\n"), "CANCELED 1");
+        Assert.Contains(pending + "1\n", one);
+
+        // END frees the slot: the backlogged sequence runs from zero state, and nothing is pending.
+        await server.Client.ModelInferAsync(Request(Update(x, 1), first, false, true, "1-end"));
+        TestServer.Close(ExpectedWindows(x, 0), TestServer.Output(await waiting, "witness"), 0);
+        Assert.Contains(pending + "0\n", await server.Metrics.GetStringAsync("/metrics"));
+    }
+
+    [Fact]
     public async Task IdleTimeoutFreesTheSlotForAWaitingSequence()
     {
         // One instance = one slot; idle after 300 ms.

@@ -10,6 +10,12 @@ public sealed class InferenceException(StatusCode code, string message) : Except
     /// <summary>Refused by a scheduler's queue policy (queue full or timeout): Triton counts these under failure reason REJECTED.</summary>
     public bool IsRejection { get; private init; }
 
+    /// <summary>The model execution failed (Triton's failure reason BACKEND); other refusals by the server count as OTHER.</summary>
+    public bool IsBackend { get; private init; }
+
+    /// <summary>A failure of the model execution itself.</summary>
+    public static InferenceException Backend(string message) => new(StatusCode.Internal, message) { IsBackend = true };
+
     /// <summary>Triton's UNAVAILABLE for a request its queue policy refuses.</summary>
     public static InferenceException Rejection(string message) => new(StatusCode.Unavailable, message) { IsRejection = true };
 

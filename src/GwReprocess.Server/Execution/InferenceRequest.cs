@@ -41,6 +41,18 @@ public sealed class InferenceRequest
 
     /// <summary>Stopwatch timestamp of arrival (request and queue durations are measured from it).</summary>
     public long ArrivalTimestamp { get; init; } = Stopwatch.GetTimestamp();
+
+    private Metrics.ModelVersionStatistics? _pendingIn;
+
+    /// <summary>The request now waits for an execution of the model these statistics belong to.</summary>
+    internal void EnterPending(Metrics.ModelVersionStatistics statistics)
+    {
+        statistics.EnterPending();
+        Interlocked.Exchange(ref _pendingIn, statistics)?.LeavePending();
+    }
+
+    /// <summary>Its execution starts, or it ends without one: no longer pending (only the first call counts).</summary>
+    internal void LeavePending() => Interlocked.Exchange(ref _pendingIn, null)?.LeavePending();
 }
 
 /// <summary>Outputs of one request, in the order they are to be returned.</summary>

@@ -107,7 +107,7 @@ public abstract class ModelVersion : IDisposable
         var list = new List<(string, TensorData)>(names.Count);
         foreach (var n in names)
         {
-            if (!outputs.TryGetValue(n, out var t)) throw new InferenceException(Grpc.Core.StatusCode.Internal, $"model '{Name}' did not produce output '{n}'");
+            if (!outputs.TryGetValue(n, out var t)) throw InferenceException.Backend($"model '{Name}' did not produce output '{n}'");
             list.Add((n, t));
         }
         return new InferenceResult(Name, Version, list);

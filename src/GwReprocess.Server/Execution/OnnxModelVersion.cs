@@ -165,7 +165,7 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
         else if (_batcher is not null) e = await _batcher.EnqueueAsync(request, cancellationToken).ConfigureAwait(false);
         else
         {
-            e = await RunAsync(request.Inputs, OutputsFor(request), cancellationToken).ConfigureAwait(false);
+            e = await RunAsync(request.Inputs, OutputsFor(request), cancellationToken, request.LeavePending).ConfigureAwait(false);
             Statistics.RecordSuccess(request.ArrivalTimestamp, Metrics.ModelVersionStatistics.ElapsedNs(request.ArrivalTimestamp, e.StartTimestamp), BatchSize(request));
             return Select(request, e.Outputs);
         }
@@ -188,10 +188,12 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
     Task<ExecutionOutputs> IBatchExecutor.RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken) =>
         RunAsync(inputs, outputNames, cancellationToken);
 
-    /// <summary>Runs one execution on a free instance; inputs are pinned, not copied.</summary>
-    internal async Task<ExecutionOutputs> RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
+    /// <summary>Runs one execution on a free instance; inputs are pinned, not copied. <paramref name="starting"/> is told when an instance is taken.</summary>
+    internal async Task<ExecutionOutputs> RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken,
+        Action? starting = null)
     {
         var session = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        starting?.Invoke();
         try
         {
             return Run(session, inputs, outputNames);
@@ -250,7 +252,7 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
         }
         catch (OnnxRuntimeException e)
         {
-            throw new InferenceException(StatusCode.Internal, $"model '{Name}' version {Version}: ONNX Runtime failed: {e.Message}");
+            throw InferenceException.Backend($"model '{Name}' version {Version}: ONNX Runtime failed: {e.Message}");
         }
         finally
         {

@@ -10,11 +10,13 @@ public sealed class MetricsExporter
 {
     private readonly CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
     private readonly ModelManager _models;
-    private TimeSpan _lastCpu;
-    private long _lastWall = Stopwatch.GetTimestamp();
+    private (long Busy, long Total) _lastCpu = CpuTimes.Read();
 
     private readonly Counter _success, _failure, _count, _exec, _request, _queue, _input, _infer, _output;
-    private readonly Gauge _cpuUtil, _memTotal, _memUsed, _processCpu, _processRss;
+    private readonly Gauge _pending, _loadSeconds, _cpuUtil, _memTotal, _memUsed, _processCpu, _processRss;
+
+    private static readonly (FailureReason Reason, string Label)[] Reasons =
+        [(FailureReason.Rejected, "REJECTED"), (FailureReason.Canceled, "CANCELED"), (FailureReason.Backend, "BACKEND"), (FailureReason.Other, "OTHER")];
 
     public MetricsExporter(ModelManager models)
     {
@@ -23,7 +25,8 @@ public sealed class MetricsExporter
         string[] labels = ["model", "version"];
         Counter C(string name, string help) => f.CreateCounter(name, help, labels);
         _success = C("nv_inference_request_success", "Number of successful inference requests, all batch sizes");
-        _failure = f.CreateCounter("nv_inference_request_failure", "Number of failed inference requests, all batch sizes", ["model", "version", "reason"]);
+        // Triton (prometheus-cpp) writes labels in name order: model, reason, version; clients matching the text literally see the same line.
+        _failure = f.CreateCounter("nv_inference_request_failure", "Number of failed inference requests, all batch sizes", ["model", "reason", "version"]);
         _count = C("nv_inference_count", "Number of inferences performed (does not include cached requests)");
         _exec = C("nv_inference_exec_count", "Number of model executions performed (does not include cached requests)");
         _request = C("nv_inference_request_duration_us", "Cumulative inference request duration in microseconds (includes cached requests)");
@@ -31,7 +34,9 @@ public sealed class MetricsExporter
         _input = C("nv_inference_compute_input_duration_us", "Cumulative compute input duration in microseconds (does not include cached requests)");
         _infer = C("nv_inference_compute_infer_duration_us", "Cumulative compute inference duration in microseconds (does not include cached requests)");
         _output = C("nv_inference_compute_output_duration_us", "Cumulative inference compute output duration in microseconds (does not include cached requests)");
-        _cpuUtil = f.CreateGauge("nv_cpu_utilization", "CPU utilization rate [0.0 - 1.0] of this server process over the last scrape interval");
+        _pending = f.CreateGauge("nv_inference_pending_request_count", "Instantaneous number of pending requests awaiting execution per-model.", labels);
+        _loadSeconds = f.CreateGauge("nv_model_load_duration_secs", "Model load time in seconds", labels);
+        _cpuUtil = f.CreateGauge("nv_cpu_utilization", "CPU utilization rate [0.0 - 1.0]");
         _memTotal = f.CreateGauge("nv_cpu_memory_total_bytes", "CPU total memory (RAM), in bytes");
         _memUsed = f.CreateGauge("nv_cpu_memory_used_bytes", "CPU used memory (RAM), in bytes");
         _processCpu = f.CreateGauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds");
@@ -46,9 +51,10 @@ public sealed class MetricsExporter
             var s = v.Statistics;
             string[] l = [s.Model, s.Version.ToString(CultureInfo.InvariantCulture)];
             _success.WithLabels(l).IncTo(s.Success);
-            long rejected = s.Rejected;
-            _failure.WithLabels(l[0], l[1], "REJECTED").IncTo(rejected);
-            _failure.WithLabels(l[0], l[1], "BACKEND").IncTo(s.Failure - rejected);
+            // Triton creates all four reason series with the model, so each reads 0 until it happens.
+            foreach (var (reason, label) in Reasons) _failure.WithLabels(l[0], label, l[1]).IncTo(s.Failures(reason));
+            _pending.WithLabels(l).Set(s.Pending);
+            _loadSeconds.WithLabels(l).Set(s.LoadSeconds);
             _count.WithLabels(l).IncTo(s.InferenceCount);
             _exec.WithLabels(l).IncTo(s.ExecutionCount);
             _request.WithLabels(l).IncTo(s.RequestNs / 1000);
@@ -57,14 +63,12 @@ public sealed class MetricsExporter
             _infer.WithLabels(l).IncTo(s.ComputeInferNs / 1000);
             _output.WithLabels(l).IncTo(s.ComputeOutputNs / 1000);
         }
-        using var p = Process.GetCurrentProcess();
-        var cpu = p.TotalProcessorTime;
-        long now = Stopwatch.GetTimestamp();
-        double wall = (now - _lastWall) / (double)Stopwatch.Frequency;
-        if (wall > 0) _cpuUtil.Set(Math.Clamp((cpu - _lastCpu).TotalSeconds / wall / Environment.ProcessorCount, 0, 1));
+        // Triton's nv_cpu_utilization is the whole host's (/proc/stat, all cores) since the previous reading; this process's own CPU is process_cpu_seconds_total.
+        var cpu = CpuTimes.Read();
+        if (cpu.Total > _lastCpu.Total) _cpuUtil.Set(Math.Clamp((cpu.Busy - _lastCpu.Busy) / (double)(cpu.Total - _lastCpu.Total), 0, 1));
         _lastCpu = cpu;
-        _lastWall = now;
-        _processCpu.Set(cpu.TotalSeconds);
+        using var p = Process.GetCurrentProcess();
+        _processCpu.Set(p.TotalProcessorTime.TotalSeconds);
         _processRss.Set(p.WorkingSet64);
         var (total, available) = MemInfo();
         if (total > 0)
@@ -92,4 +96,34 @@ public sealed class MetricsExporter
     }
 
     public Task WriteAsync(Stream stream, CancellationToken cancellationToken) => _registry.CollectAndExportAsTextAsync(stream, cancellationToken);
+}
+
+/// <summary>Host CPU time from the first line of /proc/stat, in clock ticks, as Triton reads it for nv_cpu_utilization.</summary>
+internal static class CpuTimes
+{
+    /// <summary>Busy and total ticks summed over all cores (idle = idle + iowait; guest time is already inside user); zeros where /proc/stat is missing.</summary>
+    public static (long Busy, long Total) Read()
+    {
+        try
+        {
+            using var reader = new StreamReader("/proc/stat");
+            return Parse(reader.ReadLine() ?? "");
+        }
+        catch (IOException) { return (0, 0); }
+        catch (UnauthorizedAccessException) { return (0, 0); }
+    }
+
+    /// <summary>Parses "cpu user nice system idle iowait irq softirq steal ...".</summary>
+    public static (long Busy, long Total) Parse(string line)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (f.Length < 9 || f[0] != "cpu") return (0, 0);
+        Span<long> v = stackalloc long[8];
+        for (int i = 0; i < 8; i++)
+            if (!long.TryParse(f[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out v[i])) return (0, 0);
+        long total = 0;
+        foreach (long x in v) total += x;
+        long idle = v[3] + v[4];
+        return (total - idle, total);
+    }
 }

@@ -3,11 +3,28 @@ using Inference;
 
 namespace GwReprocess.Server.Metrics;
 
+/// <summary>Triton's <c>reason</c> label on nv_inference_request_failure (core FailureReason; TIMEOUT exists there but is not exported).</summary>
+public enum FailureReason
+{
+    /// <summary>Refused by the scheduler's queue policy (queue full, queue timeout with REJECT).</summary>
+    Rejected,
+
+    /// <summary>Cancelled before it finished (client cancelled the call, stream or connection closed).</summary>
+    Canceled,
+
+    /// <summary>The model execution itself failed (ONNX Runtime error, outputs not as configured).</summary>
+    Backend,
+
+    /// <summary>Anything else the server core refused or failed on; every ensemble failure (Triton does not look through the steps).</summary>
+    Other,
+}
+
 /// <summary>Cumulative counters of one model version, Triton's statistics (ModelStatistics RPC) and nv_inference_* metrics.</summary>
 public sealed class ModelVersionStatistics(string model, long version)
 {
     private long _success, _successNs, _fail, _failNs, _queue, _queueNs, _input, _inputNs, _infer, _inferNs, _output, _outputNs;
-    private long _inferenceCount, _executionCount, _lastInferenceMs, _rejected;
+    private long _inferenceCount, _executionCount, _lastInferenceMs, _pending;
+    private readonly long[] _failures = new long[4];
 
     public string Model { get; } = model;
 
@@ -18,7 +35,22 @@ public sealed class ModelVersionStatistics(string model, long version)
     public long Failure => Interlocked.Read(ref _fail);
 
     /// <summary>Failures that were queue-policy rejections (queue full, timeout): Triton's failure reason REJECTED.</summary>
-    public long Rejected => Interlocked.Read(ref _rejected);
+    public long Rejected => Failures(FailureReason.Rejected);
+
+    /// <summary>Failures with one of Triton's reasons; they add up to <see cref="Failure"/>.</summary>
+    public long Failures(FailureReason reason) => Interlocked.Read(ref _failures[(int)reason]);
+
+    /// <summary>Wall time the version took to load (Triton's nv_model_load_duration_secs).</summary>
+    public double LoadSeconds { get; set; }
+
+    /// <summary>Requests received but not yet executing (Triton's nv_inference_pending_request_count).</summary>
+    public long Pending => Interlocked.Read(ref _pending);
+
+    /// <summary>A request was handed to the model's scheduler.</summary>
+    public void EnterPending() => Interlocked.Increment(ref _pending);
+
+    /// <summary>A request left the pending state: its execution starts, or it ended without one.</summary>
+    public void LeavePending() => Interlocked.Decrement(ref _pending);
 
     public long InferenceCount => Interlocked.Read(ref _inferenceCount);
 
@@ -49,9 +81,9 @@ public sealed class ModelVersionStatistics(string model, long version)
         Interlocked.Exchange(ref _lastInferenceMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
     }
 
-    public void RecordFailure(long arrivalTimestamp, bool rejected = false)
+    public void RecordFailure(long arrivalTimestamp, FailureReason reason)
     {
-        if (rejected) Interlocked.Increment(ref _rejected);
+        Interlocked.Increment(ref _failures[(int)reason]);
         Interlocked.Increment(ref _fail);
         Interlocked.Add(ref _failNs, ElapsedNs(arrivalTimestamp, Stopwatch.GetTimestamp()));
     }

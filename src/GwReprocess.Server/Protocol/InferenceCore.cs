@@ -107,7 +107,8 @@ public sealed class InferenceCore(ModelManager models)
             try { decoded = RequestDecoder.Decode(request, v.Config, sequence, start, end, arrival, lease); }
             catch (InferenceException)
             {
-                v.Statistics.RecordFailure(arrival);
+                // Refused before reaching a scheduler: Triton's uncategorized core failure.
+                v.Statistics.RecordFailure(arrival, Metrics.FailureReason.Other);
                 throw;
             }
             var result = await Models.InferAsync(v, decoded, cancellationToken).ConfigureAwait(false);

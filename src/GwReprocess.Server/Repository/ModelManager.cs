@@ -6,6 +6,7 @@ using Grpc.Core;
 using GwReprocess.Inference;
 using GwReprocess.Models;
 using GwReprocess.Server.Execution;
+using GwReprocess.Server.Metrics;
 using GwReprocess.Server.Scheduling;
 using Inference;
 using Microsoft.ML.OnnxRuntime;
@@ -118,6 +119,7 @@ public sealed class ModelManager : IDisposable
             {
                 var mv = await LoadVersionAsync(name, v, config, cancellationToken).ConfigureAwait(false);
                 mv.SequenceFreed += ForgetSequence;
+                mv.Statistics.LoadSeconds = sw.Elapsed.TotalSeconds;
                 versions[v] = mv;
                 string what = mv is OnnxModelVersion o ? $"{config.Platform}, {o.Instances} instance(s) on {o.Device}" : "ensemble";
                 _log($"loaded model '{name}' version {v} ({what}) in {sw.ElapsedMilliseconds} ms");
@@ -305,6 +307,8 @@ public sealed class ModelManager : IDisposable
     /// <summary>Runs a request on an already leased version.</summary>
     public async Task<InferenceResult> InferAsync(ModelVersion v, InferenceRequest request, CancellationToken cancellationToken)
     {
+        // Triton counts an ensemble's own request as scheduled at once (its steps are pending in their models).
+        if (v is not EnsembleModelVersion) request.EnterPending(v.Statistics);
         try
         {
             var result = await v.InferAsync(request, cancellationToken).ConfigureAwait(false);
@@ -313,10 +317,24 @@ public sealed class ModelManager : IDisposable
         }
         catch (Exception e)
         {
-            v.Statistics.RecordFailure(request.ArrivalTimestamp, e is InferenceException { IsRejection: true });
+            v.Statistics.RecordFailure(request.ArrivalTimestamp, FailureReasonOf(v, e));
             throw;
         }
+        finally
+        {
+            request.LeavePending();
+        }
     }
+
+    /// <summary>Triton's failure reasons: its core reports an ensemble's failures as OTHER whatever the step's reason was.</summary>
+    internal static FailureReason FailureReasonOf(ModelVersion v, Exception e) => e switch
+    {
+        _ when v is EnsembleModelVersion => FailureReason.Other,
+        InferenceException { IsRejection: true } => FailureReason.Rejected,
+        OperationCanceledException => FailureReason.Canceled,
+        InferenceException { IsBackend: true } => FailureReason.Backend,
+        _ => FailureReason.Other,
+    };
 
     public void Dispose()
     {

@@ -347,6 +347,8 @@ internal sealed class DynamicBatcher : IDisposable
             var live = batch.Where(p => !p.Cancellation.IsCancellationRequested).ToList();
             foreach (var p in batch.Except(live)) p.Done.TrySetCanceled(p.Cancellation);
             if (live.Count == 0) return;
+            // A batch is formed only when an instance is free: its requests stop being pending now.
+            foreach (var p in live) p.Request.LeavePending();
             long size = live.Sum(p => p.BatchSize);
             var first = live[0].Request;
             var inputs = new Dictionary<string, TensorData>(StringComparer.Ordinal);
@@ -378,7 +380,7 @@ internal sealed class DynamicBatcher : IDisposable
                 foreach (var (name, t) in e.Outputs)
                 {
                     if (t.Shape.Length == 0 || t.Shape[0] != size)
-                        throw new InferenceException(Grpc.Core.StatusCode.Internal, $"model '{_model.Name}': output '{name}' has shape {TensorTypes.Format(t.Shape)}, not batch {size} first");
+                        throw InferenceException.Backend($"model '{_model.Name}': output '{name}' has shape {TensorTypes.Format(t.Shape)}, not batch {size} first");
                     var shape = (long[])t.Shape.Clone();
                     shape[0] = p.BatchSize;
                     if (t.Type == DataType.TypeString)

@@ -93,7 +93,7 @@ public sealed class SequenceBatcher : IDisposable
                 var inputs = new Dictionary<string, TensorData>(request.Inputs, StringComparer.Ordinal);
                 for (int s = 0; s < _config.State.Count; s++) inputs[_config.State[s].InputName] = slot.States[s]!;
                 AddControls(inputs, request);
-                var e = await _model.RunAsync(inputs, _model.OutputsFor(request), cancellationToken).ConfigureAwait(false);
+                var e = await _model.RunAsync(inputs, _model.OutputsFor(request), cancellationToken, request.LeavePending).ConfigureAwait(false);
                 var next = new TensorData?[_config.State.Count];
                 for (int s = 0; s < next.Length; s++) next[s] = e.Outputs[_config.State[s].OutputName];
                 slot.States = next;

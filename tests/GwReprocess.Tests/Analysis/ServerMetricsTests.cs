@@ -59,6 +59,27 @@ public class ServerMetricsTests
     }
 
     [Fact]
+    public void Pending_gauge_and_four_failure_reasons_are_read_as_gwrepro_serve_exports_them()
+    {
+        // gwrepro serve (as Triton) exports all four reasons and the pending-request gauge; the gauge goes up and down between scrapes.
+        static string WithGauge(int n, int pending) => Exposition(n) + $$"""
+
+            nv_inference_request_failure{model="gwe2e",reason="CANCELED",version="1"} {{2 * n}}
+            nv_inference_request_failure{model="gwe2e",reason="OTHER",version="1"} 1
+            # HELP nv_inference_pending_request_count Instantaneous number of pending requests awaiting execution per-model.
+            # TYPE nv_inference_pending_request_count gauge
+            nv_inference_pending_request_count{model="gwe2e",version="1"} {{pending}}
+            """;
+        var d = new CounterDifferencer("127.0.0.1:8002");
+        Assert.Empty(d.Add(100, ModelCounters.FromSamples(PrometheusText.Parse(WithGauge(1, 7)))));
+        var e2e = d.Add(102, ModelCounters.FromSamples(PrometheusText.Parse(WithGauge(4, 0)))).Single(r => r.Model == "gwe2e");
+        // Failures: BACKEND 4−1 plus CANCELED 8−2; OTHER unchanged. A gauge falling from 7 to 0 is neither differenced nor taken for a restart.
+        Assert.Equal(9, e2e.RequestFailure);
+        Assert.Equal(240, e2e.Count);
+        Assert.Equal(30, e2e.RequestSuccess);
+    }
+
+    [Fact]
     public async Task Scrapes_a_real_endpoint_on_loopback_into_a_csv()
     {
         int n = 0;
