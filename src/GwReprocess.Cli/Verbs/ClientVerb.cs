@@ -46,6 +46,9 @@ public sealed class ClientVerb : CliVerb
         [Option("token", HelpText = "Bearer token for the server (also read from GWREPRO_SERVER_TOKEN).")]
         public string? Token { get; set; }
 
+        [Option("token-file", HelpText = "Read the bearer token from this file (surrounding whitespace ignored). Default: the workflow's [inference] token_file.")]
+        public string? TokenFile { get; set; }
+
         [Option("tls", HelpText = "Connect with TLS (https); the server's certificate is checked against the system's trust store, or --tls-ca.")]
         public bool Tls { get; set; }
 
@@ -69,6 +72,11 @@ public sealed class ClientVerb : CliVerb
         var job = ResolveJob(o, workflow);
         string? caFile = o.TlsCa ?? (workflow.Inference.TlsCa is { } ca ? Path.Combine(baseDir, ca) : null);
         var trustedCa = caFile is null ? null : InferenceEndpoint.ReadCaBundle(caFile);
+        if (o.Token is not null && o.TokenFile is not null) throw new BadInputException("give either --token or --token-file, not both");
+        string? token = o.Token
+            ?? (o.TokenFile is { } tf ? TokenFile.Read(tf, "--token-file") : null)
+            ?? (workflow.Inference.TokenFile is { } wtf ? TokenFile.Read(Path.Combine(baseDir, wtf), "inference.token_file") : null)
+            ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN");
         string outputs = workflow.Outputs.Uri;
         if (!outputs.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(outputs)) outputs = Path.Combine(baseDir, outputs);
         var (bucket, prefix) = BucketFactory.Open(outputs);
@@ -84,7 +92,7 @@ public sealed class ClientVerb : CliVerb
         try { address = await ServerAddress.ResolveAsync(o.Server, rendezvous, deadline, ct); }
         catch (InferenceStreamException e) { throw new ClientJobFailedException(e.Message, e); }
         if (address != o.Server) reporter.Info($"server {o.Server} is {address}");
-        var endpoint = new InferenceEndpoint(address, o.Token ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN"), o.Tls || trustedCa is not null)
+        var endpoint = new InferenceEndpoint(address, token, o.Tls || trustedCa is not null)
         {
             TrustedCa = trustedCa,
         };

@@ -47,6 +47,9 @@ public sealed class ServeVerb : CliVerb
         [Option("token", HelpText = "Require 'authorization: Bearer TOKEN' on every call (gRPC metadata and HTTP header). Also read from GWREPRO_SERVER_TOKEN.")]
         public string? Token { get; set; }
 
+        [Option("token-file", HelpText = "Read the --token from this file (surrounding whitespace ignored), so it appears on no command line; what the DAG's server nodes use for [inference] token_file.")]
+        public string? TokenFile { get; set; }
+
         [Option("allow-cpu-fallback", HelpText = "Run KIND_GPU instances on the CPU when this build has no CUDA (otherwise such models fail to load).")]
         public bool AllowCpuFallback { get; set; }
 
@@ -77,6 +80,7 @@ public sealed class ServeVerb : CliVerb
 
     private static async Task<int> ServeAsync(Options o, CancellationToken cancellationToken)
     {
+        if (o.Token is not null && o.TokenFile is not null) throw new BadInputException("give either --token or --token-file, not both");
         if (o.Rendezvous is not null && string.IsNullOrEmpty(o.ServerName)) throw new BadInputException("--rendezvous needs --name");
         foreach (var (port, name) in new[] { (o.GrpcPort, "--grpc-port"), (o.HttpPort, "--http-port"), (o.MetricsPort, "--metrics-port") })
             if (port is < 0 or > 65535) throw new BadInputException($"{name} {port}: not a TCP port");
@@ -92,7 +96,7 @@ public sealed class ServeVerb : CliVerb
             ModelControl = o.ModelControl == ModelControlOption.Explicit ? ModelControlMode.Explicit : ModelControlMode.None,
             TlsCertificate = o.TlsCert,
             TlsKey = o.TlsKey,
-            Token = o.Token ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN"),
+            Token = o.Token ?? (o.TokenFile is { } f ? GwReprocess.Inference.TokenFile.Read(f, "--token-file") : null) ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN"),
             AllowCpuFallback = o.AllowCpuFallback,
             IntraOpThreads = o.IntraOpThreads,
             InterOpThreads = o.InterOpThreads,

@@ -67,8 +67,22 @@ public static class ServerReadiness
         }
         catch (RpcException e)
         {
+            // A plaintext HTTP/2 preface sent to a TLS port is dropped without a word, which looks like a server still starting.
+            // A TLS handshake that completes on that port tells the two apart for certain; only tried when something answered.
+            if (!endpoint.Tls && e.StatusCode == StatusCode.Unavailable && !ConnectionRefused(e)
+                && await TlsProbe.SpeaksTlsAsync(endpoint.Address, ProbeTimeout, cancellationToken).ConfigureAwait(false))
+                throw new InferenceStreamException($"server {endpoint.Address} speaks TLS but this client connected without it; give the CA that signed its certificate with --tls-ca FILE or [inference] tls_ca (or --tls for a CA in the system's store)",
+                    false, e.StatusCode, e);
             return $"{e.StatusCode}: {e.Status.Detail}";
         }
+    }
+
+    /// <summary>True when nothing listened on the port (the server has not bound it yet): no point probing for TLS.</summary>
+    private static bool ConnectionRefused(RpcException e)
+    {
+        for (Exception? x = e.Status.DebugException; x is not null; x = x.InnerException)
+            if (x is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused }) return true;
+        return false;
     }
 
     /// <summary>Why the TLS handshake refused the server's certificate, in words, or null when the call failed for another reason.</summary>

@@ -9,6 +9,37 @@ public sealed record RunDirectory(string Path, string DagFile, int Jobs, int Job
 {
     /// <summary>The DAG's file name inside the run directory.</summary>
     public const string DagName = "reprocess.dag";
+
+    /// <summary>The run directory's copy of <c>[inference] tls_ca</c>, the CA bundle clients trust.</summary>
+    public const string TlsCaName = "tls-ca.pem";
+
+    /// <summary>The run directory's copy of <c>[inference] tls_cert</c>, the server nodes' certificate.</summary>
+    public const string TlsCertName = "tls-cert.pem";
+
+    /// <summary>The run directory's copy of <c>[inference] tls_key</c> (mode 0600).</summary>
+    public const string TlsKeyName = "tls-key.pem";
+
+    /// <summary>The run directory's copy of <c>[inference] token_file</c> (mode 0600).</summary>
+    public const string TokenName = "server.token";
+
+    /// <summary>
+    /// The workflow's TLS and token files, as (key, path relative to the workflow file or absolute, name in the run directory, secret).
+    /// They are copied into the run directory under fixed names, so a job finds them by the same bare name in the run
+    /// directory (shared filesystem, <c>gwrepro run</c>) and in its sandbox (transferred files land flattened there).
+    /// </summary>
+    public static IReadOnlyList<(string Key, string Path, string Name, bool Secret)> CopiedFiles(WorkflowConfig workflow)
+    {
+        var i = workflow.Inference;
+        var files = new List<(string, string, string, bool)>();
+        if (i.TlsCa is { } ca) files.Add(("inference.tls_ca", ca, TlsCaName, false));
+        if (i.ServesTls)
+        {
+            files.Add(("inference.tls_cert", i.TlsCert!, TlsCertName, false));
+            files.Add(("inference.tls_key", i.TlsKey!, TlsKeyName, true));
+        }
+        if (i.TokenFile is { } token) files.Add(("inference.token_file", token, TokenName, true));
+        return files;
+    }
 }
 
 /// <summary>Writes a run directory for HTCondor: the DAG, the submit files from templates, dagman.config, jobs.csv and the workflow.</summary>
@@ -36,13 +67,14 @@ public static class DagWriter
             ["local_executable"] = executable,
             ["transfer_executable"] = transfer ? "true" : "false",
             ["should_transfer_files"] = w.Site.ShouldTransferFiles,
-            ["client_arguments"] = SubmitArguments.Quote(["client", "--workflow", "workflow.toml", "--jobs", "jobs.csv", "--job", "$(jobname)", "--server", "$(server)"]),
+            ["client_arguments"] = SubmitArguments.Quote(["client", "--workflow", "workflow.toml", "--jobs", "jobs.csv", "--job", "$(jobname)", "--server", "$(server)",
+                .. ClientSecurityArguments(inference)]),
             ["server_arguments"] = SubmitArguments.Quote(["serve", "--model-repository", ModelRepositoryArgument(inference.ModelRepository, transfer),
-                "--host", "0.0.0.0", "--grpc-port", "0", "--http-port", "0", "--metrics-port", "0", "--name", "$(JOB)", "--rendezvous", rendezvous]),
+                "--host", "0.0.0.0", "--grpc-port", "0", "--http-port", "0", "--metrics-port", "0", "--name", "$(JOB)", "--rendezvous", rendezvous,
+                .. ServerSecurityArguments(inference)]),
             ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
-            ["client_inputs"] = "workflow.toml, jobs.csv",
-            ["server_transfer"] = transfer && !inference.ModelRepository.Contains("://", StringComparison.Ordinal)
-                ? "transfer_input_files    = " + inference.ModelRepository.TrimEnd('/') : "",
+            ["client_inputs"] = string.Join(", ", ["workflow.toml", "jobs.csv", .. ClientSecurityFiles(inference)]),
+            ["server_transfer"] = ServerTransfer(inference, transfer),
             ["client_cpus"] = condor.ClientCpus.ToString(CultureInfo.InvariantCulture),
             ["client_memory"] = condor.ClientMemory,
             ["client_disk"] = condor.ClientDisk,
@@ -74,6 +106,7 @@ public static class DagWriter
     {
         var files = Render(plan, executable, done);
         Directory.CreateDirectory(Path.Combine(directory, "logs"));
+        await CopySecurityFilesAsync(plan.Workflow, directory, cancellationToken).ConfigureAwait(false);
         foreach (var (name, text) in files)
             await AtomicFile.WriteAllTextAsync(Path.Combine(directory, name), text, cancellationToken).ConfigureAwait(false);
         string workflowCopy = Path.Combine(directory, "workflow.toml");
@@ -94,6 +127,74 @@ public static class DagWriter
             var done = new HashSet<string>(StringComparer.Ordinal);
             await foreach (var o in bucket.ListAsync(donePrefix, cancellationToken).ConfigureAwait(false)) done.Add(o.Key[donePrefix.Length..]);
             return done;
+        }
+    }
+
+    // The TLS and token files are named by their run-directory copies (RunDirectory.CopiedFiles), never by content:
+    // no secret is written into the DAG or a submit file.
+    private static IEnumerable<string> ClientSecurityFiles(InferenceSpec i)
+    {
+        if (i.TlsCa is not null) yield return RunDirectory.TlsCaName;
+        if (i.TokenFile is not null) yield return RunDirectory.TokenName;
+    }
+
+    private static IEnumerable<string> ClientSecurityArguments(InferenceSpec i)
+    {
+        if (i.TlsCa is not null) { yield return "--tls-ca"; yield return RunDirectory.TlsCaName; }
+        else if (i.ServesTls) yield return "--tls"; // a certificate from a CA in the execute points' trust store
+        if (i.TokenFile is not null) { yield return "--token-file"; yield return RunDirectory.TokenName; }
+    }
+
+    private static IEnumerable<string> ServerSecurityFiles(InferenceSpec i)
+    {
+        if (i.ServesTls) { yield return RunDirectory.TlsCertName; yield return RunDirectory.TlsKeyName; }
+        if (i.TokenFile is not null) yield return RunDirectory.TokenName;
+    }
+
+    private static IEnumerable<string> ServerSecurityArguments(InferenceSpec i)
+    {
+        if (i.ServesTls) { yield return "--tls-cert"; yield return RunDirectory.TlsCertName; yield return "--tls-key"; yield return RunDirectory.TlsKeyName; }
+        if (i.TokenFile is not null) { yield return "--token-file"; yield return RunDirectory.TokenName; }
+    }
+
+    private static string ServerTransfer(InferenceSpec i, bool transfer)
+    {
+        var files = new List<string>();
+        if (transfer && !i.ModelRepository.Contains("://", StringComparison.Ordinal)) files.Add(i.ModelRepository.TrimEnd('/'));
+        // Listed under IF_NEEDED too: they are in the run directory (the job's initialdir), so the bare names resolve either way.
+        files.AddRange(ServerSecurityFiles(i));
+        return files.Count == 0 ? "" : "transfer_input_files    = " + string.Join(", ", files);
+    }
+
+    /// <summary>Copies the workflow's TLS and token files into the run directory (secrets with mode 0600); errors name the key.</summary>
+    private static async Task CopySecurityFilesAsync(WorkflowConfig workflow, string directory, CancellationToken cancellationToken)
+    {
+        string baseDir = Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".";
+        var copies = new List<(byte[] Bytes, string Target, bool Secret)>();
+        foreach (var (key, path, name, secret) in RunDirectory.CopiedFiles(workflow))
+        {
+            string source = Path.Combine(baseDir, path);
+            try { copies.Add((await File.ReadAllBytesAsync(source, cancellationToken).ConfigureAwait(false), Path.Combine(directory, name), secret)); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new BadInputException($"{workflow.SourcePath}: {key}: {source}: no such file", e);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new BadInputException($"{workflow.SourcePath}: {key}: {source}: cannot read it: {e.Message}", e);
+            }
+        }
+        foreach (var (bytes, target, secret) in copies)
+        {
+            string temp = target + $".partial-{Environment.ProcessId}";
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (secret && !OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            await using (var stream = new FileStream(temp, options))
+            {
+                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, target, overwrite: true);
         }
     }
 

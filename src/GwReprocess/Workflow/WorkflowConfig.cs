@@ -39,6 +39,18 @@ public sealed record InferenceSpec(
 
     /// <summary>PEM file of the CA certificate(s) clients trust for the servers' TLS certificates (<c>tls_ca</c>, relative to the workflow); setting it makes clients connect with TLS.</summary>
     public string? TlsCa { get; init; }
+
+    /// <summary>PEM certificate the server nodes serve TLS with (<c>tls_cert</c>, relative to the workflow; with <see cref="TlsKey"/>).</summary>
+    public string? TlsCert { get; init; }
+
+    /// <summary>PEM private key of <see cref="TlsCert"/> (<c>tls_key</c>, relative to the workflow).</summary>
+    public string? TlsKey { get; init; }
+
+    /// <summary>File holding the bearer token server nodes require and clients send (<c>token_file</c>, relative to the workflow); the token itself never enters the DAG or submit files.</summary>
+    public string? TokenFile { get; init; }
+
+    /// <summary>True when the server nodes the workflow starts serve TLS.</summary>
+    public bool ServesTls => StartsServers && TlsCert is not null;
 }
 
 /// <summary>How a run's clients start together: the barrier policy in the rendezvous prefix.</summary>
@@ -165,8 +177,20 @@ public sealed record WorkflowConfig(
             t.String("inference.ensemble", "gwe2e"), rate, batch, servers, addresses, clientsPerServer, gpus)
         {
             TlsCa = t.OptionalString("inference.tls_ca"),
+            TlsCert = t.OptionalString("inference.tls_cert"),
+            TlsKey = t.OptionalString("inference.tls_key"),
+            TokenFile = t.OptionalString("inference.token_file"),
         };
         if (inference.TlsCa is "") throw t.Error("inference.tls_ca", "must name a PEM file");
+        foreach (var key in new[] { "tls_cert", "tls_key", "token_file" })
+            if (t.OptionalString($"inference.{key}") is "") throw t.Error($"inference.{key}", key == "token_file" ? "must name a file holding the token" : "must name a PEM file");
+        if ((inference.TlsCert is null) != (inference.TlsKey is null))
+        {
+            string given = inference.TlsCert is null ? "tls_key" : "tls_cert", missing = inference.TlsCert is null ? "tls_cert" : "tls_key";
+            throw t.Error($"inference.{given}", $"needs inference.{missing} as well: give the server nodes' certificate and its key together");
+        }
+        if (inference.TlsCert is not null && !inference.StartsServers)
+            throw t.Error("inference.tls_cert", "applies to server nodes the workflow starts, not to external inference.addresses (give their CA with tls_ca)");
 
         var outputs = new OutputSpec(t.RequiredString("outputs.uri"), t.String("outputs.channel_suffix", "_DEEPCLEAN"),
             t.String("outputs.frame_type", "CLEAN"));

@@ -87,6 +87,14 @@ public sealed class ClientTlsTests(SmallWienerRunFixture run, ITestOutputHelper 
             Assert.Contains("--tls-ca", line);
         }
 
+        // No TLS at all against the TLS server: exit 1 at once (not at the readiness deadline), one line saying it speaks TLS.
+        var plaintext = await GwreproProcess.RunAsync(SmallWienerRunFixture.ClientArguments(plain, address, "--token", "s3cret", "--ready-timeout", "120"),
+            timeout: TimeSpan.FromMinutes(1));
+        Assert.True(plaintext.ExitCode == 1, plaintext.StdErr);
+        string plainLine = OnlyErrorLine(plaintext);
+        output.WriteLine(plainLine);
+        Assert.Contains($"server {address} speaks TLS but this client connected without it; give the CA that signed its certificate with --tls-ca FILE", plainLine);
+
         // A CA file that is not PEM: exit 2 naming it, before any connection.
         string notPem = Path.Combine(dir, "ca.der");
         await File.WriteAllBytesAsync(notPem, ca.RawData);

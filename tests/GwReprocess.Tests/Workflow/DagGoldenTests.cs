@@ -114,3 +114,95 @@ public class DagResumeCliTests
         finally { dir.Delete(true); }
     }
 }
+
+/// <summary>The run directory of a workflow whose server nodes serve TLS and require a bearer token (<c>[inference] tls_cert/tls_key/tls_ca/token_file</c>).</summary>
+public class DagTlsTests
+{
+    private static string Data(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "data", "workflow", .. parts]);
+
+    private const string TlsKeys = "tls_cert = \"secrets/server.pem\"\ntls_key = \"secrets/server.key\"\ntls_ca = \"secrets/ca.pem\"\ntoken_file = \"secrets/token\"\n";
+
+    private static JobPlan Plan(Func<string, string> edit)
+    {
+        string text = edit(File.ReadAllText(Data("ldg", "workflow.toml")));
+        var workflow = WorkflowConfig.Parse(text, Data("ldg", "workflow.toml"));
+        var cache = GwReprocess.Data.FrameCache.Read(Data("ldg", "frames.lcf"));
+        return JobPlanner.Plan(workflow, JobPlanner.ReadScience(workflow), JobPlanner.FrameCoverage(workflow, cache));
+    }
+
+    private static JobPlan PlanLdgTls() => Plan(t => t.Replace("clients_per_server = 4\n", "clients_per_server = 4\n" + TlsKeys));
+
+    [Fact]
+    public void Ldg_tls_submit_files_are_byte_stable_and_name_only_the_run_directory_copies()
+    {
+        var files = DagWriter.Render(PlanLdgTls(), "/home/albert.einstein/bin/gwrepro").ToDictionary(f => f.Key, f => f.Value);
+        string sourceExpected = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "data", "workflow", "ldg", "expected-tls"));
+        bool update = Environment.GetEnvironmentVariable("GWREPRO_UPDATE_GOLDEN") == "1";
+        foreach (var name in new[] { "client.sub", "server.sub" })
+        {
+            if (update) File.WriteAllText(Path.Combine(sourceExpected, name), files[name]);
+            else Assert.Equal(File.ReadAllText(Data("ldg", "expected-tls", name)), files[name]);
+        }
+        // Only the submit files change: the DAG, jobs and config are those of the same workflow without TLS.
+        foreach (var name in new[] { "reprocess.dag", "analyze.sub", "dagman.config", "jobs.csv" })
+            Assert.Equal(File.ReadAllText(Data("ldg", "expected", name)), files[name]);
+        Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv, tls-ca.pem, server.token\n", files["client.sub"]);
+        Assert.Contains("transfer_input_files    = tls-cert.pem, tls-key.pem, server.token\n", files["server.sub"]);
+        Assert.DoesNotContain("secrets/", string.Concat(files.Values));
+    }
+
+    [Fact]
+    public void Without_a_private_CA_clients_connect_with_tls_against_the_system_store()
+    {
+        var files = DagWriter.Render(Plan(t => t.Replace("clients_per_server = 4\n", "clients_per_server = 4\ntls_cert = \"a.pem\"\ntls_key = \"a.key\"\n")), "/x/gwrepro")
+            .ToDictionary(f => f.Key, f => f.Value);
+        Assert.Contains("--server $(server) --tls\"", files["client.sub"]);
+        Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv\n", files["client.sub"]);
+        Assert.Contains("--tls-cert tls-cert.pem --tls-key tls-key.pem\"", files["server.sub"]);
+    }
+
+    [Fact]
+    public void Transferring_sites_send_the_model_repository_and_the_tls_files_to_the_server()
+    {
+        var files = DagWriter.Render(Plan(t => t.Replace("clients_per_server = 4\n", "clients_per_server = 4\n" + TlsKeys)
+            .Replace("profile = \"ldg\"", "profile = \"igwn-osg\"")), "/x/gwrepro").ToDictionary(f => f.Key, f => f.Value);
+        Assert.Contains("transfer_input_files    = model-repository, tls-cert.pem, tls-key.pem, server.token\n", files["server.sub"]);
+        Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv, tls-ca.pem, server.token\n", files["client.sub"]);
+        Assert.Empty(DagChecker.Check(files["reprocess.dag"], "reprocess.dag", out _));
+    }
+
+    [Fact]
+    public async Task Written_directory_holds_the_copies_and_passes_the_checker()
+    {
+        var dir = Directory.CreateTempSubdirectory("gwrepro-dag-tls-");
+        try
+        {
+            string secrets = Directory.CreateDirectory(Path.Combine(dir.FullName, "wf", "secrets")).FullName;
+            foreach (var (name, content) in new[] { ("server.pem", "CERT\n"), ("server.key", "KEY\n"), ("ca.pem", "CA\n"), ("token", "s3cr3t-token\n") })
+                File.WriteAllText(Path.Combine(secrets, name), content);
+            string text = File.ReadAllText(Data("ldg", "workflow.toml")).Replace("clients_per_server = 4\n", "clients_per_server = 4\n" + TlsKeys);
+            foreach (var f in new[] { "H1-science.txt", "L1-science.json", "L1-veto.txt", "frames.lcf" }) File.Copy(Data("ldg", f), Path.Combine(dir.FullName, "wf", f));
+            string wf = Path.Combine(dir.FullName, "wf", "workflow.toml");
+            File.WriteAllText(wf, text);
+            var workflow = WorkflowConfig.Load(wf);
+            var plan = JobPlanner.Plan(workflow, JobPlanner.ReadScience(workflow), JobPlanner.FrameCoverage(workflow, GwReprocess.Data.FrameCache.Read(Path.Combine(dir.FullName, "wf", "frames.lcf"))));
+            string run = Path.Combine(dir.FullName, "run");
+            var written = await DagWriter.WriteAsync(plan, run, "/opt/gwrepro/bin/gwrepro");
+            Assert.Empty(DagChecker.CheckFile(written.DagFile));
+            Assert.Equal("CERT\n", File.ReadAllText(Path.Combine(run, RunDirectory.TlsCertName)));
+            Assert.Equal("KEY\n", File.ReadAllText(Path.Combine(run, RunDirectory.TlsKeyName)));
+            Assert.Equal("CA\n", File.ReadAllText(Path.Combine(run, RunDirectory.TlsCaName)));
+            Assert.Equal("s3cr3t-token\n", File.ReadAllText(Path.Combine(run, RunDirectory.TokenName)));
+            foreach (var file in Directory.EnumerateFiles(run).Where(f => f.EndsWith(".sub", StringComparison.Ordinal) || f.EndsWith(".dag", StringComparison.Ordinal)))
+                Assert.DoesNotContain("s3cr3t", File.ReadAllText(file));
+
+            // A missing file is named with its key before anything is written.
+            File.Delete(Path.Combine(secrets, "server.key"));
+            string other = Path.Combine(dir.FullName, "run2");
+            var e = await Assert.ThrowsAsync<BadInputException>(() => DagWriter.WriteAsync(plan, other, "/opt/gwrepro/bin/gwrepro"));
+            Assert.Equal($"{wf}: inference.tls_key: {Path.Combine(dir.FullName, "wf", "secrets/server.key")}: no such file", e.Message);
+            Assert.False(File.Exists(Path.Combine(other, RunDirectory.DagName)));
+        }
+        finally { dir.Delete(true); }
+    }
+}

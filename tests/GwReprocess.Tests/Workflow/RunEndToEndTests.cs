@@ -14,7 +14,7 @@ public sealed class RunEndToEndTests : IDisposable
 
     public void Dispose() => _dir.Delete(true);
 
-    private const string Workflow = """
+    internal const string Workflow = """
         [run]
         name = "tiny"
 

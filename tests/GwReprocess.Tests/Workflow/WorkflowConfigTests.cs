@@ -37,6 +37,21 @@ public class WorkflowConfigTests
     }
 
     [Fact]
+    public void Server_tls_and_token_keys_go_together_and_only_with_server_nodes()
+    {
+        var w = WorkflowConfig.Parse(Minimal + "\n\n[inference]\ntls_cert = \"s.pem\"\ntls_key = \"s.key\"\ntoken_file = \"t\"\n", "w.toml");
+        Assert.Equal(("s.pem", "s.key", "t"), (w.Inference.TlsCert, w.Inference.TlsKey, w.Inference.TokenFile));
+        Assert.True(w.Inference.ServesTls);
+        Assert.False(WorkflowConfig.Parse(Minimal, "w.toml").Inference.ServesTls);
+        var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n[inference]\ntls_key = \"s.key\"\n", "w.toml"));
+        Assert.Equal("w.toml:19: inference.tls_key: needs inference.tls_cert as well: give the server nodes' certificate and its key together", e.Message);
+        e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n[inference]\naddresses = [\"h:1\"]\ntls_cert = \"s.pem\"\ntls_key = \"s.key\"\n", "w.toml"));
+        Assert.Equal("w.toml:20: inference.tls_cert: applies to server nodes the workflow starts, not to external inference.addresses (give their CA with tls_ca)", e.Message);
+        e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n[inference]\ntoken_file = \"\"\n", "w.toml"));
+        Assert.Equal("w.toml:19: inference.token_file: must name a file holding the token", e.Message);
+    }
+
+    [Fact]
     public void The_clients_CA_bundle_is_read_from_inference_tls_ca()
     {
         Assert.Null(WorkflowConfig.Parse(Minimal, "demo.toml").Inference.TlsCa);
