@@ -26,6 +26,18 @@ for wf in "$repo"/workflows/*.toml "$repo"/tests/data/workflow/ldg/workflow.toml
   fi
   runs+=("$name")
 done
+# The golden run again with TLS and a bearer token for its server nodes: the certificate, key, CA and token files are
+# copied into the run directory and named in transfer_input_files, which condor_submit checks exist.
+tls="$work/ldg-tls-src"
+cp -r "$repo/tests/data/workflow/ldg" "$tls"
+mkdir -p "$tls/secrets"
+for f in server.pem server.key ca.pem token; do printf 'placeholder\n' > "$tls/secrets/$f"; done
+sed -i '/^\[inference\]/a tls_cert = "secrets/server.pem"\ntls_key = "secrets/server.key"\ntls_ca = "secrets/ca.pem"\ntoken_file = "secrets/token"' "$tls/workflow.toml"
+if "${gwrepro[@]}" dag "$tls/workflow.toml" --out "$work/ldg-tls" --executable /usr/bin/true --no-resume -q >"$work/ldg-tls.log" 2>&1; then
+  runs+=("ldg-tls")
+else
+  echo "FAIL ldg-tls: gwrepro dag failed"; cat "$work/ldg-tls.log"; fail=1
+fi
 chroot "$root" chown -R gwrepro:gwrepro /home/gwrepro/validate
 for name in "${runs[@]}"; do
   dir=/home/gwrepro/validate/$name
