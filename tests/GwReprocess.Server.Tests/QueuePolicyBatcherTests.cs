@@ -81,6 +81,55 @@ public sealed class QueuePolicyBatcherTests
         public void Release() => _release.Set();
     }
 
+    /// <summary>One instance with two outputs, y = x and z = 2x, returning whichever are asked for; records each execution's outputs.</summary>
+    private sealed class TwoOutputExecutor : IBatchExecutor
+    {
+        public string Name => "two-outputs";
+
+        public int Instances => 1;
+
+        public List<(long Rows, string[] Outputs)> Executions { get; } = [];
+
+        public long BatchSize(InferenceRequest request) => request.Inputs["x"].Shape[0];
+
+        public IReadOnlyList<string> OutputsFor(InferenceRequest request) => request.RequestedOutputs ?? ["y", "z"];
+
+        public Task<ExecutionOutputs> RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
+        {
+            var x = inputs["x"];
+            lock (Executions) Executions.Add((x.Shape[0], [.. outputNames]));
+            var doubled = MemoryMarshal.Cast<byte, float>(x.Bytes.Span).ToArray().Select(v => 2 * v).ToArray();
+            var all = new Dictionary<string, TensorData>(StringComparer.Ordinal)
+            {
+                ["y"] = x,
+                ["z"] = new TensorData(DataType.TypeFp32, x.Shape, MemoryMarshal.AsBytes<float>(doubled).ToArray()),
+            };
+            return Task.FromResult(new ExecutionOutputs(outputNames.ToDictionary(n => n, n => all[n], StringComparer.Ordinal), System.Diagnostics.Stopwatch.GetTimestamp()));
+        }
+    }
+
+    [Fact]
+    public async Task RequestsAskingForDifferentOutputsBatchTogetherAndEachGetsItsOwn()
+    {
+        var model = new TwoOutputExecutor();
+        var config = new ModelDynamicBatching { MaxQueueDelayMicroseconds = 10_000_000 };
+        config.PreferredBatchSize.Add(2);
+        using var batcher = new DynamicBatcher(model, config, 2);
+        var a = batcher.EnqueueAsync(Request(1, outputs: ["y"]), default);
+        var b = batcher.EnqueueAsync(Request(3, outputs: ["z"]), default);
+        var ra = await a.WaitAsync(TimeSpan.FromSeconds(30));
+        var rb = await b.WaitAsync(TimeSpan.FromSeconds(30));
+        // One execution of both rows, running the union of the outputs (Triton does not split batches on them).
+        var only = Assert.Single(model.Executions);
+        Assert.Equal(2, only.Rows);
+        Assert.Equal(new[] { "y", "z" }, only.Outputs);
+        Assert.Equal(["y"], ra.Outputs.Keys);
+        Assert.Equal(1f, MemoryMarshal.Cast<byte, float>(ra.Outputs["y"].Bytes.Span)[0]);
+        Assert.Equal(["z"], rb.Outputs.Keys);
+        Assert.Equal(6f, MemoryMarshal.Cast<byte, float>(rb.Outputs["z"].Bytes.Span)[0]);
+        Assert.Equal(new long[] { 1, 1 }, rb.Outputs["z"].Shape);
+    }
+
     [Fact]
     public async Task SynchronousRunsOnTwoInstancesOverlapAndTimeoutsFireWhileTheyRun()
     {
@@ -99,8 +148,9 @@ public sealed class QueuePolicyBatcherTests
         Assert.Equal(2, model.MostAtOnce);
     }
 
-    private static InferenceRequest Request(float value, string id = "", ulong priority = 0, ulong timeoutUs = 0) => new()
+    private static InferenceRequest Request(float value, string id = "", ulong priority = 0, ulong timeoutUs = 0, IReadOnlyList<string>? outputs = null) => new()
     {
+        RequestedOutputs = outputs,
         ModelName = "gated",
         Id = id,
         Inputs = new Dictionary<string, TensorData>(StringComparer.Ordinal)

@@ -335,9 +335,9 @@ internal sealed class DynamicBatcher : IDisposable
             if (!b.Inputs.TryGetValue(name, out var u) || u.Type != t.Type || u.Shape.Length != t.Shape.Length) return false;
             for (int i = 1; i < t.Shape.Length; i++) if (t.Shape[i] != u.Shape[i]) return false;
         }
-        var ao = a.RequestedOutputs;
-        var bo = b.RequestedOutputs;
-        return ao is null ? bo is null : bo is not null && ao.SequenceEqual(bo);
+        // Requested outputs do not split batches (Triton does not): the batch runs their union and each request
+        // gets its own back.
+        return true;
     }
 
     private async Task ExecuteAsync(List<Pending> batch)
@@ -367,18 +367,25 @@ internal sealed class DynamicBatcher : IDisposable
                 }
                 inputs[name] = new TensorData(t.Type, shape, bytes);
             }
-            var e = await _model.RunAsync(inputs, _model.OutputsFor(first), CancellationToken.None).ConfigureAwait(false);
+            var wanted = live.Select(p => _model.OutputsFor(p.Request)).ToList();
+            var union = new List<string>(wanted[0]);
+            foreach (var w in wanted)
+                foreach (var name in w)
+                    if (!union.Contains(name)) union.Add(name);
+            var e = await _model.RunAsync(inputs, union, CancellationToken.None).ConfigureAwait(false);
             if (live.Count == 1)
             {
                 live[0].Done.TrySetResult(e);
                 return;
             }
             long row = 0;
-            foreach (var p in live)
+            for (int j = 0; j < live.Count; j++)
             {
+                var p = live[j];
                 var outputs = new Dictionary<string, TensorData>(StringComparer.Ordinal);
                 foreach (var (name, t) in e.Outputs)
                 {
+                    if (!wanted[j].Contains(name)) continue;
                     if (t.Shape.Length == 0 || t.Shape[0] != size)
                         throw InferenceException.Backend($"model '{_model.Name}': output '{name}' has shape {TensorTypes.Format(t.Shape)}, not batch {size} first");
                     var shape = (long[])t.Shape.Clone();
