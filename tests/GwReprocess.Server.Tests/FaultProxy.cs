@@ -116,7 +116,9 @@ public sealed class FaultProxy : IAsyncDisposable
         int n = 0;
         foreach (var c in _calls.Keys)
         {
-            c.Abort();
+            // A call can end (and Kestrel dispose its context) between the listing and the abort: it is gone already.
+            try { c.Abort(); }
+            catch (ObjectDisposedException) { continue; }
             n++;
         }
         return n;

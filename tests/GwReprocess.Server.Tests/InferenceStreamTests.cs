@@ -247,11 +247,12 @@ public sealed class InferenceStreamTests(SharedServer shared) : IClassFixture<Sh
         var started = clock.Elapsed;
         await wait.WaitAsync(Limit);
         Assert.True(clock.Elapsed >= started);
-        // Backoff: a handful of probes in 1.5 s, not hundreds; each wait logged with its reason.
+        // Backoff: a handful of probes in 1.5 s, not hundreds (on a loaded machine the first probe alone can take most of
+        // the 1.5 s, so only one wait is certain); each wait logged with its reason.
         lock (log)
         {
             var waits = log.Where(l => l.Contains("not ready")).ToList();
-            Assert.InRange(waits.Count, 3, 20);
+            Assert.InRange(waits.Count, 1, 20);
             Assert.All(waits, l => Assert.Contains($"127.0.0.1:{port}", l));
         }
     }
