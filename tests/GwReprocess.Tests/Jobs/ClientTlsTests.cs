@@ -1,7 +1,5 @@
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using GwReprocess.Tests.Cli;
+using GwReprocess.Tests.Inference;
 using Xunit.Abstractions;
 
 namespace GwReprocess.Tests.Jobs;
@@ -10,36 +8,6 @@ namespace GwReprocess.Tests.Jobs;
 [Collection(SmallWienerRunCollection.Name)]
 public sealed class ClientTlsTests(SmallWienerRunFixture run, ITestOutputHelper output)
 {
-    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
-
-    /// <summary>A throwaway CA (ECDSA P-256, self-signed, may sign certificates).</summary>
-    private static X509Certificate2 CreateCa(string name)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        return request.CreateSelfSigned(Now.AddMinutes(-5), Now.AddHours(2));
-    }
-
-    /// <summary>A server certificate for 127.0.0.1 and localhost signed by <paramref name="ca"/>; returns the certificate and key PEM.</summary>
-    private static (string Certificate, string Key) CreateServerCertificate(X509Certificate2 ca)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        san.AddDnsName("localhost");
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false)); // serverAuth
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
-        using var certificate = request.Create(ca, Now.AddMinutes(-5), Now.AddHours(1), RandomNumberGenerator.GetBytes(12));
-        return (certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
-    }
-
     private static string OnlyErrorLine(GwreproProcess.Result r)
     {
         Assert.DoesNotContain("   at ", r.StdErr);       // no stack trace
@@ -52,9 +20,9 @@ public sealed class ClientTlsTests(SmallWienerRunFixture run, ITestOutputHelper 
     {
         string dir = Path.Combine(run.Root, "tls");
         Directory.CreateDirectory(dir);
-        using var ca = CreateCa("gwrepro test CA");
-        using var stranger = CreateCa("some other CA");
-        var (certificate, key) = CreateServerCertificate(ca);
+        using var ca = TestCertificates.CreateCa("gwrepro test CA");
+        using var stranger = TestCertificates.CreateCa("some other CA");
+        var (certificate, key) = TestCertificates.CreateServerCertificate(ca, "127.0.0.1", "localhost");
         string caFile = Path.Combine(dir, "ca.pem"), strangerFile = Path.Combine(dir, "other-ca.pem");
         await File.WriteAllTextAsync(Path.Combine(dir, "server.crt"), certificate);
         await File.WriteAllTextAsync(Path.Combine(dir, "server.key"), key);

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using GwReprocess.Tests.Cli;
+using GwReprocess.Tests.Inference;
 using GwReprocess.Workflow;
 
 namespace GwReprocess.Tests.Workflow;
@@ -20,27 +20,9 @@ public sealed class RunTlsEndToEndTests : IDisposable
     /// <summary>A throwaway CA and a server certificate for this host's name (what a server on 0.0.0.0 publishes), 127.0.0.1 and localhost.</summary>
     internal static (string Ca, string Certificate, string Key) CreateCertificates()
     {
-        var now = DateTimeOffset.UtcNow;
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=gwrepro test CA", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddHours(2));
-
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=" + Dns.GetHostName(), key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(Dns.GetHostName());
-        san.AddDnsName("localhost");
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false)); // serverAuth
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
-        using var certificate = request.Create(ca, now.AddMinutes(-5), now.AddHours(1), RandomNumberGenerator.GetBytes(12));
-        return (ca.ExportCertificatePem(), certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+        using var ca = TestCertificates.CreateCa("gwrepro test CA");
+        var (certificate, key) = TestCertificates.CreateServerCertificate(ca, Dns.GetHostName(), Dns.GetHostName(), "localhost");
+        return (ca.ExportCertificatePem(), certificate, key);
     }
 
     [Fact]
