@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Grpc.Core;
 using GwReprocess.Server.Scheduling;
 using Inference;
@@ -16,7 +15,7 @@ public sealed record OnnxSessionSettings(int IntraOpThreads = 0, int InterOpThre
 public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
 {
     private readonly InferenceSession[] _sessions;
-    private readonly Channel<InferenceSession> _free;
+    private readonly InstanceThreads<InferenceSession> _instances;
     private readonly SequenceBatcher? _sequences;
     private readonly DynamicBatcher? _batcher;
     private readonly HashSet<string> _graphOutputs;
@@ -29,8 +28,7 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
     {
         _sessions = sessions;
         Device = device;
-        _free = Channel.CreateUnbounded<InferenceSession>();
-        foreach (var s in sessions) _free.Writer.TryWrite(s);
+        _instances = new InstanceThreads<InferenceSession>(name, version, sessions);
         _graphOutputs = [.. sessions[0].OutputMetadata.Keys];
         if (config.SequenceBatching is { } sb)
             _sequences = new SequenceBatcher(this, sb, config.MaxBatchSize, sessions.Length, initialStates, id =>
@@ -188,20 +186,11 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
     Task<ExecutionOutputs> IBatchExecutor.RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken) =>
         RunAsync(inputs, outputNames, cancellationToken);
 
-    /// <summary>Runs one execution on a free instance; inputs are pinned, not copied. <paramref name="starting"/> is told when an instance is taken.</summary>
+    /// <summary>Runs one execution on the next free instance's thread; inputs are pinned, not copied. <paramref name="starting"/> is told when an instance is taken.</summary>
     internal async Task<ExecutionOutputs> RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken,
         Action? starting = null)
     {
-        var session = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        starting?.Invoke();
-        try
-        {
-            return Run(session, inputs, outputNames);
-        }
-        finally
-        {
-            _free.Writer.TryWrite(session);
-        }
+        return await _instances.RunAsync(session => Run(session, inputs, outputNames), starting, cancellationToken).ConfigureAwait(false);
     }
 
     private static readonly byte[] EmptyBuffer = new byte[8];
@@ -287,6 +276,7 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
     {
         _sequences?.Dispose();
         _batcher?.Dispose();
+        _instances.Dispose();
         foreach (var s in _sessions) s.Dispose();
     }
 }

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+namespace GwReprocess.Server.Execution;
+
+/// <summary>How model instance threads are named.</summary>
+public static class InstanceThreadNames
+{
+    /// <summary>Instance threads' names start with this (Linux shows the first 15 characters in /proc/PID/task/TID/comm, top -H and perf).</summary>
+    public const string Prefix = "ORT:";
+}
+
+/// <summary>One dedicated thread per model instance, as Triton runs each backend instance on its own thread: executions queue for the next free instance and run back to back on a thread that stays hot.</summary>
+/// <remarks>
+/// On the thread pool an execution hops to whichever worker the previous one's completion woke, competes with
+/// Kestrel's socket and HTTP/2 work for the same workers, and starts with a cold core's caches. An instance
+/// thread takes the next queued execution the moment it finishes one; the caller's continuation (encoding the
+/// response) runs on the pool, so the instance is never held by transport work.
+/// </remarks>
+internal sealed class InstanceThreads<TInstance> : IDisposable
+{
+    private readonly BlockingCollection<Execution> _queue = new(new ConcurrentQueue<Execution>());
+    private readonly Thread[] _threads;
+
+    internal InstanceThreads(string model, long version, IReadOnlyList<TInstance> instances)
+    {
+        _threads = new Thread[instances.Count];
+        for (int i = 0; i < instances.Count; i++)
+        {
+            var instance = instances[i];
+            _threads[i] = new Thread(() => Loop(instance)) { IsBackground = true, Name = $"{InstanceThreadNames.Prefix}{model} v{version} #{i}" };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>Runs <paramref name="run"/> on the next free instance; <paramref name="starting"/> is told when an instance takes it. Cancelled while queued, it never runs.</summary>
+    internal Task<T> RunAsync<T>(Func<TInstance, T> run, Action? starting, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var e = new Execution<T>(run, starting, cancellationToken);
+        if (cancellationToken.CanBeCanceled) e.Registration = cancellationToken.Register(static s => ((Execution)s!).CancelIfQueued(), e);
+        try
+        {
+            _queue.Add(e, CancellationToken.None);
+        }
+        catch (InvalidOperationException)
+        {
+            e.Registration.Dispose();
+            throw new ObjectDisposedException(nameof(InstanceThreads<TInstance>), "the model version was unloaded");
+        }
+        return e.Task;
+    }
+
+    private void Loop(TInstance instance)
+    {
+        foreach (var e in _queue.GetConsumingEnumerable())
+            e.RunIfQueued(instance);
+    }
+
+    /// <summary>Lets queued executions finish, then ends the threads (the instances are the owner's to dispose afterwards).</summary>
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _queue.CompleteAdding();
+        foreach (var t in _threads)
+            if (t != Thread.CurrentThread) t.Join();
+        _queue.Dispose();
+    }
+
+    private abstract class Execution
+    {
+        private const int Queued = 0, Taken = 1;
+        private int _state;
+
+        public CancellationTokenRegistration Registration;
+
+        public void CancelIfQueued()
+        {
+            if (Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued) SetCanceled();
+        }
+
+        public void RunIfQueued(TInstance instance)
+        {
+            if (Interlocked.CompareExchange(ref _state, Taken, Queued) != Queued) return;
+            Registration.Dispose();
+            Run(instance);
+        }
+
+        protected abstract void Run(TInstance instance);
+
+        protected abstract void SetCanceled();
+    }
+
+    private sealed class Execution<T>(Func<TInstance, T> run, Action? starting, CancellationToken cancellationToken) : Execution
+    {
+        // Continuations go to the pool: the instance thread goes straight on to the next execution.
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<T> Task => _done.Task;
+
+        protected override void Run(TInstance instance)
+        {
+            try
+            {
+                starting?.Invoke();
+                _done.TrySetResult(run(instance));
+            }
+            catch (Exception ex)
+            {
+                _done.TrySetException(ex);
+            }
+        }
+
+        protected override void SetCanceled() => _done.TrySetCanceled(cancellationToken);
+    }
+}
