@@ -89,13 +89,19 @@ public sealed class ServerBenchmark : IBenchmark
                 finally { Directory.Delete(twoDir, recursive: true); }
             }
 
-            if (threads > 1) await DeepCleanSeparateProcessesAsync(report, dir, models.Single(m => m.Name == "deepclean-h1"), k, cancellationToken);
+            if (threads > 1)
+            {
+                // The shipped server as a user starts it, then with the transport kept below the model thread (--transport-nice).
+                var model = models.Single(m => m.Name == "deepclean-h1");
+                goal.Add(await DeepCleanSeparateProcessesAsync(report, dir, model, k, [], cancellationToken));
+                goal.Add(await DeepCleanSeparateProcessesAsync(report, dir, model, k, ["--transport-nice", "10"], cancellationToken));
+            }
 
             // Issue #8's goal: gRPC on loopback >= 0.9x of ONNX Runtime in process on the same batches.
             var met = goal.Where(g => g.Ratio >= 0.9).Select(g => FormattableString.Invariant($"{g.Pairing} ({g.Ratio:F2}x)")).ToList();
             var best = goal.MaxBy(g => g.Ratio);
             report.Note(met.Count > 0
-                ? $"goal >= 0.9x of in process met by DeepClean unary: {string.Join("; ", met)}"
+                ? $"goal >= 0.9x of in process met by DeepClean unary (median of per-round ratios): {string.Join("; ", met)}"
                 : FormattableString.Invariant($"goal >= 0.9x of in process not met by any DeepClean unary pairing in this run; best {best.Pairing} at {best.Ratio:F2}x"));
             double e2e = await EndToEndAsync(report, client, Open, k, cancellationToken);
             report.Note(FormattableString.Invariant($"goal >= 0.9x of in process {(e2e >= 0.9 ? "met" : "not met")} by the gwe2e stream: {e2e:F2}x (median of per-round ratios)"));
@@ -249,12 +255,13 @@ public sealed class ServerBenchmark : IBenchmark
 
     /// <summary>Where the transport CPU goes: the shipped <c>gwrepro serve</c> (1 ORT thread) in its own process, this process as the client
     /// (2 in flight), so client and server CPU per request are measured apart; vs the same batches through ONNX Runtime in this process.</summary>
-    private static async Task DeepCleanSeparateProcessesAsync(BenchmarkReport report, string dir, RepositoryModel model, int k, CancellationToken cancellationToken)
+    private static async Task<(string Pairing, double Ratio)> DeepCleanSeparateProcessesAsync(BenchmarkReport report, string dir, RepositoryModel model, int k, string[] extra,
+        CancellationToken cancellationToken)
     {
         const int lanes = 2;
-        string label = "deepclean 1 ORT thread, gwrepro serve in its own process, 2 in flight";
+        string label = $"deepclean 1 ORT thread, gwrepro serve {(extra.Length == 0 ? "" : string.Join(' ', extra) + " ")}in its own process, 2 in flight";
         await using var server = GwReprocess.Tests.Cli.GwreproBackground.Start("gwrepro serve", ["serve", "--model-repository", dir, "--grpc-port", "0", "--http-port", "0",
-            "--metrics-port", "0", "--intra-op-threads", "1", "--inter-op-threads", "1", "--model-control", "explicit"]);
+            "--metrics-port", "0", "--intra-op-threads", "1", "--inter-op-threads", "1", "--model-control", "explicit", .. extra]);
         var listening = await server.WaitForLineAsync("listening on", TimeSpan.FromSeconds(120));
         int port = int.Parse(System.Text.RegularExpressions.Regex.Match(listening, @"gRPC (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         using var channel = Channel(port, null);
@@ -309,6 +316,7 @@ public sealed class ServerBenchmark : IBenchmark
         report.Figure($"{label}: client process CPU per request", clientCpu, "ms");
         report.Figure($"{label}: server process CPU per request", serverCpu, "ms");
         report.Figure($"{label}: server transport CPU per request (server minus in-process ORT)", serverCpu - localCpu, "ms");
+        return (label, Median(paired));
     }
 
     /// <summary>Scheduler counters of a server's ORT instance threads (summed): ns on a CPU, ns runnable but waiting for one, involuntary context switches.</summary>

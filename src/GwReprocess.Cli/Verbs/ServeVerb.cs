@@ -59,6 +59,9 @@ public sealed class ServeVerb : CliVerb
         [Option("inter-op-threads", Default = 0, HelpText = "ONNX Runtime threads across operators per instance (0 = default).")]
         public int InterOpThreads { get; set; }
 
+        [Option("transport-nice", Default = 0, HelpText = "Linux: keep every thread that does not run a model (gRPC/HTTP transport, batchers, metrics) this many nice levels below the model instance threads, so that on a machine short of cores the transport waits for a CPU and the models do not (0 = off; 1-19).")]
+        public int TransportNice { get; set; }
+
         [Option("max-message-bytes", Default = int.MaxValue, HelpText = "gRPC message and HTTP body limit in bytes (Triton: 2147483647).")]
         public int MaxMessageBytes { get; set; }
 
@@ -100,6 +103,7 @@ public sealed class ServeVerb : CliVerb
             AllowCpuFallback = o.AllowCpuFallback,
             IntraOpThreads = o.IntraOpThreads,
             InterOpThreads = o.InterOpThreads,
+            TransportNice = o.TransportNice,
             MaxMessageBytes = o.MaxMessageBytes,
         };
         if (rendezvous is not null && await rendezvous.ClearStaleStopAsync(cancellationToken).ConfigureAwait(false))

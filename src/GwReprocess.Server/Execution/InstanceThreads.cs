@@ -18,16 +18,21 @@ public static class InstanceThreadNames
 internal sealed class InstanceThreads<TInstance> : IDisposable
 {
     private readonly BlockingCollection<Execution> _queue = new(new ConcurrentQueue<Execution>());
-    private readonly Thread[] _threads;
+    private readonly CountdownEvent _running;
+    private readonly ConcurrentDictionary<int, bool> _threadIds = new();
 
     internal InstanceThreads(string model, long version, IReadOnlyList<TInstance> instances)
     {
-        _threads = new Thread[instances.Count];
+        _running = new CountdownEvent(instances.Count);
         for (int i = 0; i < instances.Count; i++)
         {
             var instance = instances[i];
-            _threads[i] = new Thread(() => Loop(instance)) { IsBackground = true, Name = $"{InstanceThreadNames.Prefix}{model} v{version} #{i}" };
-            _threads[i].Start();
+            ModelThreads.Start($"{model} v{version} #{i}", () =>
+            {
+                _threadIds[Environment.CurrentManagedThreadId] = true;
+                try { Loop(instance); }
+                finally { _running.Signal(); }
+            });
         }
     }
 
@@ -56,13 +61,18 @@ internal sealed class InstanceThreads<TInstance> : IDisposable
     }
 
     /// <summary>Lets queued executions finish, then ends the threads (the instances are the owner's to dispose afterwards).</summary>
-    /// <inheritdoc/>
     public void Dispose()
     {
         _queue.CompleteAdding();
-        foreach (var t in _threads)
-            if (t != Thread.CurrentThread) t.Join();
-        _queue.Dispose();
+        if (!_threadIds.ContainsKey(Environment.CurrentManagedThreadId))
+        {
+            _running.Wait();
+            _queue.Dispose();
+            _running.Dispose();
+            return;
+        }
+        // An instance thread disposing its own model cannot wait for itself: only for the others, which end once the queue is empty.
+        SpinWait.SpinUntil(() => _running.CurrentCount <= 1);
     }
 
     private abstract class Execution

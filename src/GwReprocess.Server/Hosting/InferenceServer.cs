@@ -28,9 +28,11 @@ public sealed class InferenceServer : IAsyncDisposable
     private readonly Task _background;
     private readonly ModelManager _models;
     private readonly Action<string> _log;
+    private readonly TransportPriority? _priority;
 
-    private InferenceServer(InferenceCore core, WebApplication[] apps, int[] ports, string host, ServerOptions options, Action<string> log)
+    private InferenceServer(InferenceCore core, WebApplication[] apps, int[] ports, string host, ServerOptions options, Action<string> log, TransportPriority? priority)
     {
+        _priority = priority;
         Core = core;
         _models = core.Models;
         _apps = apps;
@@ -55,6 +57,9 @@ public sealed class InferenceServer : IAsyncDisposable
     /// <summary>Loads the repository (unless explicit model control) and starts listening; ports 0 become free ports.</summary>
     public static async Task<InferenceServer> StartAsync(ServerOptions options, Action<string> log, CancellationToken cancellationToken)
     {
+        // Before any thread is lowered: model threads are started by this spawner and take its priority.
+        ModelThreads.EnsureStarted();
+        if (options.TransportNice is < 0 or > 19) throw new BadInputException($"--transport-nice {options.TransportNice}: must be 0 (off) to 19");
         var store = Store(options.ModelRepository);
         var models = new ModelManager(store, options.ModelControl,
             new OnnxSessionSettings(options.IntraOpThreads, options.InterOpThreads, options.AllowCpuFallback), log);
@@ -107,11 +112,17 @@ public sealed class InferenceServer : IAsyncDisposable
                 var addr = apps[i].Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
                 ports[i] = new Uri(addr.Replace("[::]", "localhost", StringComparison.Ordinal)).Port;
             }
+            TransportPriority? priority = null;
+            if (options.TransportNice > 0)
+            {
+                priority = TransportPriority.Start(options.TransportNice);
+                log($"transport threads kept at nice {priority.Target}, model threads ({InstanceThreadNames.Prefix}*) at nice {priority.Base}");
+            }
             core.MarkReady(true);
             string scheme = certificate is null ? "" : " (TLS)";
             log($"listening on {address}: gRPC {ports[0]}, HTTP {ports[1]}, metrics {ports[2]}{scheme}; {models.ReadyModelCount} model(s) ready from {store.Location}" +
                 (options.Token is null ? "" : "; bearer token required"));
-            return new InferenceServer(core, [.. apps], ports, options.Host, options, log);
+            return new InferenceServer(core, [.. apps], ports, options.Host, options, log, priority);
         }
         catch
         {
@@ -261,6 +272,7 @@ public sealed class InferenceServer : IAsyncDisposable
         foreach (var a in _apps) await a.DisposeAsync().ConfigureAwait(false);
         _models.Dispose();
         Core.SharedMemory.Dispose();
+        if (_priority is not null) await _priority.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
 }

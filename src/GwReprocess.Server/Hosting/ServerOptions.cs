@@ -38,6 +38,9 @@ public sealed record ServerOptions
     /// <summary>gRPC send/receive limit and HTTP body limit, bytes (Triton: INT32_MAX).</summary>
     public int MaxMessageBytes { get; init; } = int.MaxValue;
 
+    /// <summary>Nice levels by which threads that do not run models are kept below the model threads (Linux; 0 = off).</summary>
+    public int TransportNice { get; init; }
+
     /// <summary>Interval of the summary log line.</summary>
     public TimeSpan SummaryInterval { get; init; } = TimeSpan.FromMinutes(1);
 }

@@ -163,7 +163,9 @@ public sealed class ModelManager : IDisposable
             foreach (var init in st.InitialState)
                 if (init.StateDataCase == ModelSequenceBatching.Types.InitialState.StateDataOneofCase.DataFile)
                     initial[init.DataFile] = await _store.ReadFileAsync(name, $"initial_state/{init.DataFile}", cancellationToken).ConfigureAwait(false);
-        return await Task.Run(() => OnnxModelVersion.Load(name, version, config, onnx, _settings, f => initial[f]), cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        // On a model thread: ONNX Runtime's intra-op threads are made while the session loads and take that thread's name and priority.
+        return await ModelThreads.RunAsync($"load {name} v{version}", () => OnnxModelVersion.Load(name, version, config, onnx, _settings, f => initial[f])).ConfigureAwait(false);
     }
 
     /// <summary>Triton's defaults, so the ModelConfig RPC returns what Triton would.</summary>

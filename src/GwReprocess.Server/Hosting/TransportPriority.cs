@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using GwReprocess.Server.Execution;
+
+namespace GwReprocess.Server.Hosting;
+
+/// <summary>Keeps every server thread that does not run a model (gRPC/HTTP transport, batchers, metrics) some nice levels below the model threads (<c>--transport-nice</c>).</summary>
+/// <remarks>
+/// On a machine short of cores the transport's many short wake-ups preempt the model instance threads, whose
+/// executions are the pipeline's critical path (26 involuntary switches per DeepClean request measured on 2 cores).
+/// Linux lets a process lower, never raise, its threads' priority without privileges, so the model threads keep the
+/// server's priority and the others are lowered. Threads come and go (the thread pool grows and shrinks), so the
+/// server's threads are swept every second; a thread made by a lowered thread starts lowered.
+/// </remarks>
+internal sealed partial class TransportPriority : IAsyncDisposable
+{
+    private const int PrioProcess = 0;
+
+    private readonly int _target;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _sweeping;
+
+    private TransportPriority(int baseNice, int target)
+    {
+        Base = baseNice;
+        _target = target;
+        Sweep();
+        _sweeping = SweepAsync();
+    }
+
+    /// <summary>The nice value of the thread that started the server, which model threads keep.</summary>
+    public int Base { get; }
+
+    /// <summary>The nice value transport threads are kept at.</summary>
+    public int Target => _target;
+
+    /// <summary>Starts lowering the transport threads by <paramref name="levels"/> below the calling thread's nice value; model threads must be made through <see cref="ModelThreads"/>.</summary>
+    public static TransportPriority Start(int levels)
+    {
+        if (levels is < 1 or > 19) throw new BadInputException($"--transport-nice {levels}: must be 0 (off) to 19");
+        if (!OperatingSystem.IsLinux()) throw new BadInputException("--transport-nice: thread priorities are only set on Linux");
+        ModelThreads.EnsureStarted();
+        int baseNice = NiceOf("thread-self");
+        return new TransportPriority(baseNice, Math.Min(19, baseNice + levels));
+    }
+
+    /// <summary>The nice value of a thread, from /proc/self/task/TID/stat (or /proc/thread-self/stat).</summary>
+    public static int NiceOf(string task)
+    {
+        string path = task == "thread-self" ? "/proc/thread-self/stat" : $"/proc/self/task/{task}/stat";
+        var stat = File.ReadAllText(path);
+        // Field 19 (nice) counted after the command name, which may itself hold spaces and parentheses.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[16], CultureInfo.InvariantCulture);
+    }
+
+    private async Task SweepAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false)) Sweep();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Sweep()
+    {
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(InstanceThreadNames.Prefix, StringComparison.Ordinal)) continue;
+                int tid = int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
+                // A thread already at or below the target (lowered earlier, or started lowered) is left as it is.
+                if (NiceOf(Path.GetFileName(task)) < _target) _ = SetPriority(PrioProcess, tid, _target);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // the thread ended while being looked at
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
+    private static partial int SetPriority(int which, int who, int priority);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _sweeping.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}
