@@ -1,4 +1,8 @@
+using Google.Protobuf;
+using GwReprocess.Models;
+using GwReprocess.Models.Onnx;
 using GwReprocess.Server.Execution;
+using Inference;
 
 namespace GwReprocess.Server.Tests;
 
@@ -15,19 +19,30 @@ public sealed class InstanceThreadsTests
         var busy = new Dictionary<string, int> { ["a"] = 0, ["b"] = 0 };
         var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, (string Thread, int Id)>();
         int overlap = 0;
+        void Record(string instance)
+        {
+            var here = (Thread.CurrentThread.Name!, Environment.CurrentManagedThreadId);
+            Assert.Equal(seen.GetOrAdd(instance, here), here); // an instance never changes thread
+        }
+        // Both instances must take one of the first two executions (each waits for the other), whatever the machine's load.
+        using var both = new Barrier(2);
+        var first = Enumerable.Range(0, 2).Select(_ => threads.RunAsync(instance =>
+        {
+            Record(instance);
+            return both.SignalAndWait(Limit) ? instance : throw new TimeoutException("one instance never ran");
+        }, null, CancellationToken.None)).ToArray();
+        Assert.Equal(["a", "b"], (await Task.WhenAll(first).WaitAsync(Limit)).Order());
         var runs = Enumerable.Range(0, 40).Select(_ => threads.RunAsync(instance =>
         {
             lock (busy) { if (++busy[instance] > 1) overlap++; }
-            var name = Thread.CurrentThread.Name!;
-            var previous = seen.GetOrAdd(instance, (name, Environment.CurrentManagedThreadId));
-            Assert.Equal(previous, (name, Environment.CurrentManagedThreadId)); // an instance never changes thread
+            Record(instance);
             Thread.Sleep(2);
             lock (busy) busy[instance]--;
             return instance;
         }, null, CancellationToken.None)).ToArray();
         var used = await Task.WhenAll(runs).WaitAsync(Limit);
         Assert.Equal(0, overlap);
-        Assert.Equal(["a", "b"], used.Distinct().Order());
+        Assert.Equal(40, used.Length);
         Assert.Equal(["ORT:m v3 #0", "ORT:m v3 #1"], seen.Values.Select(v => v.Thread).Order());
         Assert.NotEqual(seen["a"].Id, seen["b"].Id);
         Assert.All(seen.Values, v => Assert.StartsWith(InstanceThreadNames.Prefix, v.Thread, StringComparison.Ordinal));
@@ -60,6 +75,32 @@ public sealed class InstanceThreadsTests
         var fine = threads.RunAsync(_ => 2, null, CancellationToken.None);
         Assert.Equal("boom", (await Assert.ThrowsAsync<InvalidOperationException>(() => failing.WaitAsync(Limit))).Message);
         Assert.Equal(2, await fine.WaitAsync(Limit));
+    }
+
+    [Fact]
+    public void AConfigTheBatcherRefusesLeavesNoInstanceThreadBehind()
+    {
+        var g = new OnnxGraphBuilder("badprio");
+        var x = g.Input("x", NetworkBuilder.Float, OnnxDim.Symbolic("batch"), 4);
+        g.Node("Identity", [x], "y");
+        g.Output("y", NetworkBuilder.Float, OnnxDim.Symbolic("batch"), 4);
+        var config = ModelConfigs.Onnx("badprio", 2, ModelInstanceGroup.Types.Kind.Cpu, "identity", [ModelConfigs.Input("x", 4)], [ModelConfigs.Output("y", 4)]);
+        config.MaxBatchSize = 8;
+        // Two priority levels and no default level: Triton refuses this config, and so does the dynamic batcher.
+        config.DynamicBatching = new ModelDynamicBatching { PriorityLevels = 2, DefaultPriorityLevel = 0 };
+        Assert.Throws<InferenceException>(() => OnnxModelVersion.Load("badprio", 1, config, g.Build("badprio").ToByteArray(), new OnnxSessionSettings(1, 1)));
+        Assert.DoesNotContain(ThreadNames(), n => n.StartsWith("ORT:badprio", StringComparison.Ordinal));
+    }
+
+    private static List<string> ThreadNames()
+    {
+        var names = new List<string>();
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try { names.Add(File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n')); }
+            catch (IOException) { } // ended meanwhile
+        }
+        return names;
     }
 
     [Fact]

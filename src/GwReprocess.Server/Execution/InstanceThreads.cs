@@ -24,15 +24,28 @@ internal sealed class InstanceThreads<TInstance> : IDisposable
     internal InstanceThreads(string model, long version, IReadOnlyList<TInstance> instances)
     {
         _running = new CountdownEvent(instances.Count);
+        var starts = new Task[instances.Count];
         for (int i = 0; i < instances.Count; i++)
         {
             var instance = instances[i];
-            ModelThreads.Start($"{model} v{version} #{i}", () =>
+            starts[i] = ModelThreads.Start($"{model} v{version} #{i}", () =>
             {
                 _threadIds[Environment.CurrentManagedThreadId] = true;
                 try { Loop(instance); }
                 finally { _running.Signal(); }
             });
+        }
+        try
+        {
+            Task.WaitAll(starts);
+        }
+        catch (AggregateException e)
+        {
+            // Threads that never started will not count down; the others end on the completed queue.
+            foreach (var t in starts)
+                if (t.IsFaulted) _running.Signal();
+            Dispose();
+            throw e.InnerExceptions[0];
         }
     }
 
@@ -71,8 +84,9 @@ internal sealed class InstanceThreads<TInstance> : IDisposable
             _running.Dispose();
             return;
         }
-        // An instance thread disposing its own model cannot wait for itself: only for the others, which end once the queue is empty.
-        SpinWait.SpinUntil(() => _running.CurrentCount <= 1);
+        // Nothing an instance thread runs releases the model's last lease (completions run on the pool), so this cannot
+        // happen; waiting here for the others while this one's queue still holds work would hang instead of failing.
+        throw new InvalidOperationException("a model instance thread disposed its own model");
     }
 
     private abstract class Execution

@@ -28,7 +28,6 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
     {
         _sessions = sessions;
         Device = device;
-        _instances = new InstanceThreads<InferenceSession>(name, version, sessions);
         _graphOutputs = [.. sessions[0].OutputMetadata.Keys];
         if (config.SequenceBatching is { } sb)
             _sequences = new SequenceBatcher(this, sb, config.MaxBatchSize, sessions.Length, initialStates, id =>
@@ -39,6 +38,8 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
         else if (config.DynamicBatching is { } db)
             // Triton keeps the dynamic batcher (and so its queue policy) for max_batch_size 0, one request per execution.
             _batcher = new DynamicBatcher(this, db, Math.Max(1, config.MaxBatchSize));
+        // Last: the batchers above may refuse the config, and threads started before that would never end.
+        _instances = new InstanceThreads<InferenceSession>(name, version, sessions);
     }
 
     public override int LiveSequences => _sequences?.LiveSequences ?? 0;

@@ -59,7 +59,7 @@ public sealed class InferenceServer : IAsyncDisposable
     {
         // Before any thread is lowered: model threads are started by this spawner and take its priority.
         ModelThreads.EnsureStarted();
-        if (options.TransportNice is < 0 or > 19) throw new BadInputException($"--transport-nice {options.TransportNice}: must be 0 (off) to 19");
+        if (TransportPriority.Check(options.TransportNice) is { } why) throw new BadInputException(why);
         var store = Store(options.ModelRepository);
         var models = new ModelManager(store, options.ModelControl,
             new OnnxSessionSettings(options.IntraOpThreads, options.InterOpThreads, options.AllowCpuFallback), log);
@@ -115,7 +115,7 @@ public sealed class InferenceServer : IAsyncDisposable
             TransportPriority? priority = null;
             if (options.TransportNice > 0)
             {
-                priority = TransportPriority.Start(options.TransportNice);
+                priority = TransportPriority.Start(options.TransportNice, log);
                 log($"transport threads kept at nice {priority.Target}, model threads ({InstanceThreadNames.Prefix}*) at nice {priority.Base}");
             }
             core.MarkReady(true);

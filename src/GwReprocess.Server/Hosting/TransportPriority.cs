@@ -20,11 +20,14 @@ internal sealed partial class TransportPriority : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sweeping;
 
-    private TransportPriority(int baseNice, int target)
+    private readonly Action<string> _log;
+
+    private TransportPriority(int baseNice, int target, Action<string> log)
     {
         Base = baseNice;
         _target = target;
-        Sweep();
+        _log = log;
+        SweepOnce();
         _sweeping = SweepAsync();
     }
 
@@ -34,14 +37,18 @@ internal sealed partial class TransportPriority : IAsyncDisposable
     /// <summary>The nice value transport threads are kept at.</summary>
     public int Target => _target;
 
-    /// <summary>Starts lowering the transport threads by <paramref name="levels"/> below the calling thread's nice value; model threads must be made through <see cref="ModelThreads"/>.</summary>
-    public static TransportPriority Start(int levels)
+    /// <summary>Why <paramref name="levels"/> cannot be used here, or null; checked before the server loads anything.</summary>
+    public static string? Check(int levels) =>
+        levels is < 0 or > 19 ? $"--transport-nice {levels}: must be 0 (off) to 19"
+        : levels > 0 && !OperatingSystem.IsLinux() ? "--transport-nice: thread priorities are only set on Linux"
+        : null;
+
+    /// <summary>Starts keeping the transport threads <paramref name="levels"/> below the model threads, which take the nice value of <see cref="ModelThreads"/>' spawner.</summary>
+    public static TransportPriority Start(int levels, Action<string> log)
     {
-        if (levels is < 1 or > 19) throw new BadInputException($"--transport-nice {levels}: must be 0 (off) to 19");
-        if (!OperatingSystem.IsLinux()) throw new BadInputException("--transport-nice: thread priorities are only set on Linux");
-        ModelThreads.EnsureStarted();
-        int baseNice = NiceOf("thread-self");
-        return new TransportPriority(baseNice, Math.Min(19, baseNice + levels));
+        if (Check(levels) is { } why) throw new BadInputException(why);
+        int baseNice = ModelThreads.SpawnerThreadId is { } spawner ? NiceOf(spawner.ToString(CultureInfo.InvariantCulture)) : NiceOf("thread-self");
+        return new TransportPriority(baseNice, Math.Min(19, baseNice + levels), log);
     }
 
     /// <summary>The nice value of a thread, from /proc/self/task/TID/stat (or /proc/thread-self/stat).</summary>
@@ -59,10 +66,26 @@ internal sealed partial class TransportPriority : IAsyncDisposable
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false)) Sweep();
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false)) SweepOnce();
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private string? _lastError;
+
+    private void SweepOnce()
+    {
+        try
+        {
+            Sweep();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            // One bad look at /proc must not end the sweeping: say so once, and look again next second.
+            if (e.Message != _lastError) _log($"--transport-nice: cannot set thread priorities this time: {e.Message}");
+            _lastError = e.Message;
         }
     }
 
@@ -77,7 +100,7 @@ internal sealed partial class TransportPriority : IAsyncDisposable
                 // A thread already at or below the target (lowered earlier, or started lowered) is left as it is.
                 if (NiceOf(Path.GetFileName(task)) < _target) _ = SetPriority(PrioProcess, tid, _target);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {
                 // the thread ended while being looked at
             }

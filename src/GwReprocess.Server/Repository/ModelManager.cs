@@ -111,24 +111,36 @@ public sealed class ModelManager : IDisposable
 
         var versions = new SortedDictionary<long, ModelVersion>();
         var failures = new List<string>();
-        foreach (var v in wanted)
+        bool complete = false;
+        try
         {
-            if (sameConfig && old!.Versions.TryGetValue(v, out var kept)) { versions[v] = kept; continue; }
-            var sw = Stopwatch.StartNew();
-            try
+            foreach (var v in wanted)
             {
-                var mv = await LoadVersionAsync(name, v, config, cancellationToken).ConfigureAwait(false);
-                mv.SequenceFreed += ForgetSequence;
-                mv.Statistics.LoadSeconds = sw.Elapsed.TotalSeconds;
-                versions[v] = mv;
-                string what = mv is OnnxModelVersion o ? $"{config.Platform}, {o.Instances} instance(s) on {o.Device}" : "ensemble";
-                _log($"loaded model '{name}' version {v} ({what}) in {sw.ElapsedMilliseconds} ms");
+                if (sameConfig && old!.Versions.TryGetValue(v, out var kept)) { versions[v] = kept; continue; }
+                var sw = Stopwatch.StartNew();
+                try
+                {
+                    var mv = await LoadVersionAsync(name, v, config, cancellationToken).ConfigureAwait(false);
+                    mv.SequenceFreed += ForgetSequence;
+                    mv.Statistics.LoadSeconds = sw.Elapsed.TotalSeconds;
+                    versions[v] = mv;
+                    string what = mv is OnnxModelVersion o ? $"{config.Platform}, {o.Instances} instance(s) on {o.Device}" : "ensemble";
+                    _log($"loaded model '{name}' version {v} ({what}) in {sw.ElapsedMilliseconds} ms");
+                }
+                catch (Exception e) when (e is InferenceException or BadInputException or OnnxRuntimeException)
+                {
+                    failures.Add($"version {v}: {e.Message}");
+                    _log($"model '{name}' version {v}: load failed: {e.Message}");
+                }
             }
-            catch (Exception e) when (e is InferenceException or BadInputException or OnnxRuntimeException)
-            {
-                failures.Add($"version {v}: {e.Message}");
-                _log($"model '{name}' version {v}: load failed: {e.Message}");
-            }
+            complete = true;
+        }
+        finally
+        {
+            // Cancelled or failed part way: versions loaded here serve nobody, and their instance threads would keep them alive.
+            if (!complete)
+                foreach (var (v, mv) in versions)
+                    if (old is null || !old.Versions.TryGetValue(v, out var kept) || !ReferenceEquals(kept, mv)) mv.Retire();
         }
         var entry = new ModelEntry(name, text, config, versions, string.Join("; ", failures))
         {

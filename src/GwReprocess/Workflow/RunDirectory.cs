@@ -71,7 +71,7 @@ public static class DagWriter
                 .. ClientSecurityArguments(inference)]),
             ["server_arguments"] = SubmitArguments.Quote(["serve", "--model-repository", ModelRepositoryArgument(inference.ModelRepository, transfer),
                 "--host", "0.0.0.0", "--grpc-port", "0", "--http-port", "0", "--metrics-port", "0", "--name", "$(JOB)", "--rendezvous", rendezvous,
-                .. ServerSecurityArguments(inference)]),
+                .. ServerOptionArguments(inference)]),
             ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
             ["client_inputs"] = string.Join(", ", ["workflow.toml", "jobs.csv", .. ClientSecurityFiles(inference)]),
             ["server_transfer"] = ServerTransfer(inference, transfer),
@@ -151,10 +151,11 @@ public static class DagWriter
         if (i.TokenFile is not null) yield return RunDirectory.TokenName;
     }
 
-    private static IEnumerable<string> ServerSecurityArguments(InferenceSpec i)
+    private static IEnumerable<string> ServerOptionArguments(InferenceSpec i)
     {
         if (i.ServesTls) { yield return "--tls-cert"; yield return RunDirectory.TlsCertName; yield return "--tls-key"; yield return RunDirectory.TlsKeyName; }
         if (i.TokenFile is not null) { yield return "--token-file"; yield return RunDirectory.TokenName; }
+        if (i.TransportNice > 0) { yield return "--transport-nice"; yield return i.TransportNice.ToString(CultureInfo.InvariantCulture); }
     }
 
     private static string ServerTransfer(InferenceSpec i, bool transfer)

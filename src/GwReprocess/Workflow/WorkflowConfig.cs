@@ -49,6 +49,9 @@ public sealed record InferenceSpec(
     /// <summary>File holding the bearer token server nodes require and clients send (<c>token_file</c>, relative to the workflow); the token itself never enters the DAG or submit files.</summary>
     public string? TokenFile { get; init; }
 
+    /// <summary>Nice levels the server nodes keep their transport threads below their model threads (<c>transport_nice</c>, <c>gwrepro serve --transport-nice</c>; 0 = off).</summary>
+    public int TransportNice { get; init; }
+
     /// <summary>True when the server nodes the workflow starts serve TLS.</summary>
     public bool ServesTls => StartsServers && TlsCert is not null;
 }
@@ -180,7 +183,11 @@ public sealed record WorkflowConfig(
             TlsCert = t.OptionalString("inference.tls_cert"),
             TlsKey = t.OptionalString("inference.tls_key"),
             TokenFile = t.OptionalString("inference.token_file"),
+            TransportNice = (int)t.Integer("inference.transport_nice", 0),
         };
+        if (inference.TransportNice is < 0 or > 19) throw t.Error("inference.transport_nice", $"{inference.TransportNice} must be 0 (off) to 19");
+        if (inference.TransportNice > 0 && !inference.StartsServers)
+            throw t.Error("inference.transport_nice", "applies to server nodes the workflow starts, not to external inference.addresses");
         if (inference.TlsCa is "") throw t.Error("inference.tls_ca", "must name a PEM file");
         foreach (var key in new[] { "tls_cert", "tls_key", "token_file" })
             if (t.OptionalString($"inference.{key}") is "") throw t.Error($"inference.{key}", key == "token_file" ? "must name a file holding the token" : "must name a PEM file");

@@ -162,6 +162,16 @@ public class DagTlsTests
     }
 
     [Fact]
+    public void Server_nodes_get_transport_nice_and_clients_do_not()
+    {
+        var files = DagWriter.Render(Plan(t => t.Replace("clients_per_server = 4\n", "clients_per_server = 4\ntransport_nice = 10\n")), "/x/gwrepro")
+            .ToDictionary(f => f.Key, f => f.Value);
+        Assert.Contains("--rendezvous", files["server.sub"]);
+        Assert.Matches(@"\narguments\s+= ""serve .* --transport-nice 10""\n", files["server.sub"]);
+        Assert.DoesNotContain("transport-nice", files["client.sub"]);
+    }
+
+    [Fact]
     public void Transferring_sites_send_the_model_repository_and_the_tls_files_to_the_server()
     {
         var files = DagWriter.Render(Plan(t => t.Replace("clients_per_server = 4\n", "clients_per_server = 4\n" + TlsKeys)

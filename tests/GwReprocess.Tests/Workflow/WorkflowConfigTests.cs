@@ -52,6 +52,17 @@ public class WorkflowConfigTests
     }
 
     [Fact]
+    public void Server_nodes_transport_nice_is_read_and_checked()
+    {
+        Assert.Equal(0, WorkflowConfig.Parse(Minimal, "w.toml").Inference.TransportNice);
+        Assert.Equal(10, WorkflowConfig.Parse(Minimal + "\n\n[inference]\ntransport_nice = 10\n", "w.toml").Inference.TransportNice);
+        var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n[inference]\ntransport_nice = 20\n", "w.toml"));
+        Assert.Equal("w.toml:19: inference.transport_nice: 20 must be 0 (off) to 19", e.Message);
+        e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n[inference]\naddresses = [\"h:1\"]\ntransport_nice = 5\n", "w.toml"));
+        Assert.Equal("w.toml:20: inference.transport_nice: applies to server nodes the workflow starts, not to external inference.addresses", e.Message);
+    }
+
+    [Fact]
     public void The_clients_CA_bundle_is_read_from_inference_tls_ca()
     {
         Assert.Null(WorkflowConfig.Parse(Minimal, "demo.toml").Inference.TlsCa);
