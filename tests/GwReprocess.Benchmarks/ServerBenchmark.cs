@@ -284,7 +284,7 @@ public sealed class ServerBenchmark : IBenchmark
         }
         double bestLocal = double.MaxValue, bestRemote = double.MaxValue, localCpu = double.MaxValue, clientCpu = double.MaxValue, serverCpu = double.MaxValue;
         var paired = new List<double>();
-        var instanceBefore = InstanceThreadSchedule(server.Id);
+        var instanceBefore = ModelThreadSchedule.Read(server.Id);
         for (int round = -WarmUpRounds; round < Rounds; round++)
         {
             if (round == 0) bestLocal = bestRemote = localCpu = clientCpu = serverCpu = double.MaxValue;
@@ -303,7 +303,7 @@ public sealed class ServerBenchmark : IBenchmark
             clientCpu = Math.Min(clientCpu, (CpuTime() - cpu) / Requests);
             serverCpu = Math.Min(serverCpu, (ProcessCpu(server.Id) - serverBefore) / Requests);
         }
-        var instanceAfter = InstanceThreadSchedule(server.Id);
+        var instanceAfter = ModelThreadSchedule.Read(server.Id);
         report.Note(FormattableString.Invariant($"{label}: warm-up {warm.Elapsed.TotalSeconds:F1} s; server CPU from /proc (10 ms ticks over {Requests} requests per round)"));
         // The ORT instance thread is the pipeline's critical path: time it was runnable but had no CPU is lost throughput.
         int measured = (Rounds + WarmUpRounds) * Requests;
@@ -317,30 +317,6 @@ public sealed class ServerBenchmark : IBenchmark
         report.Figure($"{label}: server process CPU per request", serverCpu, "ms");
         report.Figure($"{label}: server transport CPU per request (server minus in-process ORT)", serverCpu - localCpu, "ms");
         return (label, Median(paired));
-    }
-
-    /// <summary>Scheduler counters of a server's ORT instance threads (summed): ns on a CPU, ns runnable but waiting for one, involuntary context switches.</summary>
-    private static (long RunNs, long WaitNs, long Involuntary) InstanceThreadSchedule(int pid)
-    {
-        long run = 0, wait = 0, involuntary = 0;
-        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-        {
-            try
-            {
-                if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(GwReprocess.Server.Execution.InstanceThreadNames.Prefix, StringComparison.Ordinal)) continue;
-                var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
-                run += long.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture);
-                wait += long.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
-                foreach (var line in File.ReadLines(Path.Combine(task, "status")))
-                    if (line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
-                        involuntary += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            }
-            catch (IOException)
-            {
-                // the thread ended while being read
-            }
-        }
-        return (run, wait, involuntary);
     }
 
     /// <summary>CPU time (ms) a process has used so far, from /proc/PID/stat (utime + stime, 10 ms ticks).</summary>
