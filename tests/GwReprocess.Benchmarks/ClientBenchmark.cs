@@ -40,12 +40,12 @@ public sealed class ClientBenchmark : IBenchmark
 
         // Process wall includes the client's start-up (runtime, readiness, layout); the streaming wall from its metrics rows does not.
         var before = await ScrapeAsync(http);
-        var serverCpu0 = ProcessCpu(server.Id);
+        var serverCpu0 = ProcessCpu.Of(server.Id).TotalSeconds;
         var models0 = ModelThreadSchedule.Read(server.Id);
         var wall = Stopwatch.StartNew();
         var (result, clientCpu) = await RunTimedAsync(args, run.Path);
         double wallSeconds = wall.Elapsed.TotalSeconds;
-        var serverCpu = ProcessCpu(server.Id) - serverCpu0;
+        var serverCpu = ProcessCpu.Of(server.Id).TotalSeconds - serverCpu0;
         double modelCpu = (ModelThreadSchedule.Read(server.Id) - models0).RunNs / 1e9;
         int cores = Environment.ProcessorCount;
         var after = await ScrapeAsync(http);
@@ -124,12 +124,4 @@ public sealed class ClientBenchmark : IBenchmark
 
     private static async Task<IReadOnlyList<ModelCounters>> ScrapeAsync(HttpClient http) =>
         ModelCounters.FromSamples(PrometheusText.Parse(await http.GetStringAsync("/metrics")));
-
-    /// <summary>utime + stime of a process, seconds (Linux /proc).</summary>
-    private static double ProcessCpu(int pid)
-    {
-        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        // After "pid (comm)": state is field 0; utime and stime are fields 11 and 12 (proc(5) fields 14 and 15).
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-    }
 }

@@ -295,13 +295,13 @@ public sealed class ServerBenchmark : IBenchmark
             bestLocal = Math.Min(bestLocal, localRound);
             localCpu = Math.Min(localCpu, (CpuTime() - cpu) / Requests);
             cpu = CpuTime();
-            double serverBefore = ProcessCpu(server.Id);
+            double serverBefore = ProcessCpu.Of(server.Id).TotalMilliseconds;
             sw.Restart();
             await SendAllAsync();
             bestRemote = Math.Min(bestRemote, sw.Elapsed.TotalSeconds);
             if (round >= 0) paired.Add(localRound / sw.Elapsed.TotalSeconds);
             clientCpu = Math.Min(clientCpu, (CpuTime() - cpu) / Requests);
-            serverCpu = Math.Min(serverCpu, (ProcessCpu(server.Id) - serverBefore) / Requests);
+            serverCpu = Math.Min(serverCpu, (ProcessCpu.Of(server.Id).TotalMilliseconds - serverBefore) / Requests);
         }
         var instanceAfter = ModelThreadSchedule.Read(server.Id);
         report.Note(FormattableString.Invariant($"{label}: warm-up {warm.Elapsed.TotalSeconds:F1} s; server CPU from /proc (10 ms ticks over {Requests} requests per round)"));
@@ -319,12 +319,6 @@ public sealed class ServerBenchmark : IBenchmark
         return (label, Median(paired));
     }
 
-    /// <summary>CPU time (ms) a process has used so far, from /proc/PID/stat (utime + stime, 10 ms ticks).</summary>
-    private static double ProcessCpu(int pid)
-    {
-        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) * 10.0;
-    }
 
     /// <summary>DeepClean unary with the tensors in system shared memory (Triton's extension): the client writes each batch into its lane's /dev/shm region, names it in the request and reads the output region; vs the same batches in process.</summary>
     private static async Task DeepCleanSharedMemoryAsync(BenchmarkReport report, GRPCInferenceService.GRPCInferenceServiceClient client, Session session, int k, string label,

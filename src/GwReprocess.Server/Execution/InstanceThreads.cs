@@ -19,7 +19,10 @@ internal sealed class InstanceThreads<TInstance> : IDisposable
 {
     private readonly BlockingCollection<Execution> _queue = new(new ConcurrentQueue<Execution>());
     private readonly CountdownEvent _running;
-    private readonly ConcurrentDictionary<int, bool> _threadIds = new();
+
+    /// <summary>The instance threads a thread belongs to, if it is one of them.</summary>
+    [ThreadStatic]
+    private static InstanceThreads<TInstance>? t_owner;
 
     internal InstanceThreads(string model, long version, IReadOnlyList<TInstance> instances)
     {
@@ -30,7 +33,7 @@ internal sealed class InstanceThreads<TInstance> : IDisposable
             var instance = instances[i];
             starts[i] = ModelThreads.Start($"{model} v{version} #{i}", () =>
             {
-                _threadIds[Environment.CurrentManagedThreadId] = true;
+                t_owner = this;
                 try { Loop(instance); }
                 finally { _running.Signal(); }
             });
@@ -77,7 +80,7 @@ internal sealed class InstanceThreads<TInstance> : IDisposable
     public void Dispose()
     {
         _queue.CompleteAdding();
-        if (!_threadIds.ContainsKey(Environment.CurrentManagedThreadId))
+        if (!ReferenceEquals(t_owner, this))
         {
             _running.Wait();
             _queue.Dispose();

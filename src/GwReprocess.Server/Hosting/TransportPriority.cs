@@ -16,7 +16,6 @@ internal sealed partial class TransportPriority : IAsyncDisposable
 {
     private const int PrioProcess = 0;
 
-    private readonly int _target;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sweeping;
 
@@ -25,7 +24,7 @@ internal sealed partial class TransportPriority : IAsyncDisposable
     private TransportPriority(int baseNice, int target, Action<string> log)
     {
         Base = baseNice;
-        _target = target;
+        Target = target;
         _log = log;
         SweepOnce();
         _sweeping = SweepAsync();
@@ -35,7 +34,7 @@ internal sealed partial class TransportPriority : IAsyncDisposable
     public int Base { get; }
 
     /// <summary>The nice value transport threads are kept at.</summary>
-    public int Target => _target;
+    public int Target { get; }
 
     /// <summary>Why <paramref name="levels"/> cannot be used here, or null; checked before the server loads anything.</summary>
     public static string? Check(int levels) =>
@@ -43,19 +42,17 @@ internal sealed partial class TransportPriority : IAsyncDisposable
         : levels > 0 && !OperatingSystem.IsLinux() ? "--transport-nice: thread priorities are only set on Linux"
         : null;
 
-    /// <summary>Starts keeping the transport threads <paramref name="levels"/> below the model threads, which take the nice value of <see cref="ModelThreads"/>' spawner.</summary>
+    /// <summary>Starts keeping the transport threads <paramref name="levels"/> (1–19, as <see cref="Check"/> allows) below the model threads, which take the nice value of <see cref="ModelThreads"/>' spawner.</summary>
     public static TransportPriority Start(int levels, Action<string> log)
     {
-        if (Check(levels) is { } why) throw new BadInputException(why);
-        int baseNice = ModelThreads.SpawnerThreadId is { } spawner ? NiceOf(spawner.ToString(CultureInfo.InvariantCulture)) : NiceOf("thread-self");
+        int baseNice = NiceOf(ModelThreads.SpawnerThreadId is { } spawner ? $"/proc/self/task/{spawner}" : "/proc/thread-self");
         return new TransportPriority(baseNice, Math.Min(19, baseNice + levels), log);
     }
 
-    /// <summary>The nice value of a thread, from /proc/self/task/TID/stat (or /proc/thread-self/stat).</summary>
-    public static int NiceOf(string task)
+    /// <summary>The nice value of the thread whose /proc directory is <paramref name="task"/> (/proc/self/task/TID, /proc/thread-self).</summary>
+    private static int NiceOf(string task)
     {
-        string path = task == "thread-self" ? "/proc/thread-self/stat" : $"/proc/self/task/{task}/stat";
-        var stat = File.ReadAllText(path);
+        var stat = File.ReadAllText(Path.Combine(task, "stat"));
         // Field 19 (nice) counted after the command name, which may itself hold spaces and parentheses.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return int.Parse(fields[16], CultureInfo.InvariantCulture);
@@ -96,9 +93,8 @@ internal sealed partial class TransportPriority : IAsyncDisposable
             try
             {
                 if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(InstanceThreadNames.Prefix, StringComparison.Ordinal)) continue;
-                int tid = int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
                 // A thread already at or below the target (lowered earlier, or started lowered) is left as it is.
-                if (NiceOf(Path.GetFileName(task)) < _target) _ = SetPriority(PrioProcess, tid, _target);
+                if (NiceOf(task) < Target) _ = SetPriority(PrioProcess, int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture), Target);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {

@@ -111,7 +111,6 @@ public sealed class ModelManager : IDisposable
 
         var versions = new SortedDictionary<long, ModelVersion>();
         var failures = new List<string>();
-        bool complete = false;
         try
         {
             foreach (var v in wanted)
@@ -133,14 +132,13 @@ public sealed class ModelManager : IDisposable
                     _log($"model '{name}' version {v}: load failed: {e.Message}");
                 }
             }
-            complete = true;
         }
-        finally
+        catch
         {
             // Cancelled or failed part way: versions loaded here serve nobody, and their instance threads would keep them alive.
-            if (!complete)
-                foreach (var (v, mv) in versions)
-                    if (old is null || !old.Versions.TryGetValue(v, out var kept) || !ReferenceEquals(kept, mv)) mv.Retire();
+            foreach (var (v, mv) in versions)
+                if (old is null || !old.Versions.TryGetValue(v, out var kept) || !ReferenceEquals(kept, mv)) mv.Retire();
+            throw;
         }
         var entry = new ModelEntry(name, text, config, versions, string.Join("; ", failures))
         {
