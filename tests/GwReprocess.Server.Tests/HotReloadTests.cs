@@ -30,7 +30,7 @@ public sealed class HotReloadTests
 
         using var stop = new CancellationTokenSource();
         var sequenceVersions = new List<string>();
-        int sent = 0;
+        int sent = 0, ensembleAnswers = 0;
         async Task<int> StreamAsync(string model, long id, List<string>? versions)
         {
             using var call = s.Client.ModelStreamInfer();
@@ -41,6 +41,7 @@ public sealed class HotReloadTests
                 {
                     Assert.True(r.ErrorMessage == "", $"request {r.InferResponse.Id} failed during reload: {r.ErrorMessage}");
                     lock (sequenceVersions) versions?.Add(r.InferResponse.ModelVersion);
+                    if (versions is null) Interlocked.Increment(ref ensembleAnswers);
                     ok++;
                 }
                 return ok;
@@ -61,6 +62,11 @@ public sealed class HotReloadTests
         }
         var ensembleStream = StreamAsync(ModelRepositoryBuilder.CleanerStream, 1, null);
         var snapshotStream = StreamAsync(ModelRepositoryBuilder.StreamSnapshotter, 2, sequenceVersions);
+        // Both sequences must have started on version 1 before version 2 appears: on a loaded machine the first
+        // answers can take longer than a poll interval.
+        var started = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < started && (Volatile.Read(ref ensembleAnswers) == 0 || sequenceVersions.Count == 0)) await Task.Delay(20);
+        lock (sequenceVersions) Assert.True(sequenceVersions.Count > 0 && ensembleAnswers > 0, "the streams did not start within 30 s");
         await Task.Delay(300);
 
         WriteVersion(s.Repository, "deepclean-h1", 2, v2.Onnx!.ToByteArray());
