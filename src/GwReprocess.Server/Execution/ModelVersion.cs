@@ -79,7 +79,9 @@ public abstract class ModelVersion : IDisposable, IAsyncDisposable
                 _ = ReleaseAsync();
                 return;
             }
-            Volatile.Write(ref _disposed, 0);
+            Interlocked.Exchange(ref _disposed, 0);
+            // A forced release that started meanwhile keeps the version disposed.
+            if (Volatile.Read(ref _releasing) != 0) Interlocked.Exchange(ref _disposed, 1);
             // That lease may have been released before the flag was put back (its own check then lost the claim): look again.
         }
     }
@@ -100,17 +102,24 @@ public abstract class ModelVersion : IDisposable, IAsyncDisposable
     /// <summary>Starts the release without waiting for it (leases or not); <see cref="DisposeAsync"/> waits.</summary>
     public void Dispose()
     {
-        Interlocked.Exchange(ref _disposed, 1);
-        _ = ReleaseAsync();
+        _ = ForceRelease();
         GC.SuppressFinalize(this);
     }
 
     /// <summary>Releases the version (leases or not) and completes once executions running on it have finished and its resources are gone.</summary>
     public async ValueTask DisposeAsync()
     {
-        Interlocked.Exchange(ref _disposed, 1);
-        await ReleaseAsync().ConfigureAwait(false);
+        await ForceRelease().ConfigureAwait(false);
         GC.SuppressFinalize(this);
+    }
+
+    private Task ForceRelease()
+    {
+        Interlocked.Exchange(ref _disposed, 1);
+        var released = ReleaseAsync();
+        // Again: DisposeIfDrained may have put the flag back meanwhile, having seen no release under way yet.
+        Interlocked.Exchange(ref _disposed, 1);
+        return released;
     }
 
     /// <summary>Runs <see cref="DisposeResourcesAsync"/> once, whoever asks first; every caller gets its completion.</summary>
