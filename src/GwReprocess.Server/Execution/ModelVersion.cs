@@ -7,11 +7,13 @@ namespace GwReprocess.Server.Execution;
 public sealed record ExecutionOutputs(Dictionary<string, TensorData> Outputs, long StartTimestamp);
 
 /// <summary>One loaded, servable version of a model; counted leases keep it alive while requests or sequences use it after a reload retires it.</summary>
-public abstract class ModelVersion : IDisposable
+public abstract class ModelVersion : IDisposable, IAsyncDisposable
 {
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _leases;
     private int _retired;
     private int _disposed;
+    private int _releasing;
 
     protected ModelVersion(string name, long version, ModelConfig config)
     {
@@ -73,10 +75,13 @@ public abstract class ModelVersion : IDisposable
             if (Interlocked.CompareExchange(ref _disposed, 1, 0) != 0) return;
             if (Volatile.Read(ref _leases) == 0 && LiveSequences == 0)
             {
-                DisposeResources();
+                // The last lease is let go on a request's path: that path does not wait for the release.
+                _ = ReleaseAsync();
                 return;
             }
-            Volatile.Write(ref _disposed, 0);
+            Interlocked.Exchange(ref _disposed, 0);
+            // A forced release that started meanwhile keeps the version disposed.
+            if (Volatile.Read(ref _releasing) != 0) Interlocked.Exchange(ref _disposed, 1);
             // That lease may have been released before the flag was put back (its own check then lost the claim): look again.
         }
     }
@@ -84,12 +89,57 @@ public abstract class ModelVersion : IDisposable
     /// <summary>Runs a validated request; statistics are recorded by the caller.</summary>
     public abstract Task<InferenceResult> InferAsync(InferenceRequest request, CancellationToken cancellationToken);
 
-    protected abstract void DisposeResources();
+    /// <summary>Releases what the version holds, for versions with nothing to wait for.</summary>
+    protected virtual void DisposeResources() { }
 
+    /// <summary>Releases what the version holds once what runs on it has finished; by default <see cref="DisposeResources"/>.</summary>
+    protected virtual ValueTask DisposeResourcesAsync()
+    {
+        DisposeResources();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Starts the release without waiting for it (leases or not); <see cref="DisposeAsync"/> waits.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) DisposeResources();
+        _ = ForceRelease();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the version (leases or not) and completes once executions running on it have finished and its resources are gone.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await ForceRelease().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    private Task ForceRelease()
+    {
+        Interlocked.Exchange(ref _disposed, 1);
+        var released = ReleaseAsync();
+        // Again: DisposeIfDrained may have put the flag back meanwhile, having seen no release under way yet.
+        Interlocked.Exchange(ref _disposed, 1);
+        return released;
+    }
+
+    /// <summary>Runs <see cref="DisposeResourcesAsync"/> once, whoever asks first; every caller gets its completion.</summary>
+    private Task ReleaseAsync()
+    {
+        if (Interlocked.Exchange(ref _releasing, 1) == 0) _ = CompleteReleaseAsync();
+        return _released.Task;
+    }
+
+    private async Task CompleteReleaseAsync()
+    {
+        try
+        {
+            await DisposeResourcesAsync().ConfigureAwait(false);
+            _released.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _released.TrySetException(e);
+        }
     }
 
     /// <summary>Batch size of a request: the first dim when the model batches, else 1.</summary>

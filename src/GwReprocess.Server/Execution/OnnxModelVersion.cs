@@ -273,10 +273,11 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
 
     internal bool HasGraphOutput(string name) => _graphOutputs.Contains(name);
 
-    protected override void DisposeResources()
+    protected override async ValueTask DisposeResourcesAsync()
     {
         _sequences?.Dispose();
-        _batcher?.Dispose();
+        // The sessions go last: batches already running on them finish first.
+        if (_batcher is not null) await _batcher.DisposeAsync().ConfigureAwait(false);
         _instances.Dispose();
         foreach (var s in _sessions) s.Dispose();
     }

@@ -127,7 +127,7 @@ public sealed class InferenceServer : IAsyncDisposable
         catch
         {
             foreach (var a in apps) await a.DisposeAsync().ConfigureAwait(false);
-            models.Dispose();
+            await models.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -270,7 +270,7 @@ public sealed class InferenceServer : IAsyncDisposable
     {
         if (!_stop.IsCancellationRequested) await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         foreach (var a in _apps) await a.DisposeAsync().ConfigureAwait(false);
-        _models.Dispose();
+        await _models.DisposeAsync().ConfigureAwait(false);
         Core.SharedMemory.Dispose();
         if (_priority is not null) await _priority.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();

@@ -21,7 +21,7 @@ public enum ModelControlMode { None, Explicit }
 public sealed record ModelIndexEntry(string Name, string Version, string State, string Reason);
 
 /// <summary>The loaded models: loads versions per version_policy, swaps them in on reload without dropping in-flight requests, and routes requests (sequences stay on the version that started them).</summary>
-public sealed class ModelManager : IDisposable
+public sealed class ModelManager : IDisposable, IAsyncDisposable
 {
     private sealed class ModelEntry(string name, string configText, ModelConfig config, SortedDictionary<long, ModelVersion> versions, string reason)
     {
@@ -353,5 +353,13 @@ public sealed class ModelManager : IDisposable
         foreach (var e in _models.Values)
             foreach (var v in e.Versions.Values) v.Dispose();
         _models.Clear();
+    }
+
+    /// <summary>Unloads every version and completes once executions running on them have finished and their sessions are gone.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        var versions = _models.Values.SelectMany(e => e.Versions.Values).ToList();
+        _models.Clear();
+        foreach (var v in versions) await v.DisposeAsync().ConfigureAwait(false);
     }
 }

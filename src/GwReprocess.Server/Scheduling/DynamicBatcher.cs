@@ -1,28 +1,14 @@
+using System.Buffers;
 using System.Diagnostics;
 using GwReprocess.Server.Execution;
 using Inference;
 
 namespace GwReprocess.Server.Scheduling;
 
-/// <summary>What the dynamic batcher runs batches on: a model version's instances.</summary>
-internal interface IBatchExecutor
-{
-    string Name { get; }
-
-    /// <summary>Executions that can run at once; the batcher forms a batch only when one of them is free, so waiting happens in its queue.</summary>
-    int Instances { get; }
-
-    long BatchSize(InferenceRequest request);
-
-    IReadOnlyList<string> OutputsFor(InferenceRequest request);
-
-    Task<ExecutionOutputs> RunAsync(IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken);
-}
-
 /// <summary>Triton's dynamic batcher: requests wait in per-priority queues under their queue policy (max_queue_size, timeout with REJECT or DELAY);
 /// when an instance is free, requests with equal non-batch shapes are taken in priority order and concatenated along the batch dim up to a
 /// preferred size or max_batch_size, waiting at most max_queue_delay_microseconds.</summary>
-internal sealed class DynamicBatcher : IDisposable
+internal sealed class DynamicBatcher : IAsyncDisposable, IDisposable
 {
     private sealed class Pending(InferenceRequest request, long batchSize, long enqueued, long deadline, CancellationToken cancellation)
     {
@@ -60,12 +46,18 @@ internal sealed class DynamicBatcher : IDisposable
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly MemoryPool<byte> _pool;
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _drained;
     private int _busy;
+    private int _disposing;
     private bool _stopped;
 
-    public DynamicBatcher(IBatchExecutor model, ModelDynamicBatching config, int maxBatchSize)
+    /// <summary>Starts the batcher's loop; batch inputs are assembled in buffers from <paramref name="pool"/> (default <see cref="MemoryPool{T}.Shared"/>, whose arrays come in the sizes batches need).</summary>
+    public DynamicBatcher(IBatchExecutor model, ModelDynamicBatching config, int maxBatchSize, MemoryPool<byte>? pool = null)
     {
         _model = model;
+        _pool = pool ?? MemoryPool<byte>.Shared;
         _maxBatchSize = maxBatchSize;
         _preferred = [.. config.PreferredBatchSize.Select(p => (long)p)];
         if (_preferred.Count == 0) _preferred.Add(maxBatchSize);
@@ -342,6 +334,7 @@ internal sealed class DynamicBatcher : IDisposable
 
     private async Task ExecuteAsync(List<Pending> batch)
     {
+        BatchInputs? inputs = null;
         try
         {
             var live = batch.Where(p => !p.Cancellation.IsCancellationRequested).ToList();
@@ -350,60 +343,27 @@ internal sealed class DynamicBatcher : IDisposable
             // A batch is formed only when an instance is free: its requests stop being pending now.
             foreach (var p in live) p.Request.LeavePending();
             long size = live.Sum(p => p.BatchSize);
-            var first = live[0].Request;
-            var inputs = new Dictionary<string, TensorData>(StringComparer.Ordinal);
-            foreach (var (name, t) in first.Inputs)
-            {
-                if (live.Count == 1) { inputs[name] = t; continue; }
-                var shape = (long[])t.Shape.Clone();
-                shape[0] = size;
-                var bytes = new byte[live.Sum(p => p.Request.Inputs[name].Bytes.Length)];
-                int offset = 0;
-                foreach (var p in live)
-                {
-                    var src = p.Request.Inputs[name].Bytes.Span;
-                    src.CopyTo(bytes.AsSpan(offset));
-                    offset += src.Length;
-                }
-                inputs[name] = new TensorData(t.Type, shape, bytes);
-            }
+            inputs = BatchInputs.Assemble([.. live.Select(p => p.Request)], size, _pool);
             var wanted = live.Select(p => _model.OutputsFor(p.Request)).ToList();
             var union = new List<string>(wanted[0]);
             foreach (var w in wanted)
                 foreach (var name in w)
                     if (!union.Contains(name)) union.Add(name);
-            var e = await _model.RunAsync(inputs, union, CancellationToken.None).ConfigureAwait(false);
+            // Never cancelled once started: the execution must have let go of the pooled inputs before they are handed back.
+            var e = await _model.RunAsync(inputs.Tensors, union, CancellationToken.None).ConfigureAwait(false);
             if (live.Count == 1)
             {
                 live[0].Done.TrySetResult(e);
                 return;
             }
+            // Responses outlive the batch's buffers.
+            var outputs = inputs.CopiedOut(e.Outputs);
             long row = 0;
             for (int j = 0; j < live.Count; j++)
             {
                 var p = live[j];
-                var outputs = new Dictionary<string, TensorData>(StringComparer.Ordinal);
-                foreach (var (name, t) in e.Outputs)
-                {
-                    if (!wanted[j].Contains(name)) continue;
-                    if (t.Shape.Length == 0 || t.Shape[0] != size)
-                        throw InferenceException.Backend($"model '{_model.Name}': output '{name}' has shape {TensorTypes.Format(t.Shape)}, not batch {size} first");
-                    var shape = (long[])t.Shape.Clone();
-                    shape[0] = p.BatchSize;
-                    if (t.Type == DataType.TypeString)
-                    {
-                        // Variable-size elements: find the byte range of this request's rows by walking the lengths.
-                        long rowElements = t.ElementCount / size;
-                        int from = BytesTensor.Offset(t.Bytes.Span, row * rowElements);
-                        int to = from + BytesTensor.Offset(t.Bytes.Span[from..], p.BatchSize * rowElements);
-                        outputs[name] = new TensorData(t.Type, shape, t.Bytes[from..to]);
-                        continue;
-                    }
-                    long rowBytes = t.Bytes.Length / size;
-                    outputs[name] = new TensorData(t.Type, shape, t.Bytes.Slice((int)(row * rowBytes), (int)(p.BatchSize * rowBytes)));
-                }
+                p.Done.TrySetResult(new ExecutionOutputs(BatchOutputs.Rows(_model.Name, outputs, wanted[j], size, row, p.BatchSize), e.StartTimestamp));
                 row += p.BatchSize;
-                p.Done.TrySetResult(new ExecutionOutputs(outputs, e.StartTimestamp));
             }
         }
         catch (Exception ex)
@@ -412,18 +372,54 @@ internal sealed class DynamicBatcher : IDisposable
         }
         finally
         {
-            lock (_lock) _busy--;
+            inputs?.Dispose();
+            lock (_lock)
+            {
+                _busy--;
+                if (_busy == 0 && _stopped) _drained?.TrySetResult();
+            }
             Wake();
         }
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Stops the batcher: requests still queued are answered at once (UNAVAILABLE: the model is unloading), new ones are
+    /// refused, and the task ends once the executions already running have finished, so that the owner can dispose the
+    /// instances next. No thread waits meanwhile.
+    /// </summary>
+    public ValueTask DisposeAsync() => new(Stop());
+
+    /// <summary>
+    /// Starts <see cref="DisposeAsync"/> without waiting for it: for owners that dispose nothing the running executions
+    /// use (tests, benchmarks). Owners of the instances await <see cref="DisposeAsync"/> instead.
+    /// </summary>
+    public void Dispose() => _ = Stop();
+
+    private Task Stop()
     {
-        _stop.Cancel();
-        try { _loop.Wait(TimeSpan.FromSeconds(1)); } catch (AggregateException) { }
-        lock (_lock) _stopped = true;
-        // The owner disposes the sessions next: let executions already running finish first.
-        SpinWait.SpinUntil(() => { lock (_lock) return _busy == 0; }, TimeSpan.FromSeconds(60));
-        _stop.Dispose();
+        if (Interlocked.Exchange(ref _disposing, 1) == 0) _ = StopAsync();
+        return _disposed.Task;
+    }
+
+    private async Task StopAsync()
+    {
+        try
+        {
+            _stop.Cancel();
+            // The loop answers what is left in the queues and sets _stopped before it ends; it catches its own failures.
+            await _loop.ConfigureAwait(false);
+            Task running;
+            lock (_lock)
+            {
+                _stopped = true;
+                running = _busy == 0 ? Task.CompletedTask : (_drained = new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+            await running.ConfigureAwait(false);
+        }
+        finally
+        {
+            _stop.Dispose();
+            _disposed.TrySetResult();
+        }
     }
 }

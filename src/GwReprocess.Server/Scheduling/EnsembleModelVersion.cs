@@ -70,6 +70,4 @@ public sealed class EnsembleModelVersion(string name, long version, ModelConfig 
         Statistics.RecordSuccess(request.ArrivalTimestamp, Metrics.ModelVersionStatistics.ElapsedNs(request.ArrivalTimestamp, start), BatchSize(request));
         return Select(request, tensors);
     }
-
-    protected override void DisposeResources() { }
 }

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+
+namespace GwReprocess.Workflow;
+
+/// <summary>The jobs phase of a local DAG run: JOB nodes in dependency order under MAXJOBS, with RETRY and UNLESS-EXIT.</summary>
+internal sealed partial class LocalDagRun
+{
+    /// <summary>Runs JOB nodes in dependency order, PRIORITY first among ready nodes, at most MAXJOBS per category at once.</summary>
+    private async Task RunJobsAsync()
+    {
+        var order = _dag.Nodes.Select((n, i) => (n.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+        var ready = new List<LocalNodeRun>(_runs.Values.Where(r => r.Node.Kind == DagNodeKind.Job && r.State is null && r.WaitingOn == 0));
+        var running = new Dictionary<Task<bool>, LocalNodeRun>();
+        var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_cancellation);
+        try
+        {
+            while (ready.Count > 0 || running.Count > 0)
+            {
+                ready.Sort((a, b) => a.Node.Priority != b.Node.Priority ? b.Node.Priority.CompareTo(a.Node.Priority) : order[a.Node.Name].CompareTo(order[b.Node.Name]));
+                for (int i = 0; i < ready.Count; i++)
+                {
+                    var r = ready[i];
+                    string? category = r.Node.Category;
+                    if (category is not null && _dag.MaxJobs.TryGetValue(category, out int max) && max > 0 && perCategory.GetValueOrDefault(category) >= max) continue;
+                    if (category is not null) perCategory[category] = perCategory.GetValueOrDefault(category) + 1;
+                    ready.RemoveAt(i--);
+                    running.Add(RunNodeAsync(r, null, stop.Token), r);
+                }
+                if (running.Count == 0) break;
+                var finished = await Task.WhenAny(running.Keys).ConfigureAwait(false);
+                var done = running[finished];
+                running.Remove(finished);
+                if (done.Node.Category is { } c) perCategory[c]--;
+                if (await finished.ConfigureAwait(false))
+                {
+                    foreach (var child in done.Node.Children)
+                    {
+                        var cr = _runs[child];
+                        if (--cr.WaitingOn == 0 && cr.State is null) ready.Add(cr);
+                    }
+                }
+                else MarkFutile(done);
+            }
+        }
+        finally
+        {
+            if (running.Count > 0)
+            {
+                // Cancelled: stop what runs (each attempt kills its process) before leaving.
+                stop.Cancel();
+                try { await Task.WhenAll(running.Keys).ConfigureAwait(false); } catch (OperationCanceledException) { }
+            }
+        }
+    }
+
+    /// <summary>A failed node's descendants will never run: DAGMan's FUTILE.</summary>
+    private void MarkFutile(LocalNodeRun failed)
+    {
+        var stack = new Stack<string>(failed.Node.Children);
+        while (stack.Count > 0)
+        {
+            var r = _runs[stack.Pop()];
+            if (r.State is not null) continue;
+            r.State = LocalNodeState.Futile;
+            Report(r, LocalDagEventKind.Futile, $"parent {failed.Node.Name} failed");
+            foreach (var c in r.Node.Children) stack.Push(c);
+        }
+    }
+
+    /// <summary>JOB nodes the jobs phase left unrun: a parent failed, or the provisioner never became ready so the phase did not run.</summary>
+    private void MarkUnrunJobsFutile()
+    {
+        foreach (var r in _runs.Values.Where(r => r.Node.Kind == DagNodeKind.Job && r.State is null))
+        {
+            r.State = LocalNodeState.Futile;
+            Report(r, LocalDagEventKind.Futile, _provisionerFailed ? "the provisioner never became ready" : "a parent failed");
+        }
+    }
+
+    /// <summary>Runs one node to success or until its retries are spent (UNLESS-EXIT stops retrying); true on success.</summary>
+    private async Task<bool> RunNodeAsync(LocalNodeRun r, IReadOnlyDictionary<string, string>? extra, CancellationToken ct)
+    {
+        r.Clock.Start();
+        while (true)
+        {
+            r.Attempts++;
+            if (r.Node.Noop) { r.ExitCode = 0; break; }
+            Process process;
+            Task exit;
+            try
+            {
+                var command = Prepare(r, extra);
+                (process, exit) = LocalNodeProcess.Start(command, r, ct);
+                _records.Started(r);
+                Report(r, LocalDagEventKind.Started, $"attempt {r.Attempts}: {command.Executable} {string.Join(' ', command.Arguments)}");
+            }
+            catch (BadInputException e)
+            {
+                // A submit file condor_submit would refuse, or a program that cannot start: the node fails (DAGMan: submit failure).
+                _records.SubmitFailed(r);
+                r.Error = $"Job submit failed: {e.Message}";
+                r.ExitCode = null;
+                r.State = LocalNodeState.Failed;
+                r.Clock.Stop();
+                Report(r, LocalDagEventKind.Failed, e.Message);
+                return false;
+            }
+            using (process)
+            {
+                try { await exit.ConfigureAwait(false); }
+                catch (OperationCanceledException)
+                {
+                    LocalNodeProcess.Kill(process);
+                    r.State = LocalNodeState.Failed;
+                    r.Clock.Stop();
+                    throw;
+                }
+                r.ExitCode = process.ExitCode;
+                _records.Terminated(r, process.ExitCode);
+            }
+            if (r.ExitCode == 0) break;
+            int retriesUsed = r.Attempts - 1;
+            if (retriesUsed < r.Node.Retries && r.ExitCode != r.Node.UnlessExit)
+            {
+                Report(r, LocalDagEventKind.Retrying, $"exit code {r.ExitCode}; retry {retriesUsed + 1} of {r.Node.Retries}");
+                continue;
+            }
+            r.Error = LocalDagRecords.FailureText(r, r.ExitCode.Value);
+            r.State = LocalNodeState.Failed;
+            r.Clock.Stop();
+            string why = r.ExitCode == r.Node.UnlessExit && retriesUsed < r.Node.Retries ? $" (UNLESS-EXIT {r.Node.UnlessExit}: not retried)" : "";
+            Report(r, LocalDagEventKind.Failed, $"exit code {r.ExitCode} after {r.Attempts} attempt(s){why}");
+            return false;
+        }
+        r.State = LocalNodeState.Succeeded;
+        r.Clock.Stop();
+        Report(r, LocalDagEventKind.Succeeded, r.Node.Noop ? "NOOP" : "exit code 0");
+        return true;
+    }
+}
