@@ -23,21 +23,20 @@ public readonly record struct Location
 
     private readonly string? _text;
 
-    private Location(string text) => _text = text;
+    // Where the URL's authority starts (just past "://"); 0 for a path, so default(Location) is the empty path.
+    private readonly int _authorityStart;
 
-    /// <summary>The URL scheme in lower case (<c>file</c>, <c>s3</c>, <c>gs</c>), or "" for a path.</summary>
-    public string Scheme
+    private Location(string text, int authorityStart)
     {
-        get
-        {
-            string text = _text ?? "";
-            int sep = text.IndexOf(Separator, StringComparison.Ordinal);
-            return sep < 0 ? "" : text[..sep].ToLowerInvariant();
-        }
+        _text = text;
+        _authorityStart = authorityStart;
     }
 
-    /// <summary>True for a URL (any scheme, <c>file://</c> included); false for a path.</summary>
-    public bool IsUrl => (_text ?? "").Contains(Separator, StringComparison.Ordinal);
+    /// <summary>The URL scheme in lower case (<c>file</c>, <c>s3</c>, <c>gs</c>), or "" for a path.</summary>
+    public string Scheme => IsUrl ? _text![..(_authorityStart - Separator.Length)].ToLowerInvariant() : "";
+
+    /// <summary>True for a URL (<c>file://</c> included); false for a path.</summary>
+    public bool IsUrl => _authorityStart > 0;
 
     /// <summary>True for an absolute path or a URL: what <see cref="Resolve"/> returns unchanged.</summary>
     public bool IsRooted => IsUrl || Path.IsPathRooted(_text);
@@ -54,13 +53,9 @@ public readonly record struct Location
     {
         get
         {
-            string text = _text ?? "";
-            if (!IsUrl) return text;
-            if (Scheme != "file") return null;
-            string rest = text[(text.IndexOf(Separator, StringComparison.Ordinal) + Separator.Length)..];
-            int slash = rest.IndexOf('/');
-            string host = rest[..slash];
-            return host.Length == 0 || host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? Uri.UnescapeDataString(rest[slash..]) : null;
+            if (!IsUrl) return _text ?? "";
+            if (Scheme != "file" || !IsLocalHost(Authority)) return null;
+            return Uri.UnescapeDataString(_text![(_authorityStart + Authority.Length)..]);
         }
     }
 
@@ -76,23 +71,19 @@ public readonly record struct Location
         get
         {
             if (!IsUrl) return "";
-            string text = _text!;
-            string rest = text[(text.IndexOf(Separator, StringComparison.Ordinal) + Separator.Length)..];
-            int slash = rest.IndexOf('/');
-            return slash < 0 ? rest : rest[..slash];
+            int slash = _text!.IndexOf('/', _authorityStart);
+            return slash < 0 ? _text[_authorityStart..] : _text[_authorityStart..slash];
         }
     }
 
-    /// <summary>What follows the authority of a URL, without its leading '/' (the object key of s3:// and gs://); "" for a path.</summary>
+    /// <summary>What follows a URL's authority, without its leading '/' (the object key of s3:// and gs://); "" for a path.</summary>
     public string UrlPath
     {
         get
         {
             if (!IsUrl) return "";
-            string text = _text!;
-            string rest = text[(text.IndexOf(Separator, StringComparison.Ordinal) + Separator.Length)..];
-            int slash = rest.IndexOf('/');
-            return slash < 0 ? "" : rest[(slash + 1)..];
+            int slash = _text!.IndexOf('/', _authorityStart);
+            return slash < 0 ? "" : _text[(slash + 1)..];
         }
     }
 
@@ -103,7 +94,7 @@ public readonly record struct Location
     public Location Resolve(string baseDirectory)
     {
         ArgumentNullException.ThrowIfNull(baseDirectory);
-        return IsRooted ? this : new Location(Path.Combine(baseDirectory, _text ?? ""));
+        return IsRooted ? this : new Location(Path.Combine(baseDirectory, _text ?? ""), 0);
     }
 
     /// <summary>Parses a path or a file://, s3:// or gs:// URL.</summary>
@@ -129,34 +120,37 @@ public readonly record struct Location
                     reason = $"malformed URI (expected {prefix}//...)";
                     return false;
                 }
-            location = new Location(text);
+            location = new Location(text, 0);
             return true;
         }
-        string scheme = text[..sep].ToLowerInvariant();
-        string rest = text[(sep + Separator.Length)..];
-        int slash = rest.IndexOf('/');
-        switch (scheme)
+        var url = new Location(text, sep + Separator.Length);
+        string authority = url.Authority;
+        bool hasPath = text.IndexOf('/', url._authorityStart) >= 0;
+        switch (url.Scheme)
         {
             case "file":
                 // "file://frames" is a host without a path, not a file: naming the host shows the missing slash.
-                if (slash < 0 && rest.Length > 0 && !rest.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+                if (!hasPath && !IsLocalHost(authority))
                 {
-                    reason = $"file URI names host '{rest}' (use file:///absolute/path)";
+                    reason = $"file URI names host '{authority}' (use file:///absolute/path)";
                     return false;
                 }
-                if (slash < 0) { reason = "file URI has no path (use file:///absolute/path)"; return false; }
+                if (!hasPath) { reason = "file URI has no path (use file:///absolute/path)"; return false; }
                 break;
             case "s3":
             case "gs":
-                if (slash == 0 || rest.Length == 0) { reason = "no bucket name"; return false; }
+                if (authority.Length == 0) { reason = "no bucket name"; return false; }
                 break;
             default:
-                reason = $"unsupported scheme '{scheme}://' (use file://, s3:// or gs://)";
+                reason = $"unsupported scheme '{url.Scheme}://' (use file://, s3:// or gs://)";
                 return false;
         }
-        location = new Location(text);
+        location = url;
         return true;
     }
+
+    // RFC 8089: an empty host and "localhost" both mean this machine.
+    private static bool IsLocalHost(string host) => host.Length == 0 || host.Equals("localhost", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The text as parsed (or as <see cref="Resolve"/> joined it), so <c>Parse(l.ToString()) == l</c>.</summary>
     public override string ToString() => _text ?? "";
