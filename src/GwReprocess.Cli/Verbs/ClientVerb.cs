@@ -2,6 +2,7 @@ using System.Globalization;
 using CommandLine;
 using GwReprocess.Data;
 using GwReprocess.Inference;
+using GwReprocess.IO;
 using GwReprocess.Jobs;
 using GwReprocess.Storage;
 using GwReprocess.Time;
@@ -78,7 +79,7 @@ public sealed class ClientVerb : CliVerb
             ?? (workflow.Inference.TokenFile is { } wtf ? TokenFile.Read(Path.Combine(baseDir, wtf), "inference.token_file") : null)
             ?? Environment.GetEnvironmentVariable("GWREPRO_SERVER_TOKEN");
         string outputs = workflow.Outputs.Uri;
-        if (!outputs.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(outputs)) outputs = Path.Combine(baseDir, outputs);
+        outputs = Location.Parse(outputs).Resolve(baseDir).ToString();
         var (bucket, prefix) = BucketFactory.Open(outputs);
         using var ownedBucket = bucket;
         using var frameOpener = new BucketFrameOpener();
@@ -87,7 +88,7 @@ public sealed class ClientVerb : CliVerb
         bool interactive = !o.Quiet && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var reporter = new Reporter(job.Name, o.Quiet);
         var deadline = TimeSpan.FromSeconds(o.ReadyTimeout);
-        string rendezvous = BucketUri.AsPrefix(outputs.Contains("://", StringComparison.Ordinal) ? outputs : outputs.TrimEnd('/')) + "rendezvous";
+        string rendezvous = BucketUri.AsPrefix(Location.Parse(outputs).IsUrl ? outputs : outputs.TrimEnd('/')) + "rendezvous";
         string address;
         try { address = await ServerAddress.ResolveAsync(o.Server, rendezvous, deadline, ct); }
         catch (InferenceStreamException e) { throw new ClientJobFailedException(e.Message, e); }
@@ -188,7 +189,7 @@ public sealed class ClientVerb : CliVerb
             default:
             {
                 string location = workflow.Data.Bucket!;
-                if (!location.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(location)) location = Path.Combine(baseDir, location);
+                location = Location.Parse(location).Resolve(baseDir).ToString();
                 var (bucket, prefix) = BucketFactory.Open(location);
                 using (bucket)
                 {

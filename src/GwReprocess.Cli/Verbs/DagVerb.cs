@@ -1,5 +1,6 @@
 using CommandLine;
 using GwReprocess.Data;
+using GwReprocess.IO;
 using GwReprocess.Time;
 using GwReprocess.Workflow;
 
@@ -97,8 +98,7 @@ public sealed class DagVerb : CliVerb
     private static Task<HashSet<string>> CommittedJobsAsync(WorkflowConfig workflow, CancellationToken ct)
     {
         string uri = workflow.Outputs.Uri;
-        if (!uri.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(uri))
-            uri = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".", uri);
+        uri = Location.Parse(uri).Resolve(Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".").ToString();
         return DagWriter.CommittedJobsAsync(uri, ct);
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
+using GwReprocess.IO;
 using GwReprocess.Simulation;
 using GwReprocess.Workflow;
 using Spectre.Console;
@@ -208,9 +209,9 @@ public sealed class RunVerb : CliVerb
         string? location = Arg("--rendezvous");
         string? server = Arg("--name");
         if (location is null || server is null) return true; // not a gwrepro server: running is all we can know
-        if (!location.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(location))
-            location = Path.Combine(command.WorkingDirectory, location);
-        if (!location.Contains("://", StringComparison.Ordinal) && !Directory.Exists(location)) return false;
+        var rendezvousLocation = Location.Parse(location).Resolve(command.WorkingDirectory);
+        location = rendezvousLocation.ToString();
+        if (!rendezvousLocation.IsUrl && !Directory.Exists(location)) return false;
         using var rendezvous = Server.Hosting.Rendezvous.Open(location);
         return (await rendezvous.ServersAsync(ct)).ContainsKey(server);
     }

@@ -2,6 +2,7 @@ using GwReprocess.Storage;
 using System.Globalization;
 using System.Text.Json;
 using CommandLine;
+using GwReprocess.IO;
 using GwReprocess.Simulation;
 using GwReprocess.Time;
 using Spectre.Console;
@@ -98,7 +99,7 @@ public sealed class SimulateVerb : CliVerb
         var options = ToSimulationOptions(o);
         ISimulationOutput output;
         IBucket? bucket = null;
-        if (o.Out.StartsWith("s3://", StringComparison.Ordinal) || o.Out.StartsWith("gs://", StringComparison.Ordinal))
+        if (Location.TryParse(o.Out, out var outLocation, out _) && outLocation.Scheme is "s3" or "gs")
         {
             (bucket, string prefix) = BucketFactory.Open(o.Out);
             output = new BucketOutput(bucket, prefix);
@@ -160,14 +161,9 @@ public sealed class SimulateVerb : CliVerb
     /// <summary>The local directory of <c>--out</c>: a path or a <c>file://</c> URL (s3:// and gs:// go to <see cref="BucketOutput"/>).</summary>
     private static string LocalDirectory(string @out)
     {
-        if (@out.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
-        {
-            var local = new GwReprocess.Data.FrameCacheEntry("X", "X", default, @out).LocalPath;
-            return local ?? throw new BadInputException($"--out '{@out}': a file:// URL on another host is not a local directory");
-        }
-        if (@out.Contains("://", StringComparison.Ordinal))
+        if (!Location.TryParse(@out, out var location, out _))
             throw new BadInputException($"--out '{@out}': not a path, file://, s3:// or gs:// location");
-        return @out;
+        return location.LocalPath ?? throw new BadInputException($"--out '{@out}': a file:// URL on another host is not a local directory");
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>

@@ -135,14 +135,14 @@ public sealed class InferenceServer : IAsyncDisposable
     /// <summary>A local directory or file:// URI, or a bucket prefix (s3://, gs://) read through the storage module.</summary>
     public static IModelRepositoryStore Store(string repository)
     {
-        if (repository.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) || repository.StartsWith("gs://", StringComparison.OrdinalIgnoreCase))
+        if (!GwReprocess.IO.Location.TryParse(repository, out var location, out _))
+            throw new BadInputException($"{repository}: model repository must be a directory, file://, s3:// or gs:// location");
+        if (location.Scheme is "s3" or "gs")
         {
             var (bucket, prefix) = GwReprocess.Storage.BucketFactory.Open(repository);
             return new BucketModelRepositoryStore(bucket, prefix);
         }
-        if (repository.StartsWith("file://", StringComparison.Ordinal)) repository = new Uri(repository).LocalPath;
-        else if (repository.Contains("://", StringComparison.Ordinal))
-            throw new BadInputException($"{repository}: model repository must be a directory, file://, s3:// or gs:// location");
+        repository = location.LocalPath ?? throw new BadInputException($"{repository}: a file:// URL on another host is not a local model repository");
         if (!Directory.Exists(repository)) throw new BadInputException($"{repository}: model repository directory does not exist");
         return new LocalModelRepositoryStore(repository);
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using GwReprocess.IO;
 using GwReprocess.Jobs;
 using GwReprocess.Storage;
 using GwReprocess.Workflow;
@@ -31,8 +32,7 @@ public sealed record RunMetrics(string Name, string RunDirectory, WorkflowConfig
         WorkflowConfig? workflow = File.Exists(workflowPath) ? WorkflowConfig.Load(workflowPath) : null;
         string location = metricsUri ?? workflow?.Outputs.Uri
             ?? throw new BadInputException($"{runDirectory}: no workflow.toml; give --metrics with the run's output prefix");
-        if (!location.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(location))
-            location = Path.Combine(Path.GetFullPath(runDirectory), location);
+        location = Location.Parse(location).Resolve(Path.GetFullPath(runDirectory)).ToString();
 
         var (bucket, prefix) = BucketFactory.Open(location);
         using (bucket)

@@ -1,4 +1,5 @@
 using GwReprocess.Frames.Gwf;
+using GwReprocess.IO;
 using GwReprocess.Storage;
 
 namespace GwReprocess.Analysis;
@@ -18,8 +19,7 @@ public sealed class RunOutputs : IDisposable
     /// <summary>Opens <paramref name="location"/>: a bucket URI, an absolute path, or a path relative to <paramref name="runDirectory"/>.</summary>
     public static RunOutputs Open(string location, string runDirectory)
     {
-        if (!location.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(location))
-            location = Path.Combine(Path.GetFullPath(runDirectory), location);
+        location = Location.Parse(location).Resolve(Path.GetFullPath(runDirectory)).ToString();
         var (bucket, prefix) = BucketFactory.Open(location);
         return new RunOutputs(bucket, BucketUri.AsPrefix(prefix));
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using GwReprocess.Inference;
 using GwReprocess.Storage;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -47,7 +48,7 @@ public static class ServerStatistics
     /// <summary>The ModelStatistics of every model one server has, as snapshot rows.</summary>
     public static async Task<IReadOnlyList<ServerMetricsInterval>> QueryAsync(string address, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var channel = GrpcChannel.ForAddress(address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address);
+        using var channel = GrpcChannel.ForAddress(ServerAddress.ChannelAddress(address));
         var client = new global::Inference.GRPCInferenceService.GRPCInferenceServiceClient(channel);
         var response = await client.ModelStatisticsAsync(new global::Inference.ModelStatisticsRequest(), deadline: DateTime.UtcNow + timeout,
             cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Text;
+using GwReprocess.IO;
 using GwReprocess.Storage;
 using GwReprocess.Time;
 
@@ -58,7 +59,7 @@ public sealed class FrameCache
         {
             var name = FrameFileName.TryParse(p)
                 ?? throw new BadInputException($"{p}: not an IGWN frame file name (OBS-TYPE-GPSSTART-DURATION.gwf)");
-            string location = p.Contains("://", StringComparison.Ordinal) ? p : "file://localhost" + Path.GetFullPath(p);
+            string location = Location.Parse(p).IsUrl ? p : "file://localhost" + Path.GetFullPath(p);
             entries.Add(new FrameCacheEntry(name.Observatory, name.FrameType, name.Span, location));
         }
         return new FrameCache(entries);

@@ -9,19 +9,7 @@ public sealed record FrameCacheEntry(string Observatory, string FrameType, Segme
     /// The local file path when <see cref="Location"/> is local (<c>file://localhost/path</c>,
     /// <c>file:///path</c> or a plain path), else null (s3://, gs://, osdf://, ...).
     /// </summary>
-    public string? LocalPath
-    {
-        get
-        {
-            if (Location.StartsWith("file://localhost/", StringComparison.OrdinalIgnoreCase))
-                return Uri.UnescapeDataString(Location["file://localhost".Length..]);
-            if (Location.StartsWith("file:///", StringComparison.OrdinalIgnoreCase))
-                return Uri.UnescapeDataString(Location["file://".Length..]);
-            if (Location.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
-                return null; // a named remote host: not readable as a local path
-            return Location.Contains("://", StringComparison.Ordinal) ? null : Location;
-        }
-    }
+    public string? LocalPath => IO.Location.LocalPathOf(Location);
 
     /// <summary>The cache line, <c>OBS TYPE GPSSTART DURATION URL</c>.</summary>
     public override string ToString() => $"{Observatory} {FrameType} {Span.Start} {Span.Duration} {Location}";

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using GwReprocess.Frames.Gwf;
 using GwReprocess.Frames.Hdf5;
+using GwReprocess.IO;
 using GwReprocess.Time;
 
 namespace GwReprocess.Data;
@@ -64,7 +65,7 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
                 continue;
             }
             var span = await ProbeSpanAsync(p, options, cancellationToken).ConfigureAwait(false);
-            entries.Add(new FrameCacheEntry("X", "UNKNOWN", span, p.Contains("://", StringComparison.Ordinal) ? p : Path.GetFullPath(p)));
+            entries.Add(new FrameCacheEntry("X", "UNKNOWN", span, Location.Parse(p).IsUrl ? p : Path.GetFullPath(p)));
         }
         return new FrameSource(new FrameCache(entries), options);
     }
@@ -84,7 +85,7 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
     /// <summary>The default opener: local paths, <c>file://localhost/...</c> and <c>file:///...</c>.</summary>
     public static Task<Stream> OpenLocalAsync(string location, CancellationToken cancellationToken)
     {
-        string? path = new FrameCacheEntry("X", "X", default, location).LocalPath;
+        string? path = Location.LocalPathOf(location);
         if (path is null) throw new BadInputException($"{location}: no reader for this kind of URL (only local files here)");
         try
         {
@@ -248,7 +249,7 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
 
     private static async Task<Hdf5TimeSeriesFile> ReadHdf5Async(string location, FrameSourceOptions options, CancellationToken ct)
     {
-        string? local = new FrameCacheEntry("X", "X", default, location).LocalPath;
+        string? local = Location.LocalPathOf(location);
         if (local is not null) return await Hdf5TimeSeriesReader.ReadAsync(local, ct).ConfigureAwait(false);
         // Remote HDF5: PureHDF needs a seekable file, so stage it locally first.
         string temp = Path.Combine(Path.GetTempPath(), "gwrepro-" + Guid.NewGuid().ToString("N")[..12] + Path.GetExtension(location));

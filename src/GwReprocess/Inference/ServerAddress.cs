@@ -17,6 +17,15 @@ public static class ServerAddress
     /// <summary>True for a host:port (including <c>[v6]:port</c>); false for a plain server name.</summary>
     public static bool IsHostPort(string server) => server.Contains(':');
 
+    /// <summary>The address a gRPC channel opens: <paramref name="address"/> as given when it starts with a URI scheme (<c>https://host:port</c>), else <c>http://host:port</c>.</summary>
+    /// <remarks>A scheme is letters, digits, '+', '-' or '.' before the first ':', so <c>host:port</c> and <c>[::1]:port</c> never read as one.</remarks>
+    public static string ChannelAddress(string address)
+    {
+        int colon = address.IndexOf(':');
+        bool hasScheme = colon > 0 && Uri.CheckSchemeName(address[..colon]) && address.AsSpan(colon).StartsWith("://", StringComparison.Ordinal);
+        return hasScheme ? address : "http://" + address;
+    }
+
     /// <summary>A server name usable as a rendezvous object name: no '/', '\', ':' and no leading '.'.</summary>
     public static bool IsValidName(string name) =>
         name.Length > 0 && !name.Contains('/') && !name.Contains('\\') && !name.Contains(':') && !name.StartsWith('.') && !name.Any(char.IsWhiteSpace);

@@ -1,4 +1,5 @@
 using GwReprocess.Data;
+using GwReprocess.IO;
 
 namespace GwReprocess.Storage;
 
@@ -28,7 +29,7 @@ public sealed class BucketFrameOpener(BucketOptions? options = null) : IDisposab
     /// <exception cref="IOException">The object could not be fetched whole after <see cref="Attempts"/> tries (the message names it).</exception>
     public async Task<Stream> OpenAsync(string location, CancellationToken cancellationToken)
     {
-        if (!location.Contains("://", StringComparison.Ordinal) || location.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
+        if (Location.LocalPathOf(location) is not null)
             return await FrameSource.OpenLocalAsync(location, cancellationToken).ConfigureAwait(false);
         // Cache files escape spaces as %20 (BucketFrameFile.CacheLocation).
         var uri = BucketUri.Parse(location.Replace("%20", " ", StringComparison.Ordinal));

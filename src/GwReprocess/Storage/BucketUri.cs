@@ -1,4 +1,5 @@
 using System.Text;
+using GwReprocess.IO;
 
 namespace GwReprocess.Storage;
 
@@ -72,57 +73,30 @@ public readonly record struct BucketUri
     public static bool TryParse(string? text, out BucketUri uri, out string? reason)
     {
         uri = default;
-        reason = null;
-        if (string.IsNullOrWhiteSpace(text)) { reason = "empty location"; return false; }
-        foreach (char c in text)
-            if (char.IsControl(c)) { reason = "control character in location"; return false; }
-        int sep = text.IndexOf("://", StringComparison.Ordinal);
-        if (sep < 0)
+        if (!Location.TryParse(text, out var location, out reason)) return false;
+        switch (location.Scheme)
         {
-            // "s3:bucket/key" and friends are mistyped URIs, not relative paths.
-            foreach (string prefix in (string[])["s3:", "gs:", "file:"])
-                if (text.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-                {
-                    reason = $"malformed URI (expected {prefix}//...)";
-                    return false;
-                }
-            uri = ForLocalPath(text);
-            return true;
-        }
-        string scheme = text[..sep].ToLowerInvariant();
-        string rest = text[(sep + 3)..];
-        switch (scheme)
-        {
+            case "":
+                uri = ForLocalPath(text!);
+                return true;
             case "file":
-            {
-                // file:///abs, file://localhost/abs; another host is not a local path.
-                int slash = rest.IndexOf('/');
-                string host = slash < 0 ? rest : rest[..slash];
-                if (host.Length > 0 && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+                // A file:// URL on another host is a location, but no store of this machine holds it.
+                if (location.LocalPath is not { } path)
                 {
-                    reason = $"file URI names host '{host}' (use file:///absolute/path)";
+                    reason = $"file URI names host '{location.Authority}' (use file:///absolute/path)";
                     return false;
                 }
-                if (slash < 0) { reason = "file URI has no path (use file:///absolute/path)"; return false; }
-                string path = Uri.UnescapeDataString(rest[slash..]);
                 uri = ForLocalPath(path);
                 return true;
-            }
-            case "s3":
-            case "gs":
+            default: // s3 or gs, the only other schemes a Location has
             {
-                int slash = rest.IndexOf('/');
-                string bucket = slash < 0 ? rest : rest[..slash];
-                string key = slash < 0 ? "" : rest[(slash + 1)..];
-                var kind = scheme == "s3" ? BucketScheme.S3 : BucketScheme.Gs;
+                string bucket = location.Authority, key = location.UrlPath;
+                var kind = location.Scheme == "s3" ? BucketScheme.S3 : BucketScheme.Gs;
                 if (!IsValidBucketName(bucket, kind, out reason)) return false;
                 if (Encoding.UTF8.GetByteCount(key) > 1024) { reason = "key longer than 1024 bytes"; return false; }
                 uri = new BucketUri(kind, bucket, key);
                 return true;
             }
-            default:
-                reason = $"unsupported scheme '{scheme}://' (use file://, s3:// or gs://)";
-                return false;
         }
     }
 

@@ -1,4 +1,5 @@
 using GwReprocess.Data;
+using GwReprocess.IO;
 using GwReprocess.Simulation;
 using GwReprocess.Storage;
 using GwReprocess.Time;
@@ -37,8 +38,7 @@ public sealed class LocalRun
     }
 
     /// <summary>A path of the workflow (relative ones are relative to the run directory, where the nodes run); URLs pass through.</summary>
-    public string Resolve(string path) =>
-        path.Contains("://", StringComparison.Ordinal) || Path.IsPathRooted(path) ? path : Path.Combine(Directory, path);
+    public string Resolve(string path) => Location.Parse(path).Resolve(Directory).ToString();
 
     /// <summary>Where simulated frames go, or null when the workflow's data are not simulated.</summary>
     public string? FramesDirectory => Workflow.Data.Simulation is { } s ? Resolve(s.Directory) : null;
@@ -73,7 +73,7 @@ public sealed class LocalRun
 
     /// <summary>True when the repository is local and lacks the workflow's ensemble.</summary>
     public bool NeedsModels() =>
-        !ModelRepository.Contains("://", StringComparison.Ordinal)
+        !Location.Parse(ModelRepository).IsUrl
         && !File.Exists(Path.Combine(ModelRepository, Workflow.Inference.Ensemble, "config.pbtxt"));
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using GwReprocess.IO;
 using GwReprocess.Storage;
 
 namespace GwReprocess.Workflow;
@@ -161,7 +162,7 @@ public static class DagWriter
     private static string ServerTransfer(InferenceSpec i, bool transfer)
     {
         var files = new List<string>();
-        if (transfer && !i.ModelRepository.Contains("://", StringComparison.Ordinal)) files.Add(i.ModelRepository.TrimEnd('/'));
+        if (transfer && !Location.Parse(i.ModelRepository).IsUrl) files.Add(i.ModelRepository.TrimEnd('/'));
         // Listed under IF_NEEDED too: they are in the run directory (the job's initialdir), so the bare names resolve either way.
         files.AddRange(ServerSecurityFiles(i));
         return files.Count == 0 ? "" : "transfer_input_files    = " + string.Join(", ", files);
@@ -200,7 +201,7 @@ public static class DagWriter
     }
 
     private static string ModelRepositoryArgument(string repository, bool transfer) =>
-        transfer && !repository.Contains("://", StringComparison.Ordinal) ? Path.GetFileName(repository.TrimEnd('/')) : repository;
+        transfer && !Location.Parse(repository).IsUrl ? Path.GetFileName(repository.TrimEnd('/')) : repository;
 
     internal static string RenderDag(JobPlan plan, int servers, IReadOnlySet<string>? done)
     {
