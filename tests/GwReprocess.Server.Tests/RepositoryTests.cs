@@ -17,12 +17,12 @@ public sealed class RepositoryTests
         await using var s = await TestServer.StartAsync(o => o with { ModelControl = ModelControlMode.Explicit });
         var index = await s.Client.RepositoryIndexAsync(new RepositoryIndexRequest());
         Assert.All(index.Models, m => Assert.Equal("UNAVAILABLE", m.State));
-        Assert.Equal(StatusCode.NotFound, (await TestServer.Fails(async () => await s.Client.ModelReadyAsync(new ModelReadyRequest { Name = "deepclean-stream" }))).StatusCode);
+        Assert.False((await s.Client.ModelReadyAsync(new ModelReadyRequest { Name = "deepclean-stream" })).Ready);
         await s.Client.RepositoryModelLoadAsync(new RepositoryModelLoadRequest { ModelName = "deepclean-stream" });
         var ready = (await s.Client.RepositoryIndexAsync(new RepositoryIndexRequest { Ready = true })).Models.Select(m => m.Name).ToList();
         Assert.Equal(["deepclean-h1", "deepclean-stream", "snapshotter-stream"], ready);
         await s.Client.RepositoryModelUnloadAsync(new RepositoryModelUnloadRequest { ModelName = "deepclean-h1" });
-        Assert.Equal(StatusCode.NotFound, (await TestServer.Fails(async () => await s.Client.ModelReadyAsync(new ModelReadyRequest { Name = "deepclean-h1" }))).StatusCode);
+        Assert.False((await s.Client.ModelReadyAsync(new ModelReadyRequest { Name = "deepclean-h1" })).Ready);
         var e = await TestServer.Fails(async () => await s.Client.RepositoryModelLoadAsync(new RepositoryModelLoadRequest { ModelName = "../outside" }));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         e = await TestServer.Fails(async () => await s.Client.RepositoryModelLoadAsync(new RepositoryModelLoadRequest { ModelName = "not-there" }));

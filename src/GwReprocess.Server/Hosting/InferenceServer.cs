@@ -163,7 +163,7 @@ public sealed class InferenceServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Error);
+        builder.Logging.AddProvider(new ServerLogProvider(log)).SetMinimumLevel(LogLevel.Error);
         // gRPC is HTTP/2 only, where Kestrel starts every request on the thread pool and resumes handlers reading a body there too:
         // running the connection's frame loop inline on the thread that completed the socket read cannot put a handler (or an ONNX
         // Runtime run) on that thread, and saves two to three thread-pool hand-offs per 64 KiB of a tensor. HTTP/1.1 listeners

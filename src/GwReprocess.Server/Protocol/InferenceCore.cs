@@ -44,12 +44,16 @@ public sealed class InferenceCore(ModelManager models)
         return r;
     }
 
-    /// <summary>Triton: unknown model/version is NOT_FOUND; a known model not ready is false.</summary>
+    /// <summary>Whether the model (or the given version) serves requests now; false for an unknown, unloaded or still loading one.</summary>
+    /// <remarks>
+    /// Triton's core (server.cc, InferenceServer::ModelIsReady) answers success with ready false whenever the model lookup fails,
+    /// so clients read "not ready" and may load the model, rather than an error.
+    /// </remarks>
     public bool ModelReady(string name, string version)
     {
         ModelVersion v;
         try { v = Models.Acquire(name, version, SequenceId.None, false); }
-        catch (InferenceException e) when (e.Code == StatusCode.Unavailable) { return false; }
+        catch (InferenceException e) when (e.Code is StatusCode.Unavailable or StatusCode.NotFound) { return false; }
         try { return !v.IsRetired && !v.IsDisposed; }
         finally { v.Release(); }
     }

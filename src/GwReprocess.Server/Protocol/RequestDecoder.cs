@@ -61,12 +61,21 @@ public static class RequestDecoder
         return (id, start, end);
     }
 
+    /// <summary>Triton's <c>InferenceRequest::LogRequest()</c>: "[request id: &lt;id&gt;] " for a request with an id, else nothing.</summary>
+    public static string RequestTag(string id) => id.Length > 0 ? $"[request id: {id}] " : "";
+
     /// <summary>Decodes and validates; <paramref name="config"/> is the version the request will run on.</summary>
-    /// <remarks>Inputs in shared memory are resolved through <paramref name="sharedMemory"/> (which then holds their regions) and read in place.</remarks>
+    /// <remarks>
+    /// Inputs in shared memory are resolved through <paramref name="sharedMemory"/> (which then holds their regions) and read in place.
+    /// The checks Triton's core makes on the request itself (infer_request.cc: input count, batch size, data type, shape, byte size,
+    /// BYTES elements) carry <see cref="RequestTag"/>; those its front ends and model lookups make (unknown input or output names,
+    /// contents, shared memory, typed element counts) do not.
+    /// </remarks>
     public static InferenceRequest Decode(ModelInferRequest request, ModelConfig config, SequenceId sequence, bool start, bool end, long arrival,
         SharedMemoryLease? sharedMemory = null)
     {
         string model = config.Name;
+        string tag = RequestTag(request.Id);
         var declared = new Dictionary<string, ModelInput>(StringComparer.Ordinal);
         foreach (var i in config.Input) declared[i.Name] = i;
         var inputs = new Dictionary<string, TensorData>(request.Inputs.Count, StringComparer.Ordinal);
@@ -77,17 +86,17 @@ public static class RequestDecoder
             if (!declared.TryGetValue(input.Name, out var decl))
                 throw InferenceException.Invalid($"unexpected inference input '{input.Name}' for model '{model}'");
             if (inputs.ContainsKey(input.Name))
-                throw InferenceException.Invalid($"input '{input.Name}' is given twice in the request for model '{model}'");
+                throw InferenceException.Invalid(tag + $"input '{input.Name}' is given twice in the request for model '{model}'");
             var type = TensorTypes.FromProtocol(input.Datatype);
             if (type != decl.DataType)
-                throw InferenceException.Invalid($"inference input '{input.Name}' data-type is '{input.Datatype}', but model '{model}' expects '{TensorTypes.ToProtocol(decl.DataType)}'");
+                throw InferenceException.Invalid(tag + $"inference input '{input.Name}' data-type is '{input.Datatype}', but model '{model}' expects '{TensorTypes.ToProtocol(decl.DataType)}'");
             var shape = input.Shape.ToArray();
-            CheckShape(model, config.MaxBatchSize, decl, shape);
+            CheckShape(tag, model, config.MaxBatchSize, decl, shape);
             long count = TensorTypes.ElementCount(shape);
             bool isBytes = type == DataType.TypeString;
             // BYTES: at least a 4-byte length per element; the exact size is checked by walking the elements.
             int size = isBytes ? BytesTensor.LengthPrefix : TensorTypes.ElementSize(type);
-            if (count > int.MaxValue / size) throw InferenceException.Invalid($"input '{input.Name}' for model '{model}' has {count} elements, more than one message can carry");
+            if (count > int.MaxValue / size) throw InferenceException.Invalid(tag + $"input '{input.Name}' for model '{model}' has {count} elements, more than one message can carry");
             long bytes = count * size;
             if (input.Parameters.Count > 0 && SharedMemoryLease.Parameters(input.Parameters, input.Name, model) is { } shm)
             {
@@ -100,7 +109,7 @@ public static class RequestDecoder
                 if (!isBytes && shm.ByteSize != bytes)
                     throw InferenceException.Invalid($"unexpected shared memory byte size {shm.ByteSize} for input '{input.Name}', expecting {bytes} for model '{model}'");
                 var slice = sharedMemory.Resolve(shm.Region, shm.ByteSize, shm.Offset, input.Name, model);
-                if (isBytes && BytesTensor.Check(slice.GetSpan(), count, input.Name, model) is { } error) throw InferenceException.Invalid(error);
+                if (isBytes && BytesTensor.Check(slice.GetSpan(), count, input.Name, model) is { } error) throw InferenceException.Invalid(tag + error);
                 inputs[input.Name] = new TensorData(type, shape, slice.Memory);
             }
             else if (input.Contents is not null)
@@ -116,24 +125,22 @@ public static class RequestDecoder
                 var raw = request.RawInputContents[rawIndex++];
                 if (isBytes)
                 {
-                    if (BytesTensor.Check(raw.Span, count, input.Name, model) is { } error) throw InferenceException.Invalid(error);
+                    if (BytesTensor.Check(raw.Span, count, input.Name, model) is { } error) throw InferenceException.Invalid(tag + error);
                 }
                 else if (raw.Length != bytes)
-                    throw InferenceException.Invalid($"unexpected total byte size {raw.Length} for input '{input.Name}', expecting {bytes} for model '{model}'");
+                    throw InferenceException.Invalid(tag + $"unexpected total byte size {raw.Length} for input '{input.Name}', expecting {bytes} for model '{model}'");
                 inputs[input.Name] = new TensorData(type, shape, raw.Memory);
             }
         }
         if (rawIndex < request.RawInputContents.Count)
             throw InferenceException.Invalid($"raw_input_contents has {request.RawInputContents.Count} entries but only {rawIndex} inputs take raw data for model '{model}'");
-        foreach (var decl in config.Input)
-            if (!decl.Optional && !inputs.ContainsKey(decl.Name))
-                throw InferenceException.Invalid($"expected {config.Input.Count(i => !i.Optional)} inputs but got {inputs.Count} inputs for model '{model}'. Got input(s) [{string.Join(", ", inputs.Keys)}], but missing required input(s) ['{decl.Name}']. Please provide all required input(s).");
+        if (config.Input.Any(d => !d.Optional && !inputs.ContainsKey(d.Name))) throw MissingInputs(tag, model, config, inputs.Keys);
         if (config.MaxBatchSize > 0)
         {
             long batch = -1;
             foreach (var t in inputs.Values)
             {
-                if (batch >= 0 && t.Shape[0] != batch) throw InferenceException.Invalid($"inputs of a request to model '{model}' must have the same batch size");
+                if (batch >= 0 && t.Shape[0] != batch) throw InferenceException.Invalid(tag + $"inputs of a request to model '{model}' must have the same batch size");
                 batch = t.Shape[0];
             }
         }
@@ -179,10 +186,29 @@ public static class RequestDecoder
             _ => 0,
         } : 0;
 
-    private static void CheckShape(string model, int maxBatchSize, ModelInput decl, long[] shape)
+    /// <summary>Triton's ValidateRequestInputs text: every required input missing, names quoted and joined without spaces.</summary>
+    private static InferenceException MissingInputs(string tag, string model, ModelConfig config, IEnumerable<string> given)
+    {
+        static string List(IEnumerable<string> names) => "[" + string.Join(",", names.Select(n => $"'{n}'")) + "]";
+        int required = config.Input.Count(i => !i.Optional), got = given.Count();
+        string missing = List(config.Input.Where(i => !i.Optional && !given.Contains(i.Name)).Select(i => i.Name));
+        string expected = required == config.Input.Count ? $"expected {required} inputs" : $"expected number of inputs between {required} and {config.Input.Count}";
+        return InferenceException.Invalid(tag + $"{expected} but got {got} inputs for model '{model}'. Got input(s) {List(given)}, but missing required input(s) {missing}. Please provide all required input(s).");
+    }
+
+    /// <summary>Triton's note after a shape error of a batching model (infer_request.cc, Normalize).</summary>
+    private const string ImplicitBatchNote =
+        "NOTE: Setting a non-zero max_batch_size in the model config requires a batch dimension to be prepended to each input shape. " +
+        "If you want to specify the full shape including the batch dim in your input dims config, try setting max_batch_size to zero. " +
+        "See the model configuration docs for more info on max_batch_size.";
+
+    private static void CheckShape(string tag, string model, int maxBatchSize, ModelInput decl, long[] shape)
     {
         var dims = decl.Dims;
         int offset = maxBatchSize > 0 ? 1 : 0;
+        // Triton checks the batch size before the shapes, with its own message.
+        if (offset == 1 && shape.Length > 0 && shape[0] > maxBatchSize)
+            throw InferenceException.Invalid(tag + $"inference request batch-size must be <= {maxBatchSize} for '{model}'");
         bool ok = shape.Length == dims.Count + offset;
         foreach (var d in shape) ok &= d >= 0;
         if (ok && offset == 1) ok = shape[0] >= 1 && shape[0] <= maxBatchSize;
@@ -190,11 +216,12 @@ public static class RequestDecoder
         if (!ok)
         {
             var expected = (offset == 1 ? new long[] { -1 } : []).Concat(dims);
-            throw InferenceException.Invalid($"unexpected shape for input '{decl.Name}' for model '{model}'. Expected {TensorTypes.Format(expected)}, got {TensorTypes.Format(shape)}" +
-                                             (offset == 1 && shape.Length > 0 && shape[0] > maxBatchSize ? $" (batch size {shape[0]} exceeds max_batch_size {maxBatchSize})" : ""));
+            // The ". " ends the sentence before the note, and stays when there is none (Triton's text, trailing space included).
+            throw InferenceException.Invalid(tag + $"unexpected shape for input '{decl.Name}' for model '{model}'. Expected {TensorTypes.Format(expected)}, got {TensorTypes.Format(shape)}. " +
+                                             (offset == 1 ? ImplicitBatchNote : ""));
         }
         try { TensorTypes.ElementCount(shape); }
-        catch (OverflowException) { throw InferenceException.Invalid($"shape {TensorTypes.Format(shape)} of input '{decl.Name}' for model '{model}' overflows"); }
+        catch (OverflowException) { throw InferenceException.Invalid(tag + $"shape {TensorTypes.Format(shape)} of input '{decl.Name}' for model '{model}' overflows"); }
     }
 
     private static byte[] FromTyped(string model, string name, DataType type, long count, InferTensorContents c)

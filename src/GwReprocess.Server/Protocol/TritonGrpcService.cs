@@ -134,8 +134,22 @@ public class TritonGrpcService(InferenceCore core)
             await previousWrite.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (failure is not null) { }
+        catch (Exception e) when (failure is null && ClientGone(e, context))
+        {
+            // A client that drops its stream is ordinary on a busy server, and there is no one left to answer: Triton's stream
+            // handler (stream_infer_handler.cc) only notes the cancellation at verbose level 1, so this says nothing.
+            return;
+        }
         if (failure is not null) throw failure;
     }
+
+    /// <summary>The stream failed because its client went away (reset the stream, closed the connection), not through a fault of ours.</summary>
+    /// <remarks>
+    /// Kestrel fails the read or write with an IOException ("The client reset the request stream.") and may cancel the call's token
+    /// only a moment later, so an IOException counts by itself; nothing else on this path reads or writes a stream.
+    /// </remarks>
+    private static bool ClientGone(Exception e, ServerCallContext context) =>
+        e is IOException || context.CancellationToken.IsCancellationRequested && e is OperationCanceledException or InvalidOperationException;
 
     private async Task<(ModelStreamInferResponse Response, StatusCode Code)> RunInOrderAsync(Task after, ModelInferRequest request, long arrival, CancellationToken ct)
     {
