@@ -49,7 +49,13 @@ public static class ServerReadiness
             var server = await client.ServerReadyAsync(new ServerReadyRequest(), headers, DateTime.UtcNow + timeout, cancellationToken).ConfigureAwait(false);
             if (!server.Ready) return "ServerReady: false";
             var m = await client.ModelReadyAsync(new ModelReadyRequest { Name = model }, headers, DateTime.UtcNow + timeout, cancellationToken).ConfigureAwait(false);
-            return m.Ready ? null : $"ModelReady '{model}': false";
+            if (m.Ready) return null;
+            // Triton answers ModelReady false, not an error, for a model it does not have. One it is still loading is listed in
+            // its repository index; one absent from the index will not appear by waiting, so say so at once.
+            if (!await ListedAsync(client, model, headers, DateTime.UtcNow + timeout, cancellationToken).ConfigureAwait(false))
+                throw new InferenceStreamException($"server {endpoint.Address}, model '{model}': NotFound: the server's model repository has no model '{model}'",
+                    false, StatusCode.NotFound);
+            return $"ModelReady '{model}': false";
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
         {
@@ -74,6 +80,22 @@ public static class ServerReadiness
                 throw new InferenceStreamException($"server {endpoint.Address} speaks TLS but this client connected without it; give the CA that signed its certificate with --tls-ca FILE or [inference] tls_ca (or --tls for a CA in the system's store)",
                     false, e.StatusCode, e);
             return $"{e.StatusCode}: {e.Status.Detail}";
+        }
+    }
+
+    /// <summary>Whether the server's repository index lists the model; true when the server does not offer the index (nothing to judge by).</summary>
+    private static async Task<bool> ListedAsync(GRPCInferenceService.GRPCInferenceServiceClient client, string model, Metadata headers, DateTime deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var index = await client.RepositoryIndexAsync(new RepositoryIndexRequest { Ready = false }, headers, deadline, cancellationToken).ConfigureAwait(false);
+            foreach (var m in index.Models)
+                if (m.Name == model) return true;
+            return false;
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unimplemented or StatusCode.PermissionDenied)
+        {
+            return true;
         }
     }
 
