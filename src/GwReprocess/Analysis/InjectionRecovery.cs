@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using GwReprocess.Data;
+using GwReprocess.Dsp;
 using GwReprocess.Frames.Hdf5;
 using GwReprocess.Simulation;
 using GwReprocess.Time;

@@ -1,3 +1,5 @@
+using GwReprocess.Dsp;
+
 namespace GwReprocess.Analysis;
 
 /// <summary>Queue and compute time per request of one model, from the servers' counters.</summary>

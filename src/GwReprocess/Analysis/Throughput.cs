@@ -1,3 +1,4 @@
+using GwReprocess.Dsp;
 using GwReprocess.Jobs;
 
 namespace GwReprocess.Analysis;

@@ -42,7 +42,7 @@ public sealed record ClientJobSettings(
     /// <summary>Looks the server's address up again before a retry (a server node name in the rendezvous), or null to keep the address.</summary>
     public Func<CancellationToken, Task<string>>? ResolveAddress { get; init; }
 
-    /// <summary>First backoff after a transient error (doubles per retry, at most 30 s).</summary>
+    /// <summary>Scale of the wait before a reconnect: the n-th wait is drawn uniformly from [0, Backoff·2^(n−1)), at most 30 s (full jitter).</summary>
     public TimeSpan Backoff { get; init; } = TimeSpan.FromSeconds(1);
 }
 

@@ -1,5 +1,5 @@
 using System.Text;
-using GwReprocess.Analysis;
+using GwReprocess.Dsp;
 using GwReprocess.Storage;
 
 namespace GwReprocess.Jobs;

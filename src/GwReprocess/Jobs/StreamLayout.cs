@@ -1,13 +1,11 @@
 using Grpc.Core;
 using GwReprocess.Data;
+using GwReprocess.Dsp;
 using GwReprocess.Inference;
 using GwReprocess.Models;
 using Inference;
 
 namespace GwReprocess.Jobs;
-
-/// <summary>One detector as the stream carries it: its witnesses (model order, with the model's scaling), its strain, and its noise output.</summary>
-public sealed record DetectorStream(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, IReadOnlyList<ChannelScaling> WitnessScaling, string NoiseOutput);
 
 /// <summary>What the ensemble expects and returns, learned from the server (ModelConfig RPC), so the client works unchanged against tritonserver.</summary>
 /// <param name="Model">The ensemble.</param>

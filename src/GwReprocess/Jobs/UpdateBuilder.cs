@@ -1,45 +1,7 @@
 using System.Buffers;
-using System.Numerics.Tensors;
+using GwReprocess.Dsp;
 
 namespace GwReprocess.Jobs;
-
-/// <summary>A channel's standardisation, as the model was trained: <c>(x − Mean) / Scale</c>.</summary>
-public readonly record struct ChannelScaling(double Mean, double Scale)
-{
-    public static ChannelScaling Identity => new(0, 1);
-}
-
-/// <summary>One snapshot update, <c>[1, C, B·stride]</c> float32 in channel-major order, rented from a pool.</summary>
-/// <remarks>Dispose returns the buffer; <see cref="Data"/> must not be used afterwards.</remarks>
-public sealed class SnapshotUpdate : IDisposable
-{
-    private float[]? _buffer;
-
-    internal SnapshotUpdate(long index, int channels, int samples, float[] buffer)
-    {
-        Index = index;
-        Channels = channels;
-        Samples = samples;
-        _buffer = buffer;
-    }
-
-    /// <summary>0 for the first update of the sequence.</summary>
-    public long Index { get; }
-    public int Channels { get; }
-    public int Samples { get; }
-
-    /// <summary>The tensor's elements: channel c, sample n at <c>c·Samples + n</c>.</summary>
-    public ReadOnlySpan<float> Data => (_buffer ?? throw new ObjectDisposedException(nameof(SnapshotUpdate))).AsSpan(0, Channels * Samples);
-
-    /// <summary>The same elements as memory, for asynchronous senders (valid until <see cref="Dispose"/>).</summary>
-    public ReadOnlyMemory<float> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(SnapshotUpdate))).AsMemory(0, Channels * Samples);
-
-    public void Dispose()
-    {
-        if (_buffer is { } b) ArrayPool<float>.Shared.Return(b);
-        _buffer = null;
-    }
-}
 
 /// <summary>Builds snapshot updates from per-channel sample streams: only new samples, channels exactly in the configured order.</summary>
 /// <remarks>
@@ -102,15 +64,5 @@ public sealed class UpdateBuilder
             _count[c] = rest;
         }
         return new SnapshotUpdate(_next++, Channels, n, buffer);
-    }
-
-    /// <summary>Per-channel mean and standard deviation of a stretch of data, for channels whose model carries no scales.</summary>
-    public static ChannelScaling Fit(ReadOnlySpan<double> samples)
-    {
-        double mean = TensorPrimitives.Sum(samples) / samples.Length;
-        double var = 0;
-        foreach (double x in samples) var += (x - mean) * (x - mean);
-        double std = Math.Sqrt(var / samples.Length);
-        return new ChannelScaling(mean, std > 0 ? std : 1);
     }
 }

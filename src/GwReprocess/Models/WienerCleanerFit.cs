@@ -1,7 +1,6 @@
 using System.Globalization;
 using GwReprocess.Data;
 using GwReprocess.Dsp;
-using GwReprocess.Jobs;
 using GwReprocess.Time;
 using Inference;
 
@@ -74,7 +73,7 @@ public static class WienerCleanerFit
         for (int c = 0; c < witnesses.Count; c++)
         {
             var w = resampled[c + 1].Samples.Span[..n];
-            scaling[c] = UpdateBuilder.Fit(w);
+            scaling[c] = ChannelScaling.Fit(w);
             var x = new double[n];
             double inv = 1 / scaling[c].Scale;
             for (int i = 0; i < n; i++) x[i] = (w[i] - scaling[c].Mean) * inv;

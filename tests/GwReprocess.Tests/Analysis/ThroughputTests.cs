@@ -1,4 +1,5 @@
 using GwReprocess.Analysis;
+using GwReprocess.Dsp;
 using GwReprocess.Jobs;
 
 namespace GwReprocess.Tests.Analysis;

@@ -1,3 +1,4 @@
+using GwReprocess.Dsp;
 using GwReprocess.Jobs;
 
 namespace GwReprocess.Tests.Jobs;
@@ -40,7 +41,7 @@ public class UpdateBuilderTests
     [Fact]
     public void Fit_gives_mean_and_population_std()
     {
-        var s = UpdateBuilder.Fit([1.0, 2, 3, 4]);
+        var s = ChannelScaling.Fit([1.0, 2, 3, 4]);
         Assert.Equal(2.5, s.Mean, 12);
         Assert.Equal(Math.Sqrt(1.25), s.Scale, 12);
     }

@@ -1,4 +1,4 @@
-namespace GwReprocess.Analysis;
+namespace GwReprocess.Dsp;
 
 /// <summary>Order statistics as NumPy's default <c>percentile</c> computes them (linear interpolation between closest ranks).</summary>
 public static class Percentiles
@@ -18,6 +18,3 @@ public static class Percentiles
     /// <summary>Median and the 25th/75th percentiles, the bars of the published scaling plots.</summary>
     public static Quartiles QuartilesOf(IReadOnlyList<double> values) => new(Of(values, 25), Of(values, 50), Of(values, 75));
 }
-
-/// <summary>25th percentile, median, 75th percentile.</summary>
-public readonly record struct Quartiles(double P25, double Median, double P75);

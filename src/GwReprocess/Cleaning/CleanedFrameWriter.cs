@@ -1,0 +1,33 @@
+using GwReprocess.Data;
+using GwReprocess.Frames.Gwf;
+using GwReprocess.Storage;
+using GwReprocess.Time;
+
+namespace GwReprocess.Cleaning;
+
+/// <summary>Assembles one detector's cleaned strain into a GWF frame (FrProcData, float64) and writes it under <c>cleaned/IFO/</c>.</summary>
+/// <param name="output">The output bucket.</param>
+/// <param name="prefix">The run's output prefix in <paramref name="output"/>, ending in '/' (or empty).</param>
+/// <param name="frameType">Frame type of the outputs; the file is named <c>O-IFO_TYPE-GPS-DURATION.gwf</c>.</param>
+/// <param name="channelSuffix">Appended to the strain channel name for the cleaned channel.</param>
+/// <param name="model">The ensemble whose noise estimate was subtracted (named in the channel comment).</param>
+/// <param name="band">The band the noise estimate was passed in.</param>
+public sealed class CleanedFrameWriter(IBucket output, string prefix, string frameType, string channelSuffix, string model, CleaningBand band)
+{
+    /// <summary>Writes <paramref name="cleaned"/> (the strain of <paramref name="frame"/> at <paramref name="sampleRateHz"/>) as one frame file.</summary>
+    public async Task WriteAsync(string ifo, ChannelName strain, Segment frame, double sampleRateHz, ReadOnlyMemory<double> cleaned, CancellationToken ct)
+    {
+        string name = GwfWriter.FileName(ifo[..1], $"{ifo}_{frameType}", frame);
+        var data = new GwfFrameData(frame.Start, frame.Duration,
+            [new GwfChannelData(strain.Value + channelSuffix, GwfChannelKind.Proc, sampleRateHz, cleaned)
+            {
+                Comment = $"{strain} minus the {model} noise estimate band-passed to {band.LowHz:0.###}-{band.HighHz:0.###} Hz",
+            }]);
+        // The whole frame is assembled in memory first, so the bucket commits it in one atomic write.
+        using var buffer = new MemoryStream();
+        var writer = new GwfWriter(buffer);
+        await writer.WriteFrameAsync(data, ct).ConfigureAwait(false);
+        await writer.CompleteAsync(ct).ConfigureAwait(false);
+        await output.WriteAllBytesAsync($"{prefix}cleaned/{ifo}/{name}", buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ct).ConfigureAwait(false);
+    }
+}

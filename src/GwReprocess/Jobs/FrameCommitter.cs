@@ -1,0 +1,84 @@
+using System.Threading.Channels;
+using GwReprocess.Data;
+using GwReprocess.Frames.Hdf5;
+using GwReprocess.Time;
+
+namespace GwReprocess.Jobs;
+
+/// <summary>Cleaned-frame writing: for each released frame, band-pass and subtract, write the cleaned GWF per detector and the scores HDF5, commit, forget what is no longer needed.</summary>
+/// <param name="job">The job's shared context.</param>
+/// <param name="memory">The stream's strain, noise and scores.</param>
+/// <param name="committed">Frames committed so far; each frame written is added.</param>
+/// <param name="firstFrame">The first frame this stream writes.</param>
+internal sealed class FrameCommitter(StreamContext job, StreamMemory memory, HashSet<Segment> committed, int firstFrame)
+{
+    /// <summary>Frames this stream committed.</summary>
+    public int FramesWritten { get; private set; }
+
+    /// <summary>Writes and commits the frames <paramref name="ready"/> names, in order.</summary>
+    /// <remarks>
+    /// A frame once started is finished and committed even when another stage fails meanwhile (only the job's own
+    /// cancellation, <paramref name="jobCancellation"/>, stops it): its inputs are all in memory, and a bad frame later in
+    /// the stream must not cost it.
+    /// </remarks>
+    public async Task RunAsync(ChannelReader<int> ready, CancellationToken ct, CancellationToken jobCancellation)
+    {
+        var frames = job.Frames;
+        await foreach (int i in ready.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            var frame = frames[i];
+            await WriteFrameAsync(frame, jobCancellation).ConfigureAwait(false);
+            await job.Checkpoint.MarkCommittedAsync(frame, jobCancellation).ConfigureAwait(false);
+            committed.Add(frame);
+            FramesWritten++;
+            double processed = (frame.End - frames[firstFrame].Start).TotalSeconds;
+            job.Reporter.FrameCommitted(frame, i, frames.Count, processed / Math.Max(1e-9, job.Wall.Elapsed.TotalSeconds));
+            long keepFrom = (i + 1 < frames.Count ? memory.Index(frames[i + 1].Start) : memory.Index(frame.End)) - job.Geometry.Margin;
+            foreach (var n in memory.Noise) n.DropBefore(keepFrom);
+            foreach (var s in memory.Strain) s.DropBefore(keepFrom);
+            memory.Scores.DropBefore(Math.Max(0, keepFrom) / job.Geometry.Stride);
+        }
+    }
+
+    private async Task WriteFrameAsync(Segment frame, CancellationToken ct)
+    {
+        var detectors = job.Settings.Detectors;
+        long a = memory.Index(frame.Start), z = memory.Index(frame.End);
+        int m = job.Cleaner.Margin;
+        for (int d = 0; d < detectors.Count; d++)
+        {
+            var det = detectors[d];
+            var noise = memory.Noise[d].Copy(a - m, z + m);
+            for (int i = 0; i < noise.Length; i++)
+                if (double.IsNaN(noise[i]))
+                    throw new InvalidOperationException($"{det.Ifo}: no noise window covers {memory.TimeOf(a - m + i)} (internal error)");
+            var cleaned = memory.Strain[d].Copy(a, z);
+            job.Cleaner.Clean(cleaned, noise);
+            await job.FrameWriter.WriteAsync(det.Ifo, det.Strain, frame, ClientJob.Rate, cleaned, ct).ConfigureAwait(false);
+        }
+        if (job.Layout.ScoreOutput is not null) await WriteScoresAsync(frame, a, z, ct).ConfigureAwait(false);
+    }
+
+    private async Task WriteScoresAsync(Segment frame, long a, long z, CancellationToken ct)
+    {
+        var s = job.Settings;
+        int stride = job.Geometry.Stride;
+        string tag = string.Concat(s.Detectors.Select(d => d.Ifo));
+        var values = memory.Scores.Copy(a / stride, z / stride);
+        var series = new TimeSeries(new ChannelName($"{tag}:BBH_SCORE"), frame.Start + TimeSeries.DurationOf(stride, SampleRate.Processing),
+            new SampleRate(ClientJob.Rate / (double)stride), values);
+        // The HDF5 writer takes a file path, so the scores go through a local temporary file on their way to the bucket.
+        string temp = Path.Combine(Path.GetTempPath(), $"gwrepro-scores-{Environment.ProcessId}-{Guid.NewGuid():N}.h5");
+        try
+        {
+            await Hdf5TimeSeriesWriter.WriteAsync(temp, [series], new Dictionary<string, object> { ["window_seconds"] = job.Geometry.Kernel / (double)ClientJob.Rate },
+                cancellationToken: ct).ConfigureAwait(false);
+            await using var file = File.OpenRead(temp);
+            await s.Output.WriteAsync($"{job.Prefix}scores/{tag}-{s.FrameType}_SCORES-{frame.Start}-{frame.Duration}.h5", file, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+}
