@@ -115,7 +115,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
                             throw new ClientJobFailedException($"{_s.Job.Name}: giving up after {reconnects.Retries} retries: {ise.Message}", ise);
                         var delay = reconnects.Next();
                         metrics.Retry();
-                        reporter.Info($"{_s.Job.Name}: stream error ({ise.Message}); retry {reconnects.Retries} of {reconnects.MaxRetries} in {delay.TotalSeconds:0.#} s from frame {FirstMissing(frames, committed) + 1} of {frames.Count}");
+                        reporter.Info($"{_s.Job.Name}: stream error ({ise.Message}); retry {reconnects.Retries} of {reconnects.MaxRetries} in {delay.TotalSeconds:0.0#} s from frame {FirstMissing(frames, committed) + 1} of {frames.Count}");
                         await Task.Delay(delay, ct).ConfigureAwait(false);
                         endpoint = await reconnects.ReconnectAsync(endpoint, ct).ConfigureAwait(false);
                         break;

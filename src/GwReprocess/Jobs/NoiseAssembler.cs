@@ -7,10 +7,10 @@ namespace GwReprocess.Jobs;
 /// <summary>Noise assembly: responses in request order → each detector's noise windows averaged into one estimate per sample, scores appended; frames released once covered.</summary>
 /// <param name="job">The job's shared context.</param>
 /// <param name="memory">Where noise and scores go.</param>
-/// <param name="committed">Frames already committed (skipped when releasing).</param>
+/// <param name="committed">Frames committed before this stream started (skipped when releasing); not changed while the stream runs.</param>
 /// <param name="firstFrame">The first frame this stream writes.</param>
 /// <param name="address">The server's address, for errors.</param>
-internal sealed class NoiseAssembler(StreamContext job, StreamMemory memory, HashSet<Segment> committed, int firstFrame, string address)
+internal sealed class NoiseAssembler(StreamContext job, StreamMemory memory, IReadOnlySet<Segment> committed, int firstFrame, string address)
 {
     /// <summary>Seconds of the core segment this stream got answers for first.</summary>
     public double DataSeconds { get; private set; }

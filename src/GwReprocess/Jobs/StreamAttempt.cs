@@ -30,7 +30,9 @@ internal sealed class StreamAttempt
         _endpoint = endpoint;
         _memory = new StreamMemory(job.Settings, job.Geometry, job.Frames[firstFrame].Start);
         _producer = new UpdateProducer(job, _memory);
-        _assembler = new NoiseAssembler(job, _memory, committed, firstFrame, endpoint.Address);
+        // The assembler reads its own copy: the committer adds to the set on another thread, and only frames the assembler has
+        // already released, so the copy answers every question the assembler asks exactly as the live set would.
+        _assembler = new NoiseAssembler(job, _memory, new HashSet<Segment>(committed), firstFrame, endpoint.Address);
         _committer = new FrameCommitter(job, _memory, committed, firstFrame);
     }
 
