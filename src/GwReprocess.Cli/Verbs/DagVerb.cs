@@ -1,5 +1,5 @@
 using CommandLine;
-using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Time;
 using GwReprocess.Workflow;
 

@@ -162,7 +162,7 @@ public sealed class SimulateVerb : CliVerb
     {
         if (@out.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
         {
-            var local = new GwReprocess.Data.FrameCacheEntry("X", "X", default, @out).LocalPath;
+            var local = new GwReprocess.Frames.FrameCacheEntry("X", "X", default, @out).LocalPath;
             return local ?? throw new BadInputException($"--out '{@out}': a file:// URL on another host is not a local directory");
         }
         if (@out.Contains("://", StringComparison.Ordinal))

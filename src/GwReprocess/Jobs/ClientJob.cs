@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using GwReprocess.Data;
 using GwReprocess.Dsp;
+using GwReprocess.Frames;
 using GwReprocess.Frames.Gwf;
 using GwReprocess.Frames.Hdf5;
 using GwReprocess.Inference;

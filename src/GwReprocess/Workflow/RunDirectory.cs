@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using GwReprocess.IO;
 using GwReprocess.Storage;
 
 namespace GwReprocess.Workflow;

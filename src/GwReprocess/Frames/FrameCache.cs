@@ -1,8 +1,9 @@
 using System.Text;
-using GwReprocess.Storage;
+using GwReprocess.Data;
+using GwReprocess.IO;
 using GwReprocess.Time;
 
-namespace GwReprocess.Data;
+namespace GwReprocess.Frames;
 
 /// <summary>A LAL frame cache: which frame files hold which GPS spans.</summary>
 /// <remarks>Entries are kept sorted by start time; selecting a span returns the files it needs, and <see cref="Gaps"/> what no file covers.</remarks>
