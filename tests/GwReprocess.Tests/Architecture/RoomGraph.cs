@@ -236,7 +236,7 @@ internal sealed partial class RoomGraph
     [GeneratedRegex(@"(?<![\w.])GwReprocess\s*\.\s*(\w+)")]
     private static partial Regex QualifiedName();
 
-    [GeneratedRegex(@"\b(?:class|struct|interface|enum|record(?:\s+(?:class|struct))?)\s+(?!where\b|new\b)(?<name>[A-Za-z_]\w*)|\bdelegate\s+[\w<>\[\],.?\s]+?\s(?<name>[A-Za-z_]\w*)\s*[<(]")]
+    [GeneratedRegex(@"\b(?:class|struct|interface|enum|record(?:\s+(?:class|struct))?)\s+(?!(?:where|new|in|is|as|with)\b)(?<name>[A-Za-z_]\w*)|\bdelegate\s+[\w<>\[\],.?\s]+?\s(?<name>[A-Za-z_]\w*)\s*[<(]")]
     private static partial Regex TypeDeclaration();
 
     [GeneratedRegex(@"[A-Za-z_]\w*")]
