@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using GwReprocess.Storage;
+using GwReprocess.IO;
 using GwReprocess.Workflow;
 
 namespace GwReprocess.Benchmarks;

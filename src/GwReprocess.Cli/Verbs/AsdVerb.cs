@@ -2,7 +2,8 @@ using System.Text;
 using CommandLine;
 using GwReprocess.Data;
 using GwReprocess.Dsp;
-using GwReprocess.Storage;
+using GwReprocess.Frames;
+using GwReprocess.IO;
 
 namespace GwReprocess.Cli.Verbs;
 

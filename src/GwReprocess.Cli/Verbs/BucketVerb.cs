@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using CommandLine;
+using GwReprocess.Frames;
 using GwReprocess.Storage;
 using GwReprocess.Time;
 

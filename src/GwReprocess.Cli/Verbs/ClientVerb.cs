@@ -1,6 +1,6 @@
 using System.Globalization;
 using CommandLine;
-using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Inference;
 using GwReprocess.IO;
 using GwReprocess.Jobs;

@@ -1,5 +1,6 @@
 using CommandLine;
 using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.IO;
 using GwReprocess.Time;
 using GwReprocess.Workflow;

@@ -4,9 +4,10 @@ using System.Text;
 using System.Text.Json;
 using CommandLine;
 using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Frames.Gwf;
 using GwReprocess.Frames.Hdf5;
-using GwReprocess.Storage;
+using GwReprocess.IO;
 using GwReprocess.Time;
 
 namespace GwReprocess.Cli.Verbs;

@@ -169,7 +169,7 @@ public sealed class ModelsVerb : CliVerb
     }
 
     /// <summary>What the Wiener fit read and produced, reused by the template detector's calibration.</summary>
-    private readonly record struct Fitted(IReadOnlyList<WienerCleaner>? Cleaners, IReadOnlyDictionary<string, GwReprocess.Data.FrameSource>? Sources, GwReprocess.Time.Segment Span, GwReprocess.Workflow.WorkflowConfig? Workflow);
+    private readonly record struct Fitted(IReadOnlyList<WienerCleaner>? Cleaners, IReadOnlyDictionary<string, GwReprocess.Frames.FrameSource>? Sources, GwReprocess.Time.Segment Span, GwReprocess.Workflow.WorkflowConfig? Workflow);
 
     /// <summary>
     /// The calibrated template bank. Background: for a simulated workflow, the simulator's own rendering of the fit span without
@@ -224,13 +224,13 @@ public sealed class ModelsVerb : CliVerb
             || !double.TryParse(band[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double high) || !(0 < low && low < high))
             throw new BadInputException($"--band '{o.Band}' is not 'low,high' in Hz");
         // A directory is a `gwrepro simulate` output: one cache per detector, <dir>/<IFO>.lcf.
-        var sources = new Dictionary<string, GwReprocess.Data.FrameSource>();
+        var sources = new Dictionary<string, GwReprocess.Frames.FrameSource>();
         GwReprocess.Time.Segment span = default;
         foreach (var d in workflow.Detectors)
         {
             string input = Directory.Exists(o.Fit) ? Path.Combine(o.Fit, GwReprocess.Simulation.SimulationRun.CacheName(d.Ifo)) : o.Fit;
             if (Directory.Exists(o.Fit) && !File.Exists(input)) throw new BadInputException($"{input}: no {d.Ifo} frame cache in the --fit directory");
-            (sources[d.Ifo], span) = await FrameInput.OpenAsync(input, o.Start, o.End, new GwReprocess.Data.FrameSourceOptions(), ct);
+            (sources[d.Ifo], span) = await FrameInput.OpenAsync(input, o.Start, o.End, new GwReprocess.Frames.FrameSourceOptions(), ct);
         }
         var cleaners = new List<WienerCleaner>();
         foreach (var d in workflow.Detectors)
@@ -240,7 +240,7 @@ public sealed class ModelsVerb : CliVerb
             // A cache may list several detectors' files over the same span (gwrepro run fits on one): each detector reads its own.
             var mine = source.Cache.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal)).ToList();
             var own = mine.Count == 0 || mine.Count == source.Cache.Entries.Count ? source
-                : new GwReprocess.Data.FrameSource(new GwReprocess.Data.FrameCache(mine), new GwReprocess.Data.FrameSourceOptions());
+                : new GwReprocess.Frames.FrameSource(new GwReprocess.Frames.FrameCache(mine), new GwReprocess.Frames.FrameSourceOptions());
             cleaners.Add(await WienerCleanerFit.FitAsync(own, d.Ifo, d.Strain, d.Witnesses, span, new GwReprocess.Data.SampleRate(o.SampleRate), o.Taps, o.Advance, (low, high), cancellationToken: ct));
         }
         if (cleaners.Select(c => c.Witnesses.Count).Distinct().Count() != 1)

@@ -131,7 +131,7 @@ public sealed class RunVerb : CliVerb
         Directory.CreateDirectory(dir);
         string path = Path.Combine(dir, "workflow.toml");
         if (!File.Exists(path) || await File.ReadAllTextAsync(path, ct) != text)
-            await GwReprocess.Storage.AtomicFile.WriteAllTextAsync(path, text, ct);
+            await GwReprocess.IO.AtomicFile.WriteAllTextAsync(path, text, ct);
         return LocalRun.Create(path, dir);
     }
 

@@ -120,7 +120,7 @@ public sealed class SegmentsVerb : CliVerb
 
     private static Task<int> CoverageAsync(CoverageOptions o, CancellationToken ct)
     {
-        var cache = GwReprocess.Data.FrameCache.Read(o.Cache);
+        var cache = GwReprocess.Frames.FrameCache.Read(o.Cache);
         var coverage = cache.Coverage();
         if (coverage.Extent is not Segment extent) throw new BadInputException($"{o.Cache}: the cache lists no frame files");
         var start = o.Start is null ? extent.Start : Time(o.Start, "--start");

@@ -1,4 +1,4 @@
-using GwReprocess.Storage;
+using GwReprocess.IO;
 using Inference;
 
 namespace GwReprocess.Inference;

@@ -1,4 +1,5 @@
 using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Inference;
 using GwReprocess.Storage;
 using GwReprocess.Time;

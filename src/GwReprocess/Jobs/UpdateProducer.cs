@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using GwReprocess.Data;
 using GwReprocess.Dsp;
+using GwReprocess.Frames;
 using GwReprocess.Time;
 
 namespace GwReprocess.Jobs;

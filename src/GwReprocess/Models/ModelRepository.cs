@@ -1,8 +1,8 @@
 using System.Globalization;
 using Google.Protobuf;
 using GwReprocess.Inference;
+using GwReprocess.IO;
 using GwReprocess.Models.Onnx.Protos;
-using GwReprocess.Storage;
 using Inference;
 
 namespace GwReprocess.Models;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using GwReprocess.Data;
 using GwReprocess.Dsp;
+using GwReprocess.Frames;
 using GwReprocess.Time;
 using Inference;
 

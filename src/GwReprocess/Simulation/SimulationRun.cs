@@ -1,6 +1,7 @@
 using System.Text.Json;
-using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Frames.Gwf;
+using GwReprocess.IO;
 using GwReprocess.Storage;
 using GwReprocess.Time;
 

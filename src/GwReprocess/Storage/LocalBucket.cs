@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using GwReprocess.IO;
 
 namespace GwReprocess.Storage;
 

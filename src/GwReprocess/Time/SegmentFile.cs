@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using GwReprocess.Storage;
+using GwReprocess.IO;
 
 namespace GwReprocess.Time;
 

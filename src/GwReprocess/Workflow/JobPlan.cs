@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
+using GwReprocess.IO;
 using GwReprocess.Jobs;
-using GwReprocess.Storage;
 using GwReprocess.Time;
 
 namespace GwReprocess.Workflow;

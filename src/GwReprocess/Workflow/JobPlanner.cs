@@ -1,4 +1,4 @@
-using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Jobs;
 using GwReprocess.Time;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using GwReprocess.Storage;
+using GwReprocess.IO;
 
 namespace GwReprocess.Workflow;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using GwReprocess.Storage;
+using GwReprocess.IO;
 
 namespace GwReprocess.Workflow;
 

@@ -1,4 +1,5 @@
 using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.IO;
 using GwReprocess.Simulation;
 using GwReprocess.Storage;

@@ -1,4 +1,5 @@
 using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Frames.Gwf;
 using GwReprocess.Time;
 

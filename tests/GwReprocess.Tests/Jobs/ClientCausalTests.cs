@@ -1,5 +1,6 @@
 using GwReprocess.Data;
 using GwReprocess.Dsp;
+using GwReprocess.Frames;
 using GwReprocess.Models;
 using GwReprocess.Tests.Cli;
 using GwReprocess.Time;

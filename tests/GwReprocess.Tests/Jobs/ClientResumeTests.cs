@@ -1,6 +1,6 @@
 using GwReprocess.Data;
 using GwReprocess.Frames.Gwf;
-using GwReprocess.Storage;
+using GwReprocess.IO;
 using GwReprocess.Tests.Cli;
 using GwReprocess.Time;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Models;
 using GwReprocess.Simulation;
 using GwReprocess.Tests.Cli;

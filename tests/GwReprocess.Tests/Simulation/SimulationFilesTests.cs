@@ -1,4 +1,4 @@
-using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Frames.Gwf;
 using GwReprocess.Simulation;
 using GwReprocess.Tests.Frames;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using GwReprocess.Data;
+using GwReprocess.Frames;
+using GwReprocess.IO;
 using GwReprocess.Storage;
 using GwReprocess.Time;
 

@@ -9,7 +9,7 @@ public class DagGoldenTests
     private static JobPlan PlanLdg()
     {
         var workflow = WorkflowConfig.Load(Data("ldg", "workflow.toml"));
-        var cache = GwReprocess.Data.FrameCache.Read(Data("ldg", "frames.lcf"));
+        var cache = GwReprocess.Frames.FrameCache.Read(Data("ldg", "frames.lcf"));
         return JobPlanner.Plan(workflow, JobPlanner.ReadScience(workflow), JobPlanner.FrameCoverage(workflow, cache));
     }
 
@@ -126,7 +126,7 @@ public class DagTlsTests
     {
         string text = edit(File.ReadAllText(Data("ldg", "workflow.toml")));
         var workflow = WorkflowConfig.Parse(text, Data("ldg", "workflow.toml"));
-        var cache = GwReprocess.Data.FrameCache.Read(Data("ldg", "frames.lcf"));
+        var cache = GwReprocess.Frames.FrameCache.Read(Data("ldg", "frames.lcf"));
         return JobPlanner.Plan(workflow, JobPlanner.ReadScience(workflow), JobPlanner.FrameCoverage(workflow, cache));
     }
 
@@ -195,7 +195,7 @@ public class DagTlsTests
             string wf = Path.Combine(dir.FullName, "wf", "workflow.toml");
             File.WriteAllText(wf, text);
             var workflow = WorkflowConfig.Load(wf);
-            var plan = JobPlanner.Plan(workflow, JobPlanner.ReadScience(workflow), JobPlanner.FrameCoverage(workflow, GwReprocess.Data.FrameCache.Read(Path.Combine(dir.FullName, "wf", "frames.lcf"))));
+            var plan = JobPlanner.Plan(workflow, JobPlanner.ReadScience(workflow), JobPlanner.FrameCoverage(workflow, GwReprocess.Frames.FrameCache.Read(Path.Combine(dir.FullName, "wf", "frames.lcf"))));
             string run = Path.Combine(dir.FullName, "run");
             var written = await DagWriter.WriteAsync(plan, run, "/opt/gwrepro/bin/gwrepro");
             Assert.Empty(DagChecker.CheckFile(written.DagFile));

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using GwReprocess.Data;
-using GwReprocess.Storage;
+using GwReprocess.IO;
 using GwReprocess.Time;
 
 namespace GwReprocess.Frames.Gwf;

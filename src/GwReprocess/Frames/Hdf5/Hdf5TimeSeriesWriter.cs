@@ -1,5 +1,5 @@
 using GwReprocess.Data;
-using GwReprocess.Storage;
+using GwReprocess.IO;
 using PureHDF;
 using PureHDF.Filters;
 

@@ -1,7 +1,8 @@
 using GwReprocess.Data;
 using GwReprocess.IO;
+using GwReprocess.Storage;
 
-namespace GwReprocess.Storage;
+namespace GwReprocess.Frames;
 
 /// <summary>Opens frame files named by s3://, gs:// or local locations for a <see cref="FrameSource"/>: a bucket object is fetched whole into memory.</summary>
 /// <remarks>

@@ -1,6 +1,6 @@
 using GwReprocess.Time;
 
-namespace GwReprocess.Data;
+namespace GwReprocess.Frames;
 
 /// <summary>One line of a LAL cache: observatory, frame type, the span the file covers, and where it is.</summary>
 public sealed record FrameCacheEntry(string Observatory, string FrameType, Segment Span, string Location)

@@ -1,7 +1,9 @@
 using GwReprocess.Data;
+using GwReprocess.IO;
+using GwReprocess.Storage;
 using GwReprocess.Time;
 
-namespace GwReprocess.Storage;
+namespace GwReprocess.Frames;
 
 /// <summary>A frame file found in a bucket: its IGWN name (observatory, type, span) and the object holding it.</summary>
 public sealed record BucketFrameFile(FrameFileName Name, BucketObject Object, BucketUri Location)

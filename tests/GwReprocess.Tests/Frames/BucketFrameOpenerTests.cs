@@ -1,8 +1,7 @@
-using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Storage;
-using GwReprocess.Tests.Frames;
 
-namespace GwReprocess.Tests.Storage;
+namespace GwReprocess.Tests.Frames;
 
 /// <summary>Frame files read from a bucket: fetched whole, fetched again when the transfer breaks, errors naming the object.</summary>
 public sealed class BucketFrameOpenerTests

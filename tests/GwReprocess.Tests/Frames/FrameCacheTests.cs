@@ -1,7 +1,8 @@
 using GwReprocess.Data;
+using GwReprocess.Frames;
 using GwReprocess.Time;
 
-namespace GwReprocess.Tests.Data;
+namespace GwReprocess.Tests.Frames;
 
 public class FrameCacheTests
 {

@@ -1,4 +1,4 @@
-namespace GwReprocess.Storage;
+namespace GwReprocess.IO;
 
 /// <summary>Writes a local file so that it either appears complete under its name or not at all.</summary>
 /// <remarks>

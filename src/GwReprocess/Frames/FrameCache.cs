@@ -1,9 +1,10 @@
 using System.Text;
+using GwReprocess.Data;
 using GwReprocess.IO;
 using GwReprocess.Storage;
 using GwReprocess.Time;
 
-namespace GwReprocess.Data;
+namespace GwReprocess.Frames;
 
 /// <summary>A LAL frame cache: which frame files hold which GPS spans.</summary>
 /// <remarks>Entries are kept sorted by start time; selecting a span returns the files it needs, and <see cref="Gaps"/> what no file covers.</remarks>

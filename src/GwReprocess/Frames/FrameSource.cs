@@ -1,10 +1,11 @@
 using System.Runtime.CompilerServices;
+using GwReprocess.Data;
 using GwReprocess.Frames.Gwf;
 using GwReprocess.Frames.Hdf5;
 using GwReprocess.IO;
 using GwReprocess.Time;
 
-namespace GwReprocess.Data;
+namespace GwReprocess.Frames;
 
 /// <summary>Opens the frame file at a location (local path or URL) as a readable stream; the storage layer plugs in s3:// and gs:// here.</summary>
 public delegate Task<Stream> FrameFileOpener(string location, CancellationToken cancellationToken);
