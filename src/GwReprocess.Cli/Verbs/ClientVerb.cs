@@ -83,7 +83,7 @@ public sealed class ClientVerb : CliVerb
         var (bucket, prefix) = BucketFactory.Open(outputs);
         using var ownedBucket = bucket;
         using var frameOpener = new BucketFrameOpener();
-        var detectors = await DetectorInputsAsync(workflow, baseDir, job, frameOpener, ct);
+        var detectors = await WorkflowClientJob.DetectorInputsAsync(workflow, baseDir, job, frameOpener, ct);
 
         bool interactive = !o.Quiet && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var reporter = new Reporter(job.Name, o.Quiet);
@@ -98,10 +98,8 @@ public sealed class ClientVerb : CliVerb
             TrustedCa = trustedCa,
         };
 
-        var c = workflow.Cleaning;
-        var settings = new ClientJobSettings(job, detectors, bucket, prefix, workflow.Outputs.FrameType, workflow.Outputs.ChannelSuffix,
-            endpoint, o.Server, workflow.Inference.Ensemble, new CleaningSettings(c.BandLow, c.BandHigh, c.Edge, c.CausalLatency, c.Margin),
-            o.NoBarrier || o.Jobs is null ? null : BarrierFor(workflow, o.Jobs), c.MaxInFlight, c.Retries)
+        var settings = WorkflowClientJob.Settings(workflow, job, detectors, bucket, prefix, endpoint, o.Server,
+            o.NoBarrier || o.Jobs is null ? null : WorkflowClientJob.Barrier(workflow, o.Jobs)) with
         {
             ReadyDeadline = deadline,
             ResolveAddress = ServerAddress.IsHostPort(o.Server) ? null : token => ServerAddress.ResolveAsync(o.Server, rendezvous, deadline, token),
@@ -152,57 +150,6 @@ public sealed class ClientVerb : CliVerb
             throw new BadInputException($"--padding '{o.Padding}' is not a non-negative number of seconds");
         var core = new Segment(start, end);
         return new JobSpec(o.Job ?? $"client-{start}", core, core.Protract(padding), 0, o.SequenceId ?? (ulong)Math.Max(1, start.Seconds));
-    }
-
-    /// <summary>The workflow's barrier with the default expected count: the clients that can run at once (MAXJOBS), not all jobs.</summary>
-    private static BarrierPolicy BarrierFor(WorkflowConfig workflow, string jobsCsv)
-    {
-        var b = workflow.Barrier;
-        int jobs = Math.Max(1, File.ReadLines(jobsCsv).Skip(1).Count(l => !string.IsNullOrWhiteSpace(l)));
-        int atOnce = Math.Max(1, workflow.Inference.ServerCount) * workflow.Inference.ClientsPerServer;
-        int expected = b.Expected ?? Math.Min(jobs, atOnce);
-        return new BarrierPolicy(b.Mode, expected, TimeSpan.FromSeconds(b.Timeout.TotalSeconds), TimeSpan.FromSeconds(1), b.QuorumFraction);
-    }
-
-    /// <remarks>Frames in a bucket (an s3:// or gs:// <c>[data] bucket</c> prefix, or such URLs in a cache) are fetched file by file as the job reads them, one file ahead, not staged beforehand.</remarks>
-    private static async Task<IReadOnlyList<DetectorInput>> DetectorInputsAsync(WorkflowConfig workflow, string baseDir, JobSpec job, BucketFrameOpener opener, CancellationToken ct)
-    {
-        FrameCache all;
-        switch (workflow.Data.Kind)
-        {
-            case DataSourceKind.Simulated:
-            {
-                string dir = Path.Combine(baseDir, workflow.Data.Simulation!.Directory);
-                var entries = new List<FrameCacheEntry>();
-                foreach (var d in workflow.Detectors)
-                {
-                    string cache = Path.Combine(dir, GwReprocess.Simulation.SimulationRun.CacheName(d.Ifo));
-                    if (!File.Exists(cache)) throw new BadInputException($"{cache}: no frame cache for {d.Ifo} (run gwrepro simulate --workflow first)");
-                    entries.AddRange(FrameCache.Read(cache).Entries);
-                }
-                all = new FrameCache(entries);
-                break;
-            }
-            case DataSourceKind.Cache:
-                all = FrameCache.Read(Path.Combine(baseDir, workflow.Data.Cache!));
-                break;
-            default:
-            {
-                string location = workflow.Data.Bucket!;
-                location = Location.Parse(location).Resolve(baseDir).ToString();
-                var (bucket, prefix) = BucketFactory.Open(location);
-                using (bucket)
-                {
-                    var set = (await BucketFrameSet.DiscoverAsync(bucket, prefix, cancellationToken: ct)).Select(job.Padded);
-                    if (set.Files.Count == 0) throw new BadInputException($"{bucket.UriOf(prefix)}: no frame files (*.gwf named OBS-TYPE-GPSSTART-DURATION) for the job's padded span {job.Padded}");
-                    all = set.ToCache();
-                }
-                break;
-            }
-        }
-        var options = opener.SourceOptions(prefetch: 1);
-        return workflow.Detectors.Select(d => new DetectorInput(d.Ifo, d.Strain, d.Witnesses,
-            new FrameSource(new FrameCache(all.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal))), options))).ToList();
     }
 
     private static string Stamp() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);

@@ -102,120 +102,51 @@ public sealed class ModelsVerb : CliVerb
 
     private static async Task<int> BuildAsync(BuildOptions o, CancellationToken ct)
     {
+        var request = Request(o);
+        var result = await ModelRepositoryBuild.BuildAsync(request, o.Quiet ? null : Console.Error.WriteLine, ct);
+        return Report(result, request.Directory, o.Quiet);
+    }
+
+    /// <summary>The options as a typed request; errors name the option.</summary>
+    private static ModelRepositoryRequest Request(BuildOptions o)
+    {
         if (o.Cleaner != CleanerOption.Wiener && (o.Fit is not null || o.Workflow is not null))
             throw new BadInputException("--fit and --workflow go with --cleaner wiener");
         bool templates = o.Detector == DetectorOption.Templates;
         if (templates && o.Cleaner != CleanerOption.Wiener)
             throw new BadInputException("--detector templates needs --cleaner wiener --fit FRAMES --workflow W.toml: the bank is whitened with the fit span's strain ASD and calibrated on its cleaned strain");
         if (templates && o.WhitenTaps == 0) throw new BadInputException("--detector templates needs postproc's whitening: --whiten-taps must not be 0");
-        var fitted = o.Cleaner == CleanerOption.Wiener ? await FitWienerAsync(o, ct) : default;
-        var cleaners = fitted.Cleaners;
+        var fit = o.Cleaner == CleanerOption.Wiener ? FitRequest(o) : null;
         if (!double.TryParse(o.Kernel, NumberStyles.Float, CultureInfo.InvariantCulture, out var kernel) || kernel <= 0)
             throw new BadInputException($"--kernel '{o.Kernel}' is not a positive number of seconds");
         if (o.SampleRate < 1) throw new BadInputException($"--fs {o.SampleRate} must be a positive number of Hz");
-        var whitening = cleaners is null || o.WhitenTaps == 0 ? null
-            : cleaners.Select(c => Array.ConvertAll(GwReprocess.Dsp.Whitening.FirFromAsd(c.StrainAsd, o.SampleRate, o.WhitenTaps, lowCornerHz: 10), v => (float)v)).ToList();
-        TemplateBank? bank = null;
-        if (templates)
-            bank = await TemplatesAsync(o, fitted, whitening!, (int)Math.Round(o.SampleRate * kernel), ct);
-        var options = new ModelRepositoryOptions
+        return new ModelRepositoryRequest
         {
-            SampleRate = o.SampleRate,
-            KernelSeconds = kernel,
-            Stride = o.Stride,
-            Batch = o.Batch,
-            Witnesses = cleaners?[0].Witnesses.Count ?? o.Witnesses,
-            Detectors = cleaners?.Select(c => c.Ifo).ToList() ?? ["H1", "L1"],
-            WienerFilters = cleaners?.ToDictionary(c => c.Ifo, c => c.Fir),
-            WhiteningTaps = whitening,
-            Templates = bank,
-            WhiteningDescription = cleaners is null ? "identity (no reference ASD given)"
-                : $"{o.WhitenTaps}-tap whitening FIR from each detector's strain ASD over the --fit span (median Welch, 2 s segments)",
-            Cleaner = o.Cleaner == CleanerOption.DeepClean ? CleanerKind.DeepClean : CleanerKind.Wiener,
-            Detector = o.Detector == DetectorOption.BbhNet ? DetectorKind.BbhNet : DetectorKind.Templates,
-            Seed = o.Seed,
-            Instances = o.Instances,
-            SnapshotterInstances = o.Streams,
-            InstanceKind = o.Kind switch
+            Directory = o.Out,
+            Models = new ModelRepositoryOptions
             {
-                KindOption.Cpu => ModelInstanceGroup.Types.Kind.Cpu,
-                KindOption.Gpu => ModelInstanceGroup.Types.Kind.Gpu,
-                _ => ModelInstanceGroup.Types.Kind.Auto,
+                SampleRate = o.SampleRate,
+                KernelSeconds = kernel,
+                Stride = o.Stride,
+                Batch = o.Batch,
+                Witnesses = o.Witnesses,
+                Cleaner = o.Cleaner == CleanerOption.DeepClean ? CleanerKind.DeepClean : CleanerKind.Wiener,
+                Detector = o.Detector == DetectorOption.BbhNet ? DetectorKind.BbhNet : DetectorKind.Templates,
+                Seed = o.Seed,
+                Instances = o.Instances,
+                SnapshotterInstances = o.Streams,
+                InstanceKind = o.Kind switch
+                {
+                    KindOption.Cpu => ModelInstanceGroup.Types.Kind.Cpu,
+                    KindOption.Gpu => ModelInstanceGroup.Types.Kind.Gpu,
+                    _ => ModelInstanceGroup.Types.Kind.Auto,
+                },
             },
+            Fit = fit,
         };
-        var models = ModelRepositoryBuilder.Build(options);
-        foreach (var c in cleaners ?? [])
-            c.Annotate(models.Single(m => m.Name == ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, c.Ifo)).Config);
-        await ModelRepository.WriteAsync(o.Out, models, ct);
-        var problems = ModelRepositoryCheck.Check(o.Out);
-        foreach (var p in problems) Console.Error.WriteLine($"gwrepro models build: {p}");
-        if (problems.Count > 0) return ExitCodes.Failure;
-        foreach (var m in models)
-        {
-            var others = ModelRepository.Versions(Path.Combine(o.Out, m.Name)).Where(v => v != 1).ToList();
-            if (others.Count > 0)
-                Console.Error.WriteLine($"gwrepro models build: note: {m.Name} also has version(s) {string.Join(", ", others)}; Triton's default policy serves the highest, not the 1/ just written");
-        }
-        if (!o.Quiet)
-        {
-            foreach (var m in models)
-            {
-                string flops = m.FlopsPerExample > 0 ? $", {m.FlopsPerExample / 1e6:F1} MFLOP per window" : "";
-                Console.Out.WriteLine($"{m.Name,-20} {(m.Onnx is null ? "ensemble" : "onnx"),-8} {Shape(m.Config)}{flops}");
-            }
-            Console.Out.WriteLine($"wrote {models.Count} models to {o.Out} (K = {options.Kernel} samples, stride {o.Stride}, batch {o.Batch}); check passed");
-        }
-        return ExitCodes.Success;
     }
 
-    /// <summary>What the Wiener fit read and produced, reused by the template detector's calibration.</summary>
-    private readonly record struct Fitted(IReadOnlyList<WienerCleaner>? Cleaners, IReadOnlyDictionary<string, GwReprocess.Frames.FrameSource>? Sources, GwReprocess.Time.Segment Span, GwReprocess.Workflow.WorkflowConfig? Workflow);
-
-    /// <summary>
-    /// The calibrated template bank. Background: for a simulated workflow, the simulator's own rendering of the fit span without
-    /// injections (the same noise, lines and witnesses as the fit frames); otherwise the fit frames themselves (assumed signal-free).
-    /// Either way cleaned by the fitted Wiener filters, then windows of K at the stride, 4 time slides.
-    /// </summary>
-    private static async Task<TemplateBank> TemplatesAsync(BuildOptions o, Fitted f, IReadOnlyList<float[]> whitening, int kernel, CancellationToken ct)
-    {
-        var workflow = f.Workflow!;
-        var rate = new GwReprocess.Data.SampleRate(o.SampleRate);
-        var settings = new TemplateBankSettings { SampleRate = o.SampleRate };
-        var background = new List<double[]>();
-        string source;
-        if (workflow.Data.Simulation is not null)
-        {
-            var sim = GwReprocess.Simulation.SimulationOptions.FromWorkflow(workflow);
-            settings = GwReprocess.Models.TemplateBankSettings.Covering(sim.Injections) with { SampleRate = o.SampleRate };
-            source = $"the simulator's injection-free rendering of {f.Span}";
-            foreach (var c in f.Cleaners!)
-            {
-                var rendered = new GwReprocess.Simulation.DetectorSimulator(sim, c.Ifo).Render(f.Span, injections: false);
-                var channels = new List<GwReprocess.Data.TimeSeries> { rendered[0] };
-                foreach (var w in c.Witnesses)
-                    channels.Add(rendered.FirstOrDefault(r => r.Channel == w) ?? throw new BadInputException($"{o.Workflow}: witness {w} is not a channel the simulator writes"));
-                background.Add(TemplateDetectorBuild.CleanedStrain(channels, c, rate));
-            }
-        }
-        else
-        {
-            source = $"the --fit frames over {f.Span} (assumed signal-free)";
-            foreach (var (c, d) in f.Cleaners!.Zip(workflow.Detectors))
-            {
-                var data = await f.Sources![c.Ifo].ReadAsync([d.Strain.Value, .. c.Witnesses.Select(w => w.Value)], f.Span, ct);
-                background.Add(TemplateDetectorBuild.CleanedStrain(data.Channels, c, rate));
-            }
-        }
-        if (!o.Quiet) Console.Error.WriteLine($"designing the template bank (masses {settings.MinMass}-{settings.MaxMass} Msun from {settings.LowFrequency} Hz) and calibrating it on {source}");
-        var ifos = f.Cleaners!.Select(c => c.Ifo).ToList();
-        var (design, calibration, bank) = TemplateDetectorBuild.Make(settings, ifos, whitening, background, kernel, o.Stride, batch: 16, threads: Environment.ProcessorCount);
-        if (!o.Quiet)
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"template bank: {design.Templates.Count} templates x {bank.Length} samples at {o.SampleRate / bank.Decimation} Hz, worst grid match {design.WorstMatch:F3}, least SNR kept {design.MinSnrFraction:F2}; {calibration}"));
-        return bank;
-    }
-
-    private static async Task<Fitted> FitWienerAsync(BuildOptions o, CancellationToken ct)
+    private static WienerFitRequest FitRequest(BuildOptions o)
     {
         if (o.Fit is null || o.Workflow is null) throw new BadInputException("--cleaner wiener needs --fit FRAMES and --workflow W.toml (for the channels, in order)");
         var workflow = GwReprocess.Workflow.WorkflowConfig.Load(o.Workflow);
@@ -223,29 +154,34 @@ public sealed class ModelsVerb : CliVerb
         if (band.Length != 2 || !double.TryParse(band[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double low)
             || !double.TryParse(band[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double high) || !(0 < low && low < high))
             throw new BadInputException($"--band '{o.Band}' is not 'low,high' in Hz");
-        // A directory is a `gwrepro simulate` output: one cache per detector, <dir>/<IFO>.lcf.
-        var sources = new Dictionary<string, GwReprocess.Frames.FrameSource>();
-        GwReprocess.Time.Segment span = default;
-        foreach (var d in workflow.Detectors)
+        return GwReprocess.Workflow.WorkflowModels.WienerFit(workflow, o.Fit) with
         {
-            string input = Directory.Exists(o.Fit) ? Path.Combine(o.Fit, GwReprocess.Simulation.SimulationRun.CacheName(d.Ifo)) : o.Fit;
-            if (Directory.Exists(o.Fit) && !File.Exists(input)) throw new BadInputException($"{input}: no {d.Ifo} frame cache in the --fit directory");
-            (sources[d.Ifo], span) = await FrameInput.OpenAsync(input, o.Start, o.End, new GwReprocess.Frames.FrameSourceOptions(), ct);
-        }
-        var cleaners = new List<WienerCleaner>();
-        foreach (var d in workflow.Detectors)
+            Start = o.Start is null ? null : FrameInput.Gps(o.Start, "--start"),
+            End = o.End is null ? null : FrameInput.Gps(o.End, "--end"),
+            Taps = o.Taps,
+            Advance = o.Advance,
+            Band = (low, high),
+            WhitenTaps = o.WhitenTaps,
+        };
+    }
+
+    /// <summary>Prints the check's problems (exit 1), the notes and, unless quiet, what was written; shared with <c>gwrepro run</c>'s build.</summary>
+    internal static int Report(ModelRepositoryBuildResult result, string directory, bool quiet)
+    {
+        foreach (var p in result.Problems) Console.Error.WriteLine($"gwrepro models build: {p}");
+        if (result.Problems.Count > 0) return ExitCodes.Failure;
+        foreach (var n in result.Notes) Console.Error.WriteLine($"gwrepro models build: {n}");
+        if (!quiet)
         {
-            var source = sources[d.Ifo];
-            if (!o.Quiet) Console.Error.WriteLine($"fitting the {d.Ifo} Wiener cleaner: {d.Witnesses.Count} witnesses × {o.Taps} taps on {span}, {low}–{high} Hz");
-            // A cache may list several detectors' files over the same span (gwrepro run fits on one): each detector reads its own.
-            var mine = source.Cache.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal)).ToList();
-            var own = mine.Count == 0 || mine.Count == source.Cache.Entries.Count ? source
-                : new GwReprocess.Frames.FrameSource(new GwReprocess.Frames.FrameCache(mine), new GwReprocess.Frames.FrameSourceOptions());
-            cleaners.Add(await WienerCleanerFit.FitAsync(own, d.Ifo, d.Strain, d.Witnesses, span, new GwReprocess.Data.SampleRate(o.SampleRate), o.Taps, o.Advance, (low, high), cancellationToken: ct));
+            foreach (var m in result.Models)
+            {
+                string flops = m.FlopsPerExample > 0 ? $", {m.FlopsPerExample / 1e6:F1} MFLOP per window" : "";
+                Console.Out.WriteLine($"{m.Name,-20} {(m.Onnx is null ? "ensemble" : "onnx"),-8} {Shape(m.Config)}{flops}");
+            }
+            var options = result.Options;
+            Console.Out.WriteLine($"wrote {result.Models.Count} models to {directory} (K = {options.Kernel} samples, stride {options.Stride}, batch {options.Batch}); check passed");
         }
-        if (cleaners.Select(c => c.Witnesses.Count).Distinct().Count() != 1)
-            throw new BadInputException($"{o.Workflow}: every detector needs the same number of witnesses for the shared snapshotter");
-        return new Fitted(cleaners, sources, span, workflow);
+        return ExitCodes.Success;
     }
 
     private static string Shape(ModelConfig c) =>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using CommandLine;
 using GwReprocess.IO;
+using GwReprocess.Models;
 using GwReprocess.Simulation;
 using GwReprocess.Workflow;
 using Spectre.Console;
@@ -55,7 +56,7 @@ public sealed class RunVerb : CliVerb
         if (o.Dag is not null)
         {
             if (o.Workflow is not null || o.Out is not null) throw new BadInputException("--dag runs an existing DAG: give no WORKFLOW or --out with it");
-            var dagResult = await ExecuteAsync(o.Dag, o, ui, ct);
+            var dagResult = await ExecuteAsync(o.Dag, ServeCommand.OfRunDirectory(o.Dag), o, ui, ct);
             return ui.Summary(dagResult, null, clock.Elapsed);
         }
 
@@ -112,7 +113,7 @@ public sealed class RunVerb : CliVerb
         }
         int stale = await run.ResetRendezvousAsync(ct);
         if (stale > 0) ui.Line($"rendezvous: removed {stale} object(s) a previous run left (stop marker, server addresses, barrier)");
-        var result = await ExecuteAsync(written.DagFile, o, ui, ct);
+        var result = await ExecuteAsync(written.DagFile, ServeCommand.For(w), o, ui, ct);
         return ui.Summary(result, run.ReportDirectory, clock.Elapsed);
     }
 
@@ -136,27 +137,15 @@ public sealed class RunVerb : CliVerb
     }
 
     /// <summary>
-    /// The one place <c>gwrepro run</c> builds a missing model repository, through the same code as <c>gwrepro models build</c>
-    /// and with model-repository/README.md's arguments: Wiener cleaners and the calibrated template bank fitted on the first
-    /// 512 s of the run's frames, window hop and batch from the workflow's [inference].
+    /// The one place <c>gwrepro run</c> builds a missing model repository, through the same library call as <c>gwrepro models build</c>,
+    /// with the run's own request (<see cref="LocalRun.ModelRepositoryRequestAsync"/>); its output only with --verbose.
     /// </summary>
     internal static async Task BuildModelsAsync(LocalRun run, bool verbose, CancellationToken ct)
     {
-        var w = run.Workflow;
-        var fit = run.FitSpan(512);
-        string cache = await run.WriteFitCacheAsync(ct);
-        string[] args =
-        [
-            "build", "--out", run.ModelRepository,
-            "--cleaner", "wiener", "--fit", cache, "--workflow", w.SourcePath,
-            "--start", fit.Start.ToString(), "--end", fit.End.ToString(),
-            "--stride", run.Stride.ToString(CultureInfo.InvariantCulture),
-            "--batch", w.Inference.Batch.ToString(CultureInfo.InvariantCulture),
-            "--kernel", "1", "--detector", "templates",
-            .. verbose ? Array.Empty<string>() : ["--quiet"],
-        ];
-        int code = await new ModelsVerb().RunAsync(args, ct);
-        if (code != ExitCodes.Success) throw new BadInputException($"gwrepro models {string.Join(' ', args)} failed with exit code {code}");
+        var request = await run.ModelRepositoryRequestAsync(ct);
+        var result = await ModelRepositoryBuild.BuildAsync(request, verbose ? Console.Error.WriteLine : null, ct);
+        int code = ModelsVerb.Report(result, request.Directory, quiet: !verbose);
+        if (code != ExitCodes.Success) throw new BadInputException($"building the model repository {request.Directory} failed: {result.Problems[0]}");
     }
 
     /// <summary>The gwrepro the DAG names: condor.executable when set, else this binary (the apphost beside gwrepro.dll under dotnet).</summary>
@@ -181,12 +170,12 @@ public sealed class RunVerb : CliVerb
         return new LocalExecutable(self, []);
     }
 
-    private static Task<LocalDagResult> ExecuteAsync(string dag, Options o, RunConsole ui, CancellationToken ct)
+    private static Task<LocalDagResult> ExecuteAsync(string dag, ServeCommand? serve, Options o, RunConsole ui, CancellationToken ct)
     {
         var options = new LocalDagOptions
         {
             Executable = Self(),
-            ProvisionerReady = ServerPublishedAsync,
+            ProvisionerReady = (node, command, token) => ServerPublishedAsync(serve, node, command, token),
             ProvisionerTimeout = TimeSpan.FromSeconds(o.ServerTimeout),
             StopGrace = TimeSpan.FromSeconds(o.StopGrace),
             UseRescue = !o.NoRescue,
@@ -196,19 +185,14 @@ public sealed class RunVerb : CliVerb
 
     /// <summary>
     /// A server node (gwrepro serve) is ready once it has published rendezvous/servers/&lt;name&gt;, through the server's own
-    /// Rendezvous code (a PROVISIONER on a pool also runs condor_chirp, which needs a schedd).
+    /// Rendezvous code (a PROVISIONER on a pool also runs condor_chirp, which needs a schedd). Where and under which name
+    /// come from the typed command the DAG was written from, never from the node's argv.
     /// </summary>
-    private static async Task<bool> ServerPublishedAsync(DagNode node, LocalCommand command, CancellationToken ct)
+    private static async Task<bool> ServerPublishedAsync(ServeCommand? serve, DagNode node, LocalCommand command, CancellationToken ct)
     {
-        string? Arg(string name)
-        {
-            int i = -1;
-            for (int k = 0; k < command.Arguments.Count - 1; k++) if (command.Arguments[k] == name) i = k;
-            return i < 0 ? null : command.Arguments[i + 1];
-        }
-        string? location = Arg("--rendezvous");
-        string? server = Arg("--name");
-        if (location is null || server is null) return true; // not a gwrepro server: running is all we can know
+        if (serve is null || node.SubmitFile != ServeCommand.SubmitFile) return true; // not a gwrepro server: running is all we can know
+        string location = serve.Rendezvous;
+        string server = serve.NameFor(node.Name);
         var rendezvousLocation = Location.Parse(location).Resolve(command.WorkingDirectory);
         location = rendezvousLocation.ToString();
         if (!rendezvousLocation.IsUrl && !Directory.Exists(location)) return false;

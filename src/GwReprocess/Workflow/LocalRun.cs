@@ -145,6 +145,29 @@ public sealed class LocalRun
         return span.Duration.TotalSeconds <= seconds ? span : new Segment(span.Start, span.Start + GpsDuration.FromSeconds(seconds));
     }
 
+    /// <summary>
+    /// The repository this run builds when it has none to copy (model-repository/README.md's choices): Wiener cleaners and
+    /// the calibrated template bank fitted on the first 512 s of the run's frames, window hop and batch from [inference].
+    /// </summary>
+    public async Task<Models.ModelRepositoryRequest> ModelRepositoryRequestAsync(CancellationToken cancellationToken)
+    {
+        var fit = FitSpan(512);
+        string cache = await WriteFitCacheAsync(cancellationToken).ConfigureAwait(false);
+        return new Models.ModelRepositoryRequest
+        {
+            Directory = ModelRepository,
+            Models = new Models.ModelRepositoryOptions
+            {
+                KernelSeconds = 1,
+                Stride = Stride,
+                Batch = Workflow.Inference.Batch,
+                Cleaner = Models.CleanerKind.Wiener,
+                Detector = Models.DetectorKind.Templates,
+            },
+            Fit = WorkflowModels.WienerFit(Workflow, cache) with { Start = fit.Start, End = fit.End },
+        };
+    }
+
     /// <summary>Samples between windows the models need for the workflow's inference rate (4096 Hz processing).</summary>
     public int Stride => 4096 / Workflow.Inference.Rate;
 

@@ -11,6 +11,9 @@ public sealed record RunDirectory(string Path, string DagFile, int Jobs, int Job
     /// <summary>The DAG's file name inside the run directory.</summary>
     public const string DagName = "reprocess.dag";
 
+    /// <summary>The run directory's copy of the workflow file, which the client nodes read.</summary>
+    public const string WorkflowName = "workflow.toml";
+
     /// <summary>The run directory's copy of <c>[inference] tls_ca</c>, the CA bundle clients trust.</summary>
     public const string TlsCaName = "tls-ca.pem";
 
@@ -60,7 +63,8 @@ public static class DagWriter
             throw new BadInputException($"{w.SourcePath}: condor.min_version {condor.MinimumVersion} predates SERVICE nodes ({HTCondorVersion.Service}) that run the servers; give external inference.addresses instead");
 
         bool transfer = w.Site.ShouldTransferFiles == "YES";
-        string rendezvous = w.Outputs.Uri.TrimEnd('/') + "/rendezvous";
+        var serve = ServeCommand.For(w);
+        string rendezvous = serve.Rendezvous;
         var site = string.Join('\n', w.Site.JobLines);
         var values = new Dictionary<string, string>
         {
@@ -70,9 +74,7 @@ public static class DagWriter
             ["should_transfer_files"] = w.Site.ShouldTransferFiles,
             ["client_arguments"] = SubmitArguments.Quote(["client", "--workflow", "workflow.toml", "--jobs", "jobs.csv", "--job", "$(jobname)", "--server", "$(server)",
                 .. ClientSecurityArguments(inference)]),
-            ["server_arguments"] = SubmitArguments.Quote(["serve", "--model-repository", ModelRepositoryArgument(inference.ModelRepository, transfer),
-                "--host", "0.0.0.0", "--grpc-port", "0", "--http-port", "0", "--metrics-port", "0", "--name", "$(JOB)", "--rendezvous", rendezvous,
-                .. ServerOptionArguments(inference)]),
+            ["server_arguments"] = SubmitArguments.Quote(serve.ToArguments()),
             ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
             ["client_inputs"] = string.Join(", ", ["workflow.toml", "jobs.csv", .. ClientSecurityFiles(inference)]),
             ["server_transfer"] = ServerTransfer(inference, transfer),
@@ -94,7 +96,7 @@ public static class DagWriter
             new(RunDirectory.DagName, RenderDag(plan, servers, done)),
             new("client.sub", SubmitTemplate.Load("client.sub", condor.Templates).Render(values)),
         };
-        if (servers > 0) files.Add(new("server.sub", SubmitTemplate.Load("server.sub", condor.Templates).Render(values)));
+        if (servers > 0) files.Add(new(ServeCommand.SubmitFile, SubmitTemplate.Load(ServeCommand.SubmitFile, condor.Templates).Render(values)));
         files.Add(new("analyze.sub", SubmitTemplate.Load("analyze.sub", condor.Templates).Render(values)));
         files.Add(new("dagman.config", SubmitTemplate.Load("dagman.config", condor.Templates).Render(values)));
         files.Add(new("jobs.csv", plan.ToCsv()));
@@ -110,7 +112,7 @@ public static class DagWriter
         await CopySecurityFilesAsync(plan.Workflow, directory, cancellationToken).ConfigureAwait(false);
         foreach (var (name, text) in files)
             await AtomicFile.WriteAllTextAsync(Path.Combine(directory, name), text, cancellationToken).ConfigureAwait(false);
-        string workflowCopy = Path.Combine(directory, "workflow.toml");
+        string workflowCopy = Path.Combine(directory, RunDirectory.WorkflowName);
         if (Path.GetFullPath(plan.Workflow.SourcePath) != Path.GetFullPath(workflowCopy))
             await AtomicFile.WriteAllTextAsync(workflowCopy, await File.ReadAllTextAsync(plan.Workflow.SourcePath, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         int doneCount = done is null ? 0 : plan.Jobs.Count(j => done.Contains(j.Name));
@@ -150,13 +152,6 @@ public static class DagWriter
     {
         if (i.ServesTls) { yield return RunDirectory.TlsCertName; yield return RunDirectory.TlsKeyName; }
         if (i.TokenFile is not null) yield return RunDirectory.TokenName;
-    }
-
-    private static IEnumerable<string> ServerOptionArguments(InferenceSpec i)
-    {
-        if (i.ServesTls) { yield return "--tls-cert"; yield return RunDirectory.TlsCertName; yield return "--tls-key"; yield return RunDirectory.TlsKeyName; }
-        if (i.TokenFile is not null) { yield return "--token-file"; yield return RunDirectory.TokenName; }
-        if (i.TransportNice > 0) { yield return "--transport-nice"; yield return i.TransportNice.ToString(CultureInfo.InvariantCulture); }
     }
 
     private static string ServerTransfer(InferenceSpec i, bool transfer)
@@ -200,9 +195,6 @@ public static class DagWriter
         }
     }
 
-    private static string ModelRepositoryArgument(string repository, bool transfer) =>
-        transfer && !Location.Parse(repository).IsUrl ? Path.GetFileName(repository.TrimEnd('/')) : repository;
-
     internal static string RenderDag(JobPlan plan, int servers, IReadOnlySet<string>? done)
     {
         var w = plan.Workflow;
@@ -218,7 +210,7 @@ public static class DagWriter
         // Servers are SERVICE nodes, not a PROVISIONER: DAGMan waits for a PROVISIONER job to leave the queue before
         // the FINAL node runs, and the server only stops when FINAL asks it to (seen on 25.14: the DAG never ends).
         // SERVICE nodes run beside the DAG and are removed when it ends; clients wait for servers/<name> themselves.
-        for (int i = 0; i < servers; i++) sb.Append("SERVICE ").Append(NodeNames.Server(i)).Append(" server.sub\n");
+        for (int i = 0; i < servers; i++) sb.Append("SERVICE ").Append(NodeNames.Server(i)).Append(' ').Append(ServeCommand.SubmitFile).Append('\n');
         if (servers > 0) sb.Append('\n');
 
         foreach (var job in plan.Jobs)
