@@ -134,7 +134,8 @@ public sealed class RepositoryTests
         var two = await s.Client.ModelInferAsync(TestServer.RawRequest("doubler", "x", new float[8], [2, 4]));
         Assert.Equal(new long[] { 2, 4 }, two.Outputs[0].Shape);
         var e = await TestServer.Fails(async () => await s.Client.ModelInferAsync(TestServer.RawRequest("doubler", "x", new float[36], [9, 4])));
-        Assert.Contains("max_batch_size 8", e.Status.Detail);
+        // Triton's own text (core infer_request.cc): the batch size is checked before the shape.
+        Assert.Equal("inference request batch-size must be <= 8 for 'doubler'", e.Status.Detail);
         var stats = (await s.Client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "doubler" })).ModelStats.Single();
         Assert.Equal(9ul, stats.InferenceStats.Success.Count);
         Assert.Equal(10ul, stats.InferenceCount);
