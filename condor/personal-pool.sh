@@ -79,6 +79,16 @@ start() {
   exit 1
 }
 
+# Processes whose root directory is the chroot (the pool's daemons and their children).
+chroot_pids() {
+  local p pids="" real
+  real=$(readlink -f "$root")
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/root" 2>/dev/null)" = "$real" ] && pids="$pids ${p#/proc/}"
+  done
+  echo "${pids# }"
+}
+
 stop() {
   local pidfile="$root/run/gwrepro-condor_master.pid" pid=""
   [ -f "$pidfile" ] && pid=$(cat "$pidfile")
@@ -93,6 +103,15 @@ stop() {
     fi
     rm -f "$pidfile"
   fi
+  # The master can exit before its daemons (shared_port, collector) have closed port 9618; a pool started right after
+  # would then fail to bind it. Wait for every process running in the chroot to be gone.
+  local left
+  for _ in $(seq 1 30); do
+    left=$(chroot_pids)
+    [ -z "$left" ] && break
+    sleep 1
+  done
+  if [ -n "$left" ]; then log "still running in the chroot after 30 s: $left: SIGKILL"; kill -KILL $left 2>/dev/null || true; sleep 1; fi
   for m in dev/pts dev sys proc; do mountpoint -q "$root/$m" && umount -l "$root/$m" || true; done
   log "stopped"
 }
