@@ -218,7 +218,7 @@ public sealed class RunVerb : CliVerb
 
         public async Task<SimulationResult> SimulateAsync(LocalRun run, CancellationToken ct)
         {
-            var options = SimulationOptions.FromWorkflow(run.Workflow);
+            var options = WorkflowSimulation.Options(run.Workflow);
             double total = Math.Max(1, options.Ifos.Count * options.Duration);
             if (!_interactive)
             {

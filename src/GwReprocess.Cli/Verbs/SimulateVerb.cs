@@ -70,7 +70,7 @@ public sealed class SimulateVerb : CliVerb
     /// <summary>Builds library options from the command line; bad values throw <see cref="BadInputException"/>.</summary>
     public static SimulationOptions ToSimulationOptions(Options o)
     {
-        var options = o.Workflow is null ? new SimulationOptions() : SimulationOptions.FromWorkflow(GwReprocess.Workflow.WorkflowConfig.Load(o.Workflow));
+        var options = o.Workflow is null ? new SimulationOptions() : GwReprocess.Workflow.WorkflowSimulation.Options(GwReprocess.Workflow.WorkflowConfig.Load(o.Workflow));
         if (o.Start is not null)
             options = options with { Start = GpsTime.TryParse(o.Start, out var start) ? start : throw new BadInputException($"--start '{o.Start}' is neither GPS seconds nor a UTC time") };
         if (o.Duration is { } duration) options = options with { Duration = duration };

@@ -64,7 +64,7 @@ public sealed class LocalRun
     /// <summary>Simulates the workflow's data into <see cref="FramesDirectory"/> (as <c>gwrepro simulate --workflow</c> does).</summary>
     public Task<SimulationResult> SimulateAsync(IProgress<SimulationProgress>? progress, CancellationToken cancellationToken)
     {
-        var options = SimulationOptions.FromWorkflow(Workflow);
+        var options = WorkflowSimulation.Options(Workflow);
         options.Validate();
         return SimulationRun.RunAsync(options, new DirectoryOutput(FramesDirectory!), progress, cancellationToken);
     }

@@ -12,6 +12,6 @@ public static class WorkflowModels
         Frames = frames,
         Detectors = workflow.Detectors.Select(d => new CleanerChannels(d.Ifo, d.Strain, d.Witnesses)).ToList(),
         ChannelSource = workflow.SourcePath,
-        Simulation = workflow.Data.Simulation is null ? null : SimulationOptions.FromWorkflow(workflow),
+        Simulation = workflow.Data.Simulation is null ? null : WorkflowSimulation.Options(workflow),
     };
 }

@@ -84,13 +84,19 @@ public sealed class FolderCycleTests
             ["Inference/Protos/grpc_service.proto"] = "// No csharp_namespace here.\nsyntax = \"proto3\";\npackage inference;\nmessage ModelConfig {\n  string name = 1;\n}",
             ["Models/Repository.cs"] = "using Inference;\nnamespace GwReprocess.Models;\npublic static class Repository { public static ModelConfig Config => new(); }",
             ["Jobs/Moved.cs"] = "namespace GwReprocess.Models;\npublic static class Moved { }",
+            ["Workflow/WorkflowConfig.cs"] = "namespace GwReprocess.Workflow;\npublic sealed class WorkflowConfig { public int Data; }",
+            // Relative to GwReprocess: a room and one of its types is a use; a member access on a property named like a room is not.
+            ["Simulation/Options.cs"] = "namespace GwReprocess.Simulation;\npublic static class Options { public static int From(Workflow.WorkflowConfig w) => w.Data; }",
+            ["Analysis/Report.cs"] = "namespace GwReprocess.Analysis;\npublic sealed class Report { public object Workflow = null!; public string S => Workflow.ToString()!; public object D => Time.Now; }",
         });
 
         Assert.Equal([RoomGraph.Root], graph.UsesOf("Time"));
         Assert.Equal(["Storage", "Time"], graph.UsesOf("Data"));
         Assert.Equal(["BucketUri"], Assert.Single(graph.Evidence("Data", "Storage")).Types);
         Assert.Empty(graph.UsesOf("Dsp")); // a global using is everyone's, counted where a type of it is named
-        Assert.Equal(["Data"], graph.UsesOf("Simulation"));
+        Assert.Equal(["Data", "Workflow"], graph.UsesOf("Simulation"));
+        Assert.Equal(["WorkflowConfig"], Assert.Single(graph.Evidence("Simulation", "Workflow")).Types);
+        Assert.Empty(graph.UsesOf("Analysis"));
         Assert.Equal(["Inference"], graph.UsesOf("Models"));
         Assert.Equal(["ModelConfig"], Assert.Single(graph.Evidence("Models", "Inference")).Types);
         Assert.Empty(graph.Cycles());

@@ -7,7 +7,7 @@ namespace GwReprocess.Tests.Architecture;
 /// <remarks>
 /// A room is the first namespace segment after <c>GwReprocess.</c> (so Frames/Gwf and Frames/Hdf5 are the room Frames);
 /// files in the bare <c>GwReprocess</c> namespace form the room <see cref="Root"/>. A file uses a room when it names it
-/// in a using directive or a qualified name. Global usings, the bare namespace (which every nested namespace sees) and
+/// in a using directive or a qualified name (in full, or relative to <c>GwReprocess</c>, as <c>Workflow.WorkflowConfig</c>). Global usings, the bare namespace (which every nested namespace sees) and
 /// protobuf namespaces imported project-wide count only where the file names one of that room's types, or every
 /// room would use them.
 /// </remarks>
@@ -108,6 +108,7 @@ internal sealed partial class RoomGraph
         }
 
         var rooms = sources.Select(s => s.Room).Concat(protoRooms.Values).ToHashSet(StringComparer.Ordinal);
+        var namespaces = sources.Select(s => NamespaceDeclaration().Match(s.Code)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
         var graph = new RoomGraph();
         graph.Misplaced.AddRange(misplaced);
         var implicitRooms = globalImports.Select(n => RoomOf(n) ?? protoRooms.GetValueOrDefault(n)).OfType<string>().Append(Root).ToHashSet(StringComparer.Ordinal);
@@ -122,6 +123,14 @@ internal sealed partial class RoomGraph
                 string name = q.Groups[1].Value;
                 if (rooms.Contains(name)) named.Add(name);
                 else if (types.GetValueOrDefault(Root)?.Contains(name) == true) named.Add(Root);
+            }
+            // Inside namespace GwReprocess.*, `Workflow.WorkflowConfig` names GwReprocess.Workflow without saying GwReprocess: a room
+            // followed by one of its types (or by a namespace within it) counts; a member access such as `Workflow.Data` does not.
+            foreach (Match q in RelativeName().Matches(code))
+            {
+                string room = q.Groups[1].Value, next = q.Groups[2].Value;
+                if (room == s.Room || room == Root || !rooms.Contains(room)) continue;
+                if (types.GetValueOrDefault(room)?.Contains(next) == true || namespaces.Contains($"GwReprocess.{room}.{next}")) named.Add(room);
             }
             foreach (Match u in UsingDirective().Matches(code))
                 if (protoRooms.TryGetValue(u.Groups[1].Value, out var protoRoom)) named.Add(protoRoom);
@@ -235,6 +244,9 @@ internal sealed partial class RoomGraph
 
     [GeneratedRegex(@"(?<![\w.])GwReprocess\s*\.\s*(\w+)")]
     private static partial Regex QualifiedName();
+
+    [GeneratedRegex(@"(?<![\w.])([A-Z]\w*)\s*\.\s*([A-Za-z_]\w*)")]
+    private static partial Regex RelativeName();
 
     [GeneratedRegex(@"\b(?:class|struct|interface|enum|record(?:\s+(?:class|struct))?)\s+(?!(?:where|new|in|is|as|with)\b)(?<name>[A-Za-z_]\w*)|\bdelegate\s+[\w<>\[\],.?\s]+?\s(?<name>[A-Za-z_]\w*)\s*[<(]")]
     private static partial Regex TypeDeclaration();

@@ -142,7 +142,7 @@ public sealed class LocalDemoWorkflowTests
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
         var workflow = GwReprocess.Workflow.WorkflowConfig.Load(Path.Combine(dir!.FullName, "workflows", "local-demo.toml"));
-        var options = SimulationOptions.FromWorkflow(workflow);
+        var options = GwReprocess.Workflow.WorkflowSimulation.Options(workflow);
         Assert.Equal(["H1", "L1"], options.Ifos);
         Assert.Equal(3600, options.Duration);
         foreach (var d in workflow.Detectors)
