@@ -8,9 +8,8 @@ public class DagGoldenTests
 
     private static JobPlan PlanLdg()
     {
-        var workflow = WorkflowConfig.Load(Data("ldg", "workflow.toml"));
-        var cache = GwReprocess.Frames.FrameCache.Read(Data("ldg", "frames.lcf"));
-        return JobPlanner.Plan(workflow, JobPlanner.ReadScience(workflow), JobPlanner.FrameCoverage(workflow, cache));
+        // As gwrepro dag plans it: segments, vetoes, the cache's coverage, and jobs cut at its files' boundaries.
+        return JobPlanner.PlanFromFiles(WorkflowConfig.Load(Data("ldg", "workflow.toml")));
     }
 
     [Fact]
@@ -125,9 +124,7 @@ public class DagTlsTests
     private static JobPlan Plan(Func<string, string> edit)
     {
         string text = edit(File.ReadAllText(Data("ldg", "workflow.toml")));
-        var workflow = WorkflowConfig.Parse(text, Data("ldg", "workflow.toml"));
-        var cache = GwReprocess.Frames.FrameCache.Read(Data("ldg", "frames.lcf"));
-        return JobPlanner.Plan(workflow, JobPlanner.ReadScience(workflow), JobPlanner.FrameCoverage(workflow, cache));
+        return JobPlanner.PlanFromFiles(WorkflowConfig.Parse(text, Data("ldg", "workflow.toml")));
     }
 
     private static JobPlan PlanLdgTls() => Plan(t => t.Replace("clients_per_server = 4\n", "clients_per_server = 4\n" + TlsKeys));
