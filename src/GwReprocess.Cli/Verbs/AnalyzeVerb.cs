@@ -110,7 +110,7 @@ public sealed class AnalyzeVerb : CliVerb
         public string? UntilFile { get; set; }
     }
 
-    [Verb("report", isDefault: true, HelpText = "gwrepro analyze RUNDIR [RUNDIR ...]: throughput, cost, plots and report.md/report.html of one or more runs.")]
+    [Verb("report", isDefault: true, HelpText = "gwrepro analyze RUNDIR [RUNDIR ...]: throughput, cost, coverage, plots and report.md/report.html of one or more runs; also writes each run's output index (OUT/cleaned/IFO.lcf, OUT/cleaned/IFO-cleaned-segments.txt, OUT/scores/index.lcf).")]
     public sealed class ReportOptions : CommonOptions
     {
         [Value(0, MetaName = "RUNDIR", Min = 1, Required = true, HelpText = "Run directories written by gwrepro dag or gwrepro run (several: a scaling comparison).")]
