@@ -5,7 +5,7 @@ using GwReprocess.Time;
 
 namespace GwReprocess.Workflow;
 
-/// <summary>Turns a workflow into jobs: science segments ∩ span ∩ frame availability, chunked and padded, balanced across servers.</summary>
+/// <summary>Turns a workflow into jobs: science segments ∩ span ∩ frame availability, chunked (at input file boundaries where the files are known) and padded, balanced across servers.</summary>
 public static class JobPlanner
 {
     /// <summary>

@@ -95,6 +95,8 @@ public class DagResumeCliTests
             var r = await Cli.GwreproProcess.RunAsync("dag", workflow, "--out", run);
             Assert.Equal(0, r.ExitCode);
             Assert.Contains("3 client job(s)", r.StdOut);
+            // Simulated data's file spans are known at plan time, so the jobs own whole input files.
+            Assert.Contains("frames:    jobs cut at input file boundaries", r.StdOut);
             var jobs = File.ReadAllLines(Path.Combine(run, "jobs.csv")).Skip(1).Select(l => l.Split(',')[0]).ToArray();
             Assert.DoesNotContain(File.ReadAllLines(Path.Combine(run, "reprocess.dag")), l => l.StartsWith("JOB ") && l.EndsWith(" DONE"));
 
