@@ -72,7 +72,8 @@ fi
 grep -E "Of [0-9]+ nodes total|Done +Pre +Queued" -A 2 "$out" | tail -n 4 >&2 || true
 
 # Every output the contract names, per job: cleaned strain per detector and scores, one file per piece of the
-# job's core segment cut at the input frame boundaries; metrics; the done marker. Then the FINAL node's report.
+# job's core segment cut at the input frame boundaries (jobs are planned on that grid, so each is one input file
+# but at a segment's edges); metrics; the done marker. Then the FINAL node's report.
 frame=$(awk -F' *= *' '/^frame_length/ {print $2}' "$root$dir/workflow.toml" | awk '{print $1}')
 ifos=$(awk -F'[.\\]]' '/^\[detectors\./ {print $2}' "$root$dir/workflow.toml")
 tag=$(echo $ifos | tr -d ' ')
@@ -94,6 +95,9 @@ while IFS=, read -r job start end _; do
   done
 done < "$root$dir/jobs.csv"
 expect "$root$dir/report/report.html"
+# The FINAL node's index of the outputs: a LAL cache and a segment file of the cleaned frames per detector, a cache of the scores.
+for ifo in $ifos; do expect "$o/cleaned/$ifo.lcf"; expect "$o/cleaned/$ifo-cleaned-segments.txt"; done
+expect "$o/scores/index.lcf"
 if [ "$missing" -eq 0 ] && [ "$jobs" -gt 0 ]; then log "ok   every output of the $jobs job(s) and the report exist"; else fail=1; fi
 
 if [ "$fail" -ne 0 ]; then

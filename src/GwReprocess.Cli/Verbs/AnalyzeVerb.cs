@@ -110,7 +110,7 @@ public sealed class AnalyzeVerb : CliVerb
         public string? UntilFile { get; set; }
     }
 
-    [Verb("report", isDefault: true, HelpText = "gwrepro analyze RUNDIR [RUNDIR ...]: throughput, cost, plots and report.md/report.html of one or more runs.")]
+    [Verb("report", isDefault: true, HelpText = "gwrepro analyze RUNDIR [RUNDIR ...]: throughput, cost, coverage, plots and report.md/report.html of one or more runs; also writes each run's output index (OUT/cleaned/IFO.lcf, OUT/cleaned/IFO-cleaned-segments.txt, OUT/scores/index.lcf).")]
     public sealed class ReportOptions : CommonOptions
     {
         [Value(0, MetaName = "RUNDIR", Min = 1, Required = true, HelpText = "Run directories written by gwrepro dag or gwrepro run (several: a scaling comparison).")]
@@ -215,6 +215,10 @@ public sealed class AnalyzeVerb : CliVerb
                     if (s.Search is { } x)
                         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{s.Name}: {x.LoudAboveThreshold} of {x.Loud} injections with network SNR ≥ {x.LoudSnr:G3} score above {x.Threshold:G4} (the {InjectionRecovery.ThresholdPercentile}th percentile of {x.BackgroundScores} scores away from injections)"));
+                    foreach (var d in s.Coverage ?? [])
+                        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{s.Name} {d.Ifo}: {d.CleanedSeconds:F0} s cleaned of {d.AnalyzableSeconds:F0} s analyzable ({d.SegmentEdgeSeconds:F0} s at segment edges, {d.FailedJobSeconds:F0} s in failed or missing jobs); cache {d.Cache}, segments {d.SegmentFile}"));
+                    if (s.CoverageNote is not null) Console.Out.WriteLine($"{s.Name}: {s.CoverageNote}");
                     if (s.CleaningNote is not null) Console.Out.WriteLine($"{s.Name}: {s.CleaningNote}");
                     if (s.SearchNote is not null) Console.Out.WriteLine($"{s.Name}: {s.SearchNote}");
                 }

@@ -54,14 +54,7 @@ public sealed class DagVerb : CliVerb
     {
         if (!o.DryRun && o.Out is null) throw new BadInputException("--out RUNDIR is required (or --dry-run)");
         var workflow = WorkflowConfig.Load(o.Workflow);
-        var science = JobPlanner.ReadScience(workflow);
-        SegmentList? frames = null;
-        if (workflow.Data.Kind == DataSourceKind.Cache)
-        {
-            string baseDir = Path.GetDirectoryName(Path.GetFullPath(o.Workflow)) ?? ".";
-            frames = JobPlanner.FrameCoverage(workflow, FrameCache.Read(Path.Combine(baseDir, workflow.Data.Cache!)));
-        }
-        var plan = JobPlanner.Plan(workflow, science, frames);
+        var plan = JobPlanner.PlanFromFiles(workflow);
         if (plan.Jobs.Count == 0) throw new BadInputException($"{o.Workflow}: no analyzable time in [{workflow.Data.Span.Start}, {workflow.Data.Span.End}) after segments, frames and padding");
 
         HashSet<string>? done = null;
@@ -82,6 +75,9 @@ public sealed class DagVerb : CliVerb
         Console.Out.WriteLine($"workflow:  {workflow.Name} ({o.Workflow}), site profile {workflow.Site.Name}, HTCondor >= {workflow.Condor.MinimumVersion}");
         Console.Out.WriteLine($"data:      {workflow.IfoTag} [{workflow.Data.Span.Start}, {workflow.Data.Span.End}); {plan.Analyzable.TotalDuration} s analyzable in {plan.Analyzable.Count} segment(s)");
         Console.Out.WriteLine($"jobs:      {plan.Jobs.Count} client job(s), {plan.DataDuration} s of data, {mean:F0} s per job on average, {workflow.Jobs.Padding} s padding each side");
+        Console.Out.WriteLine(plan.OnFrameGrid
+            ? "frames:    jobs cut at input file boundaries: each cleaned frame keeps its input file's span (shorter only at segment edges)"
+            : "frames:    the bucket's files are not listed at plan time: jobs cut every [jobs] length, so cleaned frames are also cut at job boundaries");
         Console.Out.WriteLine($"servers:   {(workflow.Inference.StartsServers ? $"{workflow.Inference.Servers} server node(s)" : string.Join(", ", workflow.Inference.Addresses))}, at most {Math.Max(1, workflow.Inference.ServerCount) * workflow.Inference.ClientsPerServer} clients at once");
         if (done is { Count: > 0 }) Console.Out.WriteLine($"resume:    {done.Count} job(s) already committed, marked DONE");
         if (o.DryRun) return ExitCodes.Success;

@@ -94,6 +94,7 @@ public static class ReportWriter
                     sb.Append(c, $"| {s.Name} | {m.Model}{(m.Model == ensemble ? " (ensemble: spans its steps)" : "")} | {m.Requests:F0} | {m.MeanQueueUs / 1000:F3} | {m.MeanComputeUs / 1000:F3} |\n");
             }
         }
+        sb.Append(CoverageSection(summaries));
         sb.Append(CleaningSection(summaries));
         sb.Append(SearchSection(summaries));
         sb.Append("\n## Figures\n\n");
@@ -120,6 +121,27 @@ public static class ReportWriter
         return d <= 0.05
             ? string.Create(c, $"{s.Name}: {clients}; {servers}; they agree within 5 % (difference {d * 100:F1} %).")
             : string.Create(c, $"{s.Name}: {clients}; {servers}; they do NOT agree within 5 % (difference {d * 100:F1} %) — check for failed or retried requests, or servers not scraped for the whole run.");
+    }
+
+    private static string CoverageSection(IReadOnlyList<RunSummary> summaries)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder("\n## Coverage: what was cleaned\n\n");
+        var with = summaries.Where(s => s.Coverage is not null).ToList();
+        if (with.Count > 0)
+        {
+            sb.Append("| run | detector | analyzable (s) | cleaned (s) | not cleaned: segment edges (s) | not cleaned: failed or missing jobs (s) | cleaned frames | cache | segment file |\n|---|---|---:|---:|---:|---:|---:|---|---|\n");
+            foreach (var s in with)
+                foreach (var d in s.Coverage!)
+                    sb.Append(c, $"| {s.Name} | {d.Ifo} | {d.AnalyzableSeconds:F0} | {d.CleanedSeconds:F0} | {d.SegmentEdgeSeconds:F0} | {d.FailedJobSeconds:F0} | {d.CleanedFrames} | {d.Cache} | {d.SegmentFile} |\n");
+            sb.Append("\nAnalyzable: science segments (vetoes removed) ∩ the workflow's span ∩ frame coverage. Segment edges: the padding a job reads at each edge of a science segment but cannot clean, and segments too short for a job. Paths are relative to the run's outputs.\n\n");
+            foreach (var s in with)
+                foreach (var d in s.Coverage!.Where(d => d.IncompleteJobs.Count > 0))
+                    sb.Append(c, $"- {s.Name} {d.Ifo}: jobs not fully committed: {string.Join(", ", d.IncompleteJobs)}.\n");
+        }
+        foreach (var s in summaries.Where(s => s.CoverageNote is not null))
+            sb.Append(c, $"- {s.Name}: {s.CoverageNote}.\n");
+        return sb.ToString();
     }
 
     private static string CleaningSection(IReadOnlyList<RunSummary> summaries)
@@ -172,6 +194,20 @@ public static class ReportWriter
         sb.Append("</table>\n<h2>Throughput check</h2>\n<ul>\n");
         foreach (var s in summaries) sb.Append("<li>").Append(Escape(ThroughputCheck(s))).Append("</li>\n");
         sb.Append("</ul>\n");
+        if (summaries.Any(s => s.Coverage is not null || s.CoverageNote is not null))
+        {
+            sb.Append("<h2>Coverage: what was cleaned</h2>\n");
+            if (summaries.Any(s => s.Coverage is not null))
+            {
+                sb.Append("<table><tr><th>run</th><th>detector</th><th>analyzable (s)</th><th>cleaned (s)</th><th>not cleaned: segment edges (s)</th><th>not cleaned: failed or missing jobs (s)</th><th>cleaned frames</th><th>cache</th><th>segment file</th></tr>\n");
+                foreach (var s in summaries.Where(s => s.Coverage is not null))
+                    foreach (var d in s.Coverage!)
+                        sb.Append(c, $"<tr><td>{Escape(s.Name)}</td><td>{d.Ifo}</td><td>{d.AnalyzableSeconds:F0}</td><td>{d.CleanedSeconds:F0}</td><td>{d.SegmentEdgeSeconds:F0}</td><td>{d.FailedJobSeconds:F0}</td><td>{d.CleanedFrames}</td><td>{Escape(d.Cache)}</td><td>{Escape(d.SegmentFile)}</td></tr>\n");
+                sb.Append("</table>\n");
+            }
+            foreach (var s in summaries.Where(s => s.CoverageNote is not null))
+                sb.Append("<p>").Append(Escape($"{s.Name}: {s.CoverageNote}.")).Append("</p>\n");
+        }
         if (summaries.Any(s => s.Cleaning is not null || s.CleaningNote is not null))
         {
             sb.Append("<h2>Cleaning: ASD ratio cleaned / raw</h2>\n");

@@ -27,6 +27,17 @@ public sealed class RunOutputs : IDisposable
     /// <summary>The URI of <paramref name="relative"/> under the outputs, for messages.</summary>
     public string UriOf(string relative) => _bucket.UriOf(_root + relative).ToString();
 
+    /// <summary>
+    /// Where <paramref name="relative"/> is, as a frame cache writes it: <c>file://localhost/abs/path</c> for local outputs
+    /// (as <c>FrameCache.FromFiles</c> writes), the bucket URL otherwise.
+    /// </summary>
+    public string LocationOf(string relative) =>
+        _bucket is LocalBucket local ? "file://localhost" + Path.GetFullPath(local.PathOf(_root + relative)) : UriOf(relative);
+
+    /// <summary>Writes <paramref name="text"/> under the outputs in one atomic put (readers see the old file or the new one, never a part).</summary>
+    public async Task WriteTextAsync(string relative, string text, CancellationToken cancellationToken) =>
+        await _bucket.WriteAllBytesAsync(_root + relative, System.Text.Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
+
     /// <summary>Keys (relative to the outputs) under <paramref name="relativePrefix"/> that end with <paramref name="suffix"/>, sorted.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(string relativePrefix, string suffix, CancellationToken cancellationToken)
     {

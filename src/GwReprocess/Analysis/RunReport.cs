@@ -39,6 +39,12 @@ public sealed record RunSummary(
     /// <summary>Why there is no scores plot, or what is missing from it.</summary>
     public string? SearchNote { get; init; }
 
+    /// <summary>Per detector: analyzable, cleaned and not-cleaned seconds by reason; null when unknown (see <see cref="CoverageNote"/>).</summary>
+    public IReadOnlyList<DetectorCoverage>? Coverage { get; init; }
+
+    /// <summary>Why the coverage is unknown.</summary>
+    public string? CoverageNote { get; init; }
+
     /// <summary>Seconds of wall time per second of data (the published "time density").</summary>
     public double SecondsPerDataSecond => 1 / DataSecondsPerSecond;
 }
@@ -96,6 +102,18 @@ public static class RunReport
         if (run.Workflow is null || run.OutputLocation.Length == 0)
             return summary with { CleaningNote = "no workflow.toml, so the outputs and raw data are unknown", SearchNote = "no workflow.toml, so the outputs are unknown" };
         using var outputs = RunOutputs.Open(run.OutputLocation, run.RunDirectory);
+        IReadOnlyList<DetectorCoverage>? coverage = null;
+        string? coverageNote = null;
+        try
+        {
+            coverage = await OutputCatalog.WriteAsync(outputs, run.Workflow, Workflow.JobPlanner.PlanFromFiles(run.Workflow), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is BadInputException or IOException)
+        {
+            // The workflow's segment or cache files are named relative to the original workflow file, which the run directory's copy may not sit beside.
+            coverageNote = $"no coverage, caches or segment files: {e.Message}";
+        }
+        summary = summary with { Coverage = coverage, CoverageNote = coverageNote };
         var (cleaning, cleaningNote) = await CleaningComparison.ComputeAsync(outputs, run.Workflow, run.RunDirectory, asdFrame, cancellationToken).ConfigureAwait(false);
         if (cleaning is not null && cleaning.Notes.Count > 0) cleaningNote = string.Join("; ", cleaning.Notes);
         var (search, searchNote) = await InjectionRecovery.ComputeAsync(outputs, run.Workflow, run.RunDirectory, injectionTable, loudSnr, cancellationToken).ConfigureAwait(false);

@@ -14,15 +14,23 @@ namespace GwReprocess.Cleaning;
 /// <param name="band">The band the noise estimate was passed in.</param>
 public sealed class CleanedFrameWriter(IBucket output, string prefix, string frameType, string channelSuffix, string model, CleaningBand band)
 {
-    /// <summary>Writes <paramref name="cleaned"/> (the strain of <paramref name="frame"/> at <paramref name="sampleRateHz"/>) as one frame file.</summary>
-    public async Task WriteAsync(string ifo, ChannelName strain, Segment frame, double sampleRateHz, ReadOnlyMemory<double> cleaned, CancellationToken ct)
+    /// <summary>
+    /// Writes <paramref name="cleaned"/> (the strain of <paramref name="frame"/> at <paramref name="sampleRateHz"/>) as one frame
+    /// file; <paramref name="history"/>, when given, becomes a FrHistory record (why the frame is shorter than its input file).
+    /// </summary>
+    public async Task WriteAsync(string ifo, ChannelName strain, Segment frame, double sampleRateHz, ReadOnlyMemory<double> cleaned, CancellationToken ct,
+        string? history = null)
     {
         string name = GwfWriter.FileName(ifo[..1], $"{ifo}_{frameType}", frame);
         var data = new GwfFrameData(frame.Start, frame.Duration,
             [new GwfChannelData(strain.Value + channelSuffix, GwfChannelKind.Proc, sampleRateHz, cleaned)
             {
                 Comment = $"{strain} minus the {model} noise estimate band-passed to {band.LowHz:0.###}-{band.HighHz:0.###} Hz",
-            }]);
+            }])
+        {
+            // The frame's own GPS start, not the wall clock, so a rerun writes the same bytes.
+            History = history is null ? [] : [new GwfHistory("gwrepro", (uint)frame.Start.Seconds, history)],
+        };
         // The whole frame is assembled in memory first, so the bucket commits it in one atomic write.
         using var buffer = new MemoryStream();
         var writer = new GwfWriter(buffer);

@@ -45,6 +45,7 @@ internal sealed class FrameCommitter(StreamContext job, StreamMemory memory, Has
         var detectors = job.Settings.Detectors;
         long a = memory.Index(frame.Start), z = memory.Index(frame.End);
         int m = job.Cleaner.Margin;
+        string? history = ShortFrameNote(frame);
         for (int d = 0; d < detectors.Count; d++)
         {
             var det = detectors[d];
@@ -54,9 +55,30 @@ internal sealed class FrameCommitter(StreamContext job, StreamMemory memory, Has
                     throw new InvalidOperationException($"{det.Ifo}: no noise window covers {memory.TimeOf(a - m + i)} (internal error)");
             var cleaned = memory.Strain[d].Copy(a, z);
             job.Cleaner.Clean(cleaned, noise);
-            await job.FrameWriter.WriteAsync(det.Ifo, det.Strain, frame, ClientJob.Rate, cleaned, ct).ConfigureAwait(false);
+            await job.FrameWriter.WriteAsync(det.Ifo, det.Strain, frame, ClientJob.Rate, cleaned, ct, history).ConfigureAwait(false);
         }
         if (job.Layout.ScoreOutput is not null) await WriteScoresAsync(frame, a, z, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Why <paramref name="frame"/> is shorter than the input file it was cut from, or null when it is not.</summary>
+    /// <remarks>
+    /// With jobs planned on the frame grid this happens only at a science segment's edge, where the job's padding is read but
+    /// cannot be cleaned; without (a bucket's files), also where two jobs share an input file.
+    /// </remarks>
+    private string? ShortFrameNote(Segment frame)
+    {
+        var spec = job.Settings.Job;
+        var file = job.Settings.Detectors[0].Frames.Cache.Select(frame).FirstOrDefault(e => e.Span.Contains(frame.Start));
+        if (file is null || file.Span == frame) return null;
+        var parts = new List<string>();
+        foreach (var (part, pad) in new[] { (new Segment(file.Span.Start, frame.Start), spec.Core.Start - spec.Padded.Start), (new Segment(frame.End, file.Span.End), spec.Padded.End - spec.Core.End) })
+        {
+            if (part.Duration <= GpsDuration.Zero) continue;
+            parts.Add(part.Duration <= pad
+                ? $"samples [{part.Start}, {part.End}) not cleaned: within {pad} s of the science segment's edge (job {spec.Name}'s padding, read but not cleaned)"
+                : $"samples [{part.Start}, {part.End}) not cleaned here: outside job {spec.Name}'s span {spec.Core} (beyond the science segment, or cleaned by another job where jobs are not on the frame grid)");
+        }
+        return parts.Count == 0 ? null : string.Join("; ", parts);
     }
 
     private async Task WriteScoresAsync(Segment frame, long a, long z, CancellationToken ct)

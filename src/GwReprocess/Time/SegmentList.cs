@@ -198,6 +198,52 @@ public sealed class SegmentList : IReadOnlyList<Segment>, IEquatable<SegmentList
         return chunks;
     }
 
+    /// <summary>
+    /// Like <see cref="Chunk(GpsDuration, GpsDuration, GpsDuration)"/>, but cuts a usable stretch only at
+    /// <paramref name="cuts"/> (input file boundaries), so every chunk owns whole files except at a segment's padded edges.
+    /// </summary>
+    /// <remarks>
+    /// Each chunk ends at the cut nearest to <paramref name="length"/> after its start (the earlier one on a tie) that leaves at
+    /// least <paramref name="minimum"/> on both sides; a stretch of at most <paramref name="length"/>, or one with no such cut,
+    /// is one chunk. Jobs are then about <paramref name="length"/> long, rounded to whole files.
+    /// </remarks>
+    public IReadOnlyList<SegmentChunk> Chunk(GpsDuration length, GpsDuration minimum, GpsDuration padding, IReadOnlyList<GpsTime> cuts)
+    {
+        if (length <= GpsDuration.Zero) throw new ArgumentOutOfRangeException(nameof(length), "chunk length must be positive");
+        if (minimum < GpsDuration.Zero || minimum > length)
+            throw new ArgumentOutOfRangeException(nameof(minimum), "minimum must lie in [0, length]");
+        if (padding < GpsDuration.Zero) throw new ArgumentOutOfRangeException(nameof(padding), "padding must not be negative");
+
+        var sorted = cuts.Distinct().Order().ToList();
+        var chunks = new List<SegmentChunk>();
+        foreach (var seg in Coalesce()._segments)
+        {
+            if (seg.Duration < padding * 2) continue;
+            var usable = new Segment(seg.Start + padding, seg.End - padding);
+            if (usable.Duration < minimum || usable.IsEmpty) continue;
+            var cursor = usable.Start;
+            while (cursor < usable.End)
+            {
+                var end = usable.End;
+                if (usable.End - cursor > length)
+                {
+                    var target = cursor + length;
+                    GpsTime? best = null;
+                    foreach (var b in sorted)
+                    {
+                        if (b <= cursor || b >= usable.End || b - cursor < minimum || usable.End - b < minimum) continue;
+                        if (best is not { } c || Math.Abs((b - target).TotalNanoseconds) < Math.Abs((c - target).TotalNanoseconds)) best = b;
+                    }
+                    if (best is { } cut) end = cut;
+                }
+                var core = new Segment(cursor, end);
+                chunks.Add(new SegmentChunk(core, core.Protract(padding)));
+                cursor = end;
+            }
+        }
+        return chunks;
+    }
+
     public bool Equals(SegmentList? other) =>
         other is not null && _segments.AsSpan().SequenceEqual(other._segments.AsSpan());
 

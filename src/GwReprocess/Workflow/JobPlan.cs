@@ -9,6 +9,9 @@ namespace GwReprocess.Workflow;
 /// <summary>The jobs a workflow runs, and the time it covers: what <c>jobs.csv</c> lists.</summary>
 public sealed record JobPlan(WorkflowConfig Workflow, SegmentList Analyzable, IReadOnlyList<JobSpec> Jobs)
 {
+    /// <summary>True when the jobs were cut at input file boundaries, so each cleaned frame keeps its input file's span.</summary>
+    public bool OnFrameGrid { get; init; }
+
     /// <summary>Seconds of data the jobs produce (padding excluded).</summary>
     public GpsDuration DataDuration
     {

@@ -1,18 +1,24 @@
 using GwReprocess.Frames;
 using GwReprocess.Jobs;
+using GwReprocess.Simulation;
 using GwReprocess.Time;
 
 namespace GwReprocess.Workflow;
 
-/// <summary>Turns a workflow into jobs: science segments ∩ span ∩ frame availability, chunked and padded, balanced across servers.</summary>
+/// <summary>Turns a workflow into jobs: science segments ∩ span ∩ frame availability, chunked (at input file boundaries where the files are known) and padded, balanced across servers.</summary>
 public static class JobPlanner
 {
     /// <summary>
     /// Plans the jobs. <paramref name="science"/> holds each detector's science segments (vetoes already
     /// removed), or null where the workflow gives none (all of the span counts); <paramref name="frames"/>
-    /// holds the time frame files cover, or null when it is not known in advance (simulated data).
+    /// holds the time frame files cover, or null when it is not known in advance (simulated data). <paramref name="files"/>
+    /// holds the first detector's input file spans (the files the client cuts its output frames from): when given, jobs
+    /// own whole files and are cut only at file boundaries, so each cleaned frame has its input file's span and one job
+    /// writes it (except at a segment's padded edges); when null (files not listed at plan time), jobs are cut every
+    /// <c>[jobs] length</c> as before and cleaned frames are cut at job boundaries too.
     /// </summary>
-    public static JobPlan Plan(WorkflowConfig workflow, IReadOnlyDictionary<string, SegmentList>? science = null, SegmentList? frames = null)
+    public static JobPlan Plan(WorkflowConfig workflow, IReadOnlyDictionary<string, SegmentList>? science = null, SegmentList? frames = null,
+        IReadOnlyList<Segment>? files = null)
     {
         var analyzable = new SegmentList([workflow.Data.Span]);
         foreach (var detector in workflow.Detectors)
@@ -21,7 +27,9 @@ public static class JobPlanner
         if (frames is not null) analyzable = analyzable.Intersect(frames);
 
         var layout = workflow.Jobs;
-        var chunks = analyzable.Chunk(layout.Length, layout.Minimum, layout.Padding);
+        var chunks = files is null
+            ? analyzable.Chunk(layout.Length, layout.Minimum, layout.Padding)
+            : analyzable.Chunk(layout.Length, layout.Minimum, layout.Padding, files.SelectMany(f => new[] { f.Start, f.End }).ToList());
         var jobs = new List<JobSpec>(chunks.Count);
         int servers = Math.Max(1, workflow.Inference.ServerCount);
         string tag = workflow.IfoTag;
@@ -33,7 +41,35 @@ public static class JobPlanner
             ulong sequence = (ulong)Math.Max(1, c.Core.Start.Seconds);
             jobs.Add(new JobSpec(NodeNames.Client(tag, c.Core), c.Core, c.Padded, i % servers, sequence));
         }
-        return new JobPlan(workflow, analyzable, jobs);
+        return new JobPlan(workflow, analyzable, jobs) { OnFrameGrid = files is not null };
+    }
+
+    /// <summary>
+    /// Plans a workflow from the files it names: science and veto segments, and, for a LAL cache or simulated data, the
+    /// frame files (a cache's coverage limits the analyzable time; the files' boundaries place the jobs). A bucket's files
+    /// are not listed at plan time, so its jobs are not aligned to them.
+    /// </summary>
+    public static JobPlan PlanFromFiles(WorkflowConfig workflow)
+    {
+        SegmentList? frames = null;
+        IReadOnlyList<Segment>? files = null;
+        string first = workflow.Detectors[0].Ifo;
+        switch (workflow.Data.Kind)
+        {
+            case DataSourceKind.Cache:
+            {
+                string baseDir = Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".";
+                var cache = FrameCache.Read(Path.Combine(baseDir, workflow.Data.Cache!));
+                frames = FrameCoverage(workflow, cache);
+                files = cache.Entries.Where(e => e.Observatory.Contains(first[0], StringComparison.Ordinal)).Select(e => e.Span).ToList();
+                break;
+            }
+            case DataSourceKind.Simulated:
+                // The simulator's file spans are a function of the workflow alone, so they are known before the frames exist.
+                files = SimulationRun.FileSpans(SimulationOptions.FromWorkflow(workflow), first);
+                break;
+        }
+        return Plan(workflow, ReadScience(workflow), frames, files);
     }
 
     /// <summary>Reads the science and veto segment files a workflow names, relative to the workflow file.</summary>

@@ -175,13 +175,7 @@ public sealed class LocalRun
     public async Task<(JobPlan Plan, RunDirectory Run)> WriteDagAsync(string executable, CancellationToken cancellationToken)
     {
         var w = Workflow;
-        SegmentList? frames = null;
-        if (w.Data.Kind == DataSourceKind.Cache)
-        {
-            string baseDir = Path.GetDirectoryName(Path.GetFullPath(w.SourcePath)) ?? ".";
-            frames = JobPlanner.FrameCoverage(w, FrameCache.Read(Path.Combine(baseDir, w.Data.Cache!)));
-        }
-        var plan = JobPlanner.Plan(w, JobPlanner.ReadScience(w), frames);
+        var plan = JobPlanner.PlanFromFiles(w);
         if (plan.Jobs.Count == 0)
             throw new BadInputException($"{w.SourcePath}: no analyzable time in [{w.Data.Span.Start}, {w.Data.Span.End}) after segments, frames and padding");
         var done = await DagWriter.CommittedJobsAsync(Resolve(w.Outputs.Uri), cancellationToken).ConfigureAwait(false);

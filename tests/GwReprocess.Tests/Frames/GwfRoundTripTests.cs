@@ -113,4 +113,21 @@ public sealed class GwfRoundTripTests : IDisposable
         Assert.Equal(strain.Crop(inner.Start, inner.End).Samples.ToArray(), part.Samples.ToArray());
         Assert.Equal("H-H1_CLEAN-1126259446-32.gwf", Path.GetFileName(path));
     }
+
+    [Fact]
+    public async Task FrHistoryRecordsAreWrittenAfterTheFrameHeaderAndReadBack()
+    {
+        var start = GwReprocess.Time.GpsTime.FromSeconds(1000000000L);
+        var samples = Enumerable.Range(0, 64).Select(i => (double)i).ToArray();
+        var frame = new GwfFrameData(start, GwReprocess.Time.GpsDuration.FromSeconds(4), [new GwfChannelData("H1:X", GwfChannelKind.Proc, 16, samples)])
+        {
+            History = [new GwfHistory("gwrepro", 1000000000, "samples [999999996, 1000000000) not cleaned"), new GwfHistory("gwrepro", 1000000000, "second")],
+        };
+        string path = Path.Combine(_dir, "H-H1_TEST-1000000000-4.gwf");
+        await GwfWriter.WriteFileAsync(path, [frame]);
+        await using var file = await GwfFile.OpenAsync(path);
+        Assert.True((await file.VerifyAsync()).IsValid);
+        Assert.Equal(frame.History, (await file.GetFrameDetailsAsync(0)).History);
+        Assert.Equal(samples, (await file.ReadAsync("H1:X")).Samples.ToArray());
+    }
 }

@@ -8,9 +8,8 @@ public class DagGoldenTests
 
     private static JobPlan PlanLdg()
     {
-        var workflow = WorkflowConfig.Load(Data("ldg", "workflow.toml"));
-        var cache = GwReprocess.Frames.FrameCache.Read(Data("ldg", "frames.lcf"));
-        return JobPlanner.Plan(workflow, JobPlanner.ReadScience(workflow), JobPlanner.FrameCoverage(workflow, cache));
+        // As gwrepro dag plans it: segments, vetoes, the cache's coverage, and jobs cut at its files' boundaries.
+        return JobPlanner.PlanFromFiles(WorkflowConfig.Load(Data("ldg", "workflow.toml")));
     }
 
     [Fact]
@@ -96,6 +95,8 @@ public class DagResumeCliTests
             var r = await Cli.GwreproProcess.RunAsync("dag", workflow, "--out", run);
             Assert.Equal(0, r.ExitCode);
             Assert.Contains("3 client job(s)", r.StdOut);
+            // Simulated data's file spans are known at plan time, so the jobs own whole input files.
+            Assert.Contains("frames:    jobs cut at input file boundaries", r.StdOut);
             var jobs = File.ReadAllLines(Path.Combine(run, "jobs.csv")).Skip(1).Select(l => l.Split(',')[0]).ToArray();
             Assert.DoesNotContain(File.ReadAllLines(Path.Combine(run, "reprocess.dag")), l => l.StartsWith("JOB ") && l.EndsWith(" DONE"));
 
@@ -125,9 +126,7 @@ public class DagTlsTests
     private static JobPlan Plan(Func<string, string> edit)
     {
         string text = edit(File.ReadAllText(Data("ldg", "workflow.toml")));
-        var workflow = WorkflowConfig.Parse(text, Data("ldg", "workflow.toml"));
-        var cache = GwReprocess.Frames.FrameCache.Read(Data("ldg", "frames.lcf"));
-        return JobPlanner.Plan(workflow, JobPlanner.ReadScience(workflow), JobPlanner.FrameCoverage(workflow, cache));
+        return JobPlanner.PlanFromFiles(WorkflowConfig.Parse(text, Data("ldg", "workflow.toml")));
     }
 
     private static JobPlan PlanLdgTls() => Plan(t => t.Replace("clients_per_server = 4\n", "clients_per_server = 4\n" + TlsKeys));

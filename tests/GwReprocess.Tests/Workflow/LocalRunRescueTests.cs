@@ -24,6 +24,7 @@ public sealed class LocalRunRescueTests : IDisposable
         end = 1000000064
 
         [data.simulate]
+        frame_length = 32
         directory = "frames"
 
         [detectors.H1]

@@ -1,4 +1,9 @@
+using System.Text.Json;
+using GwReprocess.Data;
+using GwReprocess.Frames;
+using GwReprocess.Frames.Gwf;
 using GwReprocess.Tests.Cli;
+using GwReprocess.Time;
 using GwReprocess.Workflow;
 
 namespace GwReprocess.Tests.Workflow;
@@ -95,6 +100,8 @@ public sealed class RunEndToEndTests : IDisposable
         Assert.Equal(["SUBMIT", "EXECUTE", "JOB_TERMINATED", "JOB_SUCCESS"], log.Where(e => e.Node == "server_0").Select(e => e.Event));
         Assert.All(nodes, n => Assert.Contains(log, e => e.Node == n && e.Event == "JOB_SUCCESS"));
 
+        var index = await AssertOutputsReadAsASearchWouldAsync(run);
+
         // Regenerated, the DAG marks both jobs DONE: only the FINAL node and the server run.
         r = await GwreproProcess.RunAsync(["run", workflow, "--out", run, "--stop-grace", "10"], _dir.FullName, timeout: TimeSpan.FromMinutes(4));
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
@@ -104,5 +111,63 @@ public sealed class RunEndToEndTests : IDisposable
         status = NodeStatusFile.ParseNodes(File.ReadAllText(Path.Combine(run, "reprocess.status")));
         Assert.Equal(["User defined as DONE", "User defined as DONE", ""], status.Select(n => n.Details));
         Assert.Equal(2, JobstateLog.Read(Path.Combine(run, "reprocess.jobstate.log")).Count(e => e.Event == "DAGMAN_FINISHED"));
+        // The rerun's FINAL node wrote the caches and segment files again from the same outputs: the same bytes.
+        foreach (var (name, bytes) in index) Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(run, "out", name))), $"{name} changed on the rerun");
+    }
+
+    /// <summary>
+    /// The outputs as a search finds them: cleaned frames on the raw frames' grid (shorter only at the segment's edges, and then
+    /// saying why in FrHistory), the cleaned cache read in one call giving exactly the cleaned samples, the segment file's
+    /// total equal to the report's. Returns the run-level index files' bytes.
+    /// </summary>
+    private static async Task<List<(string Name, byte[] Bytes)>> AssertOutputsReadAsASearchWouldAsync(string run)
+    {
+        var raw = Directory.GetFiles(Path.Combine(run, "frames"), "H-*.gwf").Select(f => FrameFileName.TryParse(f)!.Span).Order().ToList();
+        Assert.Equal([new Segment(1000000000, 1000000032), new Segment(1000000032, 1000000064)], raw);
+        var science = new Segment(1000000000, 1000000064);
+        var cleanedFiles = Directory.GetFiles(Path.Combine(run, "out", "cleaned", "H1"), "*.gwf").Order().ToList();
+        foreach (var f in cleanedFiles)
+        {
+            var span = FrameFileName.TryParse(f)!.Span;
+            var input = Assert.Single(raw, r => r.Contains(span));
+            await using var gwf = await GwfFile.OpenAsync(f);
+            var history = (await gwf.GetFrameDetailsAsync(0)).History;
+            if (span == input) { Assert.Empty(history); continue; }
+            // Here both files touch an edge of the one science segment: 8 s of padding there are read, not cleaned.
+            var lost = span.Start > input.Start ? new Segment(input.Start, span.Start) : new Segment(span.End, input.End);
+            Assert.True(lost.Start == science.Start || lost.End == science.End, $"{f}: shorter than its input file {input} away from a segment edge");
+            var h = Assert.Single(history);
+            Assert.Equal($"samples [{lost.Start}, {lost.End}) not cleaned: within 8 s of the science segment's edge", h.Comment[..h.Comment.IndexOf(" (", StringComparison.Ordinal)]);
+        }
+
+        string cachePath = Path.Combine(run, "out", "cleaned", "H1.lcf");
+        var cache = FrameCache.Read(cachePath);
+        Assert.Equal(cleanedFiles.Select(f => FrameFileName.TryParse(f)!.Span), cache.Entries.Select(e => e.Span));
+        var segments = SegmentFile.Read(Path.Combine(run, "out", "cleaned", "H1-cleaned-segments.txt"));
+        Assert.Equal("[[1000000008, 1000000056)]", segments.ToString());
+        const string channel = "H1:GDS-CALIB_STRAIN_DEEPCLEAN";
+        var all = new List<double>();
+        foreach (var s in segments)
+        {
+            var data = await new FrameSource(cache).ReadAsync([channel], s);
+            Assert.Empty(data.Gaps);
+            all.AddRange(data[channel].Samples.ToArray());
+        }
+        var perFile = new List<double>();
+        foreach (var e in cache.Entries) perFile.AddRange((await new FrameSource(new FrameCache([e])).ReadAsync([channel], e.Span))[channel].Samples.ToArray());
+        Assert.Equal(4096 * 48, all.Count);
+        Assert.Equal(perFile, all);
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "report", "summary.json")));
+        var h1 = summary.RootElement.GetProperty("runs")[0].GetProperty("coverage").EnumerateArray().First(c => c.GetProperty("ifo").GetString() == "H1");
+        Assert.Equal(segments.TotalDuration.TotalSeconds, h1.GetProperty("cleaned_seconds").GetDouble());
+        Assert.Equal(64, h1.GetProperty("analyzable_seconds").GetDouble());
+        Assert.Equal(16, h1.GetProperty("segment_edge_seconds").GetDouble());
+        Assert.Equal(0, h1.GetProperty("failed_job_seconds").GetDouble());
+        Assert.Contains("| tiny | H1 | 64 | 48 | 16 | 0 | 2 | cleaned/H1.lcf | cleaned/H1-cleaned-segments.txt |", File.ReadAllText(Path.Combine(run, "report", "report.md")));
+
+        string[] names = ["cleaned/H1.lcf", "cleaned/L1.lcf", "cleaned/H1-cleaned-segments.txt", "cleaned/L1-cleaned-segments.txt", "scores/index.lcf"];
+        Assert.Equal(2, FrameCache.Read(Path.Combine(run, "out", "scores", "index.lcf")).Entries.Count);
+        return names.Select(n => (n, File.ReadAllBytes(Path.Combine(run, "out", n)))).ToList();
     }
 }

@@ -36,6 +36,9 @@ public sealed record GwfFrameData(GpsTime Start, GpsDuration Duration, IReadOnly
 
     public uint DataQuality { get; init; }
 
+    /// <summary>FrHistory records of the frame (FrameH.history), in order; empty writes none.</summary>
+    public IReadOnlyList<GwfHistory> History { get; init; } = [];
+
     public Segment Span => Segment.FromStart(Start, Duration);
 
     /// <summary>

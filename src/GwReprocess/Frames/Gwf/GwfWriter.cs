@@ -17,7 +17,7 @@ namespace GwReprocess.Frames.Gwf;
 public sealed class GwfWriter
 {
     // frameCPP's fixed numbering (gwf-format.md §4.3), so files look familiar in FrDump.
-    private const ushort FrameH = 3, FrAdcData = 4, FrEndOfFile = 6, FrEndOfFrame = 7, FrProcData = 11, FrRawData = 12, FrSimData = 14, FrToc = 19, FrVect = 20;
+    private const ushort FrameH = 3, FrAdcData = 4, FrEndOfFile = 6, FrEndOfFrame = 7, FrHistory = 9, FrProcData = 11, FrRawData = 12, FrSimData = 14, FrToc = 19, FrVect = 20;
 
     private readonly Stream _output;
     private readonly GwfWriteOptions _options;
@@ -76,12 +76,23 @@ public sealed class GwfWriter
         r.Str(frame.Name).I32(frame.Run).U32(frame.FrameNumber).U32(frame.DataQuality)
             .U32((uint)frame.Start.Seconds).U32((uint)frame.Start.Nanoseconds)
             .U16((ushort)(LeapSeconds.OffsetAt(frame.Start) + 19)).F64(frame.Duration.TotalSeconds)
-            .Ptr(0, 0).Ptr(0, 0).Ptr(0, 0).Ptr(0, 0).Ptr(0, 0)
+            .Ptr(0, 0).Ptr(0, 0).Ptr(0, 0).Ptr(0, 0).Ptr(frame.History.Count > 0 ? FrHistory : (ushort)0, 0)
             .Ptr(adc.Count > 0 ? FrRawData : (ushort)0, 0)
             .Ptr(proc.Count > 0 ? FrProcData : (ushort)0, 0)
             .Ptr(sim.Count > 0 ? FrSimData : (ushort)0, 0)
             .Ptr(0, 0).Ptr(0, 0).Ptr(0, 0).Ptr(0, 0).Ptr(0, 0);
         await WriteRecordAsync(r, ReadOnlyMemory<byte>.Empty, null, cancellationToken).ConfigureAwait(false);
+
+        // FrHistory follows the FrameH that points to it, before the data (gwf-format.md §5).
+        for (int i = 0; i < frame.History.Count; i++)
+        {
+            var h = frame.History[i];
+            await DescribeAsync(FrHistory, cancellationToken).ConfigureAwait(false);
+            r = _record.Begin(FrHistory, (uint)i);
+            r.Str(h.Name).U32(h.Time).Str(h.Comment)
+                .Ptr(i + 1 < frame.History.Count ? FrHistory : (ushort)0, i + 1 < frame.History.Count ? (uint)(i + 1) : 0);
+            await WriteRecordAsync(r, ReadOnlyMemory<byte>.Empty, null, cancellationToken).ConfigureAwait(false);
+        }
 
         uint vectInstance = 0;
         long firstAdc = 0;
@@ -409,6 +420,7 @@ public sealed class GwfWriter
         [FrVect] = ("FrVect", [("name", "STRING"), ("compress", "INT_2U"), ("type", "INT_2U"), ("nData", "INT_8U"), ("nBytes", "INT_8U"),
             ("data", "CHAR[nBytes]"), ("nDim", "INT_4U"), ("nx", "INT_8U[nDim]"), ("dx", "REAL_8[nDim]"), ("startX", "REAL_8[nDim]"),
             ("unitX", "STRING[nDim]"), ("unitY", "STRING"), ("next", Ptr("FrVect")), ("chkSum", "INT_4U")]),
+        [FrHistory] = ("FrHistory", [("name", "STRING"), ("time", "INT_4U"), ("comment", "STRING"), ("next", Ptr("FrHistory")), ("chkSum", "INT_4U")]),
         [FrEndOfFrame] = ("FrEndOfFrame", [("run", "INT_4S"), ("frame", "INT_4U"), ("GTimeS", "INT_4U"), ("GTimeN", "INT_4U"), ("chkSum", "INT_4U")]),
         [FrToc] = ("FrTOC", [("ULeapS", "INT_2S"), ("nFrame", "INT_4U"), ("dataQuality", "INT_4U[nFrame]"), ("GTimeS", "INT_4U[nFrame]"),
             ("GTimeN", "INT_4U[nFrame]"), ("dt", "REAL_8[nFrame]"), ("runs", "INT_4S[nFrame]"), ("frame", "INT_4U[nFrame]"),
