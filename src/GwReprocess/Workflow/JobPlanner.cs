@@ -66,7 +66,7 @@ public static class JobPlanner
             }
             case DataSourceKind.Simulated:
                 // The simulator's file spans are a function of the workflow alone, so they are known before the frames exist.
-                files = SimulationRun.FileSpans(SimulationOptions.FromWorkflow(workflow), first);
+                files = SimulationRun.FileSpans(WorkflowSimulation.Options(workflow), first);
                 break;
         }
         return Plan(workflow, ReadScience(workflow), frames, files);

@@ -18,7 +18,7 @@ public class JobPlannerTests
         var plan = JobPlanner.PlanFromFiles(w);
         Assert.True(plan.OnFrameGrid);
         // Input files: [0, 512) then 1024 s files on GPS multiples of 1024, the last cut at the span's end (offsets from 1000000000).
-        var files = SimulationRun.FileSpans(SimulationOptions.FromWorkflow(w), "H1");
+        var files = SimulationRun.FileSpans(WorkflowSimulation.Options(w), "H1");
         Assert.Equal([S(1000000000, 1000000512), S(1000000512, 1000001536), S(1000001536, 1000002560), S(1000002560, 1000003584), S(1000003584, 1000003600)], files);
         // About 1024 s each, rounded to whole files; the 8 s of padding at each edge of the one science segment is not owned.
         Assert.Equal([S(1000000008, 1000001536), S(1000001536, 1000002560), S(1000002560, 1000003592)], plan.Jobs.Select(j => j.Core));
