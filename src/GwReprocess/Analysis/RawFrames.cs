@@ -1,5 +1,6 @@
 using GwReprocess.Data;
 using GwReprocess.Frames;
+using GwReprocess.IO;
 using GwReprocess.Storage;
 using GwReprocess.Time;
 using GwReprocess.Workflow;
@@ -11,13 +12,13 @@ public static class RawFrames
 {
     /// <summary>
     /// A frame source over <paramref name="ifo"/>'s input frames that cover <paramref name="span"/>, or null with
-    /// a note saying why there is none. Relative paths are relative to <paramref name="runDirectory"/>;
+    /// a note saying why there is none. Relative paths (a local bucket directory too) are relative to <paramref name="runDirectory"/>;
     /// bucket files are fetched into <paramref name="scratch"/>.
     /// </summary>
     public static async Task<(FrameSource? Source, string? Note)> OpenAsync(WorkflowConfig workflow, string runDirectory, string ifo, Segment span,
         string scratch, CancellationToken cancellationToken)
     {
-        string Anchor(string p) => Path.IsPathRooted(p) ? p : Path.Combine(Path.GetFullPath(runDirectory), p);
+        string Anchor(string p) => Location.Parse(p).Resolve(Path.GetFullPath(runDirectory)).ToString();
         bool Mine(string observatory) => observatory.Contains(ifo[0], StringComparison.Ordinal);
         switch (workflow.Data.Kind)
         {
@@ -38,7 +39,8 @@ public static class RawFrames
             }
             default:
             {
-                var (bucket, prefix) = BucketFactory.Open(workflow.Data.Bucket!);
+                // A local "bucket" is a directory: relative to the run directory, as the client resolves it.
+                var (bucket, prefix) = BucketFactory.Open(Anchor(workflow.Data.Bucket!));
                 using (bucket)
                 {
                     var set = (await BucketFrameSet.DiscoverAsync(bucket, BucketUri.AsPrefix(prefix), ifo[..1], cancellationToken: cancellationToken).ConfigureAwait(false)).Select(span);

@@ -25,16 +25,15 @@ public sealed class OutputChecksTests : IDisposable
 
     private string Run => Path.Combine(_dir.FullName, "run");
 
-    private void WriteWorkflow() =>
+    /// <param name="localBucket">Name the raw frames directory as a local bucket (a path relative to the run) instead of a simulation.</param>
+    private void WriteWorkflow(bool localBucket = false) =>
         File.WriteAllText(Path.Combine(Run, "workflow.toml"), $"""
             [run]
             name = "checks"
             [data]
-            source = "simulated"
             start = {T0.Seconds}
             end = {T0.Seconds + Seconds}
-            [data.simulate]
-            directory = "frames"
+            {(localBucket ? "source = \"bucket\"\nbucket = \"frames\"" : "source = \"simulated\"\n[data.simulate]\ndirectory = \"frames\"")}
             [detectors.H1]
             strain = "H1:GDS-CALIB_STRAIN"
             [detectors.L1]
@@ -178,6 +177,23 @@ public sealed class OutputChecksTests : IDisposable
         var (none, why) = await CleaningComparison.ComputeAsync(outputs, workflow, Run, T0 + GpsDuration.FromSeconds(100), CancellationToken.None);
         Assert.Null(none);
         Assert.Contains("contains GPS 1000000100", why);
+    }
+
+    [Fact]
+    public async Task Asd_ratio_reads_a_local_bucket_named_relative_to_the_run_directory()
+    {
+        // The client resolves a relative [data] bucket against the workflow's directory (the run directory); the raw side of the
+        // comparison must find the same frames whatever the analysis process's working directory is.
+        Directory.CreateDirectory(Run);
+        WriteWorkflow(localBucket: true);
+        await WriteFramesAsync();
+        var workflow = WorkflowConfig.Load(Path.Combine(Run, "workflow.toml"));
+        Assert.Equal(DataSourceKind.Bucket, workflow.Data.Kind);
+        Assert.False(Directory.Exists(Path.Combine(Environment.CurrentDirectory, "frames")));
+        using var outputs = RunOutputs.Open("out", Run);
+        var (result, note) = await CleaningComparison.ComputeAsync(outputs, workflow, Run, null, CancellationToken.None);
+        Assert.True(result is not null, note);
+        Assert.True(Assert.Single(result.Detectors).RatioAt60Hz < 0.01);
     }
 
     [Fact]
