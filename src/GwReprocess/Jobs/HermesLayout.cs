@@ -1,5 +1,6 @@
 using GwReprocess.Data;
 using GwReprocess.Dsp;
+using GwReprocess.Models;
 using Inference;
 
 namespace GwReprocess.Jobs;
@@ -34,13 +35,13 @@ internal static class HermesLayout
         {
             string name = named ?? model;
             var config = ensemble is not null && name == ensemble.Name ? ensemble : await configOf(name).ConfigureAwait(false);
-            var (stream, k, s, b) = await DetectorAsync(ifo, witnesses.Count, config, configOf).ConfigureAwait(false);
+            var (stream, k, s, b, scaling) = await DetectorAsync(ifo, witnesses, config, configOf).ConfigureAwait(false);
             if (streams.Count > 0 && (k != kernel || s != stride || b != batch))
                 throw new BadInputException($"model '{name}': {ifo} streams with K = {k}, stride {s}, B = {b}, unlike K = {kernel}, stride {stride}, B = {batch} of {streams[0].Ifo} ('{streams[0].Hermes!.Model}'); one job streams every detector on one grid");
             if (streams.FirstOrDefault(x => x.Hermes!.Model == name) is { } other)
                 notes.Add($"{other.Ifo} and {ifo} stream to the same ensemble '{name}': each sequence takes a slot of its stateful models (hermes writes one instance per stream)");
             (kernel, stride, batch, inputName) = (k, s, b, stream.InputName);
-            streams.Add(new DetectorStream(ifo, strain, witnesses, witnesses.Select(_ => ChannelScaling.Identity).ToList(), stream.Output, stream));
+            streams.Add(new DetectorStream(ifo, strain, witnesses, scaling, stream.Output, stream));
         }
         int channels = streams.Sum(d => d.Witnesses.Count) + streams.Count;
         return new StreamLayout(string.Join("+", streams.Select(d => d.Hermes!.Model).Distinct()), inputName, kernel, stride, batch, channels, streams, null, notes)
@@ -49,9 +50,10 @@ internal static class HermesLayout
         };
     }
 
-    private static async Task<(HermesStream Stream, int Kernel, int Stride, int Batch)> DetectorAsync(string ifo, int witnesses, ModelConfig e,
-        Func<string, Task<ModelConfig>> configOf)
+    private static async Task<(HermesStream Stream, int Kernel, int Stride, int Batch, IReadOnlyList<ChannelScaling> Scaling)> DetectorAsync(string ifo,
+        IReadOnlyList<ChannelName> witnessNames, ModelConfig e, Func<string, Task<ModelConfig>> configOf)
     {
+        int witnesses = witnessNames.Count;
         string name = e.Name;
         if (e.Input.Count != 1)
             throw new BadInputException($"model '{name}': expected one streaming input (hermes: snapshot_update [1, C, B·stride]), found {e.Input.Count}");
@@ -81,6 +83,7 @@ internal static class HermesLayout
         int stride = update / batch;
         if (stride >= kernel)
             throw new BadInputException($"model '{snapshotter.Name}': stride {stride} is not shorter than the window K = {kernel}");
+        var scaling = await ScalingAsync(ifo, witnessNames, steps, snapStep, configOf).ConfigureAwait(false);
 
         if (e.Output.FirstOrDefault(o => o.Name == StreamOutput) is { } averaged)
         {
@@ -97,15 +100,32 @@ internal static class HermesLayout
             if (state <= 0 || state % stride != 0 || state / stride - batch + 1 < 1 || (state / stride - batch + 1) * stride > kernel)
                 throw new BadInputException($"model '{aggregator.Name}': state '{sb.State[0].InputName}' of {state} samples is not (B + num_updates − 1)·stride for B = {batch}, stride {stride} and num_updates·stride ≤ K = {kernel}");
             int updates = (int)(state / stride) - batch + 1;
-            return (new HermesStream(name, input.Name, StreamOutput, true, updates, (updates - 1) * stride), kernel, stride, batch);
+            return (new HermesStream(name, input.Name, StreamOutput, true, updates, (updates - 1) * stride), kernel, stride, batch, scaling);
         }
         if (e.Output.FirstOrDefault(o => o.Name == NoiseOutput) is { } raw)
         {
             var od = raw.Dims.ToArray();
             if (od.Length != 2 || od[0] != batch || od[1] != kernel)
                 throw new BadInputException($"model '{name}': output '{NoiseOutput}' has dims [{string.Join(", ", od)}], expected [{batch}, {kernel}] (B windows of K samples)");
-            return (new HermesStream(name, input.Name, NoiseOutput, false, 0, 0), kernel, stride, batch);
+            return (new HermesStream(name, input.Name, NoiseOutput, false, 0, 0), kernel, stride, batch, scaling);
         }
         throw new BadInputException($"model '{name}': no output '{StreamOutput}' [1, {update}] or '{NoiseOutput}' [{batch}, {kernel}] for {ifo} (outputs: {string.Join(", ", e.Output.Select(o => o.Name))})");
+    }
+
+    /// <summary>The witnesses' scaling: identity (hermes's network standardises inside), unless the network stores its own (GwReprocess's Wiener cleaners), which the client then applies.</summary>
+    private static async Task<IReadOnlyList<ChannelScaling>> ScalingAsync(string ifo, IReadOnlyList<ChannelName> witnesses, List<ModelEnsembling.Types.Step> steps,
+        ModelEnsembling.Types.Step snapshotter, Func<string, Task<ModelConfig>> configOf)
+    {
+        var identity = witnesses.Select(_ => ChannelScaling.Identity).ToList();
+        var windows = snapshotter.OutputMap.Values.ToHashSet(StringComparer.Ordinal);
+        if (steps.FirstOrDefault(s => s.InputMap.Values.Any(windows.Contains)) is not { } step) return identity;
+        var network = await configOf(step.ModelName).ConfigureAwait(false);
+        if (WienerCleaner.FromConfig(network) is not { } stored) return identity;
+        if (stored.Channels.Count != witnesses.Count)
+            throw new BadInputException($"model '{network.Name}': takes {stored.Channels.Count} witness channels, the workflow lists {witnesses.Count} for {ifo}");
+        for (int c = 0; c < witnesses.Count; c++)
+            if (stored.Channels[c] != witnesses[c])
+                throw new BadInputException($"model '{network.Name}': witness {c} is {stored.Channels[c]}, the workflow lists {witnesses[c]} there (channel order must match the model's)");
+        return stored.Scaling;
     }
 }

@@ -33,11 +33,19 @@ internal sealed class HermesNoiseAssembler(StreamContext job, StreamMemory memor
             int detector = d;
             pumps[d] = Task.Run(async () =>
             {
-                await foreach (var r in streams[detector].ReadAllAsync(ct).ConfigureAwait(false))
-                    await merged.Writer.WriteAsync((detector, r), ct).ConfigureAwait(false);
-            }, ct);
+                try
+                {
+                    await foreach (var r in streams[detector].ReadAllAsync(ct).ConfigureAwait(false))
+                        await merged.Writer.WriteAsync((detector, r), ct).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    // One detector's stream failing fails the attempt at once: the others cannot finish without it.
+                    merged.Writer.TryComplete(e);
+                }
+            }, CancellationToken.None);
         }
-        _ = Task.WhenAll(pumps).ContinueWith(t => merged.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+        _ = Task.WhenAll(pumps).ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);
 
         var placers = new ResponsePlacer<InferenceResult>[count];
         var toSkip = new long[count];

@@ -138,12 +138,16 @@ internal sealed class StreamAttempt
                     {
                         int w = _job.Layout.Detectors[d].Witnesses.Count;
                         await streams[d].SendAsync(u.Index, u.Memory.Slice(row * u.Samples, w * u.Samples), w, u.Samples, start, end, ct).ConfigureAwait(false);
+                        _job.Metrics.RequestSent();
                         row += w;
                     }
                 }
-                else await streams[0].SendAsync(u.Index, u.Memory, u.Channels, u.Samples, start, end, ct).ConfigureAwait(false);
+                else
+                {
+                    await streams[0].SendAsync(u.Index, u.Memory, u.Channels, u.Samples, start, end, ct).ConfigureAwait(false);
+                    _job.Metrics.RequestSent();
+                }
             }
-            _job.Metrics.RequestSent();
         }
     }
 }

@@ -86,6 +86,38 @@ public sealed class HermesClientTests(HermesRunFixture run, ITestOutputHelper lo
     }
 
     [Fact]
+    public async Task Raw_windows_averaged_on_the_client_over_the_aggregators_span_clean_as_the_server_average_does()
+    {
+        var (referenceOut, reference) = await ReferenceRunAsync();
+        Assert.True(reference.ExitCode == 0, reference.StdErr);
+        // Both detectors on one ensemble without aggregator: the snapshotter's two instances hold both sequences. A causal
+        // latency of num_updates·stride = 0.5 s takes exactly the windows hermes's aggregator averages.
+        var workflow = await run.WorkflowAsync("raw", cleaning: "causal_latency = 0.5");
+        File.WriteAllText(workflow, File.ReadAllText(workflow).Replace(HermesRunFixture.L1Ensemble, HermesRunFixture.RawEnsemble, StringComparison.Ordinal)
+            .Replace($"\"{HermesRunFixture.H1Ensemble}\"", $"\"{HermesRunFixture.RawEnsemble}\"", StringComparison.Ordinal));
+        var r = await GwreproProcess.RunAsync(HermesRunFixture.ClientArguments(workflow, run.ServerAddress), timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.Contains("H1 and L1 stream to the same ensemble 'deepclean-raw'", r.StdErr);
+        string outDir = Path.Combine(Path.GetDirectoryName(workflow)!, "out");
+        foreach (var ifo in new[] { "H1", "L1" })
+        {
+            string channel = $"{ifo}:GDS-CALIB_STRAIN_DEEPCLEAN";
+            async Task<double[]> Read(string root) => (await (await FrameSource.FromFilesAsync(Directory.EnumerateFiles(Path.Combine(root, "cleaned", ifo), "*.gwf")))
+                .ReadAsync([channel], HermesRunFixture.Core)).Channels[0].Samples.ToArray();
+            var server = await Read(referenceOut);
+            var client = await Read(outDir);
+            double worst = 0, peak = 0;
+            for (int i = 0; i < server.Length; i++)
+            {
+                worst = Math.Max(worst, Math.Abs(server[i] - client[i]));
+                peak = Math.Max(peak, Math.Abs(server[i]));
+            }
+            log.WriteLine($"{ifo}: client-side vs server-side average: max difference {worst:G3}, peak {peak:G3}, relative {worst / peak:G3}");
+            Assert.True(worst <= 1e-5 * peak, $"{ifo}: client-side average differs from the server's by {worst:G3} (peak {peak:G3})");
+        }
+    }
+
+    [Fact]
     public async Task A_witness_count_the_ensemble_does_not_take_is_refused_before_streaming()
     {
         var workflow = await run.WorkflowAsync("seven");

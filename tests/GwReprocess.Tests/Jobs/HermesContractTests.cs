@@ -109,4 +109,28 @@ public sealed class HermesContractTests
             for (int j = 0; j < U; j++) Assert.Equal(n * U + j - Lag, output[j], 0.05);
         }
     }
+
+    [Fact]
+    public async Task Models_check_reports_the_contract_and_which_workflows_fit()
+    {
+        string dir = Directory.CreateTempSubdirectory("gwrepro-hermes-check-").FullName;
+        try
+        {
+            string repo = Path.Combine(dir, "repo");
+            HermesRunFixture.CopyDirectory(Repo, repo);
+            await HermesRunFixture.AddCopyAsync(repo, "-l1");
+            string fits = Path.Combine(dir, "fits.toml"), seven = Path.Combine(dir, "seven.toml");
+            string text = HermesRunFixture.WorkflowText(Path.Combine(dir, "frames"), repo);
+            await File.WriteAllTextAsync(fits, text);
+            await File.WriteAllTextAsync(seven, text.Replace(", \"H1:ASC-PRC2_P_INMON\"", "", StringComparison.Ordinal));
+            var r = await Cli.GwreproProcess.RunAsync("models", "check", repo, "--workflow", fits);
+            Assert.True(r.ExitCode == 0, r.StdErr);
+            Assert.Contains("ensemble 'deepclean-stream-0.5': hermes contract: one detector per sequence, 'snapshot_update' [1, 8, 512] of witnesses only (K = 4096, stride 16, B = 32); 'output_stream' [1, 512] averaged on the server over 128 windows (lags the input by 2032 samples)", r.StdOut);
+            Assert.Contains($"{fits} fits (H1 → 'deepclean-stream-0.5', L1 → 'deepclean-stream-0.5-l1')", r.StdOut);
+            r = await Cli.GwreproProcess.RunAsync("models", "check", repo, "--workflow", seven);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains($"gwrepro models check: {seven} does not fit (H1 → 'deepclean-stream-0.5', L1 → 'deepclean-stream-0.5-l1'): model 'deepclean-stream-0.5': input 'snapshot_update' takes 8 channels; the workflow lists 7 witnesses for H1", r.StdErr);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

@@ -51,6 +51,7 @@ public sealed class HermesRunFixture : IAsyncLifetime
         }, new DirectoryOutput(Frames));
         CopyDirectory(Committed, Repository);
         await AddCopyAsync(Repository, "-l1");
+        await AddRawAsync(Repository);
         Port = ClientRunDirectory.FreePort();
         Server = await StartServerAsync("server");
     }
@@ -70,6 +71,21 @@ public sealed class HermesRunFixture : IAsyncLifetime
         await ModelConfigFile.WriteAsync(Path.Combine(repository, H1Ensemble + suffix, ModelConfigFile.FileName), ensemble);
     }
 
+    /// <summary>The ensemble without its aggregator, returning the network's raw windows (for client-side averaging).</summary>
+    public const string RawEnsemble = "deepclean-raw";
+
+    /// <summary>Adds <see cref="RawEnsemble"/>: snapshotter → deepclean, output <c>noise</c> [32, 4096].</summary>
+    public static async Task AddRawAsync(string repository)
+    {
+        CopyDirectory(Path.Combine(repository, H1Ensemble), Path.Combine(repository, RawEnsemble));
+        var ensemble = ModelConfigFile.Read(Path.Combine(repository, RawEnsemble, ModelConfigFile.FileName));
+        ensemble.Name = RawEnsemble;
+        ensemble.EnsembleScheduling.Step.Remove(ensemble.EnsembleScheduling.Step.Single(s => s.ModelName == "aggregator-0.5"));
+        ensemble.Output.Clear();
+        ensemble.Output.Add(new global::Inference.ModelOutput { Name = "noise", DataType = global::Inference.DataType.TypeFp32, Dims = { 32, 4096 } });
+        await ModelConfigFile.WriteAsync(Path.Combine(repository, RawEnsemble, ModelConfigFile.FileName), ensemble);
+    }
+
     /// <summary>Starts <c>gwrepro serve</c> on the repository and the fixture's port; waits until it listens.</summary>
     public async Task<GwreproBackground> StartServerAsync(string label)
     {
@@ -84,6 +100,14 @@ public sealed class HermesRunFixture : IAsyncLifetime
     {
         string dir = Path.Combine(Root, name);
         Directory.CreateDirectory(dir);
+        string workflow = Path.Combine(dir, "workflow.toml");
+        await File.WriteAllTextAsync(workflow, WorkflowText(Frames, Repository, cleaning));
+        return workflow;
+    }
+
+    /// <summary>The test workflow's text: H1 and L1 with 8 witnesses each, on their own hermes ensembles.</summary>
+    public static string WorkflowText(string frames, string repository, string cleaning = "")
+    {
         string List(string ifo) => string.Join(", ", WitnessNames.Select(w => $"\"{ifo}:{w}\""));
         string toml = string.Create(CultureInfo.InvariantCulture, $"""
             [run]
@@ -95,7 +119,7 @@ public sealed class HermesRunFixture : IAsyncLifetime
             end = {T.Seconds + 16}
 
             [data.simulate]
-            directory = "{Frames}"
+            directory = "{frames}"
 
             [detectors.H1]
             strain = "H1:GDS-CALIB_STRAIN"
@@ -113,7 +137,7 @@ public sealed class HermesRunFixture : IAsyncLifetime
             padding = 4
 
             [inference]
-            model_repository = "{Repository}"
+            model_repository = "{repository}"
             rate = 256
             batch = 32
 
@@ -127,9 +151,7 @@ public sealed class HermesRunFixture : IAsyncLifetime
             uri = "out"
 
             """);
-        string workflow = Path.Combine(dir, "workflow.toml");
-        await File.WriteAllTextAsync(workflow, toml);
-        return workflow;
+        return toml;
     }
 
     /// <summary>The one-off client command line for the core segment.</summary>
