@@ -65,8 +65,7 @@ internal sealed class StreamAttempt
                 streams.Add(await InferenceStream.OpenAsync(new InferenceStreamOptions(_endpoint, layout.Model, layout.InputName,
                     layout.OutputNames, s.Job.SequenceId, s.MaxInFlight), token).ConfigureAwait(false));
             }
-            // The metrics count one stream's wire bytes; under hermes that is the first detector's.
-            _job.Metrics.Attach(streams[0]);
+            foreach (var stream in streams) _job.Metrics.Attach(stream);
             var tasks = new[]
             {
                 Stage(() => _producer.RunAsync(updates.Writer, token)),
@@ -84,9 +83,9 @@ internal sealed class StreamAttempt
         finally
         {
             while (updates.Reader.TryRead(out var u)) u.Dispose();
-            if (streams.Count > 0) _job.Metrics.Detach(streams[0]);
             foreach (var stream in streams)
             {
+                _job.Metrics.Detach(stream);
                 try { await stream.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* the stream is gone either way */ }
             }
         }

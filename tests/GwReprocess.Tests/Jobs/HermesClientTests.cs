@@ -1,6 +1,7 @@
 using GwReprocess.Data;
 using GwReprocess.Dsp;
 using GwReprocess.Frames;
+using GwReprocess.Jobs;
 using GwReprocess.Tests.Cli;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -33,7 +34,14 @@ public sealed class HermesClientTests(HermesRunFixture run, ITestOutputHelper lo
     {
         var (outDir, r) = await ReferenceRunAsync();
         Assert.True(r.ExitCode == 0, r.StdErr);
-        Assert.Equal(4, r.StdErr.Split('\n').Count(l => l.Contains("committed frame", StringComparison.Ordinal)) * 2);
+        Assert.Equal(2, r.StdErr.Split('\n').Count(l => l.Contains("committed frame", StringComparison.Ordinal)));
+        // 120 updates per detector (the padded 16 s less the settling second, 512 samples each), each [1, 8, 512] float32 on its own sequence.
+        var metrics = JobMetricsCsv.Read(Path.Combine(outDir, "metrics", "job.csv"));
+        Assert.Equal(8, metrics.Sum(m => m.DataSeconds), 6);
+        Assert.Equal(240, metrics.Sum(m => m.RequestsSent));
+        Assert.Equal(240, metrics.Sum(m => m.Responses));
+        Assert.InRange(metrics.Sum(m => m.BytesSent), 240L * 8 * 512 * 4, 240L * 8 * 512 * 4 * 101 / 100);
+        Assert.True(metrics.Sum(m => m.BytesReceived) >= 240L * 512 * 4);
         foreach (var ifo in new[] { "H1", "L1" })
         {
             var files = Directory.EnumerateFiles(Path.Combine(outDir, "cleaned", ifo), "*.gwf").Order(StringComparer.Ordinal).ToList();
