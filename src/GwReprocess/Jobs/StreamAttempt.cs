@@ -5,7 +5,7 @@ using GwReprocess.Time;
 namespace GwReprocess.Jobs;
 
 /// <summary>
-/// One sequence on the server, from the update grid point at or before (first missing frame − padding) to the padded end:
+/// One sequence on the server (one per detector under the hermes contract), from the update grid point at or before (first missing frame − padding) to the padded end:
 /// update production → sender → noise assembly → cleaned-frame writing, with bounded channels between them.
 /// </summary>
 /// <remarks>The first stage to fail cancels the others; frames already committed stay committed, and the job reconnects from the next missing one.</remarks>
