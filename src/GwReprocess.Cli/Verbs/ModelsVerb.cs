@@ -84,11 +84,14 @@ public sealed class ModelsVerb : CliVerb
         public KindOption Kind { get; set; }
     }
 
-    [Verb("check", HelpText = "Check a repository: every config agrees with its ONNX inputs/outputs; ensembles wire up (models exist, maps name real tensors, shapes and types agree).")]
+    [Verb("check", HelpText = "Check a repository: every config agrees with its ONNX inputs/outputs; ensembles wire up (models exist, maps name real tensors, shapes and types agree). Then tells which streaming contract each ensemble offers (native or hermes) and which --workflow files fit it.")]
     public sealed class CheckOptions : CommonOptions
     {
         [Value(0, MetaName = "DIR", Required = true, HelpText = "Model repository directory.")]
         public string Directory { get; set; } = "";
+
+        [Option("workflow", Separator = ',', HelpText = "Workflow file(s) to fit against the repository: its [inference] ensemble, or each [detectors.XX] ensemble, must take its detectors' channels (comma-separated or repeated).")]
+        public IEnumerable<string> Workflows { get; set; } = [];
     }
 
     public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
@@ -96,7 +99,7 @@ public sealed class ModelsVerb : CliVerb
             options => options switch
             {
                 BuildOptions o => BuildAsync(o, cancellationToken),
-                CheckOptions o => Task.FromResult(Check(o)),
+                CheckOptions o => CheckAsync(o),
                 _ => throw new InvalidOperationException(),
             });
 
@@ -188,12 +191,28 @@ public sealed class ModelsVerb : CliVerb
         string.Join(", ", c.Input.Select(i => $"{i.Name}[{string.Join(",", i.Dims)}]")) + " -> " +
         string.Join(", ", c.Output.Select(o => $"{o.Name}[{string.Join(",", o.Dims)}]"));
 
-    private static int Check(CheckOptions o)
+    private static async Task<int> CheckAsync(CheckOptions o)
     {
         var problems = ModelRepositoryCheck.Check(o.Directory);
         foreach (var p in problems) Console.Error.WriteLine($"gwrepro models check: {o.Directory}/{p}");
         if (problems.Count > 0) return ExitCodes.BadInput;
         if (!o.Quiet) Console.Out.WriteLine($"{o.Directory}: {ModelRepository.ModelNames(o.Directory).Count} models, all consistent");
-        return ExitCodes.Success;
+        if (!o.Quiet)
+            foreach (var (ensemble, _, description) in await GwReprocess.Jobs.RepositoryContracts.DescribeAsync(o.Directory))
+                Console.Out.WriteLine($"ensemble '{ensemble}': {description}");
+        int misfits = 0;
+        foreach (var path in o.Workflows)
+        {
+            var workflow = GwReprocess.Workflow.WorkflowConfig.Load(path);
+            var detectors = workflow.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses, d.Ensemble)).ToList();
+            var streamedTo = string.Join(", ", workflow.Detectors.Select(d => $"{d.Ifo} → '{d.Ensemble ?? workflow.Inference.Ensemble}'"));
+            if (await GwReprocess.Jobs.RepositoryContracts.MisfitAsync(o.Directory, workflow.Inference.Ensemble, detectors) is { } why)
+            {
+                misfits++;
+                Console.Error.WriteLine($"gwrepro models check: {path} does not fit ({streamedTo}): {why}");
+            }
+            else if (!o.Quiet) Console.Out.WriteLine($"{path} fits ({streamedTo})");
+        }
+        return misfits > 0 ? ExitCodes.BadInput : ExitCodes.Success;
     }
 }

@@ -83,9 +83,10 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         await metrics.LoadAsync(ct).ConfigureAwait(false);
 
         var endpoint = _s.Endpoint;
-        await ServerReadiness.WaitAsync(endpoint, _s.Model, _s.ReadyDeadline, new LineProgress(reporter.Info), ct).ConfigureAwait(false);
+        foreach (var model in _s.ModelsStreamedTo)
+            await ServerReadiness.WaitAsync(endpoint, model, _s.ReadyDeadline, new LineProgress(reporter.Info), ct).ConfigureAwait(false);
         var layout = await StreamLayout.DiscoverAsync(endpoint, _s.Model,
-            _s.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses)).ToList(), ct).ConfigureAwait(false);
+            _s.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses, d.Ensemble)).ToList(), ct).ConfigureAwait(false);
         Layout = layout;
         foreach (var note in layout.Notes) reporter.Info("note: " + note);
         var geometry = StreamGeometry.Check(_s, layout, frames);

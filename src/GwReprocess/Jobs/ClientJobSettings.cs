@@ -7,7 +7,12 @@ using GwReprocess.Time;
 namespace GwReprocess.Jobs;
 
 /// <summary>One detector's input: channels (witnesses in model order) and where its frames are.</summary>
-public sealed record DetectorInput(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, FrameSource Frames);
+/// <param name="Ifo">Detector prefix (H1, L1, ...).</param>
+/// <param name="Strain">The strain channel.</param>
+/// <param name="Witnesses">Witness channels in model order.</param>
+/// <param name="Frames">Where its frames are.</param>
+/// <param name="Ensemble">The detector's own ensemble (<c>[detectors.XX] ensemble</c>, hermes contract), or null for the job's.</param>
+public sealed record DetectorInput(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, FrameSource Frames, string? Ensemble = null);
 
 /// <summary>How noise windows become cleaned strain: band, edge exclusion or causal latency, margins (seconds).</summary>
 public sealed record CleaningSettings(double BandLow, double BandHigh, GpsDuration Edge, GpsDuration? CausalLatency, GpsDuration Margin)
@@ -34,6 +39,9 @@ public sealed record ClientJobSettings(
     InferenceEndpoint Endpoint, string Server, string Model, CleaningSettings Cleaning, BarrierPolicy? Barrier,
     int MaxInFlight = 8, int Retries = 5)
 {
+    /// <summary>The ensembles the job streams to (and waits to be ready): each detector's own where it names one, else <see cref="Model"/>.</summary>
+    public IReadOnlyList<string> ModelsStreamedTo => Detectors.Select(d => d.Ensemble ?? Model).Distinct().ToList();
+
     /// <summary>How long to wait for the server to become ready.</summary>
     public TimeSpan ReadyDeadline { get; init; } = TimeSpan.FromMinutes(10);
 

@@ -48,17 +48,16 @@ public sealed class JobMetricsRecorder(IBucket bucket, string key, string job, s
         }
     }
 
-    private Inference.InferenceStream? _stream;
-    private long _streamSent, _streamReceived;
+    // Streams watched now (one per job, or one per detector under the hermes contract), with the counters already taken.
+    private readonly List<(Inference.InferenceStream Stream, long Sent, long Received)> _streams = [];
 
-    /// <summary>Counts the wire bytes of <paramref name="stream"/> from now on (each interval takes the growth of its counters).</summary>
+    /// <summary>Counts the wire bytes of <paramref name="stream"/> from now on (each interval takes the growth of its counters), beside any other stream attached.</summary>
     public void Attach(Inference.InferenceStream stream)
     {
         lock (_gate)
         {
             TakeStreamBytes();
-            _stream = stream;
-            _streamSent = _streamReceived = 0;
+            _streams.Add((stream, 0, 0));
         }
     }
 
@@ -67,20 +66,21 @@ public sealed class JobMetricsRecorder(IBucket bucket, string key, string job, s
     {
         lock (_gate)
         {
-            if (!ReferenceEquals(_stream, stream)) return;
             TakeStreamBytes();
-            _stream = null;
+            _streams.RemoveAll(x => ReferenceEquals(x.Stream, stream));
         }
     }
 
     private void TakeStreamBytes()
     {
-        if (_stream is not { } s) return;
-        long sent = s.BytesSent, received = s.BytesReceived;
-        _bytesSent += sent - _streamSent;
-        _bytesReceived += received - _streamReceived;
-        _streamSent = sent;
-        _streamReceived = received;
+        for (int i = 0; i < _streams.Count; i++)
+        {
+            var (s, lastSent, lastReceived) = _streams[i];
+            long sent = s.BytesSent, received = s.BytesReceived;
+            _bytesSent += sent - lastSent;
+            _bytesReceived += received - lastReceived;
+            _streams[i] = (s, sent, received);
+        }
     }
 
     /// <summary>Data newly processed (first time, inside the job's core), GPS seconds.</summary>

@@ -39,7 +39,8 @@ internal sealed class ReconnectSchedule(ClientJobSettings settings, IClientJobRe
         var progress = new LineProgress(reporter.Info);
         if (settings.ResolveAddress is not { } resolve)
         {
-            await ServerReadiness.WaitAsync(endpoint, settings.Model, settings.ReadyDeadline, progress, ct).ConfigureAwait(false);
+            foreach (var model in settings.ModelsStreamedTo)
+                await ServerReadiness.WaitAsync(endpoint, model, settings.ReadyDeadline, progress, ct).ConfigureAwait(false);
             return endpoint;
         }
         // A server that died leaves its old address behind until its replacement publishes a new one: probe briefly, look again.
@@ -52,7 +53,8 @@ internal sealed class ReconnectSchedule(ClientJobSettings settings, IClientJobRe
             var left = settings.ReadyDeadline - clock.Elapsed;
             try
             {
-                await ServerReadiness.WaitAsync(endpoint, settings.Model, left < TimeSpan.FromSeconds(5) ? left : TimeSpan.FromSeconds(5), progress, ct).ConfigureAwait(false);
+                foreach (var model in settings.ModelsStreamedTo)
+                    await ServerReadiness.WaitAsync(endpoint, model, left < TimeSpan.FromSeconds(5) ? left : TimeSpan.FromSeconds(5), progress, ct).ConfigureAwait(false);
                 return endpoint;
             }
             catch (TimeoutException) when (clock.Elapsed < settings.ReadyDeadline)

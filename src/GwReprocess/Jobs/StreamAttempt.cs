@@ -5,7 +5,7 @@ using GwReprocess.Time;
 namespace GwReprocess.Jobs;
 
 /// <summary>
-/// One sequence on the server, from the update grid point at or before (first missing frame − padding) to the padded end:
+/// One sequence on the server (one per detector under the hermes contract), from the update grid point at or before (first missing frame − padding) to the padded end:
 /// update production → sender → noise assembly → cleaned-frame writing, with bounded channels between them.
 /// </summary>
 /// <remarks>The first stage to fail cancels the others; frames already committed stay committed, and the job reconnects from the next missing one.</remarks>
@@ -17,6 +17,7 @@ internal sealed class StreamAttempt
     private readonly UpdateProducer _producer;
     private readonly NoiseAssembler _assembler;
     private readonly FrameCommitter _committer;
+    private readonly HermesNoiseAssembler? _hermes;
     private readonly CancellationTokenSource _cts = new();
     private Exception? _failure;
 
@@ -32,7 +33,9 @@ internal sealed class StreamAttempt
         _producer = new UpdateProducer(job, _memory);
         // The assembler reads its own copy: the committer adds to the set on another thread, and only frames the assembler has
         // already released, so the copy answers every question the assembler asks exactly as the live set would.
-        _assembler = new NoiseAssembler(job, _memory, new HashSet<Segment>(committed), firstFrame, endpoint.Address);
+        var assemblerCommitted = new HashSet<Segment>(committed);
+        _assembler = new NoiseAssembler(job, _memory, assemblerCommitted, firstFrame, endpoint.Address);
+        _hermes = job.Layout.Contract == StreamContract.Hermes ? new HermesNoiseAssembler(job, _memory, assemblerCommitted, firstFrame, endpoint.Address) : null;
         _committer = new FrameCommitter(job, _memory, committed, firstFrame);
     }
 
@@ -45,17 +48,29 @@ internal sealed class StreamAttempt
         var token = linked.Token;
         var updates = Channel.CreateBounded<SnapshotUpdate>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         var ready = Channel.CreateBounded<int>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
-        InferenceStream? stream = null;
+        var streams = new List<InferenceStream>();
         try
         {
-            stream = await InferenceStream.OpenAsync(new InferenceStreamOptions(_endpoint, layout.Model, layout.InputName,
-                layout.OutputNames, s.Job.SequenceId, s.MaxInFlight), token).ConfigureAwait(false);
-            _job.Metrics.Attach(stream);
+            if (layout.Contract == StreamContract.Hermes)
+            {
+                for (int d = 0; d < layout.Detectors.Count; d++)
+                {
+                    var h = layout.Detectors[d].Hermes!;
+                    streams.Add(await InferenceStream.OpenAsync(new InferenceStreamOptions(_endpoint, h.Model, h.InputName, [h.Output],
+                        HermesSequenceId(s.Job.SequenceId, d), s.MaxInFlight), token).ConfigureAwait(false));
+                }
+            }
+            else
+            {
+                streams.Add(await InferenceStream.OpenAsync(new InferenceStreamOptions(_endpoint, layout.Model, layout.InputName,
+                    layout.OutputNames, s.Job.SequenceId, s.MaxInFlight), token).ConfigureAwait(false));
+            }
+            foreach (var stream in streams) _job.Metrics.Attach(stream);
             var tasks = new[]
             {
                 Stage(() => _producer.RunAsync(updates.Writer, token)),
-                Stage(() => SendAsync(stream, updates.Reader, token)),
-                Stage(() => _assembler.RunAsync(stream, ready.Writer, token)),
+                Stage(() => SendAsync(streams, updates.Reader, token)),
+                Stage(() => _hermes is not null ? _hermes.RunAsync(streams, ready.Writer, token) : _assembler.RunAsync(streams[0], ready.Writer, token)),
                 Stage(() => _committer.RunAsync(ready.Reader, token, ct)),
             };
             try { await Task.WhenAll(tasks).ConfigureAwait(false); }
@@ -68,14 +83,14 @@ internal sealed class StreamAttempt
         finally
         {
             while (updates.Reader.TryRead(out var u)) u.Dispose();
-            if (stream is not null)
+            foreach (var stream in streams)
             {
                 _job.Metrics.Detach(stream);
                 try { await stream.DisposeAsync().ConfigureAwait(false); } catch (Exception) { /* the stream is gone either way */ }
             }
         }
         ct.ThrowIfCancellationRequested();
-        return new StreamAttemptOutcome(_committer.FramesWritten, _assembler.DataSeconds, _failure);
+        return new StreamAttemptOutcome(_committer.FramesWritten, _hermes?.DataSeconds ?? _assembler.DataSeconds, _failure);
     }
 
     private async Task Stage(Func<Task> body)
@@ -95,8 +110,11 @@ internal sealed class StreamAttempt
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
     }
 
-    /// <summary>Sends the updates in order; before the first, primes the start barrier and waits for it to open.</summary>
-    private async Task SendAsync(InferenceStream stream, ChannelReader<SnapshotUpdate> updates, CancellationToken ct)
+    /// <summary>Detector <paramref name="detector"/>'s sequence id under the hermes contract: the job's id plus detector·2^56, so ids stay distinct across jobs and detectors.</summary>
+    internal static ulong HermesSequenceId(ulong job, int detector) => job + ((ulong)detector << 56);
+
+    /// <summary>Sends the updates in order (under hermes, each detector's witness rows on its own stream); before the first, primes the start barrier and waits for it to open.</summary>
+    private async Task SendAsync(IReadOnlyList<InferenceStream> streams, ChannelReader<SnapshotUpdate> updates, CancellationToken ct)
     {
         var gate = _job.Gate;
         if (!gate.Opened.IsCompleted)
@@ -110,9 +128,25 @@ internal sealed class StreamAttempt
         {
             using (u)
             {
-                await stream.SendAsync(u.Index, u.Memory, u.Channels, u.Samples, u.Index == 0, u.Index == last, ct).ConfigureAwait(false);
+                bool start = u.Index == 0, end = u.Index == last;
+                if (_job.Layout.Contract == StreamContract.Hermes)
+                {
+                    // Witness rows of a detector are contiguous in the channel-major update (witnesses in detector order, then strains).
+                    int row = 0;
+                    for (int d = 0; d < streams.Count; d++)
+                    {
+                        int w = _job.Layout.Detectors[d].Witnesses.Count;
+                        await streams[d].SendAsync(u.Index, u.Memory.Slice(row * u.Samples, w * u.Samples), w, u.Samples, start, end, ct).ConfigureAwait(false);
+                        _job.Metrics.RequestSent();
+                        row += w;
+                    }
+                }
+                else
+                {
+                    await streams[0].SendAsync(u.Index, u.Memory, u.Channels, u.Samples, start, end, ct).ConfigureAwait(false);
+                    _job.Metrics.RequestSent();
+                }
             }
-            _job.Metrics.RequestSent();
         }
     }
 }

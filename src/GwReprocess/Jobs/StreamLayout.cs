@@ -20,6 +20,17 @@ namespace GwReprocess.Jobs;
 public sealed record StreamLayout(string Model, string InputName, int Kernel, int Stride, int Batch, int Channels,
     IReadOnlyList<DetectorStream> Detectors, string? ScoreOutput, IReadOnlyList<string> Notes)
 {
+    /// <summary>The contract the server's ensemble(s) offer; under <see cref="StreamContract.Hermes"/> each detector streams on its own (<see cref="DetectorStream.Hermes"/>).</summary>
+    public StreamContract Contract { get; init; } = StreamContract.Native;
+
+    /// <summary>The contract an ensemble config offers: native when it has <c>noise_&lt;ifo&gt;</c> outputs, hermes when it has <c>output_stream</c> or <c>noise</c>; null when neither.</summary>
+    public static StreamContract? ContractOf(ModelConfig ensemble)
+    {
+        if (ensemble.Output.Any(o => o.Name.StartsWith("noise_", StringComparison.Ordinal))) return StreamContract.Native;
+        if (ensemble.Output.Any(o => o.Name is HermesLayout.StreamOutput or HermesLayout.NoiseOutput)) return StreamContract.Hermes;
+        return null;
+    }
+
     /// <summary>Samples of each channel per update.</summary>
     public int UpdateSamples => Batch * Stride;
 
@@ -33,8 +44,9 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
     public IReadOnlyList<ChannelScaling> Scaling => [.. Detectors.SelectMany(d => d.WitnessScaling), .. Detectors.Select(_ => ChannelScaling.Identity)];
 
     /// <summary>Asks the server for the ensemble's config and its cleaners' configs, and checks them against the workflow's detectors.</summary>
+    /// <remarks>A detector naming its own ensemble (<c>[detectors.XX] ensemble</c>) streams to it under the hermes contract; so do all detectors when <paramref name="model"/> offers it.</remarks>
     public static async Task<StreamLayout> DiscoverAsync(InferenceEndpoint endpoint, string model,
-        IReadOnlyList<(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses)> detectors, CancellationToken ct)
+        IReadOnlyList<(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, string? Ensemble)> detectors, CancellationToken ct)
     {
         using var channel = endpoint.CreateChannel();
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
@@ -51,15 +63,18 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
                 throw new InferenceStreamException($"{endpoint.Address}: ModelConfig '{name}': {e.StatusCode}: {e.Status.Detail}", true, e.StatusCode, e);
             }
         }
+        if (detectors.All(d => d.Ensemble is not null)) return await HermesLayout.BuildAsync(model, null, ConfigAsync, detectors).ConfigureAwait(false);
         var ensemble = await ConfigAsync(model);
-        return await FromConfigsAsync(ensemble, ConfigAsync, detectors);
+        return await FromConfigsAsync(ensemble, ConfigAsync, detectors).ConfigureAwait(false);
     }
 
     /// <summary>Builds the layout from an ensemble config and a way to fetch its steps' configs (the server, or a repository on disk).</summary>
     public static async Task<StreamLayout> FromConfigsAsync(ModelConfig ensemble, Func<string, Task<ModelConfig>> configOf,
-        IReadOnlyList<(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses)> detectors)
+        IReadOnlyList<(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, string? Ensemble)> detectors)
     {
         string model = ensemble.Name;
+        if (detectors.Any(d => d.Ensemble is not null) || ContractOf(ensemble) == StreamContract.Hermes)
+            return await HermesLayout.BuildAsync(model, ensemble, configOf, detectors).ConfigureAwait(false);
         if (ensemble.Input.Count != 1)
             throw new BadInputException($"model '{model}': expected one streaming input, found {ensemble.Input.Count}");
         var input = ensemble.Input[0];
@@ -71,7 +86,7 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
 
         var streams = new List<DetectorStream>();
         int kernel = 0, batch = 0;
-        foreach (var (ifo, strain, witnesses) in detectors)
+        foreach (var (ifo, strain, witnesses, _) in detectors)
         {
             string noise = "noise_" + ifo.ToLowerInvariant();
             var output = ensemble.Output.FirstOrDefault(o => o.Name == noise)

@@ -73,6 +73,6 @@ public static class WorkflowClientJob
         }
         var options = opener.SourceOptions(prefetch: 1);
         return workflow.Detectors.Select(d => new DetectorInput(d.Ifo, d.Strain, d.Witnesses,
-            new FrameSource(new FrameCache(all.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal))), options))).ToList();
+            new FrameSource(new FrameCache(all.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal))), options), d.Ensemble)).ToList();
     }
 }

@@ -21,7 +21,11 @@ public sealed record DataSpec(DataSourceKind Kind, Segment Span, string? Cache, 
 public sealed record SimulationSpec(long Seed, int Witnesses, double InjectionRate, GpsDuration FrameLength, string Directory);
 
 /// <summary>One detector: its strain channel, its witness channels in model order, its science and veto segments.</summary>
-public sealed record DetectorSpec(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, string? Segments, IReadOnlyList<string> Vetoes);
+public sealed record DetectorSpec(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, string? Segments, IReadOnlyList<string> Vetoes)
+{
+    /// <summary>The detector's own ensemble (<c>ensemble</c>, e.g. a hermes <c>deepclean-stream-0.5</c>), streamed on its own sequence; null streams with the others to <c>[inference] ensemble</c>.</summary>
+    public string? Ensemble { get; init; }
+}
 
 /// <summary>How the span is cut into client jobs.</summary>
 public sealed record JobLayout(GpsDuration Length, GpsDuration Minimum, GpsDuration Padding);
@@ -153,7 +157,10 @@ public sealed record WorkflowConfig(
             var strain = Channel(t, $"{p}.strain", ifo);
             var witnesses = (t.OptionalStringList($"{p}.witnesses") ?? []).Select(w => Channel(t, $"{p}.witnesses", ifo, w)).ToList();
             if (witnesses.Distinct().Count() != witnesses.Count) throw t.Error($"{p}.witnesses", "a witness channel is listed twice");
-            detectors.Add(new DetectorSpec(ifo, strain, witnesses, t.OptionalString($"{p}.segments"), t.OptionalStringList($"{p}.vetoes") ?? []));
+            detectors.Add(new DetectorSpec(ifo, strain, witnesses, t.OptionalString($"{p}.segments"), t.OptionalStringList($"{p}.vetoes") ?? [])
+            {
+                Ensemble = t.OptionalString($"{p}.ensemble"),
+            });
         }
         if (detectors.Count == 0) throw new BadInputException($"{source}: no [detectors.XX] table: name at least one detector");
 
