@@ -34,7 +34,7 @@ public sealed class HermesClientTests(HermesRunFixture run, ITestOutputHelper lo
     {
         var (outDir, r) = await ReferenceRunAsync();
         Assert.True(r.ExitCode == 0, r.StdErr);
-        Assert.Equal(2, r.StdErr.Split('\n').Count(l => l.Contains("committed frame", StringComparison.Ordinal)));
+        Assert.Equal(4, r.StdErr.Split('\n').Count(l => l.Contains("committed frame", StringComparison.Ordinal)));
         // 120 updates per detector (the padded 16 s less the settling second, 512 samples each), each [1, 8, 512] float32 on its own sequence.
         var metrics = JobMetricsCsv.Read(Path.Combine(outDir, "metrics", "job.csv"));
         Assert.Equal(8, metrics.Sum(m => m.DataSeconds), 6);
@@ -45,16 +45,16 @@ public sealed class HermesClientTests(HermesRunFixture run, ITestOutputHelper lo
         foreach (var ifo in new[] { "H1", "L1" })
         {
             var files = Directory.EnumerateFiles(Path.Combine(outDir, "cleaned", ifo), "*.gwf").Order(StringComparer.Ordinal).ToList();
-            Assert.Equal(2, files.Count);
+            Assert.Equal(4, files.Count);
             var cleaned = (await (await FrameSource.FromFilesAsync(files)).ReadAsync([$"{ifo}:GDS-CALIB_STRAIN_DEEPCLEAN"], HermesRunFixture.Core)).Channels[0];
             var (strain, noise) = await InProcessAsync(ifo);
             var band = Butterworth.Bandpass(8, 55, 65, 4096);
             double worst = 0, peak = 0;
             int a0 = (int)(HermesRunFixture.Core.Start - HermesRunFixture.Padded.Start).TotalSeconds * 4096;
-            foreach (var frameStart in new[] { 0, 4 * 4096 })
+            foreach (var frameStart in new[] { 0, 2 * 4096, 4 * 4096, 6 * 4096 })
             {
                 // The client band-passes each frame's noise with a margin on both sides, and so does the reference.
-                int a = a0 + frameStart, n = 4 * 4096;
+                int a = a0 + frameStart, n = 2 * 4096;
                 var filtered = SosFilter.FilterZeroPhase(band, noise.AsSpan(a - Margin, n + 2 * Margin));
                 for (int i = 0; i < n; i++)
                 {
@@ -82,7 +82,8 @@ public sealed class HermesClientTests(HermesRunFixture run, ITestOutputHelper lo
         int exit = await client.WaitForExitAsync(TimeSpan.FromMinutes(3));
         Assert.True(exit == 0, client.StdErr);
         Assert.Contains("retry 1 of 8", client.StdErr);
-        Assert.Contains("from frame 2 of 2", client.StdErr);
+        // Four 2 s frames, the kill after the first commit: a loaded machine may commit another before the kill lands, never all.
+        Assert.Matches("from frame [23] of 4", client.StdErr);
         string outDir = Path.Combine(Path.GetDirectoryName(workflow)!, "out");
         foreach (var ifo in new[] { "H1", "L1" })
         {

@@ -46,7 +46,7 @@ public sealed class HermesRunFixture : IAsyncLifetime
     {
         await SimulationRun.RunAsync(new SimulationOptions
         {
-            Start = T, Duration = 16, Ifos = ["H1", "L1"], FrameLength = 4, FrameDuration = 4, Seed = 5, Witnesses = Witnesses,
+            Start = T, Duration = 16, Ifos = ["H1", "L1"], FrameLength = 2, FrameDuration = 2, Seed = 5, Witnesses = Witnesses,
             Injections = new InjectionSettings { Rate = 0 },
         }, new DirectoryOutput(Frames));
         CopyDirectory(Committed, Repository);
