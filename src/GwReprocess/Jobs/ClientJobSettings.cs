@@ -1,24 +1,7 @@
-using GwReprocess.Data;
-using GwReprocess.Frames;
 using GwReprocess.Inference;
 using GwReprocess.Storage;
-using GwReprocess.Time;
 
 namespace GwReprocess.Jobs;
-
-/// <summary>One detector's input: channels (witnesses in model order) and where its frames are.</summary>
-/// <param name="Ifo">Detector prefix (H1, L1, ...).</param>
-/// <param name="Strain">The strain channel.</param>
-/// <param name="Witnesses">Witness channels in model order.</param>
-/// <param name="Frames">Where its frames are.</param>
-/// <param name="Ensemble">The detector's own ensemble (<c>[detectors.XX] ensemble</c>, hermes contract), or null for the job's.</param>
-public sealed record DetectorInput(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, FrameSource Frames, string? Ensemble = null);
-
-/// <summary>How noise windows become cleaned strain: band, edge exclusion or causal latency, margins (seconds).</summary>
-public sealed record CleaningSettings(double BandLow, double BandHigh, GpsDuration Edge, GpsDuration? CausalLatency, GpsDuration Margin)
-{
-    public static CleaningSettings Default => new(15, 500, GpsDuration.FromNanoseconds(125_000_000), null, GpsDuration.FromSeconds(2));
-}
 
 /// <summary>Everything one client job needs, resolved: its span, inputs, server, outputs and policies.</summary>
 /// <param name="Job">Name, core and padded span, sequence id.</param>
@@ -53,14 +36,4 @@ public sealed record ClientJobSettings(
 
     /// <summary>Scale of the wait before a reconnect: the n-th wait is drawn uniformly from [0, Backoff·2^(n−1)), at most 30 s (full jitter).</summary>
     public TimeSpan Backoff { get; init; } = TimeSpan.FromSeconds(1);
-}
-
-/// <summary>What the job tells its user: progress and one line per committed frame.</summary>
-public interface IClientJobReporter
-{
-    /// <summary>A line worth logging (readiness, barrier, retries, notes).</summary>
-    void Info(string line);
-
-    /// <summary>Frame <paramref name="index"/> of <paramref name="total"/> is committed.</summary>
-    void FrameCommitted(Segment frame, int index, int total, double dataSecondsPerSecond);
 }

@@ -5,36 +5,6 @@ using GwReprocess.Storage;
 
 namespace GwReprocess.Jobs;
 
-/// <summary>What a barrier does when not every client shows up in time.</summary>
-public enum BarrierMode
-{
-    /// <summary>Every expected client must be ready; a timeout fails the job.</summary>
-    All,
-    /// <summary>Wait for everyone until the timeout, then go if at least the quorum fraction is ready, else fail.</summary>
-    Quorum,
-    /// <summary>Wait for everyone until the timeout, then go with whoever is ready.</summary>
-    TimeoutThenGo,
-}
-
-/// <summary>How a run's clients synchronise their start.</summary>
-/// <param name="Mode">What to do when not everyone is ready in time.</param>
-/// <param name="Expected">Clients the run starts together.</param>
-/// <param name="Timeout">How long to wait for all of them.</param>
-/// <param name="Lead">How far ahead of the moment the barrier opens the common start time is set, so that every client sees it in time.</param>
-/// <param name="QuorumFraction">For <see cref="BarrierMode.Quorum"/>: the fraction of <paramref name="Expected"/> that suffices after the timeout.</param>
-public sealed record BarrierPolicy(BarrierMode Mode, int Expected, TimeSpan Timeout, TimeSpan Lead, double QuorumFraction = 0.9)
-{
-    public int Quorum => Mode switch
-    {
-        BarrierMode.All => Expected,
-        BarrierMode.Quorum => (int)Math.Ceiling(QuorumFraction * Expected),
-        _ => 1,
-    };
-}
-
-/// <summary>When and why a client started: the barrier's published start time and how long the client waited for it.</summary>
-public sealed record BarrierResult(DateTimeOffset StartTime, int Ready, int Expected, TimeSpan Waited, bool Incomplete, string Reason);
-
 /// <summary>A start barrier in a run's rendezvous prefix: <c>ready/&lt;job&gt;</c> markers, and one <c>start</c> object holding the common start time.</summary>
 /// <remarks>
 /// Works on any bucket (a shared filesystem on the LDG, Cloud Storage on HEPCloud). Every client writes its ready marker;

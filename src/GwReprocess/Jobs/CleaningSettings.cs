@@ -1,0 +1,9 @@
+using GwReprocess.Time;
+
+namespace GwReprocess.Jobs;
+
+/// <summary>How noise windows become cleaned strain: band, edge exclusion or causal latency, margins (seconds).</summary>
+public sealed record CleaningSettings(double BandLow, double BandHigh, GpsDuration Edge, GpsDuration? CausalLatency, GpsDuration Margin)
+{
+    public static CleaningSettings Default => new(15, 500, GpsDuration.FromNanoseconds(125_000_000), null, GpsDuration.FromSeconds(2));
+}
