@@ -113,7 +113,8 @@ public sealed class ProtocolTests(SharedServer shared) : IClassFixture<SharedSer
         Assert.Contains("data-type is 'FP64', but model 'deepclean-h1' expects 'FP32'", await Invalid(dtype));
         var size = TestServer.RawRequest("deepclean-h1", "witness", x, WitnessShape);
         size.RawInputContents[0] = ByteString.CopyFrom(new byte[17]);
-        Assert.Contains("unexpected total byte size 17", await Invalid(size));
+        // Triton's current text (core infer_request.cc); the request has no id, so no prefix.
+        Assert.Equal($"input byte size mismatch for input 'witness' for model 'deepclean-h1'. Expected {x.Length * 4}, got 17", await Invalid(size));
         var mixed = TestServer.RawRequest("deepclean-h1", "witness", x, WitnessShape);
         mixed.Inputs[0].Contents = new InferTensorContents();
         mixed.Inputs[0].Contents.Fp32Contents.AddRange(x);

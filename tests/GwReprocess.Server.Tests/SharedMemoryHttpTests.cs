@@ -285,7 +285,7 @@ public sealed partial class SharedMemoryTests
                 ("unknown output region", ShmInfer("e-in", InputBytes, 0, "no-such-region"), HttpStatusCode.NotFound, "Unable to find shared memory region: 'no-such-region'"),
                 ("input offset + size past the region", ShmInfer("e-in", InputBytes, 4, null), HttpStatusCode.BadRequest, "Invalid offset + byte size for shared memory region: 'e-in'"),
                 ("output offset + size past the region", ShmInfer("e-in", InputBytes, 0, "e-out", OutputBytes, 8), HttpStatusCode.BadRequest, "Invalid offset + byte size for shared memory region: 'e-out'"),
-                ("input size not shape x dtype", ShmInfer("e-in", InputBytes - 4, 0, null), HttpStatusCode.BadRequest, "unexpected shared memory byte size"),
+                ("input size not shape x dtype", ShmInfer("e-in", InputBytes - 4, 0, null), HttpStatusCode.BadRequest, "[request id: http-shm] input byte size mismatch for input"),
                 ("negative offset", ShmInfer("e-in", InputBytes, -8, null), HttpStatusCode.BadRequest, "invalid value for 'shared_memory_offset'"),
                 ("region without byte size", noByteSize, HttpStatusCode.BadRequest, "'shared_memory_byte_size' is required"),
                 ("data and shared memory", dataAndShm, HttpStatusCode.BadRequest,

@@ -64,6 +64,13 @@ public static class RequestDecoder
     /// <summary>Triton's <c>InferenceRequest::LogRequest()</c>: "[request id: &lt;id&gt;] " for a request with an id, else nothing.</summary>
     public static string RequestTag(string id) => id.Length > 0 ? $"[request id: {id}] " : "";
 
+    /// <summary>
+    /// Triton's core (infer_request.cc, ValidateRequestInputs) checks raw and shared-memory inputs alike against the byte size
+    /// of their shape and type, with this text.
+    /// </summary>
+    private static string ByteSizeMismatch(string input, string model, long expected, long got) =>
+        $"input byte size mismatch for input '{input}' for model '{model}'. Expected {expected}, got {got}";
+
     /// <summary>Decodes and validates; <paramref name="config"/> is the version the request will run on.</summary>
     /// <remarks>
     /// Inputs in shared memory are resolved through <paramref name="sharedMemory"/> (which then holds their regions) and read in place.
@@ -107,7 +114,7 @@ public static class RequestDecoder
                 if (sharedMemory is null)
                     throw InferenceException.Invalid($"shared memory is not available for input tensor '{input.Name}' for model '{model}'");
                 if (!isBytes && shm.ByteSize != bytes)
-                    throw InferenceException.Invalid($"unexpected shared memory byte size {shm.ByteSize} for input '{input.Name}', expecting {bytes} for model '{model}'");
+                    throw InferenceException.Invalid(tag + ByteSizeMismatch(input.Name, model, bytes, shm.ByteSize));
                 var slice = sharedMemory.Resolve(shm.Region, shm.ByteSize, shm.Offset, input.Name, model);
                 if (isBytes && BytesTensor.Check(slice.GetSpan(), count, input.Name, model) is { } error) throw InferenceException.Invalid(tag + error);
                 inputs[input.Name] = new TensorData(type, shape, slice.Memory);
@@ -128,7 +135,7 @@ public static class RequestDecoder
                     if (BytesTensor.Check(raw.Span, count, input.Name, model) is { } error) throw InferenceException.Invalid(tag + error);
                 }
                 else if (raw.Length != bytes)
-                    throw InferenceException.Invalid(tag + $"unexpected total byte size {raw.Length} for input '{input.Name}', expecting {bytes} for model '{model}'");
+                    throw InferenceException.Invalid(tag + ByteSizeMismatch(input.Name, model, bytes, raw.Length));
                 inputs[input.Name] = new TensorData(type, shape, raw.Memory);
             }
         }
