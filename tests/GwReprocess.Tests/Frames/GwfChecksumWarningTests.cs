@@ -27,6 +27,12 @@ public sealed class GwfChecksumWarningTests : IDisposable
             History = [new GwfHistory("GwReprocess", 1_000_000_000, "written for a checksum test")],
         };
         await GwfWriter.WriteFileAsync(path, [frame]);
+        return (path, await DamageFirstAsync(path, structure));
+    }
+
+    /// <summary>Flips one byte in the body of the first <paramref name="structure"/> of a little-endian v8 file; returns the structure's offset.</summary>
+    internal static async Task<long> DamageFirstAsync(string path, string structure)
+    {
         var bytes = await File.ReadAllBytesAsync(path);
         long offset = 40;
         await using (var file = await GwfFile.OpenAsync(path))
@@ -46,7 +52,7 @@ public sealed class GwfChecksumWarningTests : IDisposable
             }
         }
         await File.WriteAllBytesAsync(path, bytes);
-        return (path, offset);
+        return offset;
     }
 
     [Theory]
