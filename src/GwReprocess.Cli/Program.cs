@@ -60,6 +60,13 @@ catch (GwReprocess.Jobs.ClientJobFailedException e)
     if (verbose) Console.Error.WriteLine(e);
     return ExitCodes.Failure;
 }
+catch (GwReprocess.IO.FileWriteException e)
+{
+    // A full disk is the user's to fix, and the message names the file and the reason: no stack trace.
+    Console.Error.WriteLine($"gwrepro {verb.Name}: {e.Message}");
+    if (verbose) Console.Error.WriteLine(e);
+    return ExitCodes.Failure;
+}
 catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
 {
     Console.Error.WriteLine($"gwrepro {verb.Name}: cancelled");

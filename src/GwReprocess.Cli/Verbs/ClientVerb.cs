@@ -1,3 +1,4 @@
+using GwReprocess.Frames.Gwf;
 using System.Globalization;
 using CommandLine;
 using GwReprocess.Frames;
@@ -59,6 +60,9 @@ public sealed class ClientVerb : CliVerb
         [Option("no-barrier", HelpText = "Start streaming as soon as the server is ready, without joining the run's start barrier.")]
         public bool NoBarrier { get; set; }
 
+        [Option("strict", HelpText = "Fail (exit 2) when an input GWF structure the data does not depend on (dictionary FrSH/FrSE, FrHistory) fails its checksum, as [data] strict_checksums = true does; without either, one warning line names the file, structure and byte offset and the file is read.")]
+        public bool Strict { get; set; }
+
         [Option("ready-timeout", Default = 600, HelpText = "Seconds to wait for the server's address and readiness before failing (exit 1).")]
         public int ReadyTimeout { get; set; }
     }
@@ -83,7 +87,8 @@ public sealed class ClientVerb : CliVerb
         var (bucket, prefix) = BucketFactory.Open(outputs);
         using var ownedBucket = bucket;
         using var frameOpener = new BucketFrameOpener();
-        var detectors = await WorkflowClientJob.DetectorInputsAsync(workflow, baseDir, job, frameOpener, ct);
+        var gwf = new GwfReadOptions { Strict = o.Strict || workflow.Data.StrictChecksums, Warning = new ChecksumWarningPrinter("client").Report };
+        var detectors = await WorkflowClientJob.DetectorInputsAsync(workflow, baseDir, job, frameOpener, ct, gwf);
 
         bool interactive = !o.Quiet && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var reporter = new Reporter(job.Name, o.Quiet);

@@ -22,6 +22,9 @@ public sealed class FramesVerb : CliVerb
     {
         [Option("no-checksums", HelpText = "Do not check GWF structure CRCs while reading (for old files known to carry wrong checksums).")]
         public bool NoChecksums { get; set; }
+
+        [Option("strict", HelpText = "Fail (exit 2) when a GWF structure the data does not depend on (dictionary FrSH/FrSE, FrHistory) fails its checksum; without it such a file is read with one warning line naming the file, structure and byte offset. Data structures failing their checksum are always errors.")]
+        public bool Strict { get; set; }
     }
 
     [Verb("info", HelpText = "List a frame file's frames, GPS span and channels (rate, type, unit, compression).")]
@@ -80,7 +83,8 @@ public sealed class FramesVerb : CliVerb
     private static bool IsHdf5(string path) =>
         path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".hdf", StringComparison.OrdinalIgnoreCase);
 
-    private static GwfReadOptions GwfOptions(ReadOptions o) => new() { VerifyChecksums = !o.NoChecksums };
+    private static GwfReadOptions GwfOptions(ReadOptions o) =>
+        new() { VerifyChecksums = !o.NoChecksums, Strict = o.Strict, Warning = new ChecksumWarningPrinter("frames").Report };
 
     // ------------------------------------------------------------------ info
 

@@ -26,6 +26,11 @@ public static class AtomicFile
             cancellationToken.ThrowIfCancellationRequested();
             File.Move(temp, full, overwrite: true);
         }
+        catch (IOException e) when (e is not FileWriteException && FileWriteException.IsOutOfSpace(e))
+        {
+            TryDelete(temp);
+            throw FileWriteException.OutOfSpace(full, e);
+        }
         catch
         {
             TryDelete(temp);

@@ -189,6 +189,10 @@ public sealed partial class LocalBucket : IBucket
             if (errno is EPERM or ENOTSUP or ENOSYS or EXDEV) return await CreateExclusiveAsync(path, content, cancellationToken).ConfigureAwait(false);
             throw new IOException($"{UriOf(key)}: cannot create marker (errno {errno})");
         }
+        catch (IOException e) when (e is not FileWriteException && FileWriteException.IsOutOfSpace(e))
+        {
+            throw FileWriteException.OutOfSpace(path, e);
+        }
         finally
         {
             AtomicFile.TryDelete(temp);

@@ -1,5 +1,6 @@
 using GwReprocess.Data;
 using GwReprocess.Frames;
+using GwReprocess.Frames.Gwf;
 using GwReprocess.IO;
 using GwReprocess.Inference;
 using GwReprocess.Jobs;
@@ -35,8 +36,9 @@ public static class WorkflowClientJob
     }
 
     /// <summary>The job's detectors in stream order, each reading its own frames from the workflow's data (simulated caches, a cache, or a bucket); relative paths are relative to <paramref name="baseDir"/>.</summary>
-    /// <remarks>Frames in a bucket (an s3:// or gs:// <c>[data] bucket</c> prefix, or such URLs in a cache) are fetched file by file as the job reads them, one file ahead, not staged beforehand.</remarks>
-    public static async Task<IReadOnlyList<DetectorInput>> DetectorInputsAsync(WorkflowConfig workflow, string baseDir, JobSpec job, BucketFrameOpener opener, CancellationToken ct)
+    /// <remarks>Frames in a bucket (an s3:// or gs:// <c>[data] bucket</c> prefix, or such URLs in a cache) are fetched file by file as the job reads them, one file ahead, not staged beforehand. GWF options <c>gwf</c> (strictness, the warning callback) default to <c>[data] strict_checksums</c>.</remarks>
+    public static async Task<IReadOnlyList<DetectorInput>> DetectorInputsAsync(WorkflowConfig workflow, string baseDir, JobSpec job, BucketFrameOpener opener, CancellationToken ct,
+        GwfReadOptions? gwf = null)
     {
         FrameCache all;
         switch (workflow.Data.Kind)
@@ -71,7 +73,7 @@ public static class WorkflowClientJob
                 break;
             }
         }
-        var options = opener.SourceOptions(prefetch: 1);
+        var options = opener.SourceOptions(prefetch: 1) with { Gwf = gwf ?? new GwfReadOptions { Strict = workflow.Data.StrictChecksums } };
         return workflow.Detectors.Select(d => new DetectorInput(d.Ifo, d.Strain, d.Witnesses,
             new FrameSource(new FrameCache(all.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal))), options), d.Ensemble)).ToList();
     }

@@ -15,7 +15,8 @@ public enum DataSourceKind
 }
 
 /// <summary>The data a workflow processes: source, span, and the simulation settings when simulated.</summary>
-public sealed record DataSpec(DataSourceKind Kind, Segment Span, string? Cache, string? Bucket, SimulationSpec? Simulation);
+/// <remarks><c>StrictChecksums</c> (<c>strict_checksums</c>): a GWF structure the data does not depend on (FrSH, FrSE, FrHistory) failing its checksum stops the job (exit 2) instead of a warning.</remarks>
+public sealed record DataSpec(DataSourceKind Kind, Segment Span, string? Cache, string? Bucket, SimulationSpec? Simulation, bool StrictChecksums = false);
 
 /// <summary>Settings for simulated data (the demo's default).</summary>
 public sealed record SimulationSpec(long Seed, int Witnesses, double InjectionRate, GpsDuration FrameLength, string Directory);
@@ -133,6 +134,7 @@ public sealed record WorkflowConfig(
         };
         string? cache = t.OptionalString("data.cache");
         string? bucket = t.OptionalString("data.bucket");
+        bool strictChecksums = t.Boolean("data.strict_checksums", false);
         if (kind == DataSourceKind.Cache && cache is null) throw t.Error("data.source", "source 'cache' needs data.cache");
         if (kind == DataSourceKind.Bucket && bucket is null) throw t.Error("data.source", "source 'bucket' needs data.bucket");
         SimulationSpec? simulation = null;
@@ -224,7 +226,7 @@ public sealed record WorkflowConfig(
         var cleaning = ReadCleaning(t);
         var site = SiteProfile.Read(t);
         t.RejectUnknownKeys();
-        return new WorkflowConfig(name, source, new DataSpec(kind, span, cache, bucket, simulation), detectors,
+        return new WorkflowConfig(name, source, new DataSpec(kind, span, cache, bucket, simulation, strictChecksums), detectors,
             new JobLayout(length, minimum, padding), inference, outputs, site, condor) { Barrier = barrier, Cleaning = cleaning };
     }
 

@@ -76,6 +76,45 @@ public sealed partial class GwfFile
             if (_frames[i].Start < _frames[i - 1].Span.End)
                 throw Error($"frame {i} starts at {_frames[i].Start}, before frame {i - 1} ends ({_frames[i - 1].Span.End}); frames must be in time order",
                     HasTableOfContents ? "FrTOC" : "FrameH", HasTableOfContents ? _length - (long)_seekToc : _frames[i].Position);
+        await CheckAuxiliaryStructuresAsync(ct).ConfigureAwait(false);
+    }
+
+    // The data path never reads FrSE or FrHistory (and reads FrSH only for its class id), so their checksums would otherwise
+    // go unchecked: a damaged file must not be read silently. One pass over the structure headers, reading only those records.
+    private async Task CheckAuxiliaryStructuresAsync(CancellationToken ct)
+    {
+        if (!Options.VerifyChecksums || !IsV8) return;
+        long offset = HeaderBytes;
+        while (offset < _endOfFileOffset)
+        {
+            RecordHeader h;
+            // Structure damage between the structures a TOC points at is the data path's to report when it matters.
+            try { h = await ReadHeaderAsync(offset, ct).ConfigureAwait(false); }
+            catch (GwfFormatException) { return; }
+            if (_classNames.GetValueOrDefault(h.ClassId) is "FrSH" or "FrSE" or "FrHistory" && h.ChkType == 1)
+            {
+                using var rec = await ReadRecordAsync(h, ct, verify: false).ConfigureAwait(false);
+                CheckAuxiliaryChecksum(rec, _classNames[h.ClassId]);
+            }
+            offset += h.Length;
+        }
+    }
+
+    /// <summary>Checks the CRC of a structure the data does not depend on: a warning, or an error when <see cref="GwfReadOptions.Strict"/>.</summary>
+    private void CheckAuxiliaryChecksum(Record rec, string structure)
+    {
+        var h = rec.Header;
+        if (!Options.VerifyChecksums || !IsV8 || h.ChkType != 1) return;
+        int covered = (int)h.Length - 4;
+        uint stored = ReadU32(rec.Buffer.AsSpan(covered));
+        uint computed = GwfChecksum.Compute(rec.Buffer.AsSpan(0, covered));
+        if (stored == computed) return;
+        if (Options.Strict)
+            throw Error($"checksum mismatch (stored 0x{stored:X8}, computed 0x{computed:X8}); the file is corrupt", structure, h.Offset);
+        if (!_warnedOffsets.Add(h.Offset)) return;
+        var warning = new GwfChecksumWarning(Name, structure, h.Offset, stored, computed);
+        _warnings.Add(warning);
+        Options.Warning?.Invoke(warning);
     }
 
     private async Task ReadTocAsync(long offset, CancellationToken ct)
@@ -262,7 +301,8 @@ public sealed partial class GwfFile
 
     private async Task RegisterDictionaryAsync(RecordHeader h, CancellationToken ct)
     {
-        using var rec = await ReadRecordAsync(h, ct).ConfigureAwait(false);
+        using var rec = await ReadRecordAsync(h, ct, verify: false).ConfigureAwait(false);
+        CheckAuxiliaryChecksum(rec, "FrSH");
         try
         {
             var r = Reader(rec);

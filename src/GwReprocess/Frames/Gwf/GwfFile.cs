@@ -24,6 +24,8 @@ public sealed partial class GwfFile : IAsyncDisposable, IDisposable
     private readonly List<ChannelEntry> _channels = [];
     private readonly Dictionary<string, ChannelEntry> _byName = new(StringComparer.Ordinal);
     private readonly byte[] _headerScratch = new byte[CommonHeaderBytes];
+    private readonly List<GwfChecksumWarning> _warnings = [];
+    private readonly HashSet<long> _warnedOffsets = [];
 
     private GwfFile(Stream stream, string name, GwfReadOptions options, bool leaveOpen, GwfFileHeader header)
     {
@@ -41,6 +43,9 @@ public sealed partial class GwfFile : IAsyncDisposable, IDisposable
     public GwfReadOptions Options { get; }
 
     public GwfFileHeader Header { get; }
+
+    /// <summary>Structures the data does not depend on whose checksum failed (see <see cref="GwfReadOptions.Strict"/>), in the order found.</summary>
+    public IReadOnlyList<GwfChecksumWarning> ChecksumWarnings => _warnings;
 
     /// <summary>File size in bytes.</summary>
     public long Length => _length;
@@ -143,7 +148,8 @@ public sealed partial class GwfFile : IAsyncDisposable, IDisposable
             else if (cls is "FrameH" or "FrDetector" or "FrHistory")
             {
                 if (cls == "FrameH" && seenFrameH) break;
-                using var rec = await ReadRecordAsync(h, cancellationToken).ConfigureAwait(false);
+                using var rec = await ReadRecordAsync(h, cancellationToken, verify: cls != "FrHistory").ConfigureAwait(false);
+                if (cls == "FrHistory") CheckAuxiliaryChecksum(rec, cls);
                 try
                 {
                     var r = Reader(rec);

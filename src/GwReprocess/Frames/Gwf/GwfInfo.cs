@@ -79,6 +79,15 @@ public sealed record GwfReadOptions
     /// <summary>Check each structure's CRC when it is read (v8). Turn off only for files known to carry wrong checksums.</summary>
     public bool VerifyChecksums { get; init; } = true;
 
+    /// <summary>
+    /// Fail (<see cref="GwfFormatException"/>) when a structure the data does not depend on (FrSH, FrSE, FrHistory) fails its
+    /// checksum; off by default, when such a failure is reported through <see cref="Warning"/> and the file is read.
+    /// </summary>
+    public bool Strict { get; init; }
+
+    /// <summary>Receives each checksum warning once per opened file (not called when <see cref="Strict"/>); they are also listed in <see cref="GwfFile.ChecksumWarnings"/>.</summary>
+    public Action<GwfChecksumWarning>? Warning { get; init; }
+
     public static GwfReadOptions Default { get; } = new();
 }
 

@@ -64,6 +64,11 @@ public static class Hdf5TimeSeriesWriter
             cancellationToken.ThrowIfCancellationRequested();
             File.Move(temp, full, overwrite: true);
         }
+        catch (IOException e) when (e is not FileWriteException && FileWriteException.IsOutOfSpace(e))
+        {
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw FileWriteException.OutOfSpace(full, e);
+        }
         catch
         {
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
