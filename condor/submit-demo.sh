@@ -4,10 +4,15 @@
 # `gwrepro dag`, submitted with condor_submit_dag as the pool's unprivileged user, waited for (bounded), then
 # checked: DAGMan exited 0, every node of the node status file is DONE, and every output each job must
 # commit exists (cleaned frames per detector and scores per input-frame piece, metrics, done markers, report).
+# Then the same DAG again in a copy of the run directory, with the server process killed (kill -9) while the clients
+# stream: the schedd reruns it in place (server.sub's max_retries), it publishes its new address, the clients find
+# it in the rendezvous and resume; checked: DAGMan exited 0, every node DONE, the server ran twice, a client
+# reconnected, and the cleaned frames and scores are byte-identical to the undisturbed run's.
 #
 #   condor/submit-demo.sh [GWREPRO]      GWREPRO: the self-contained gwrepro binary (default: dist/gwrepro)
 #
-# Env: GWREPRO_DEMO_TIMEOUT (seconds to wait for the DAG, default 600), GWREPRO_KEEP_POOL=1 (leave the pool running).
+# Env: GWREPRO_DEMO_TIMEOUT (seconds to wait for each DAG, default 600), GWREPRO_KEEP_POOL=1 (leave the pool running),
+# GWREPRO_DEMO_KILL_SERVER=0 (skip the killed-server run).
 # Needs root (the chroot); the pool is stopped on exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,23 +44,32 @@ in_pool() { "$pool" run sh -c "cd $dir && $*"; }
 
 log "simulating the data and building the models (gwrepro run --prepare-only)"
 in_pool "$bin run workflow.toml --out . --prepare-only -q"
+kill_server=${GWREPRO_DEMO_KILL_SERVER:-1}
+kdir=$dir-kill
+# The killed-server run starts from the same prepared data and models, so its outputs can be compared byte for byte.
+rm -rf "$root$kdir"
+[ "$kill_server" = 0 ] || chroot "$root" cp -a "$dir" "$kdir"
 log "writing the run directory (gwrepro dag)"
 in_pool "$bin dag workflow.toml --out . --executable $bin"
 log "submitting (condor_submit_dag)"
 in_pool "condor_submit_dag -batch-name ci-demo reprocess.dag" >&2
 
+# Waits for the DAG in $1 (a directory inside the chroot) to end; exits the script when it does not in time.
+wait_dag() {
+  local out="$root$1/reprocess.dag.dagman.out" deadline=$(( $(date +%s) + timeout ))
+  until [ -f "$out" ] && grep -q "EXITING WITH STATUS" "$out"; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "FAIL: the DAG in $1 did not finish in ${timeout} s"
+      in_pool "condor_q -nobatch" >&2 || true
+      [ -f "$out" ] && tail -n 40 "$out" >&2
+      in_pool "condor_rm -all" >/dev/null 2>&1 || true
+      exit 1
+    fi
+    sleep 3
+  done
+}
+wait_dag "$dir"
 out="$root$dir/reprocess.dag.dagman.out"
-deadline=$(( $(date +%s) + timeout ))
-until [ -f "$out" ] && grep -q "EXITING WITH STATUS" "$out"; do
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    log "FAIL: the DAG did not finish in ${timeout} s"
-    in_pool "condor_q -nobatch" >&2 || true
-    [ -f "$out" ] && tail -n 40 "$out" >&2
-    in_pool "condor_rm -all" >/dev/null 2>&1 || true
-    exit 1
-  fi
-  sleep 5
-done
 fail=0
 status=$(grep -o "EXITING WITH STATUS [0-9]*" "$out" | tail -n 1 | awk '{print $4}')
 if [ "$status" = 0 ]; then log "ok   DAGMan exited with status 0"; else log "FAIL DAGMan exited with status $status"; fail=1; fi
@@ -103,6 +117,51 @@ if [ "$missing" -eq 0 ] && [ "$jobs" -gt 0 ]; then log "ok   every output of the
 if [ "$fail" -ne 0 ]; then
   log "logs of failed nodes:"
   for f in "$root$dir"/logs/*.err; do [ -s "$f" ] && { echo "--- ${f#$root}"; tail -n 15 "$f"; } >&2; done
+fi
+
+# The same DAG with its server killed while the clients stream.
+if [ "$kill_server" != 0 ] && [ "$fail" -eq 0 ]; then
+  k="$root$kdir"
+  in_kill() { "$pool" run sh -c "cd $kdir && $*"; }
+  log "killed-server run: writing and submitting the same DAG in ${kdir}"
+  in_kill "$bin dag workflow.toml --out . --executable $bin"
+  in_kill "condor_submit_dag -batch-name ci-demo-kill reprocess.dag" >&2
+  # The server logs its pid when it publishes its address; the clients log the start barrier just before they stream.
+  pid=""
+  deadline=$(( $(date +%s) + timeout ))
+  until [ -n "$pid" ] && grep -qs "start barrier passed" "$k"/logs/clean_*; do
+    [ -n "$pid" ] || pid=$(grep -hos "(pid [0-9]*)" "$k"/logs/server_0.*.out "$k"/logs/server_0.*.err | head -n 1 | tr -dc 0-9 || true)
+    if [ "$(date +%s)" -ge "$deadline" ]; then log "FAIL the killed-server run's clients never started streaming"; fail=1; break; fi
+    sleep 0.2
+  done
+  if [ "$fail" -eq 0 ]; then
+    # A client streams for a few seconds after its barrier: a second in, every client is mid-stream.
+    sleep 1
+    kill -9 "$pid"
+    log "killed the server (kill -9 $pid) while the clients stream"
+    wait_dag "$kdir"
+    kout="$k/reprocess.dag.dagman.out"
+    kstatus=$(grep -o "EXITING WITH STATUS [0-9]*" "$kout" | tail -n 1 | awk '{print $4}')
+    if [ "$kstatus" = 0 ]; then log "ok   killed-server run: DAGMan exited with status 0"; else log "FAIL killed-server run: DAGMan exited with status $kstatus"; fail=1; fi
+    kbad=$(awk '/Type = "NodeStatus"/ {n=1} n && /^ *Node = / {name=$3} n && /^ *NodeStatus = / {if ($3 != "5;" && $3 != "5") print name; n=0}' "$k/reprocess.status" | tr -d '";' | tr '\n' ' ')
+    if [ -z "$kbad" ]; then log "ok   killed-server run: every node DONE in reprocess.status"; else log "FAIL killed-server run: nodes not DONE: $kbad"; fail=1; fi
+    # The schedd reran the server in place: the jobstate log shows its job executing twice.
+    runs=$(awk '$2 == "server_0" && $3 == "EXECUTE"' "$k/reprocess.jobstate.log" | wc -l)
+    if [ "$runs" -ge 2 ]; then log "ok   the server ran again after the kill ($runs EXECUTE events for server_0)"; else log "FAIL the server did not run again ($runs EXECUTE event(s) for server_0)"; fail=1; fi
+    awk '$2 == "server_0"' "$k/reprocess.jobstate.log" >&2
+    if grep -qs "stream error" "$k"/logs/clean_*; then log "ok   a client lost its stream and resumed: $(grep -hs "is now at\|stream error" "$k"/logs/clean_* | head -n 2 | tr '\n' ' ')"; else log "FAIL no client saw the kill (no stream error in the client logs)"; fail=1; fi
+    # Byte-identical data products (metrics and the report carry timings, so they differ by nature).
+    differ=0 compared=0
+    while IFS= read -r f; do
+      compared=$((compared + 1))
+      cmp -s "$o/$f" "$k/out/$f" || { log "FAIL ${f} differs from the undisturbed run's"; differ=$((differ + 1)); }
+    done < <(cd "$o" && find cleaned scores -type f -name "*.gwf" -o -type f -name "*.h5" | sort)
+    extra=$(cd "$k/out" && find cleaned scores -type f \( -name "*.gwf" -o -name "*.h5" \) | wc -l)
+    if [ "$differ" -eq 0 ] && [ "$compared" -gt 0 ] && [ "$extra" -eq "$compared" ]; then log "ok   killed-server run: all $compared cleaned frame and score file(s) byte-identical to the undisturbed run"; else log "FAIL killed-server run: $differ of $compared output file(s) differ ($extra written)"; fail=1; fi
+  fi
+  if [ "$fail" -ne 0 ]; then
+    for f in "$k"/logs/*.err "$k"/logs/*.out; do [ -s "$f" ] && { echo "--- ${f#$root}"; tail -n 15 "$f"; } >&2; done
+  fi
 fi
 log "finished in $(( $(date +%s) - started )) s"
 exit $fail

@@ -282,6 +282,9 @@ public sealed class RunVerb : CliVerb
                             case LocalDagEventKind.Retrying:
                                 t.Description = Label(e.Node.Name, $"retrying (exit {e.ExitCode})");
                                 break;
+                            case LocalDagEventKind.Restarted:
+                                t.Description = Label(e.Node.Name, $"restarted (exit {e.ExitCode})");
+                                break;
                             default:
                                 t.IsIndeterminate = false;
                                 t.Value = 1;
@@ -314,6 +317,7 @@ public sealed class RunVerb : CliVerb
                 LocalDagEventKind.Started => $"{e.Node.Name}: started ({e.Message})",
                 LocalDagEventKind.Skipped => $"{e.Node.Name}: DONE, skipped",
                 LocalDagEventKind.Ready => $"{e.Node.Name}: {e.Message}",
+                LocalDagEventKind.Restarted => $"{e.Node.Name}: restarted ({e.Message})",
                 _ => string.Create(CultureInfo.InvariantCulture, $"{e.Node.Name}: {e.Kind.ToString().ToLowerInvariant()} ({e.Message}) after {e.Elapsed.TotalSeconds:F1} s"),
             };
             Line(text);

@@ -113,7 +113,8 @@ public sealed class ServeVerb : CliVerb
         {
             string host = Server.Hosting.Rendezvous.AdvertisedHost(o.Host);
             await rendezvous.PublishAsync(o.ServerName!, host, server.GrpcPort, cancellationToken).ConfigureAwait(false);
-            Log($"published {host}:{server.GrpcPort} as {rendezvous.AddressLocation(o.ServerName!)}");
+            // The pid lets an operator (or the CI fault test) find this process among the execute point's.
+            Log($"published {host}:{server.GrpcPort} as {rendezvous.AddressLocation(o.ServerName!)} (pid {Environment.ProcessId})");
         }
         if (o.Provisioner) Log(await Provisioner.SignalReadyAsync(cancellationToken).ConfigureAwait(false));
         try

@@ -82,9 +82,10 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         var metrics = new JobMetricsRecorder(_s.Output, $"{_prefix}metrics/{_s.Job.Name}.csv", _s.Job.Name, _s.Server);
         await metrics.LoadAsync(ct).ConfigureAwait(false);
 
-        var endpoint = _s.Endpoint;
-        foreach (var model in _s.ModelsStreamedTo)
-            await ServerReadiness.WaitAsync(endpoint, model, _s.ReadyDeadline, new LineProgress(reporter.Info), ct).ConfigureAwait(false);
+        var reconnects = new ReconnectSchedule(_s, reporter);
+        // Through the rendezvous as on a reconnect: a server that died since the address was first read (a retried job,
+        // a server killed before this job connected) comes back at a new address, and the old one would be waited on in vain.
+        var endpoint = await reconnects.ReconnectAsync(_s.Endpoint, ct).ConfigureAwait(false);
         var layout = await StreamLayout.DiscoverAsync(endpoint, _s.Model,
             _s.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses, d.Ensemble)).ToList(), ct).ConfigureAwait(false);
         Layout = layout;
@@ -97,7 +98,6 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
             new CleanedFrameWriter(_s.Output, _prefix, _s.FrameType, _s.ChannelSuffix, layout.Model, band), _prefix, wall);
 
         var metricsLoop = JobMetricsLoop.Start(metrics, _s.MetricsInterval, reporter.Info, ct);
-        var reconnects = new ReconnectSchedule(_s, reporter);
         int written = 0;
         double dataSeconds = 0;
         try

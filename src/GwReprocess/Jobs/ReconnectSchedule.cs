@@ -32,7 +32,8 @@ internal sealed class ReconnectSchedule(ClientJobSettings settings, IClientJobRe
         return _policy.DelayFor(++Retries);
     }
 
-    /// <summary>Before a reconnect: looks the server up again (a restarted server node may publish a new address) and waits until it is ready.</summary>
+    /// <summary>Before the first connect and each reconnect: looks the server up again (a restarted server node may publish a new address) and waits until it is ready.</summary>
+    /// <remarks>Never a cached address: the rendezvous is read again whenever the server at the last one is not ready within a few seconds, until the job's ready deadline.</remarks>
     /// <returns>The endpoint to reconnect to.</returns>
     public async Task<InferenceEndpoint> ReconnectAsync(InferenceEndpoint endpoint, CancellationToken ct)
     {

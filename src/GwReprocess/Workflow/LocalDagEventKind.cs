@@ -17,6 +17,8 @@ public enum LocalDagEventKind
     Failed,
     /// <summary>The node will not run because a parent failed.</summary>
     Futile,
+    /// <summary>A SERVICE node's process died before the stop phase and was started again in place (its submit file's <c>max_retries</c>).</summary>
+    Restarted,
     /// <summary>A SERVICE/PROVISIONER process ended (by itself, or killed after the grace period).</summary>
     Stopped,
 }

@@ -35,6 +35,18 @@ public static class LocalDagExecutor
             arguments = [.. executable.PrefixArguments, .. arguments];
         }
         else exe = Path.IsPathRooted(written) || !written.Contains('/') && !File.Exists(Path.Combine(submitDir, written)) ? written : Path.GetFullPath(Path.Combine(submitDir, written));
-        return new LocalCommand(exe, arguments, iwd, InIwd("output"), InIwd("error"), InIwd("input"), submit.Environment(macros));
+        return new LocalCommand(exe, arguments, iwd, InIwd("output"), InIwd("error"), InIwd("input"), submit.Environment(macros))
+        {
+            MaxRetries = Integer(submit, "max_retries", macros),
+            SuccessExitCode = Integer(submit, "success_exit_code", macros),
+        };
+    }
+
+    private static int Integer(SubmitDescription submit, string command, IReadOnlyDictionary<string, string> macros)
+    {
+        if (submit.Get(command, macros) is not { Length: > 0 } text) return 0;
+        if (!int.TryParse(text.Trim(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int value) || value < 0 && command == "max_retries")
+            throw BadInputException.AtLine(submit.Source, submit.LineOf(command), $"{command} = {text}: not {(command == "max_retries" ? "a non-negative" : "an")} integer");
+        return value;
     }
 }

@@ -113,6 +113,22 @@ internal sealed class LocalDagRecords : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A SERVICE node's process died and was started again in place, as the schedd reruns a job whose on_exit_remove
+    /// (from <c>max_retries</c>) is false: the job is evicted and requeued, then executes again under the same job id and
+    /// sequence number; no JOB_TERMINATED, as the job never left the queue.
+    /// </summary>
+    public void Requeued(LocalNodeRun r)
+    {
+        lock (_gate)
+        {
+            _dirty = true;
+            long now = Now;
+            Write(r, now, "JOB_EVICTED", Id(r));
+            Write(r, now, "EXECUTE", Id(r));
+        }
+    }
+
     /// <summary>An attempt could not start (DAGMan: the job could not be submitted).</summary>
     public void SubmitFailed(LocalNodeRun r)
     {

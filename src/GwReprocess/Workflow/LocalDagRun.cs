@@ -12,7 +12,13 @@ namespace GwReprocess.Workflow;
 internal sealed partial class LocalDagRun : IAsyncDisposable
 {
     /// <summary>A SERVICE or PROVISIONER node's process, running beside the DAG until the stop phase.</summary>
-    private readonly record struct Background(LocalNodeRun Run, Process Process, Task Exit);
+    /// <remarks>A restarted SERVICE node's new process replaces <see cref="Process"/> (under the run's restart lock); <see cref="Exit"/> completes when the node ends for good.</remarks>
+    private sealed class Background(LocalNodeRun run, Process process)
+    {
+        public LocalNodeRun Run { get; } = run;
+        public Process Process { get; set; } = process;
+        public Task Exit { get; set; } = Task.CompletedTask;
+    }
 
     private readonly Stopwatch _clock;
     private readonly string _dagPath;
@@ -25,6 +31,9 @@ internal sealed partial class LocalDagRun : IAsyncDisposable
     private readonly LocalDagRecords _records;
     private readonly List<Background> _background = [];
     private readonly List<Task> _watchers = [];
+    // Taken to restart a SERVICE node's process and to begin the stop phase, so a process killed there is never restarted.
+    private readonly Lock _restartGate = new();
+    private bool _stopping;
     private bool _provisionerFailed;
 
     private LocalDagRun(Stopwatch clock, string dagPath, DagFile dag, string? appliedRescue, Dictionary<string, LocalNodeRun> runs,
@@ -121,7 +130,7 @@ internal sealed partial class LocalDagRun : IAsyncDisposable
         {
             try
             {
-                var (command, _, exit) = StartBackground(r, "service started");
+                var (command, _, exit) = StartBackground(r, "service started", restartable: true);
                 // Nothing waits for a SERVICE node (DAGMan does not), but its readiness is worth reporting.
                 if (_options.ProvisionerReady is not null) _watchers.Add(WatchReadyAsync(r, command, exit));
             }
@@ -168,8 +177,12 @@ internal sealed partial class LocalDagRun : IAsyncDisposable
         }
     }
 
-    /// <summary>A SERVICE or PROVISIONER node: one attempt, running beside the DAG until stopped.</summary>
-    private (LocalCommand Command, Process Process, Task Exit) StartBackground(LocalNodeRun r, string started)
+    /// <summary>
+    /// A SERVICE or PROVISIONER node: one attempt, running beside the DAG until stopped. <paramref name="restartable"/>
+    /// (SERVICE nodes): a process that dies before the stop phase is started again, as the schedd reruns a job in place
+    /// under its submit file's <c>max_retries</c>; the returned task completes when the node ends for good.
+    /// </summary>
+    private (LocalCommand Command, Process Process, Task Exit) StartBackground(LocalNodeRun r, string started, bool restartable = false)
     {
         r.Attempts = 1;
         r.Clock.Start();
@@ -188,10 +201,50 @@ internal sealed partial class LocalDagRun : IAsyncDisposable
             throw;
         }
         _records.Started(r);
-        var exit = RecordExitAsync(r, process, exited);
-        _background.Add(new Background(r, process, exit));
+        var b = new Background(r, process);
+        b.Exit = restartable && command.MaxRetries > 0 ? SuperviseAsync(b, command, exited) : RecordExitAsync(r, process, exited);
+        _background.Add(b);
         Report(r, LocalDagEventKind.Started, started);
-        return (command, process, exit);
+        return (command, process, b.Exit);
+    }
+
+    /// <summary>
+    /// Restarts a SERVICE node's process that exits other than with its success code before the stop phase, at most
+    /// <see cref="LocalCommand.MaxRetries"/> times; the jobstate log shows each as DAGMan does for a job the schedd
+    /// requeues (JOB_EVICTED, then EXECUTE under the same job id), and the node stays submitted in the node status file.
+    /// </summary>
+    private async Task SuperviseAsync(Background b, LocalCommand command, Task exited)
+    {
+        var r = b.Run;
+        for (int restarts = 0; ; restarts++)
+        {
+            // Cancelled, the process is killed and nothing is recorded (as RecordExitAsync); the stop phase sees the cancellation.
+            await exited.ConfigureAwait(false);
+            int code = b.Process.ExitCode;
+            lock (_restartGate)
+            {
+                if (!_stopping && !_cancellation.IsCancellationRequested && !r.Killed && code != command.SuccessExitCode && restarts < command.MaxRetries)
+                {
+                    try
+                    {
+                        var (process, next) = LocalNodeProcess.Start(command, r, _cancellation, append: true);
+                        _records.Requeued(r);
+                        b.Process.Dispose();
+                        (b.Process, exited) = (process, next);
+                        r.ExitCode = code;
+                        Report(r, LocalDagEventKind.Restarted, string.Create(CultureInfo.InvariantCulture,
+                            $"its process exited with code {code}; restart {restarts + 1} of {command.MaxRetries}"));
+                        continue;
+                    }
+                    catch (BadInputException e)
+                    {
+                        Report(r, LocalDagEventKind.Failed, $"could not restart: {e.Message}");
+                    }
+                }
+            }
+            if (!r.Killed) _records.Terminated(r, code);
+            return;
+        }
     }
 
     /// <summary>Its termination is recorded when it ends by itself; one killed at the end is removed, with no record (as under DAGMan).</summary>
@@ -268,11 +321,16 @@ internal sealed partial class LocalDagRun : IAsyncDisposable
 
     private async Task StopBackgroundAsync(TimeSpan grace)
     {
+        lock (_restartGate) _stopping = true;
         if (_background.Count == 0) return;
         var all = Task.WhenAll(_background.Select(b => b.Exit.ContinueWith(_ => { }, TaskScheduler.Default)));
         await Task.WhenAny(all, Task.Delay(grace)).ConfigureAwait(false);
-        foreach (var (r, process, exit) in _background)
+        foreach (var b in _background)
         {
+            var (r, exit) = (b.Run, b.Exit);
+            // No restart begins once _stopping is set, so the process read now is the node's last.
+            Process process;
+            lock (_restartGate) process = b.Process;
             bool killed = !exit.IsCompleted;
             if (killed)
             {

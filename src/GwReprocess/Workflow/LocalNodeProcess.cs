@@ -6,7 +6,8 @@ namespace GwReprocess.Workflow;
 internal static class LocalNodeProcess
 {
     /// <summary>Starts a node's process with stdout/stderr copied to its output/error files; the task completes when it exits and both are flushed.</summary>
-    public static (Process Process, Task Exit) Start(LocalCommand command, LocalNodeRun r, CancellationToken ct)
+    /// <remarks><paramref name="append"/>: append to the output/error files rather than truncate them, so a restarted SERVICE process keeps its predecessor's last words.</remarks>
+    public static (Process Process, Task Exit) Start(LocalCommand command, LocalNodeRun r, CancellationToken ct, bool append = false)
     {
         var psi = new ProcessStartInfo(command.Executable)
         {
@@ -22,7 +23,7 @@ internal static class LocalNodeProcess
         {
             if (path is null) return Stream.Null;
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 1 << 14, FileOptions.Asynchronous);
+            return new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 1 << 14, FileOptions.Asynchronous);
         }
         var output = Open(command.Output);
         // condor_submit appends both streams to one file when output and error name the same file.
@@ -74,7 +75,12 @@ internal static class LocalNodeProcess
         while ((n = await from.ReadAsync(buffer).ConfigureAwait(false)) > 0)
         {
             if (shared is not null) await shared.WaitAsync().ConfigureAwait(false);
-            try { await to.WriteAsync(buffer.AsMemory(0, n)).ConfigureAwait(false); }
+            // Flushed as it comes, as a job's output file on a pool is: a SERVICE node's log is read while it runs (its published address and pid).
+            try
+            {
+                await to.WriteAsync(buffer.AsMemory(0, n)).ConfigureAwait(false);
+                await to.FlushAsync().ConfigureAwait(false);
+            }
             finally { shared?.Release(); }
         }
         await to.FlushAsync().ConfigureAwait(false);

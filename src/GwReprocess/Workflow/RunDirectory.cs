@@ -84,6 +84,7 @@ public static class DagWriter
             ["server_cpus"] = condor.ServerCpus.ToString(CultureInfo.InvariantCulture),
             ["server_memory"] = condor.ServerMemory,
             ["server_gpus"] = inference.GpusPerServer.ToString(CultureInfo.InvariantCulture),
+            ["server_restarts"] = inference.ServerRestarts.ToString(CultureInfo.InvariantCulture),
             ["run_name"] = w.Name,
             ["requirements"] = w.Site.Requirements.Count == 0 ? "" : "requirements            = " + string.Join(" && ", w.Site.Requirements),
             ["site"] = site,

@@ -57,6 +57,9 @@ public sealed record InferenceSpec(
     /// <summary>Nice levels the server nodes keep their transport threads below their model threads (<c>transport_nice</c>, <c>gwrepro serve --transport-nice</c>; 0 = off).</summary>
     public int TransportNice { get; init; }
 
+    /// <summary>How many times a server node killed or failed is rerun in place (<c>server_restarts</c>, default 3): <c>max_retries</c> in server.sub, and what <c>gwrepro run</c> allows a SERVICE node.</summary>
+    public int ServerRestarts { get; init; } = 3;
+
     /// <summary>True when the server nodes the workflow starts serve TLS.</summary>
     public bool ServesTls => StartsServers && TlsCert is not null;
 }
@@ -193,7 +196,11 @@ public sealed record WorkflowConfig(
             TlsKey = t.OptionalString("inference.tls_key"),
             TokenFile = t.OptionalString("inference.token_file"),
             TransportNice = (int)t.Integer("inference.transport_nice", 0),
+            ServerRestarts = (int)t.Integer("inference.server_restarts", 3),
         };
+        if (inference.ServerRestarts is < 0 or > 100) throw t.Error("inference.server_restarts", $"{inference.ServerRestarts} must be 0 (never restart) to 100");
+        if (t.Has("inference.server_restarts") && !inference.StartsServers)
+            throw t.Error("inference.server_restarts", "applies to server nodes the workflow starts, not to external inference.addresses");
         if (inference.TransportNice is < 0 or > 19) throw t.Error("inference.transport_nice", $"{inference.TransportNice} must be 0 (off) to 19");
         if (inference.TransportNice > 0 && !inference.StartsServers)
             throw t.Error("inference.transport_nice", "applies to server nodes the workflow starts, not to external inference.addresses");

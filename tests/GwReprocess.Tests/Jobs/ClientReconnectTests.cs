@@ -112,6 +112,39 @@ public sealed class ClientReconnectTests(ClientRunFixture run)
     }
 
     [Fact]
+    public async Task A_job_that_first_reads_a_dead_servers_address_finds_its_replacement_through_the_rendezvous()
+    {
+        var reference = await run.ReferenceRunAsync();
+        Assert.True(reference.Result.ExitCode == 0, reference.Result.StdErr);
+        // What a job started (or retried) between a server's death and its restart reads: the old address, nobody behind it.
+        var (workflow, jobs, plan) = await run.RunDirectoryAsync("stale-address");
+        string outDir = Path.Combine(Path.GetDirectoryName(workflow)!, "out");
+        string rendezvous = Path.Combine(outDir, "rendezvous");
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int dead = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        Directory.CreateDirectory(Path.Combine(rendezvous, "servers"));
+        File.WriteAllText(Path.Combine(rendezvous, "servers", "server8"), $"127.0.0.1:{dead}\n");
+        var client = GwreproProcess.RunAsync(["client", "--workflow", workflow, "--jobs", jobs, "--job", plan.Jobs[0].Name, "--server", "server8", "--ready-timeout", "120"],
+            timeout: TimeSpan.FromMinutes(4));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.False(client.IsCompleted, "the client ended before the server came back");
+        using var server = await StartServerAsync(rendezvous, "server8");
+        try
+        {
+            var r = await client;
+            Assert.True(r.ExitCode == 0, r.StdErr);
+            Assert.Contains("server server8 is now at", r.StdErr);
+            AssertSameOutputs(reference.Out, outDir);
+        }
+        finally
+        {
+            if (!server.HasExited) server.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
     public async Task A_server_that_never_comes_back_ends_the_job_with_exit_1_and_the_reason()
     {
         var (workflow, jobs, plan) = await run.RunDirectoryAsync("server-gone", extra: "[cleaning]\nretries = 1");

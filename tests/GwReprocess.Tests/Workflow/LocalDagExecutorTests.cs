@@ -264,6 +264,70 @@ public sealed class LocalDagExecutorTests : IDisposable
         Assert.Equal(0, srv.ExitCode);
     }
 
+    // srv.sh DIE: counts its starts in 'starts'; killed by SIGKILL (as the OOM killer would) on its first DIE starts,
+    // then ready until FINAL's stop marker, when it exits 0 as gwrepro serve does.
+    private const string DyingService = """
+        n=$(cat starts 2>/dev/null || echo 0); echo $((n + 1)) > starts; touch started.$n
+        echo "start $n"
+        if [ "$n" -lt "$1" ]; then kill -9 $$; fi
+        touch ready
+        while [ ! -e stop ]; do sleep 0.05; done
+        exit 0
+
+        """;
+
+    private async Task<(LocalDagResult Result, List<LocalDagEvent> Events, string[] Log)> RunDyingService(int die, int maxRetries, string job)
+    {
+        File.WriteAllText(Path.Combine(_dir.FullName, "srv.sh"), DyingService);
+        File.WriteAllText(Path.Combine(_dir.FullName, "server.sub"),
+            $"executable = /bin/sh\narguments = \"srv.sh {die}\"\noutput = logs/srv.out\nmax_retries = {maxRetries}\nsuccess_exit_code = 0\nqueue\n");
+        File.WriteAllText(Path.Combine(_dir.FullName, "job.sub"), $"executable = /bin/sh\narguments = \"-c '{job}'\"\nqueue\n");
+        File.WriteAllText(Path.Combine(_dir.FullName, "final.sub"), "executable = /bin/sh\narguments = \"-c 'touch stop'\"\nqueue\n");
+        var dag = Write("""
+            JOBSTATE_LOG t.jobstate.log
+            SERVICE srv server.sub
+            JOB a job.sub
+            FINAL fin final.sub
+            """);
+        var events = new List<LocalDagEvent>();
+        var r = await Run(dag, new LocalDagOptions { Progress = new Recorder(events), PollInterval = TimeSpan.FromMilliseconds(20), StopGrace = TimeSpan.FromSeconds(10) });
+        var log = File.ReadAllLines(Path.Combine(_dir.FullName, "t.jobstate.log")).Select(l => l.Split(' ')).Where(t => t[1] == "srv").Select(t => t[2]).ToArray();
+        return (r, events, log);
+    }
+
+    [Fact]
+    public async Task A_service_killed_before_the_stop_phase_is_restarted_in_place_within_max_retries_and_its_clean_stop_ends_it()
+    {
+        // The job needs the service up, as a client needs its server: it only finishes because the service came back.
+        var (r, events, log) = await RunDyingService(die: 2, maxRetries: 3, job: "while [ ! -e ready ]; do sleep 0.05; done");
+
+        Assert.True(r.AllSucceeded);
+        Assert.Equal("3", File.ReadAllText(Path.Combine(_dir.FullName, "starts")).Trim());
+        var restarts = events.Where(e => e.Node.Name == "srv" && e.Kind == LocalDagEventKind.Restarted).Select(e => e.Message).ToList();
+        Assert.Equal(["its process exited with code 137; restart 1 of 3", "its process exited with code 137; restart 2 of 3"], restarts);
+        var srv = Node(r, "srv");
+        Assert.Equal(LocalNodeState.Stopped, srv.State);
+        Assert.Equal(0, srv.ExitCode);
+        // As DAGMan logs a job the schedd requeues in place: evicted and executing again under the same job id, one submit.
+        Assert.Equal(["SUBMIT", "EXECUTE", "JOB_EVICTED", "EXECUTE", "JOB_EVICTED", "EXECUTE", "JOB_TERMINATED", "JOB_SUCCESS"], log);
+        // A restarted process appends to the node's output, so the earlier deaths stay readable.
+        Assert.Equal(["start 0", "start 1", "start 2"], File.ReadAllLines(Path.Combine(_dir.FullName, "logs", "srv.out")));
+    }
+
+    [Fact]
+    public async Task A_service_that_keeps_dying_is_restarted_only_max_retries_times()
+    {
+        // The job outlives the second start by long enough for a third one to show, had the bound not held (a stop phase
+        // begun before the first death would rightly restart nothing).
+        var (r, events, log) = await RunDyingService(die: 99, maxRetries: 1, job: "until [ -e started.1 ]; do sleep 0.05; done; sleep 0.5");
+
+        Assert.True(r.AllSucceeded); // SERVICE nodes are best effort, as under DAGMan
+        Assert.Equal("2", File.ReadAllText(Path.Combine(_dir.FullName, "starts")).Trim());
+        Assert.Single(events, e => e.Node.Name == "srv" && e.Kind == LocalDagEventKind.Restarted);
+        Assert.Equal(137, Node(r, "srv").ExitCode);
+        Assert.Equal(["SUBMIT", "EXECUTE", "JOB_EVICTED", "EXECUTE", "JOB_TERMINATED", "JOB_FAILURE"], log);
+    }
+
     private sealed class Recorder(List<LocalDagEvent> events) : IProgress<LocalDagEvent>
     {
         public void Report(LocalDagEvent value) { lock (events) events.Add(value); }

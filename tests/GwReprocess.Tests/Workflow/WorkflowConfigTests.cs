@@ -63,6 +63,17 @@ public class WorkflowConfigTests
     }
 
     [Fact]
+    public void Server_restarts_default_to_3_and_are_checked()
+    {
+        Assert.Equal(3, WorkflowConfig.Parse(Minimal, "w.toml").Inference.ServerRestarts);
+        Assert.Equal(0, WorkflowConfig.Parse(Minimal + "\n\n[inference]\nserver_restarts = 0\n", "w.toml").Inference.ServerRestarts);
+        var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n[inference]\nserver_restarts = -1\n", "w.toml"));
+        Assert.Equal("w.toml:19: inference.server_restarts: -1 must be 0 (never restart) to 100", e.Message);
+        e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n[inference]\naddresses = [\"h:1\"]\nserver_restarts = 2\n", "w.toml"));
+        Assert.Equal("w.toml:20: inference.server_restarts: applies to server nodes the workflow starts, not to external inference.addresses", e.Message);
+    }
+
+    [Fact]
     public void The_clients_CA_bundle_is_read_from_inference_tls_ca()
     {
         Assert.Null(WorkflowConfig.Parse(Minimal, "demo.toml").Inference.TlsCa);
