@@ -16,7 +16,21 @@ public sealed record InferenceStreamOptions(InferenceEndpoint Endpoint, string M
     IReadOnlyList<string> OutputNames, ulong SequenceId, int MaxInFlight);
 
 /// <summary>One answered request: its id, its FP32 outputs by name, and the time from sending it to its answer arriving.</summary>
-public sealed record InferenceResult(long RequestId, IReadOnlyDictionary<string, float[]> Outputs, TimeSpan RoundTrip);
+public sealed record InferenceResult(long RequestId, IReadOnlyDictionary<string, float[]> Outputs, TimeSpan RoundTrip)
+{
+    /// <summary>Output <paramref name="name"/>, which must hold <paramref name="expected"/> values; a server that answers otherwise breaks the contract (not transient).</summary>
+    /// <param name="name">The output tensor's name.</param>
+    /// <param name="expected">The number of values it must hold.</param>
+    /// <param name="server">The server's address, for the error.</param>
+    public float[] Output(string name, int expected, string server)
+    {
+        if (!Outputs.TryGetValue(name, out var v))
+            throw new InferenceStreamException($"{server}: response {RequestId} has no output '{name}'", false);
+        if (v.Length != expected)
+            throw new InferenceStreamException($"{server}: output '{name}' of response {RequestId} has {v.Length} values, expected {expected}", false);
+        return v;
+    }
+}
 
 /// <summary>One <c>ModelStreamInfer</c> call carrying one sequence, with a bounded window of unanswered requests.</summary>
 /// <remarks>

@@ -58,18 +58,7 @@ internal sealed class HermesNoiseAssembler(StreamContext job, StreamMemory memor
             if (!h.ServerAggregated) aggregators[d] = new NoiseAggregator(job.Geometry.Aggregation);
         }
         var values = new double[Math.Max(u, job.Geometry.Update + 2 * k)];
-        int next = firstFrame;
-
-        async Task ReleaseReadyAsync()
-        {
-            while (next < job.Frames.Count)
-            {
-                if (committed.Contains(job.Frames[next])) { next++; continue; }
-                long end = memory.Index(job.Frames[next].End);
-                foreach (var n in memory.Noise) if (n.End < end + job.Geometry.Margin) return;
-                await ready.WriteAsync(next++, ct).ConfigureAwait(false);
-            }
-        }
+        var release = new FrameRelease(job, memory, committed, firstFrame, withScores: false);
 
         void Drain(int d, bool all)
         {
@@ -87,7 +76,7 @@ internal sealed class HermesNoiseAssembler(StreamContext job, StreamMemory memor
             var h = detectors[d].Hermes!;
             if (h.ServerAggregated)
             {
-                var output = Output(x, h.Output, u);
+                var output = x.Output(h.Output, u, address);
                 int skip = (int)Math.Min(toSkip[d], u);
                 toSkip[d] -= skip;
                 var dest = values.AsSpan(0, u - skip);
@@ -97,7 +86,7 @@ internal sealed class HermesNoiseAssembler(StreamContext job, StreamMemory memor
             }
             else
             {
-                var noise = Output(x, h.Output, b * k);
+                var noise = x.Output(h.Output, b * k, address);
                 for (int i = 0; i < b; i++) aggregators[d]!.Add(x.RequestId * b + i, noise.AsSpan(i * k, k));
                 Drain(d, x.RequestId == memory.Updates - 1);
             }
@@ -117,23 +106,13 @@ internal sealed class HermesNoiseAssembler(StreamContext job, StreamMemory memor
             long answered = long.MaxValue;
             foreach (var p in placers) answered = Math.Min(answered, p.Next);
             DataSeconds += job.Processed.Advance(memory.TimeOf(answered * u));
-            await ReleaseReadyAsync().ConfigureAwait(false);
+            await release.ReleaseReadyAsync(ready, ct).ConfigureAwait(false);
             if (answered == memory.Updates) break;
         }
         for (int d = 0; d < count; d++)
             if (placers[d].Next < memory.Updates)
                 throw new InferenceStreamException($"{address}: the {detectors[d].Ifo} stream ('{detectors[d].Hermes!.Model}') ended after {placers[d].Next} of {memory.Updates} responses", true);
-        if (next < job.Frames.Count && job.Frames.Skip(next).Any(f => !committed.Contains(f)))
-            throw new InvalidOperationException($"frames from {job.Frames[next]} were never covered by the stream (internal error)");
+        release.CheckAllCovered();
         ready.Complete();
-    }
-
-    private float[] Output(InferenceResult r, string name, int expected)
-    {
-        if (!r.Outputs.TryGetValue(name, out var v))
-            throw new InferenceStreamException($"{address}: response {r.RequestId} has no output '{name}'", false);
-        if (v.Length != expected)
-            throw new InferenceStreamException($"{address}: output '{name}' of response {r.RequestId} has {v.Length} values, expected {expected}", false);
-        return v;
     }
 }

@@ -22,19 +22,8 @@ internal sealed class NoiseAssembler(StreamContext job, StreamMemory memory, IRe
         var aggregators = job.Settings.Detectors.Select(_ => new NoiseAggregator(job.Geometry.Aggregation)).ToArray();
         var scratch = new double[job.Geometry.Update + 2 * job.Geometry.Kernel];
         var scoreRow = new double[job.Layout.Batch]; // the store copies it; stays zero without a score output
-        int next = firstFrame;
+        var release = new FrameRelease(job, memory, committed, firstFrame, withScores: true);
         int b = job.Layout.Batch, k = job.Layout.Kernel;
-
-        async Task ReleaseReadyAsync()
-        {
-            while (next < job.Frames.Count)
-            {
-                if (committed.Contains(job.Frames[next])) { next++; continue; }
-                long end = memory.Index(job.Frames[next].End);
-                if (memory.Noise.Any(n => n.End < end + job.Geometry.Margin) || memory.Scores.End < end / job.Geometry.Stride) return;
-                await ready.WriteAsync(next++, ct).ConfigureAwait(false);
-            }
-        }
 
         void Drain(int d, bool all)
         {
@@ -54,36 +43,26 @@ internal sealed class NoiseAssembler(StreamContext job, StreamMemory memory, IRe
             {
                 for (int d = 0; d < job.Settings.Detectors.Count; d++)
                 {
-                    var noise = Output(x, job.Layout.Detectors[d].NoiseOutput, b * k);
+                    var noise = x.Output(job.Layout.Detectors[d].NoiseOutput, b * k, address);
                     for (int i = 0; i < b; i++) aggregators[d].Add(x.RequestId * b + i, noise.AsSpan(i * k, k));
                     Drain(d, false);
                 }
                 if (job.Layout.ScoreOutput is { } so)
                 {
-                    var scores = Output(x, so, b);
+                    var scores = x.Output(so, b, address);
                     for (int i = 0; i < b; i++) scoreRow[i] = scores[i];
                 }
                 memory.Scores.Append(scoreRow);
                 DataSeconds += job.Processed.Advance(memory.TimeOf((x.RequestId + 1) * job.Geometry.Update));
                 if (x.RequestId == memory.Updates - 1)
                     for (int d = 0; d < job.Settings.Detectors.Count; d++) Drain(d, true);
-                await ReleaseReadyAsync().ConfigureAwait(false);
+                await release.ReleaseReadyAsync(ready, ct).ConfigureAwait(false);
             }
             if (placer.Next == memory.Updates) break;
         }
         if (placer.Next < memory.Updates)
             throw new InferenceStreamException($"{address}: the stream ended after {placer.Next} of {memory.Updates} responses", true);
-        if (next < job.Frames.Count && job.Frames.Skip(next).Any(f => !committed.Contains(f)))
-            throw new InvalidOperationException($"frames from {job.Frames[next]} were never covered by the stream (internal error)");
+        release.CheckAllCovered();
         ready.Complete();
-    }
-
-    private float[] Output(InferenceResult r, string name, int expected)
-    {
-        if (!r.Outputs.TryGetValue(name, out var v))
-            throw new InferenceStreamException($"{address}: response {r.RequestId} has no output '{name}'", false);
-        if (v.Length != expected)
-            throw new InferenceStreamException($"{address}: output '{name}' of response {r.RequestId} has {v.Length} values, expected {expected}", false);
-        return v;
     }
 }
