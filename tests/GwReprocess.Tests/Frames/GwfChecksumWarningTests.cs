@@ -79,6 +79,39 @@ public sealed class GwfChecksumWarningTests : IDisposable
         Assert.Contains("checksum mismatch", e.Message);
     }
 
+    [Theory]
+    [InlineData("FrSE")]
+    [InlineData("FrHistory")]
+    public async Task A_file_without_a_table_of_contents_is_checked_by_its_scan(string structure)
+    {
+        // Without a TOC the reader indexes the file by scanning every structure header, and checks these on the way. (Not FrSH:
+        // the scan needs the class names it defines, and the byte this test flips in the first one renames a class.)
+        var (path, offset) = await DamagedAsync(structure);
+        await WithoutTocAsync(path);
+        var seen = new List<GwfChecksumWarning>();
+        await using (var file = await GwfFile.OpenAsync(path, new GwfReadOptions { Warning = seen.Add }))
+        {
+            Assert.False(file.HasTableOfContents);
+            Assert.Equal(Samples(), (await file.ReadAsync(Channel)).Samples.ToArray());
+            var w = Assert.Single(seen);
+            Assert.Equal((path, structure, offset), (w.File, w.Structure, w.Offset));
+        }
+        var e = await Assert.ThrowsAsync<GwfFormatException>(() => GwfFile.OpenAsync(path, new GwfReadOptions { Strict = true }));
+        Assert.Equal((structure, offset), (e.Structure, e.Offset));
+    }
+
+    /// <summary>Zeroes the FrEndOfFile's seekTOC of a little-endian v8 file (and renews that structure's checksum), so readers scan it.</summary>
+    private static async Task WithoutTocAsync(string path)
+    {
+        var bytes = await File.ReadAllBytesAsync(path);
+        int eof = bytes.Length - 46;
+        // FrEndOfFile v8: common header (14), nFrames (4), nBytes (8), seekTOC (8), chkSumFrHeader (4), chkSum (4), chkSumFile (4).
+        bytes.AsSpan(eof + 26, 8).Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(eof + 42), 0); // no file checksum once a byte has changed
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(eof + 38), GwfChecksum.Compute(bytes.AsSpan(eof, 38)));
+        await File.WriteAllBytesAsync(path, bytes);
+    }
+
     [Fact]
     public async Task Frames_export_prints_one_warning_line_and_writes_the_data_and_strict_exits_2()
     {

@@ -76,14 +76,15 @@ public sealed partial class GwfFile
             if (_frames[i].Start < _frames[i - 1].Span.End)
                 throw Error($"frame {i} starts at {_frames[i].Start}, before frame {i - 1} ends ({_frames[i - 1].Span.End}); frames must be in time order",
                     HasTableOfContents ? "FrTOC" : "FrameH", HasTableOfContents ? _length - (long)_seekToc : _frames[i].Position);
-        await CheckAuxiliaryStructuresAsync(ct).ConfigureAwait(false);
+        // The scan checked them on its way; a TOC skips them.
+        if (HasTableOfContents) await CheckAuxiliaryStructuresAsync(ct).ConfigureAwait(false);
     }
 
     // The data path never reads FrSE or FrHistory (and reads FrSH only for its class id), so their checksums would otherwise
     // go unchecked: a damaged file must not be read silently. One pass over the structure headers, reading only those records.
     private async Task CheckAuxiliaryStructuresAsync(CancellationToken ct)
     {
-        if (!Options.VerifyChecksums || !IsV8) return;
+        if (!NeedsAuxiliaryCheck) return;
         long offset = HeaderBytes;
         while (offset < _endOfFileOffset)
         {
@@ -91,20 +92,25 @@ public sealed partial class GwfFile
             // Structure damage between the structures a TOC points at is the data path's to report when it matters.
             try { h = await ReadHeaderAsync(offset, ct).ConfigureAwait(false); }
             catch (GwfFormatException) { return; }
-            if (_classNames.GetValueOrDefault(h.ClassId) is "FrSH" or "FrSE" or "FrHistory" && h.ChkType == 1)
-            {
-                using var rec = await ReadRecordAsync(h, ct, verify: false).ConfigureAwait(false);
-                CheckAuxiliaryChecksum(rec, _classNames[h.ClassId]);
-            }
+            if (_classNames.GetValueOrDefault(h.ClassId) is "FrSH" or "FrSE" or "FrHistory") await CheckAuxiliaryAsync(h, ct).ConfigureAwait(false);
             offset += h.Length;
         }
+    }
+
+    private bool NeedsAuxiliaryCheck => Options.VerifyChecksums && IsV8;
+
+    private async Task CheckAuxiliaryAsync(RecordHeader h, CancellationToken ct)
+    {
+        if (!NeedsAuxiliaryCheck || h.ChkType != 1) return;
+        using var rec = await ReadRecordAsync(h, ct, verify: false).ConfigureAwait(false);
+        CheckAuxiliaryChecksum(rec, _classNames[h.ClassId]);
     }
 
     /// <summary>Checks the CRC of a structure the data does not depend on: a warning, or an error when <see cref="GwfReadOptions.Strict"/>.</summary>
     private void CheckAuxiliaryChecksum(Record rec, string structure)
     {
         var h = rec.Header;
-        if (!Options.VerifyChecksums || !IsV8 || h.ChkType != 1) return;
+        if (!NeedsAuxiliaryCheck || h.ChkType != 1) return;
         int covered = (int)h.Length - 4;
         uint stored = ReadU32(rec.Buffer.AsSpan(covered));
         uint computed = GwfChecksum.Compute(rec.Buffer.AsSpan(0, covered));
@@ -247,6 +253,9 @@ public sealed partial class GwfFile
             {
                 case "FrSH":
                     await RegisterDictionaryAsync(h, ct).ConfigureAwait(false);
+                    break;
+                case "FrSE" or "FrHistory":
+                    await CheckAuxiliaryAsync(h, ct).ConfigureAwait(false);
                     break;
                 case "FrameH":
                 {
