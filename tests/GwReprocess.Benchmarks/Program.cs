@@ -16,6 +16,7 @@ IBenchmark[] benchmarks =
     new ClientBenchmark(),
     new HttpSharedMemoryBenchmark(),
     new BatcherBenchmark(),
+    new TrainBenchmark(),
 ];
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "list")

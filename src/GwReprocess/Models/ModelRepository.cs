@@ -33,6 +33,46 @@ public static class ModelRepository
         }
     }
 
+    /// <summary>
+    /// Adds version <paramref name="version"/> of <paramref name="model"/> to the repository at <paramref name="root"/> without a moment in
+    /// which a server could load half of it: the ONNX is written into a hidden directory (a name Triton never takes for a
+    /// version) and renamed into place, then the config is replaced atomically. An existing version is refused, not overwritten.
+    /// </summary>
+    public static async Task WriteVersionAsync(string root, RepositoryModel model, long version, CancellationToken cancellationToken = default)
+    {
+        if (model.Onnx is not { } onnx) throw new ArgumentException($"{model.Name}: only ONNX models take versions here", nameof(model));
+        string dir = Path.Combine(root, model.Name);
+        string final = Path.Combine(dir, version.ToString(CultureInfo.InvariantCulture));
+        if (Directory.Exists(final)) throw new BadInputException($"{final}: version {version} of {model.Name} exists already; choose another version");
+        Directory.CreateDirectory(dir);
+        string partial = Path.Combine(dir, $".partial-{version}-{Environment.ProcessId}");
+        if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+        Directory.CreateDirectory(partial);
+        try
+        {
+            await using (var f = new FileStream(Path.Combine(partial, OnnxFileName), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                onnx.WriteTo(f);
+                await f.FlushAsync(cancellationToken).ConfigureAwait(false);
+                f.Flush(flushToDisk: true);
+            }
+            Directory.Move(partial, final);
+        }
+        catch
+        {
+            if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+            throw;
+        }
+        await ModelConfigFile.WriteAsync(Path.Combine(dir, ModelConfigFile.FileName), model.Config, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes hidden partial version directories a killed writer left behind (none of them was ever loadable).</summary>
+    public static void RemovePartialVersions(string modelDirectory)
+    {
+        if (!Directory.Exists(modelDirectory)) return;
+        foreach (var d in Directory.GetDirectories(modelDirectory, ".partial-*")) Directory.Delete(d, recursive: true);
+    }
+
     /// <summary>Model directories of <paramref name="root"/> (those holding a config.pbtxt), sorted by name.</summary>
     public static IReadOnlyList<string> ModelNames(string root)
     {

@@ -105,38 +105,19 @@ public static class ModelRepositoryBuild
         // A directory is a `gwrepro simulate` output: one cache per detector, <dir>/<IFO>.lcf.
         var sources = new Dictionary<string, FrameSource>();
         Segment span = default;
-        foreach (var d in fit.Detectors)
-        {
-            string input = Directory.Exists(fit.Frames) ? Path.Combine(fit.Frames, SimulationRun.CacheName(d.Ifo)) : fit.Frames;
-            if (Directory.Exists(fit.Frames) && !File.Exists(input)) throw new BadInputException($"{input}: no {d.Ifo} frame cache in the --fit directory");
-            (sources[d.Ifo], span) = await OpenAsync(input, fit.Start, fit.End, new FrameSourceOptions(), ct).ConfigureAwait(false);
-        }
         var cleaners = new List<WienerCleaner>();
         foreach (var d in fit.Detectors)
         {
-            var source = sources[d.Ifo];
+            var frames = await FitFrames.OpenAsync(fit.Frames, d.Ifo, fit.Start, fit.End, ct).ConfigureAwait(false);
+            (sources[d.Ifo], span) = (frames.Source, frames.Span);
+        }
+        foreach (var d in fit.Detectors)
+        {
             log?.Invoke($"fitting the {d.Ifo} Wiener cleaner: {d.Witnesses.Count} witnesses × {fit.Taps} taps on {span}, {low}–{high} Hz");
-            // A cache may list several detectors' files over the same span (gwrepro run fits on one): each detector reads its own.
-            var mine = source.Cache.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal)).ToList();
-            var own = mine.Count == 0 || mine.Count == source.Cache.Entries.Count ? source
-                : new FrameSource(new FrameCache(mine), new FrameSourceOptions());
-            cleaners.Add(await WienerCleanerFit.FitAsync(own, d.Ifo, d.Strain, d.Witnesses, span, new SampleRate(sampleRate), fit.Taps, fit.Advance, (low, high), cancellationToken: ct).ConfigureAwait(false));
+            cleaners.Add(await WienerCleanerFit.FitAsync(sources[d.Ifo], d.Ifo, d.Strain, d.Witnesses, span, new SampleRate(sampleRate), fit.Taps, fit.Advance, (low, high), cancellationToken: ct).ConfigureAwait(false));
         }
         if (cleaners.Select(c => c.Witnesses.Count).Distinct().Count() != 1)
             throw new BadInputException($"{fit.ChannelSource}: every detector needs the same number of witnesses for the shared snapshotter");
         return new Fitted(cleaners, sources, span);
-    }
-
-    /// <summary>A frame file or cache over [start, end), each bound defaulting to the extent of the frames listed.</summary>
-    private static async Task<(FrameSource Source, Segment Span)> OpenAsync(string input, GpsTime? start, GpsTime? end, FrameSourceOptions options, CancellationToken ct)
-    {
-        bool single = input.EndsWith(".gwf", StringComparison.OrdinalIgnoreCase) || input.EndsWith(".h5", StringComparison.OrdinalIgnoreCase)
-            || input.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase) || input.EndsWith(".hdf", StringComparison.OrdinalIgnoreCase);
-        FrameSource source = single ? await FrameSource.FromFilesAsync([input], options, ct).ConfigureAwait(false) : new FrameSource(FrameCache.Read(input), options);
-        var extent = source.Cache.Coverage().Extent ?? throw new BadInputException($"{input}: lists no frame files");
-        var s = start ?? extent.Start;
-        var e = end ?? extent.End;
-        if (e <= s) throw new BadInputException($"--end {e} is not after --start {s}");
-        return (source, new Segment(s, e));
     }
 }

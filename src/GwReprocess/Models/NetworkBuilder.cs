@@ -20,11 +20,14 @@ public readonly record struct Activation(string Name, int Channels, int Length)
 public sealed class NetworkBuilder
 {
     private readonly Random _random;
+    private readonly NetworkWeights? _trained;
 
-    public NetworkBuilder(string graphName, int seed)
+    /// <summary>A builder whose layers get seeded PyTorch-style initial weights, or <paramref name="trained"/> values in creation order.</summary>
+    public NetworkBuilder(string graphName, int seed, NetworkWeights? trained = null)
     {
         Graph = new OnnxGraphBuilder(graphName);
         _random = new Random(seed);
+        _trained = trained;
     }
 
     /// <summary>The underlying graph.</summary>
@@ -41,8 +44,8 @@ public sealed class NetworkBuilder
     {
         int inPerGroup = x.Channels / group;
         float bound = 1f / MathF.Sqrt(inPerGroup * kernel);
-        var w = Graph.Initializer(Graph.UniqueName(prefix + ".weight"), Uniform(outChannels * inPerGroup * kernel, bound), outChannels, inPerGroup, kernel);
-        var b = Graph.Initializer(Graph.UniqueName(prefix + ".bias"), Uniform(outChannels, bound), outChannels);
+        var w = Graph.Initializer(Graph.UniqueName(prefix + ".weight"), Uniform(prefix + ".weight", outChannels * inPerGroup * kernel, bound), outChannels, inPerGroup, kernel);
+        var b = Graph.Initializer(Graph.UniqueName(prefix + ".bias"), Uniform(prefix + ".bias", outChannels, bound), outChannels);
         return Conv1dWith(x, w, b, outChannels, kernel, stride, padding, padding, group, prefix);
     }
 
@@ -62,8 +65,8 @@ public sealed class NetworkBuilder
     {
         // PyTorch computes fan_in of a transposed conv weight [in, out, k] from dim 1: out·k.
         float bound = 1f / MathF.Sqrt(outChannels * kernel);
-        var w = Graph.Initializer(Graph.UniqueName(prefix + ".weight"), Uniform(x.Channels * outChannels * kernel, bound), x.Channels, outChannels, kernel);
-        var b = Graph.Initializer(Graph.UniqueName(prefix + ".bias"), Uniform(outChannels, bound), outChannels);
+        var w = Graph.Initializer(Graph.UniqueName(prefix + ".weight"), Uniform(prefix + ".weight", x.Channels * outChannels * kernel, bound), x.Channels, outChannels, kernel);
+        var b = Graph.Initializer(Graph.UniqueName(prefix + ".bias"), Uniform(prefix + ".bias", outChannels, bound), outChannels);
         int length = stride * (x.Length - 1) + outputPadding + kernel - 2 * padding;
         var y = Graph.Node("ConvTranspose", [x.Name, w, b], Graph.UniqueName(prefix),
             OnnxAttribute.Ints("kernel_shape", kernel), OnnxAttribute.Ints("strides", stride),
@@ -76,10 +79,10 @@ public sealed class NetworkBuilder
     public Activation BatchNorm(Activation x, string prefix = "bn")
     {
         int c = x.Channels;
-        var scale = Graph.Initializer(Graph.UniqueName(prefix + ".weight"), Filled(c, 1f), c);
-        var shift = Graph.Initializer(Graph.UniqueName(prefix + ".bias"), Filled(c, 0f), c);
-        var mean = Graph.Initializer(Graph.UniqueName(prefix + ".running_mean"), Filled(c, 0f), c);
-        var variance = Graph.Initializer(Graph.UniqueName(prefix + ".running_var"), Filled(c, 1f), c);
+        var scale = Graph.Initializer(Graph.UniqueName(prefix + ".weight"), Filled(prefix + ".weight", c, 1f), c);
+        var shift = Graph.Initializer(Graph.UniqueName(prefix + ".bias"), Filled(prefix + ".bias", c, 0f), c);
+        var mean = Graph.Initializer(Graph.UniqueName(prefix + ".running_mean"), Filled(prefix + ".running_mean", c, 0f), c);
+        var variance = Graph.Initializer(Graph.UniqueName(prefix + ".running_var"), Filled(prefix + ".running_var", c, 1f), c);
         var y = Graph.Node("BatchNormalization", [x.Name, scale, shift, mean, variance], Graph.UniqueName(prefix),
             OnnxAttribute.Float("epsilon", 1e-5f));
         Flops += 2.0 * Elements(x);
@@ -116,8 +119,8 @@ public sealed class NetworkBuilder
     {
         if (!x.IsFlat) throw new InvalidOperationException("Linear needs a flat [batch, features] input");
         float bound = 1f / MathF.Sqrt(x.Channels);
-        var w = Graph.Initializer(Graph.UniqueName(prefix + ".weight"), Uniform(outFeatures * x.Channels, bound), outFeatures, x.Channels);
-        var b = Graph.Initializer(Graph.UniqueName(prefix + ".bias"), Uniform(outFeatures, bound), outFeatures);
+        var w = Graph.Initializer(Graph.UniqueName(prefix + ".weight"), Uniform(prefix + ".weight", outFeatures * x.Channels, bound), outFeatures, x.Channels);
+        var b = Graph.Initializer(Graph.UniqueName(prefix + ".bias"), Uniform(prefix + ".bias", outFeatures, bound), outFeatures);
         var y = Graph.Node("Gemm", [x.Name, w, b], Graph.UniqueName(prefix), OnnxAttribute.Int("transB", 1));
         Flops += 2.0 * x.Channels * outFeatures + outFeatures;
         return new Activation(y, outFeatures, 0);
@@ -125,15 +128,26 @@ public sealed class NetworkBuilder
 
     private static double Elements(Activation x) => (double)x.Channels * Math.Max(1, x.Length);
 
-    private float[] Uniform(int count, float bound)
+    /// <summary>True when every layer so far took trained values (none were drawn).</summary>
+    public bool Trained => _trained is not null;
+
+    /// <summary>Throws unless every trained tensor was used: a trainer with more layers than the builder is a mismatch too.</summary>
+    public void CheckAllWeightsUsed()
     {
+        if (_trained is { Remaining: > 0 } t) throw new InvalidOperationException($"{t.Remaining} trained tensors were left over after building the network");
+    }
+
+    private float[] Uniform(string initializer, int count, float bound)
+    {
+        if (_trained is not null) return _trained.Take(initializer, count);
         var values = new float[count];
         for (int i = 0; i < count; i++) values[i] = (float)((_random.NextDouble() * 2 - 1) * bound);
         return values;
     }
 
-    private static float[] Filled(int count, float value)
+    private float[] Filled(string initializer, int count, float value)
     {
+        if (_trained is not null) return _trained.Take(initializer, count);
         var values = new float[count];
         Array.Fill(values, value);
         return values;

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Globalization;
+using GwReprocess.Models;
+using GwReprocess.Time;
+using TorchSharp;
+
+namespace GwReprocess.Training;
+
+/// <summary>What a training run produced for one detector.</summary>
+public sealed record TrainedCleaner(string Ifo, string Model, long Version, Segment Training, Segment Validation, IReadOnlyList<EpochResult> History,
+    double ExportError, double Seconds);
+
+/// <summary>Trains DeepClean per detector on a span, exports each to ONNX and adds it to a model repository as one version.</summary>
+public static class DeepCleanTraining
+{
+    /// <summary>Runs the request; every input is read and checked before anything is trained, and nothing is written to the repository unless every detector trained.</summary>
+    public static async Task<IReadOnlyList<TrainedCleaner>> RunAsync(DeepCleanTrainingRequest request, Action<string> log, CancellationToken cancellationToken = default)
+    {
+        int kernel = (int)Math.Round(request.KernelSeconds * request.SampleRate);
+        if (kernel % 16 != 0) throw new BadInputException($"--kernel {request.KernelSeconds} s is {kernel} samples, not a multiple of 16");
+        foreach (var d in request.Detectors)
+        {
+            string dir = Path.Combine(request.Repository, ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, d.Ifo));
+            string version = Path.Combine(dir, request.Version.ToString(CultureInfo.InvariantCulture));
+            if (Directory.Exists(version)) throw new BadInputException($"{version}: version {request.Version} exists already; choose another --version");
+        }
+        var spans = new List<TrainingSpanData>();
+        foreach (var d in request.Detectors)
+        {
+            var frames = await FitFrames.OpenAsync(request.Fit, d.Ifo, request.Start, request.End, cancellationToken).ConfigureAwait(false);
+            log($"{d.Ifo}: reading {d.Witnesses.Count} witnesses and {d.Strain} over {frames.Span}, resampled to {request.SampleRate} Hz");
+            spans.Add(await TrainingSpanData.ReadAsync(frames.Source, d, frames.Span, request.SampleRate, request.Bands, cancellationToken).ConfigureAwait(false));
+        }
+
+        Directory.CreateDirectory(request.ReportDirectory);
+        var models = new List<(RepositoryModel Model, TrainedCleaner Result)>();
+        foreach (var data in spans)
+        {
+            var clock = Stopwatch.StartNew();
+            int validationStart = data.Length - (int)Math.Round(request.ValidationSeconds * request.SampleRate);
+            if (validationStart <= 0)
+                throw new BadInputException(string.Create(CultureInfo.InvariantCulture, $"--validation {request.ValidationSeconds} s leaves nothing of {data.Span} to train on"));
+            var trainSpan = new Segment(data.Span.Start, data.Span.Start + Data.TimeSeries.DurationOf(validationStart, new Data.SampleRate(request.SampleRate)));
+            var validationSpan = new Segment(trainSpan.End, data.Span.End);
+            log($"{data.Ifo}: training on {trainSpan}, validating on {validationSpan}, bands {Bands(request.Bands)} Hz, seed {request.Options.Seed}, {request.Options.Threads} threads");
+            var (net, history) = new DeepCleanTrainer(request.Options, log).Train(data, validationStart, request.Bands);
+            using (net)
+            {
+                string name = ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, data.Ifo);
+                var model = DeepCleanExport.Build(net, data, name, kernel, request, trainSpan);
+                string stem = Path.Combine(request.ReportDirectory, $"{name}-v{request.Version}");
+                double error = DeepCleanExport.CheckAgainstOnnx(net, data, model, kernel, stem + "-check.bin");
+                log(string.Create(CultureInfo.InvariantCulture, $"{name}: ONNX export matches TorchSharp within {error:E2} of the peak"));
+                if (error > DeepCleanExport.Tolerance)
+                    throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"{name}: the ONNX export differs from TorchSharp by {error:E2} of the peak (limit {DeepCleanExport.Tolerance:E0})"));
+                TrainingReport.Write(stem, data.Ifo, history);
+                models.Add((model, new TrainedCleaner(data.Ifo, name, request.Version, trainSpan, validationSpan, history, error, clock.Elapsed.TotalSeconds)));
+            }
+        }
+        foreach (var (model, _) in models)
+        {
+            ModelRepository.RemovePartialVersions(Path.Combine(request.Repository, model.Name));
+            await ModelRepository.WriteVersionAsync(request.Repository, model, request.Version, cancellationToken).ConfigureAwait(false);
+            log($"wrote {Path.Combine(request.Repository, model.Name, request.Version.ToString(CultureInfo.InvariantCulture))}");
+        }
+        return models.Select(m => m.Result).ToList();
+    }
+
+    internal static string Bands(IReadOnlyList<(double Low, double High)> bands) =>
+        string.Join(", ", bands.Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Low}-{b.High}")));
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using GwReprocess.Data;
+using GwReprocess.Dsp;
+using GwReprocess.Frames;
+using GwReprocess.Models;
+using GwReprocess.Time;
+
+namespace GwReprocess.Training;
+
+/// <summary>One detector's training span as the network sees it: standardised witnesses and the band-passed, scaled strain, at the processing rate.</summary>
+/// <param name="Ifo">The detector.</param>
+/// <param name="Span">The span read.</param>
+/// <param name="SampleRate">The processing rate every channel was resampled to (Hz).</param>
+/// <param name="Channels">The witnesses, in model order.</param>
+/// <param name="Scaling">Each witness's standardisation over the span.</param>
+/// <param name="StrainUnit">The strain channel's unit, kept for the model's metadata.</param>
+/// <param name="Witnesses">[channel][sample], each standardised with <see cref="Scaling"/>.</param>
+/// <param name="Target">The strain band-passed to the cleaning band, divided by <see cref="TargetScale"/>.</param>
+/// <param name="TargetScale">Standard deviation of the band-passed strain (strain units): the network's output unit.</param>
+internal sealed record TrainingSpanData(string Ifo, Segment Span, int SampleRate, IReadOnlyList<ChannelName> Channels, IReadOnlyList<ChannelScaling> Scaling,
+    float[][] Witnesses, float[] Target, double TargetScale, string StrainUnit)
+{
+    /// <summary>Samples per channel.</summary>
+    public int Length => Target.Length;
+
+    /// <summary>
+    /// Reads <paramref name="channels"/> over <paramref name="span"/>, resamples every channel to <paramref name="sampleRate"/> as the client does,
+    /// refuses NaN or infinite samples (naming channel and GPS time), standardises the witnesses over the span and band-passes
+    /// the strain (order-8 Butterworth, zero phase, summed over the bands) as DeepClean's preprocessing does.
+    /// </summary>
+    public static async Task<TrainingSpanData> ReadAsync(FrameSource source, CleanerChannels channels, Segment span, int sampleRate,
+        IReadOnlyList<(double Low, double High)> bands, CancellationToken cancellationToken)
+    {
+        var names = channels.Witnesses.Select(w => w.Value).Prepend(channels.Strain.Value).ToList();
+        var data = await source.ReadAsync(names, span, cancellationToken).ConfigureAwait(false);
+        foreach (var series in data.Channels) RefuseNonFinite(series);
+        var resampled = TimeSeriesSignal.ResampleAll(data.Channels, new SampleRate(sampleRate));
+        int n = resampled.Min(s => s.Length);
+        var strain = resampled[0];
+        double[] target = new double[n];
+        foreach (var (low, high) in bands)
+        {
+            var passed = strain.Bandpass(low, high).Samples.Span;
+            for (int i = 0; i < n; i++) target[i] += passed[i];
+        }
+        double scale = ChannelScaling.Fit(target).Scale;
+        if (!(scale > 0) || scale == 1 && Array.TrueForAll(target, v => v == 0))
+            throw new BadInputException($"{channels.Strain}: no signal in the cleaning band over {span}");
+        var witnesses = new float[channels.Witnesses.Count][];
+        var scaling = new ChannelScaling[channels.Witnesses.Count];
+        for (int c = 0; c < witnesses.Length; c++)
+        {
+            var w = resampled[c + 1].Samples.Span[..n];
+            scaling[c] = ChannelScaling.Fit(w);
+            var x = new float[n];
+            double inv = 1 / scaling[c].Scale;
+            for (int i = 0; i < n; i++) x[i] = (float)((w[i] - scaling[c].Mean) * inv);
+            witnesses[c] = x;
+        }
+        var y = new float[n];
+        for (int i = 0; i < n; i++) y[i] = (float)(target[i] / scale);
+        return new TrainingSpanData(channels.Ifo, span, sampleRate, channels.Witnesses, scaling, witnesses, y, scale, strain.Unit);
+    }
+
+    private static void RefuseNonFinite(TimeSeries series)
+    {
+        var s = series.Samples.Span;
+        for (int i = 0; i < s.Length; i++)
+            if (!double.IsFinite(s[i]))
+                throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                    $"{series.Channel}: {(double.IsNaN(s[i]) ? "NaN" : "infinite")} sample at GPS {series.TimeAt(i)}; DeepClean cannot train on it (choose a span without it)"));
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace GwReprocess.Benchmarks;
+
+/// <summary>
+/// gwrepro-train's DeepClean training steps (TorchSharp, LibTorch 2.10 CPU) against PyTorch (Debian's python3-torch) on the same
+/// network, PSD-ratio loss, batch and threads: windows per second, paired rounds alternating which goes first.
+/// </summary>
+/// <remarks>
+/// gwrepro-train runs as its own program (it cannot load into this Debian 12 host's process): GWREPRO_TRAIN or dist/train/gwrepro-train
+/// (dotnet publish src/GwReprocess.Training -c Release -r linux-x64 -o dist/train), in the training root GWREPRO_TRAINING_ROOT or
+/// /var/cache/gwrepro/training-trixie (training/make-root.sh).
+/// </remarks>
+internal sealed partial class TrainBenchmark : IBenchmark
+{
+    private const int Rounds = 3, Witnesses = 21, Length = 4096, Batch = 32, Steps = 10;
+
+    public string Name => "train";
+
+    public string Description => "DeepClean training windows/s: gwrepro-train (TorchSharp) vs PyTorch, same network, loss, batch and threads";
+
+    public async Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
+    {
+        string repo = FindRepositoryRoot();
+        string program = Environment.GetEnvironmentVariable("GWREPRO_TRAIN") ?? Path.Combine(repo, "dist", "train", "gwrepro-train");
+        string root = Environment.GetEnvironmentVariable("GWREPRO_TRAINING_ROOT") ?? "/var/cache/gwrepro/training-trixie";
+        string script = Path.Combine(repo, "tests", "GwReprocess.Benchmarks", "reference", "train_deepclean.py");
+        if (!File.Exists(program)) { report.Note($"{program} missing: dotnet publish src/GwReprocess.Training -c Release -r linux-x64 -o dist/train"); return; }
+        int threads = Environment.ProcessorCount;
+        string shape = $"{Witnesses} witnesses x {Length} samples, batch {Batch}, {threads} threads, {Steps} timed steps after 2 warm-up";
+        report.Note($"load average before the run: {File.ReadAllText("/proc/loadavg").Trim()}; {shape}; {Rounds} paired rounds");
+        var ours = new List<double>();
+        var torch = new List<double>();
+        string? torchVersion = null;
+        for (int round = 0; round < Rounds; round++)
+        {
+            async Task Ours() => ours.Add(Rate(await RunAsync(program, ["bench", "--witnesses", $"{Witnesses}", "--length", $"{Length}", "--batch", $"{Batch}",
+                "--steps", $"{Steps}", "--threads", $"{threads}", "--root", root], cancellationToken)));
+            async Task Torch()
+            {
+                string output = await RunAsync("/usr/bin/python3", [script, $"{Witnesses}", $"{Length}", $"{Batch}", $"{Steps}", $"{threads}"], cancellationToken);
+                torch.Add(Rate(output));
+                torchVersion ??= TorchVersion().Match(output).Groups[1].Value;
+            }
+            // Alternate which goes first, so drift in the machine's load hits both alike.
+            if (round % 2 == 0) { await Ours(); await Torch(); } else { await Torch(); await Ours(); }
+        }
+        var ratios = ours.Zip(torch, (a, b) => a / b).Order().ToList();
+        report.Figure("gwrepro-train windows/s (median)", Median(ours), "windows/s");
+        report.Figure($"PyTorch {torchVersion} windows/s (median)", Median(torch), "windows/s");
+        report.Figure("gwrepro-train / PyTorch (median of paired rounds)", ratios[ratios.Count / 2], "x");
+        report.Note($"load average after the run: {File.ReadAllText("/proc/loadavg").Trim()}");
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    private static double Rate(string output)
+    {
+        var m = WindowsPerSecond().Match(output);
+        return m.Success ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : throw new InvalidOperationException("no windows/s in:\n" + output);
+    }
+
+    private static async Task<string> RunAsync(string file, IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync(ct);
+        var stderr = p.StandardError.ReadToEndAsync(ct);
+        await p.WaitForExitAsync(ct);
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} exited {p.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? Environment.CurrentDirectory;
+    }
+
+    [GeneratedRegex(@"windows/s ([0-9.]+)")]
+    private static partial Regex WindowsPerSecond();
+
+    [GeneratedRegex(@"torch ([0-9][^)\s]*)")]
+    private static partial Regex TorchVersion();
+}
