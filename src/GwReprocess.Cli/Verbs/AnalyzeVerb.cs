@@ -210,8 +210,12 @@ public sealed class AnalyzeVerb : CliVerb
                     Console.Out.WriteLine(ReportWriter.ThroughputCheck(s));
                     if (s.Cleaning is { } cl)
                         foreach (var d in cl.Detectors)
+                        {
+                            string features = d.Features.Count == 0 ? "" : FormattableString.Invariant(
+                                $"; sidebands {string.Join(", ", d.Features.Where(x => x.Kind == "sideband").Select(x => FormattableString.Invariant($"{x.Hz:G4} Hz {x.Ratio:G2}")))}; {d.BroadbandOutside10Percent} of {d.BroadbandBands} broadband 1 Hz bands outside ±10 %");
                             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                                $"{s.Name} {d.Ifo}: ASD cleaned/raw over GPS {cl.FrameGps:F0} + {cl.FrameSeconds:G6} s: {d.RatioAt60Hz:G3} at 60 Hz, median {d.MedianRatio20To500Hz:G4} over 20–500 Hz"));
+                                $"{s.Name} {d.Ifo}: ASD cleaned/raw over GPS {cl.FrameGps:F0} + {cl.FrameSeconds:G6} s: {d.RatioAt60Hz:G3} at 60 Hz, median {d.MedianRatio20To500Hz:G4} over 20–500 Hz{features}"));
+                        }
                     if (s.Search is { } x)
                         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{s.Name}: {x.LoudAboveThreshold} of {x.Loud} injections with network SNR ≥ {x.LoudSnr:G3} score above {x.Threshold:G4} (the {InjectionRecovery.ThresholdPercentile}th percentile of {x.BackgroundScores} scores away from injections)"));

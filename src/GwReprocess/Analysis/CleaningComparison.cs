@@ -18,7 +18,20 @@ namespace GwReprocess.Analysis;
 /// <param name="FractionAbove110Percent20To500Hz">Share of the 20–500 Hz bins where the cleaned ASD exceeds the raw by more than 10 %.</param>
 public sealed record AsdRatio(string Ifo, string RawChannel, string CleanedChannel,
     [property: JsonIgnore] double[] Frequencies, [property: JsonIgnore] double[] Ratio, double RatioAt60Hz, double MedianRatio20To500Hz,
-    double MaxRatio20To500Hz, double FractionAbove110Percent20To500Hz);
+    double MaxRatio20To500Hz, double FractionAbove110Percent20To500Hz)
+{
+    /// <summary>The ratio at each known line and sideband (from the simulation's coupling truth; empty for real data).</summary>
+    public IReadOnlyList<SpectralFeatureRatio> Features { get; init; } = [];
+
+    /// <summary>1 Hz bands in 20–50 and 80–500 Hz more than 2 Hz from every known feature.</summary>
+    public int BroadbandBands { get; init; }
+
+    /// <summary>How many of them have a cleaned/raw ASD ratio (their power summed) outside 0.9–1.1.</summary>
+    public int BroadbandOutside10Percent { get; init; }
+
+    /// <summary>That ratio in the band furthest from 1.</summary>
+    public double BroadbandWorst { get; init; } = double.NaN;
+}
 
 /// <summary>Cleaned/raw ASD ratios of every detector over one cleaned frame, and what could not be compared.</summary>
 /// <param name="FrameGps">GPS start of the compared span (a cleaned file's span).</param>
@@ -56,7 +69,12 @@ public sealed record CleaningComparison(double FrameGps, double FrameSeconds, do
             if (hit.Count == 0) return (null, $"no cleaned frame under {outputs.UriOf("cleaned/")} contains GPS {t}");
             span = hit[0].Span;
         }
-        else span = files.MinBy(f => (f.Span.Start, f.Ifo)).Span;
+        else
+        {
+            // The earliest full-length file: the shorter ones sit at segment edges, and the first full one lies past a training span at the segment's start.
+            var longest = files.Max(f => f.Span.Duration);
+            span = files.Where(f => f.Span.Duration == longest).MinBy(f => (f.Span.Start, f.Ifo)).Span;
+        }
 
         string scratch = Path.Combine(Path.GetTempPath(), $"gwrepro-asd-{Guid.NewGuid():N}");
         var ratios = new List<AsdRatio>();
@@ -90,7 +108,7 @@ public sealed record CleaningComparison(double FrameGps, double FrameSeconds, do
                 fft = WelchSeconds(common.Duration.TotalSeconds);
                 if (fft == 0) { notes.Add($"{detector.Ifo}: {common.Duration.TotalSeconds} s is too short for a Welch ASD"); continue; }
                 rate = cleaned.SampleRate.Hertz;
-                ratios.Add(Ratio(detector.Ifo, raw, cleaned, fft));
+                ratios.Add(Ratio(detector.Ifo, raw, cleaned, fft, FeaturesOf(workflow, detector.Ifo)));
             }
         }
         finally
@@ -109,8 +127,16 @@ public sealed record CleaningComparison(double FrameGps, double FrameSeconds, do
         return 0;
     }
 
-    /// <summary>The cleaned/raw ASD ratio of two series of equal rate and span over <see cref="LowHz"/>–<see cref="HighHz"/>.</summary>
-    public static AsdRatio Ratio(string ifo, TimeSeries raw, TimeSeries cleaned, double fftSeconds)
+    /// <summary>The mains lines and bilinear sidebands a simulated workflow's detector carries; none for real data.</summary>
+    public static IReadOnlyList<(string Kind, double Hz)> FeaturesOf(WorkflowConfig workflow, string ifo)
+    {
+        if (workflow.Data.Kind != DataSourceKind.Simulated) return [];
+        var truth = new Simulation.DetectorSimulator(WorkflowSimulation.Options(workflow), ifo).Truth;
+        return [.. truth.Lines.Select(f => ("line", f)), .. truth.Sidebands.Select(f => ("sideband", f))];
+    }
+
+    /// <summary>The cleaned/raw ASD ratio of two series of equal rate and span over <see cref="LowHz"/>–<see cref="HighHz"/>, with the ratio at each of <paramref name="features"/>.</summary>
+    public static AsdRatio Ratio(string ifo, TimeSeries raw, TimeSeries cleaned, double fftSeconds, IReadOnlyList<(string Kind, double Hz)>? features = null)
     {
         var rawAsd = raw.Asd(fftSeconds, fftSeconds / 2, SpectralAverage.Median);
         var cleanAsd = cleaned.Asd(fftSeconds, fftSeconds / 2, SpectralAverage.Median);
@@ -137,6 +163,34 @@ public sealed record CleaningComparison(double FrameGps, double FrameSeconds, do
             max = band.Max();
             above = band.Count(q => q > 1.1) / (double)band.Count;
         }
-        return new AsdRatio(ifo, raw.Channel.Value, cleaned.Channel.Value, [.. f], [.. ratio], at60, median, max, above);
+        features ??= [];
+        var at = new List<SpectralFeatureRatio>();
+        foreach (var (kind, hz) in features)
+        {
+            int i = (int)Math.Round(hz / rawAsd.Df);
+            if (i < Math.Min(r.Length, c.Length) && r[i] > 0) at.Add(new SpectralFeatureRatio(kind, hz, c[i] / r[i]));
+        }
+        // 1 Hz bands away from every feature: power summed over the band's bins, so one noisy bin does not decide it.
+        int bands = 0, outside = 0;
+        double worst = double.NaN;
+        for (int lo = 20; lo < 500; lo++)
+        {
+            if (lo is >= 50 and < 80 || features.Any(x => Math.Max(lo - x.Hz, x.Hz - (lo + 1)) <= 2)) continue;
+            double rawPower = 0, cleanPower = 0;
+            for (int i = (int)Math.Ceiling(lo / rawAsd.Df); i < Math.Min(r.Length, c.Length) && rawAsd.FrequencyAt(i) < lo + 1; i++)
+            {
+                rawPower += r[i] * r[i];
+                cleanPower += c[i] * c[i];
+            }
+            if (!(rawPower > 0)) continue;
+            double q = Math.Sqrt(cleanPower / rawPower);
+            bands++;
+            if (q is < 0.9 or > 1.1) outside++;
+            if (double.IsNaN(worst) || Math.Abs(q - 1) > Math.Abs(worst - 1)) worst = q;
+        }
+        return new AsdRatio(ifo, raw.Channel.Value, cleaned.Channel.Value, [.. f], [.. ratio], at60, median, max, above)
+        {
+            Features = at, BroadbandBands = bands, BroadbandOutside10Percent = outside, BroadbandWorst = worst,
+        };
     }
 }

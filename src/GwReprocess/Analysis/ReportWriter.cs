@@ -156,6 +156,18 @@ public static class ReportWriter
                 foreach (var d in s.Cleaning!.Detectors)
                     sb.Append(c, $"| {s.Name} | {d.Ifo} | {s.Cleaning.FrameGps:F0} + {s.Cleaning.FrameSeconds:G6} | {s.Cleaning.FftSeconds:G3} | {d.RatioAt60Hz:G3} | {d.MedianRatio20To500Hz:G4} | {d.MaxRatio20To500Hz:G3} | {d.FractionAbove110Percent20To500Hz:P1} |\n");
             sb.Append("\nBelow 1 the cleaning removed noise; above 1 it added some. The median over 20–500 Hz can sit near 1 while a part of the band is raised, so the table also gives the largest ratio and the share of 20–500 Hz bins where the cleaned ASD exceeds the raw by more than 10 %.\n\n");
+            var featured = with.SelectMany(s => s.Cleaning!.Detectors.Select(d => (s, d))).Where(x => x.d.Features.Count > 0).ToList();
+            if (featured.Count > 0)
+            {
+                sb.Append("| run | detector | line or sideband (Hz) | ASD ratio cleaned / raw |\n|---|---|---|---:|\n");
+                foreach (var (s, d) in featured)
+                    foreach (var f in d.Features)
+                        sb.Append(c, $"| {s.Name} | {d.Ifo} | {f.Kind} {f.Hz:G6} | {f.Ratio:G3} |\n");
+                sb.Append("\n| run | detector | 1 Hz bands in 20–50 and 80–500 Hz, >2 Hz from every line and sideband | outside ±10 % | furthest from 1 |\n|---|---|---:|---:|---:|\n");
+                foreach (var (s, d) in featured)
+                    sb.Append(c, $"| {s.Name} | {d.Ifo} | {d.BroadbandBands} | {d.BroadbandOutside10Percent} | {d.BroadbandWorst:G4} |\n");
+                sb.Append("\nLines and sidebands are the simulation's own (frames/truth.json): the mains harmonics and the bilinear couplings' 60 Hz ± modulation sidebands.\n\n");
+            }
         }
         foreach (var s in summaries.Where(s => s.CleaningNote is not null))
             sb.Append(c, $"- {s.Name}: {(s.Cleaning is null ? "no ASD-ratio plot: " : "")}{s.CleaningNote}.\n");
@@ -218,6 +230,18 @@ public static class ReportWriter
                     foreach (var d in s.Cleaning!.Detectors)
                         sb.Append(c, $"<tr><td>{Escape(s.Name)}</td><td>{d.Ifo}</td><td>{s.Cleaning.FrameGps:F0} + {s.Cleaning.FrameSeconds:G6}</td><td>{s.Cleaning.FftSeconds:G3}</td><td>{d.RatioAt60Hz:G3}</td><td>{d.MedianRatio20To500Hz:G4}</td><td>{d.MaxRatio20To500Hz:G3}</td><td>{d.FractionAbove110Percent20To500Hz:P1}</td></tr>\n");
                 sb.Append("</table>\n");
+                var featured = summaries.Where(s => s.Cleaning is not null).SelectMany(s => s.Cleaning!.Detectors.Select(d => (s, d))).Where(x => x.d.Features.Count > 0).ToList();
+                if (featured.Count > 0)
+                {
+                    sb.Append("<table><tr><th>run</th><th>detector</th><th>line or sideband (Hz)</th><th>ASD ratio cleaned / raw</th></tr>\n");
+                    foreach (var (s, d) in featured)
+                        foreach (var f in d.Features)
+                            sb.Append(c, $"<tr><td>{Escape(s.Name)}</td><td>{d.Ifo}</td><td>{f.Kind} {f.Hz:G6}</td><td>{f.Ratio:G3}</td></tr>\n");
+                    sb.Append("</table>\n<table><tr><th>run</th><th>detector</th><th>1 Hz bands in 20–50 and 80–500 Hz, &gt;2 Hz from every line and sideband</th><th>outside ±10 %</th><th>furthest from 1</th></tr>\n");
+                    foreach (var (s, d) in featured)
+                        sb.Append(c, $"<tr><td>{Escape(s.Name)}</td><td>{d.Ifo}</td><td>{d.BroadbandBands}</td><td>{d.BroadbandOutside10Percent}</td><td>{d.BroadbandWorst:G4}</td></tr>\n");
+                    sb.Append("</table>\n");
+                }
             }
             foreach (var s in summaries.Where(s => s.CleaningNote is not null))
                 sb.Append("<p>").Append(Escape($"{s.Name}: {(s.Cleaning is null ? "no ASD-ratio plot: " : "")}{s.CleaningNote}.")).Append("</p>\n");
