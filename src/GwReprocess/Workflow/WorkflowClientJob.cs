@@ -22,7 +22,7 @@ public static class WorkflowClientJob
         var c = workflow.Cleaning;
         return new ClientJobSettings(job, detectors, output, outputPrefix, workflow.Outputs.FrameType, workflow.Outputs.ChannelSuffix,
             endpoint, server, workflow.Inference.Ensemble, new CleaningSettings(c.BandLow, c.BandHigh, c.Edge, c.CausalLatency, c.Margin),
-            barrier, c.MaxInFlight, c.Retries);
+            barrier, c.MaxInFlight, c.Retries) { Workflow = workflow.Name };
     }
 
     /// <summary>The workflow's barrier with the default expected count: the clients that can run at once (MAXJOBS), not all jobs.</summary>
