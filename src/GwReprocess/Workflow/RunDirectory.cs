@@ -73,7 +73,7 @@ public static class DagWriter
             ["transfer_executable"] = transfer ? "true" : "false",
             ["should_transfer_files"] = w.Site.ShouldTransferFiles,
             ["client_arguments"] = SubmitArguments.Quote(["client", "--workflow", "workflow.toml", "--jobs", "jobs.csv", "--job", "$(jobname)", "--server", "$(server)",
-                .. ClientSecurityArguments(inference), .. w.Training is null ? Array.Empty<string>() : ["--ensemble", $"$({TrainingNodes.EnsembleVar})"]]),
+                .. ClientSecurityArguments(inference), .. w.Training is null ? Array.Empty<string>() : TrainingNodes.ClientArguments]),
             ["server_arguments"] = SubmitArguments.Quote(serve.ToArguments()),
             ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
             ["client_inputs"] = string.Join(", ", ["workflow.toml", "jobs.csv", .. ClientSecurityFiles(inference)]),

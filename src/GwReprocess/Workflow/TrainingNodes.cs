@@ -21,6 +21,12 @@ public static class TrainingNodes
     /// <summary>The VARS key of a client node naming its chunk's pinned ensemble (<c>gwrepro client --ensemble</c>).</summary>
     public const string EnsembleVar = "ensemble";
 
+    /// <summary>
+    /// What a client node of a training workflow adds to its command: its chunk's pinned ensemble, and no start barrier (the
+    /// chunks' clients start as their models are trained, not together, so a barrier would only hold the first ones back).
+    /// </summary>
+    public static IReadOnlyList<string> ClientArguments { get; } = ["--ensemble", $"$({EnsembleVar})", "--no-barrier"];
+
     /// <summary>The training program a node runs: <c>[training] program</c> (relative to the workflow file), else <c>gwrepro-train</c> next to <paramref name="executable"/>, else on PATH.</summary>
     public static string Program(WorkflowConfig workflow, string executable)
     {

@@ -15,5 +15,5 @@ public sealed record TrainingSpan(long Version, Segment Train, GpsDuration Valid
     public Segment Clean => new(Jobs[0].Core.Start, Jobs[^1].Core.End);
 
     /// <summary>The DAG node that trains the chunk's model: <c>train_H1L1_&lt;train start&gt;_&lt;train duration&gt;</c>.</summary>
-    public string NodeName(string ifoTag) => "train" + NodeNames.Client(ifoTag, Train)["clean".Length..];
+    public string NodeName(string ifoTag) => NodeNames.Training(ifoTag, Train);
 }

@@ -52,7 +52,7 @@ public sealed class TrainingDagTests : IDisposable
                 var client = dag[job.Name]!;
                 Assert.Equal([node.Name], client.Parents);
                 var argv = LocalDagExecutor.Command(run, client, Macros(client)).Arguments;
-                Assert.Equal(["--ensemble", span.Ensemble], argv.Skip(argv.Count - 2));
+                Assert.Equal(["--ensemble", span.Ensemble, "--no-barrier"], argv.Skip(argv.Count - 3));
             }
         }
         Assert.Equal("VARS train_H1L1_1000001000_500 train_start=\"1000001000\" train_end=\"1000001500\" validation=\"125\" version=\"101\"",
