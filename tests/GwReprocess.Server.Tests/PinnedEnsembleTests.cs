@@ -74,6 +74,43 @@ public sealed class PinnedEnsembleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bucket_repository_gets_the_same_copy_and_the_servers_bucket_store_lists_it()
+    {
+        string repo = await RepositoryAsync();
+        var o = TestServer.SmallOptions;
+        WriteVersion(repo, "deepclean-h1", 5, DeepCleanNetwork.Build("deepclean-h1", o.Witnesses, o.Kernel, o.Batch, seed: 5));
+        string copy = Path.Combine(Path.GetTempPath(), "gwrepro-pinned-dir-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            // The same repository as a plain directory, for the expected text.
+            CopyDirectory(repo, copy);
+            await PinnedEnsemble.WriteAsync(copy, ModelRepositoryBuilder.EndToEnd, ["deepclean-h1", "deepclean-l1"], 1);
+            string url = new Uri(repo + "/").AbsoluteUri;
+            Assert.StartsWith("file:///", url, StringComparison.Ordinal);
+            Assert.Equal("gwe2e-v1", await PinnedEnsemble.WriteAsync(url, ModelRepositoryBuilder.EndToEnd, ["deepclean-h1", "deepclean-l1"], 1));
+            Assert.Equal(await File.ReadAllTextAsync(Path.Combine(copy, "gwe2e-v1", "config.pbtxt")), await File.ReadAllTextAsync(Path.Combine(repo, "gwe2e-v1", "config.pbtxt")));
+            Assert.Equal(await File.ReadAllTextAsync(Path.Combine(copy, "deepclean-h1", "config.pbtxt")), await File.ReadAllTextAsync(Path.Combine(repo, "deepclean-h1", "config.pbtxt")));
+            var missing = await Assert.ThrowsAsync<BadInputException>(() => PinnedEnsemble.WriteAsync(url, ModelRepositoryBuilder.EndToEnd, ["deepclean-l1"], 5));
+            Assert.Contains("model 'deepclean-l1' has no version 5", missing.Message, StringComparison.Ordinal);
+            Assert.StartsWith("file:///", missing.Message, StringComparison.Ordinal); // named as a bucket object: the bucket path ran
+            var (bucket, prefix) = GwReprocess.Storage.BucketFactory.Open(url);
+            using var store = new GwReprocess.Server.Repository.BucketModelRepositoryStore(bucket, prefix);
+            Assert.Contains("gwe2e-v1", await store.ListModelsAsync(CancellationToken.None));
+            Assert.Equal([1L], await store.ListVersionsAsync("gwe2e-v1", CancellationToken.None));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+
+    [Fact]
     public async Task The_pinned_model_directory_appears_complete_in_one_rename()
     {
         string repo = await RepositoryAsync();
