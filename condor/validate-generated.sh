@@ -38,6 +38,17 @@ if "${gwrepro[@]}" dag "$tls/workflow.toml" --out "$work/ldg-tls" --executable /
 else
   echo "FAIL ldg-tls: gwrepro dag failed"; cat "$work/ldg-tls.log"; fail=1
 fi
+# The golden run again with [training]: a training node (train.sub) per chunk before its clients, each client asking
+# for its chunk's pinned ensemble, the servers polling the repository.
+train="$work/ldg-training-src"
+cp -r "$repo/tests/data/workflow/ldg" "$train"
+printf '\n[training]\nprogram = "/usr/bin/true"\nseed = 7\n' >> "$train/workflow.toml"
+if "${gwrepro[@]}" dag "$train/workflow.toml" --out "$work/ldg-training" --executable /usr/bin/true --no-resume -q >"$work/ldg-training.log" 2>&1; then
+  runs+=("ldg-training")
+  if ! grep -q '^PARENT train_' "$work/ldg-training/reprocess.dag"; then echo "FAIL ldg-training: no training node in reprocess.dag"; fail=1; fi
+else
+  echo "FAIL ldg-training: gwrepro dag failed"; cat "$work/ldg-training.log"; fail=1
+fi
 chroot "$root" chown -R gwrepro:gwrepro /home/gwrepro/validate
 for name in "${runs[@]}"; do
   dir=/home/gwrepro/validate/$name
@@ -49,10 +60,13 @@ for name in "${runs[@]}"; do
   for sub in "$work/$name"/*.sub; do
     s=$(basename "$sub")
     # -dry-run parses the description and prints the job ad; macros DAGMan supplies are given here.
-    if out=$("$pool" run sh -c "cd $dir && condor_submit -dry-run - -a 'jobname=clean_H1L1_1_1' -a 'server=server_0' -a 'JOB=node_x' -a 'RETRY=0' $s" 2>&1); then
+    if out=$("$pool" run sh -c "cd $dir && condor_submit -dry-run - -a 'jobname=clean_H1L1_1_1' -a 'server=server_0' -a 'JOB=node_x' -a 'RETRY=0' -a 'ensemble=gwe2e-v101' -a 'train_start=1238166018' -a 'train_end=1238166618' -a 'validation=150' -a 'version=101' $s" 2>&1); then
       args=$(echo "$out" | grep -m1 '^Arguments=' || true)
       # The client must receive its own job name, not DAGMan's node macro.
       if [ "$s" = client.sub ] && ! echo "$args" | grep -q -- '--job clean_H1L1_1_1 --server server_0'; then
+        echo "FAIL $name/$s: condor_submit parsed $args"; fail=1; continue
+      fi
+      if [ "$s" = train.sub ] && ! echo "$args" | grep -q -- '--start 1238166018 --end 1238166618 --validation 150 --out model-repository --version 101'; then
         echo "FAIL $name/$s: condor_submit parsed $args"; fail=1; continue
       fi
       echo "ok   $name/$s ${args:+($args)}"

@@ -63,6 +63,9 @@ public sealed class ClientVerb : CliVerb
         [Option("strict", HelpText = "Fail (exit 2) when an input GWF structure the data does not depend on (dictionary FrSH/FrSE, FrHistory) fails its checksum, as [data] strict_checksums = true does; without either, one warning line names the file, structure and byte offset and the file is read.")]
         public bool Strict { get; set; }
 
+        [Option("ensemble", HelpText = "Stream to this ensemble instead of the workflow's [inference] ensemble: the DAG of a workflow with [training] passes each job its chunk's pinned copy (<ensemble>-v<K>), which the job waits for until ready.")]
+        public string? Ensemble { get; set; }
+
         [Option("ready-timeout", Default = 600, HelpText = "Seconds to wait for the server's address and readiness before failing (exit 1).")]
         public int ReadyTimeout { get; set; }
     }
@@ -104,7 +107,7 @@ public sealed class ClientVerb : CliVerb
         };
 
         var settings = WorkflowClientJob.Settings(workflow, job, detectors, bucket, prefix, endpoint, o.Server,
-            o.NoBarrier || o.Jobs is null ? null : WorkflowClientJob.Barrier(workflow, o.Jobs)) with
+            o.NoBarrier || o.Jobs is null ? null : WorkflowClientJob.Barrier(workflow, o.Jobs), o.Ensemble) with
         {
             ReadyDeadline = deadline,
             ResolveAddress = ServerAddress.IsHostPort(o.Server) ? null : token => ServerAddress.ResolveAsync(o.Server, rendezvous, deadline, token),

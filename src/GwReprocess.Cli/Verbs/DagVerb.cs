@@ -79,6 +79,13 @@ public sealed class DagVerb : CliVerb
             ? "frames:    jobs cut at input file boundaries: each cleaned frame keeps its input file's span (shorter only at segment edges)"
             : "frames:    the bucket's files are not listed at plan time: jobs cut every [jobs] length, so cleaned frames are also cut at job boundaries");
         Console.Out.WriteLine($"servers:   {(workflow.Inference.StartsServers ? $"{workflow.Inference.Servers} server node(s)" : string.Join(", ", workflow.Inference.Addresses))}, at most {Math.Max(1, workflow.Inference.ServerCount) * workflow.Inference.ClientsPerServer} clients at once");
+        if (workflow.Training is not null)
+        {
+            var chunks = TrainingPlan.Create(plan).Spans;
+            Console.Out.WriteLine(chunks.Count == 0
+                ? "training:  no chunk to train (no segment of at least training.minimum)"
+                : $"training:  {chunks.Count} training node(s) (cleaner versions {chunks[0].Version}-{chunks[^1].Version}); each chunk's clients stream to {workflow.Inference.Ensemble}-v<version>; servers poll the repository every {workflow.Training.PollSeconds} s");
+        }
         if (done is { Count: > 0 }) Console.Out.WriteLine($"resume:    {done.Count} job(s) already committed, marked DONE");
         if (o.DryRun) return ExitCodes.Success;
 

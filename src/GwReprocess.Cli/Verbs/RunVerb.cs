@@ -260,10 +260,10 @@ public sealed class RunVerb : CliVerb
                     int width = dag.Nodes.Max(n => n.Name.Length);
                     string Label(string node, string state, bool escape = true) =>
                         $"{Markup.Escape(node.PadRight(width))} {(escape ? Markup.Escape(state) : state)}";
-                    var jobs = dag.Nodes.Where(n => n.Kind == DagNodeKind.Job).ToList();
+                    var jobs = dag.Nodes.Where(n => n.Kind == DagNodeKind.Job && !NodeNames.IsTraining(n.Name)).ToList();
                     var overall = ctx.AddTask(Label("client jobs", ""), maxValue: Math.Max(1, jobs.Count));
                     var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
-                    foreach (var n in dag.Nodes.Where(n => n.Kind != DagNodeKind.Job))
+                    foreach (var n in dag.Nodes.Where(n => n.Kind != DagNodeKind.Job || NodeNames.IsTraining(n.Name)))
                         tasks[n.Name] = ctx.AddTask(Label(n.Name, "waiting"), autoStart: false, maxValue: 1);
                     foreach (var n in jobs) tasks[n.Name] = ctx.AddTask(Label(n.Name, "waiting"), autoStart: false, maxValue: 1);
                     var progress = new Sync<LocalDagEvent>(e =>
@@ -299,7 +299,7 @@ public sealed class RunVerb : CliVerb
                                 t.Description = Label(e.Node.Name, state, escape: false);
                                 if (!t.IsStarted) t.StartTask();
                                 t.StopTask();
-                                if (e.Node.Kind == DagNodeKind.Job && e.Kind is LocalDagEventKind.Succeeded or LocalDagEventKind.Skipped or LocalDagEventKind.Failed or LocalDagEventKind.Futile)
+                                if (e.Node.Kind == DagNodeKind.Job && !NodeNames.IsTraining(e.Node.Name) && e.Kind is LocalDagEventKind.Succeeded or LocalDagEventKind.Skipped or LocalDagEventKind.Failed or LocalDagEventKind.Futile)
                                     overall.Increment(1);
                                 break;
                         }
@@ -326,13 +326,17 @@ public sealed class RunVerb : CliVerb
         /// <summary>Prints the outcome and where the report is; the exit code: 0 all succeeded, 3 some nodes failed, 1 the server never came up.</summary>
         public int Summary(LocalDagResult r, string? reportDirectory, TimeSpan elapsed)
         {
-            var jobs = r.Nodes.Where(n => n.Kind == DagNodeKind.Job).ToList();
+            var jobs = r.Nodes.Where(n => n.Kind == DagNodeKind.Job && !NodeNames.IsTraining(n.Name)).ToList();
+            var training = r.Nodes.Where(n => n.Kind == DagNodeKind.Job && NodeNames.IsTraining(n.Name)).ToList();
             var final = r.Nodes.FirstOrDefault(n => n.Kind == DagNodeKind.Final);
             int ok = jobs.Count(n => n.State == LocalNodeState.Succeeded), done = jobs.Count(n => n.State == LocalNodeState.Done);
             int failed = jobs.Count(n => n.State == LocalNodeState.Failed), futile = jobs.Count(n => n.State == LocalNodeState.Futile);
             string finalText = final is null ? "" : $"; final node {final.Name} {(final.State == LocalNodeState.Succeeded ? "succeeded" : $"failed (exit code {final.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"})")}";
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"run: {ok + done} of {jobs.Count} client job(s) complete ({ok} run, {done} done before), {failed} failed, {futile} not run{finalText}; {elapsed.TotalSeconds:F1} s"));
+            if (training.Count > 0)
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"run: {training.Count(n => n.State is LocalNodeState.Succeeded or LocalNodeState.Done)} of {training.Count} training node(s) complete, {training.Count(n => n.State == LocalNodeState.Failed)} failed, {training.Count(n => n.State == LocalNodeState.Futile)} not run"));
             if (r.ProvisionerFailed) Console.Out.WriteLine("run: the server (PROVISIONER node) never became ready; see its log in logs/");
             foreach (var n in r.Nodes.Where(n => n.State == LocalNodeState.Failed))
                 Console.Out.WriteLine($"run: failed: {n.Name} (exit code {n.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"} after {n.Attempts} attempt(s)); its output is in logs/");
@@ -349,6 +353,9 @@ public sealed class RunVerb : CliVerb
                 }
                 else Console.Out.WriteLine($"run: no report was written ({html} is missing)");
             }
+            if (training.Count > 0)
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"run: {training.Count(n => n.State is LocalNodeState.Succeeded or LocalNodeState.Done)} of {training.Count} training node(s) complete, {training.Count(n => n.State == LocalNodeState.Failed)} failed, {training.Count(n => n.State == LocalNodeState.Futile)} not run"));
             if (r.ProvisionerFailed) return ExitCodes.Failure;
             return r.AllSucceeded ? ExitCodes.Success : ExitCodes.Partial;
         }

@@ -92,10 +92,11 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         foreach (var note in layout.Notes) reporter.Info("note: " + note);
         var geometry = StreamGeometry.Check(_s, layout, frames);
         var band = new CleaningBand(_s.Cleaning.BandLow, _s.Cleaning.BandHigh);
+        var provenance = await ModelProvenance.ResolveAsync(endpoint, layout, _s.Workflow, reporter.Info, ct).ConfigureAwait(false);
         var context = new StreamContext(_s, reporter, layout, geometry, frames, checkpoint, metrics,
             StartGate.For(_s, _prefix, metrics, reporter, ct), new ProcessedData(_s.Job.Core, countedTo, metrics),
             new StrainCleaner(band, Rate, geometry.Margin),
-            new CleanedFrameWriter(_s.Output, _prefix, _s.FrameType, _s.ChannelSuffix, layout.Model, band), _prefix, wall);
+            new CleanedFrameWriter(_s.Output, _prefix, _s.FrameType, _s.ChannelSuffix, band), provenance, _prefix, wall);
 
         var metricsLoop = JobMetricsLoop.Start(metrics, _s.MetricsInterval, reporter.Info, ct);
         int written = 0;

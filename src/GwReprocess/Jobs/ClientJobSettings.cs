@@ -25,6 +25,9 @@ public sealed record ClientJobSettings(
     /// <summary>The ensembles the job streams to (and waits to be ready): each detector's own where it names one, else <see cref="Model"/>.</summary>
     public IReadOnlyList<string> ModelsStreamedTo => Detectors.Select(d => d.Ensemble ?? Model).Distinct().ToList();
 
+    /// <summary>The workflow's <c>[run] name</c>, written into every cleaned frame's provenance (empty outside a workflow).</summary>
+    public string Workflow { get; init; } = "";
+
     /// <summary>How long to wait for the server to become ready.</summary>
     public TimeSpan ReadyDeadline { get; init; } = TimeSpan.FromMinutes(10);
 

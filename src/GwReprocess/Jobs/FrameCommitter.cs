@@ -55,7 +55,7 @@ internal sealed class FrameCommitter(StreamContext job, StreamMemory memory, Has
                     throw new InvalidOperationException($"{det.Ifo}: no noise window covers {memory.TimeOf(a - m + i)} (internal error)");
             var cleaned = memory.Strain[d].Copy(a, z);
             job.Cleaner.Clean(cleaned, noise);
-            await job.FrameWriter.WriteAsync(det.Ifo, det.Strain, frame, ClientJob.Rate, cleaned, ct, history).ConfigureAwait(false);
+            await job.FrameWriter.WriteAsync(det.Ifo, det.Strain, memory.StrainUnit[d], frame, ClientJob.Rate, cleaned, job.Provenance[d], ct, history).ConfigureAwait(false);
         }
         if (job.Layout.ScoreOutput is not null) await WriteScoresAsync(frame, a, z, ct).ConfigureAwait(false);
     }

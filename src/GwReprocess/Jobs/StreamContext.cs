@@ -16,8 +16,9 @@ namespace GwReprocess.Jobs;
 /// <param name="Processed">Data counted as processed, across attempts.</param>
 /// <param name="Cleaner">Band-pass and subtraction.</param>
 /// <param name="FrameWriter">Cleaned GWF output.</param>
+/// <param name="Provenance">What cleans each detector (in detector order), for the frames' history and comment.</param>
 /// <param name="Prefix">The run's output prefix, ending in '/' (or empty).</param>
 /// <param name="Wall">Wall clock since the job started (for the rate reported per frame).</param>
 internal sealed record StreamContext(ClientJobSettings Settings, IClientJobReporter Reporter, StreamLayout Layout, StreamGeometry Geometry,
     IReadOnlyList<Segment> Frames, JobCheckpoint Checkpoint, JobMetricsRecorder Metrics, StartGate Gate, ProcessedData Processed,
-    StrainCleaner Cleaner, CleanedFrameWriter FrameWriter, string Prefix, Stopwatch Wall);
+    StrainCleaner Cleaner, CleanedFrameWriter FrameWriter, IReadOnlyList<CleaningProvenance> Provenance, string Prefix, Stopwatch Wall);

@@ -18,6 +18,8 @@ internal sealed class StreamMemory
         Updates = (StreamGeometry.SamplesBetween(Start, padded.End) - geometry.Settling) / geometry.Update;
         Strain = new SampleStore[settings.Detectors.Count];
         Noise = new SampleStore[settings.Detectors.Count];
+        StrainUnit = new string[settings.Detectors.Count];
+        Array.Fill(StrainUnit, "");
         for (int d = 0; d < Strain.Length; d++)
         {
             Strain[d] = new SampleStore();
@@ -33,6 +35,9 @@ internal sealed class StreamMemory
 
     /// <summary>Each detector's strain at 4096 Hz, as read.</summary>
     public SampleStore[] Strain { get; }
+
+    /// <summary>Each detector's strain unit as its frames give it (kept on the cleaned channel).</summary>
+    public string[] StrainUnit { get; }
 
     /// <summary>Each detector's noise estimate, averaged over the windows covering each sample.</summary>
     public SampleStore[] Noise { get; }

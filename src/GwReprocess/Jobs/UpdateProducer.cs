@@ -56,6 +56,7 @@ internal sealed class UpdateProducer(StreamContext job, StreamMemory memory)
                     if (chunk.Span.Start != cursor[d])
                         throw new BadInputException($"{dets[d].Ifo}: no data for [{cursor[d]}, {chunk.Span.Start}) (next file {chunk.Location})");
                     resamplers[d] ??= CreateResampler(dets[d], chunk);
+                    if (memory.StrainUnit[d].Length == 0) memory.StrainUnit[d] = chunk.Channels[dets[d].Witnesses.Count].Unit;
                     current[d] = chunk;
                 }
                 var piece = new Segment(cursor[d], GpsTime.Min(cursor[d] + Piece, current[d]!.Span.End));

@@ -26,6 +26,9 @@ public static class JobPlanner
                 analyzable = analyzable.Intersect(s);
         if (frames is not null) analyzable = analyzable.Intersect(frames);
 
+        // deepclean-prod's rule: a segment too short to train on is not cleaned either.
+        if (workflow.Training is { } training)
+            analyzable = new SegmentList(analyzable.Coalesce().Where(s => s.Duration >= training.Minimum));
         var layout = workflow.Jobs;
         var chunks = files is null
             ? analyzable.Chunk(layout.Length, layout.Minimum, layout.Padding)

@@ -10,6 +10,15 @@ public static class NodeNames
     public static string Client(string ifoTag, Segment core) =>
         string.Create(CultureInfo.InvariantCulture, $"clean_{ifoTag}_{Token(core.Start)}_{Token(core.Duration)}");
 
+    /// <summary>The training node of a chunk that trains on <paramref name="train"/>: <c>train_H1L1_1238166018_600</c>.</summary>
+    public static string Training(string ifoTag, Segment train) =>
+        string.Create(CultureInfo.InvariantCulture, $"{TrainingPrefix}{ifoTag}_{Token(train.Start)}_{Token(train.Duration)}");
+
+    /// <summary>True for a training node's name (<see cref="Training"/>).</summary>
+    public static bool IsTraining(string node) => node.StartsWith(TrainingPrefix, StringComparison.Ordinal);
+
+    private const string TrainingPrefix = "train_";
+
     /// <summary>The server node with index <paramref name="index"/>.</summary>
     public static string Server(int index) => string.Create(CultureInfo.InvariantCulture, $"server_{index}");
 

@@ -73,7 +73,7 @@ public static class DagWriter
             ["transfer_executable"] = transfer ? "true" : "false",
             ["should_transfer_files"] = w.Site.ShouldTransferFiles,
             ["client_arguments"] = SubmitArguments.Quote(["client", "--workflow", "workflow.toml", "--jobs", "jobs.csv", "--job", "$(jobname)", "--server", "$(server)",
-                .. ClientSecurityArguments(inference)]),
+                .. ClientSecurityArguments(inference), .. w.Training is null ? Array.Empty<string>() : TrainingNodes.ClientArguments]),
             ["server_arguments"] = SubmitArguments.Quote(serve.ToArguments()),
             ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
             ["client_inputs"] = string.Join(", ", ["workflow.toml", "jobs.csv", .. ClientSecurityFiles(inference)]),
@@ -92,11 +92,15 @@ public static class DagWriter
             ["max_idle"] = condor.MaxIdle.ToString(CultureInfo.InvariantCulture),
         };
 
+        var training = w.Training is null ? null : TrainingPlan.Create(plan);
+        if (training is not null)
+            foreach (var (k, v) in TrainingNodes.Values(w, executable)) values[k] = v;
         var files = new List<KeyValuePair<string, string>>
         {
-            new(RunDirectory.DagName, RenderDag(plan, servers, done)),
+            new(RunDirectory.DagName, RenderDag(plan, servers, done, training)),
             new("client.sub", SubmitTemplate.Load("client.sub", condor.Templates).Render(values)),
         };
+        if (training is not null) files.Add(new(TrainingNodes.SubmitFile, SubmitTemplate.Load(TrainingNodes.SubmitFile, condor.Templates).Render(values)));
         if (servers > 0) files.Add(new(ServeCommand.SubmitFile, SubmitTemplate.Load(ServeCommand.SubmitFile, condor.Templates).Render(values)));
         files.Add(new("analyze.sub", SubmitTemplate.Load("analyze.sub", condor.Templates).Render(values)));
         files.Add(new("dagman.config", SubmitTemplate.Load("dagman.config", condor.Templates).Render(values)));
@@ -196,8 +200,9 @@ public static class DagWriter
         }
     }
 
-    internal static string RenderDag(JobPlan plan, int servers, IReadOnlySet<string>? done)
+    internal static string RenderDag(JobPlan plan, int servers, IReadOnlySet<string>? done, TrainingPlan? training = null)
     {
+        var chunkOf = training?.ByJob();
         var w = plan.Workflow;
         var sb = new StringBuilder(256 + plan.Jobs.Count * 200);
         sb.Append("# GwReprocess run '").Append(w.Name).Append("': ").Append(plan.Jobs.Count.ToString(CultureInfo.InvariantCulture))
@@ -220,9 +225,16 @@ public static class DagWriter
             sb.Append("JOB ").Append(job.Name).Append(" client.sub");
             if (done is not null && done.Contains(job.Name)) sb.Append(" DONE");
             sb.Append('\n');
-            sb.Append("VARS ").Append(job.Name).Append(' ').Append(Var("jobname", job.Name)).Append(' ').Append(Var("server", server)).Append('\n');
+            sb.Append("VARS ").Append(job.Name).Append(' ').Append(Var("jobname", job.Name)).Append(' ').Append(Var("server", server));
+            if (chunkOf is not null) sb.Append(' ').Append(Var(TrainingNodes.EnsembleVar, chunkOf[job.Name].Ensemble));
+            sb.Append('\n');
             sb.Append("RETRY ").Append(job.Name).Append(' ').Append(w.Condor.Retries.ToString(CultureInfo.InvariantCulture)).Append(" UNLESS-EXIT 2\n");
             sb.Append("CATEGORY ").Append(job.Name).Append(" clients\n");
+        }
+        if (training is not null)
+        {
+            sb.Append('\n');
+            TrainingNodes.Render(sb, w, training, done);
         }
         int maxClients = Math.Max(1, w.Inference.ServerCount) * w.Inference.ClientsPerServer;
         sb.Append("\nMAXJOBS clients ").Append(maxClients.ToString(CultureInfo.InvariantCulture)).Append('\n');

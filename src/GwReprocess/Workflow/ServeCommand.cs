@@ -49,6 +49,9 @@ public sealed record ServeCommand
     /// <summary>Nice levels the threads that run no model are kept below the model threads; 0 leaves them alone.</summary>
     public int TransportNice { get; init; }
 
+    /// <summary>Seconds between repository polls (<c>--repository-poll-secs</c>); 0 = never. A workflow with <c>[training]</c> polls, so each chunk's model is picked up.</summary>
+    public int RepositoryPollSeconds { get; init; }
+
     /// <summary>
     /// The command of the workflow's server nodes. TLS and token files are named by their run-directory copies
     /// (<see cref="RunDirectory.CopiedFiles"/>), so no secret reaches the DAG or a submit file.
@@ -65,6 +68,7 @@ public sealed record ServeCommand
             TlsKey = inference.ServesTls ? RunDirectory.TlsKeyName : null,
             TokenFile = inference.TokenFile is null ? null : RunDirectory.TokenName,
             TransportNice = inference.TransportNice,
+            RepositoryPollSeconds = workflow.Training?.PollSeconds ?? 0,
         };
     }
 
@@ -95,6 +99,7 @@ public sealed record ServeCommand
         };
         if (TlsCert is not null) argv.AddRange(["--tls-cert", TlsCert, "--tls-key", TlsKey ?? throw new InvalidOperationException("a TLS certificate without its key")]);
         if (TokenFile is not null) argv.AddRange(["--token-file", TokenFile]);
+        if (RepositoryPollSeconds > 0) argv.AddRange(["--repository-poll-secs", RepositoryPollSeconds.ToString(CultureInfo.InvariantCulture)]);
         if (TransportNice > 0) argv.AddRange(["--transport-nice", TransportNice.ToString(CultureInfo.InvariantCulture)]);
         return argv;
     }

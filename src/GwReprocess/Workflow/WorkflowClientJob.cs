@@ -15,14 +15,16 @@ public static class WorkflowClientJob
     /// <summary>
     /// The job's settings: frame type, channel suffix, ensemble and cleaning from the workflow's [outputs], [inference] and
     /// [cleaning]; inputs, outputs, endpoint, the server as logged and the barrier (null: start at once) as the caller resolved them.
+    /// <paramref name="ensemble"/>, when given, replaces <c>[inference] ensemble</c>: the pinned ensemble of the job's trained chunk
+    /// (<c>gwrepro client --ensemble</c>, which the DAG of a workflow with <c>[training]</c> passes).
     /// </summary>
     public static ClientJobSettings Settings(WorkflowConfig workflow, JobSpec job, IReadOnlyList<DetectorInput> detectors, IBucket output, string outputPrefix,
-        InferenceEndpoint endpoint, string server, BarrierPolicy? barrier)
+        InferenceEndpoint endpoint, string server, BarrierPolicy? barrier, string? ensemble = null)
     {
         var c = workflow.Cleaning;
         return new ClientJobSettings(job, detectors, output, outputPrefix, workflow.Outputs.FrameType, workflow.Outputs.ChannelSuffix,
-            endpoint, server, workflow.Inference.Ensemble, new CleaningSettings(c.BandLow, c.BandHigh, c.Edge, c.CausalLatency, c.Margin),
-            barrier, c.MaxInFlight, c.Retries);
+            endpoint, server, ensemble ?? workflow.Inference.Ensemble, new CleaningSettings(c.BandLow, c.BandHigh, c.Edge, c.CausalLatency, c.Margin),
+            barrier, c.MaxInFlight, c.Retries) { Workflow = workflow.Name };
     }
 
     /// <summary>The workflow's barrier with the default expected count: the clients that can run at once (MAXJOBS), not all jobs.</summary>

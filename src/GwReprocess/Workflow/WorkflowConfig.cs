@@ -111,6 +111,9 @@ public sealed record WorkflowConfig(
     /// <summary>Aggregation, band-pass and retry settings of the client jobs (<c>[cleaning]</c>).</summary>
     public CleaningSpec Cleaning { get; init; } = CleaningSpec.Default;
 
+    /// <summary>Per-chunk training before cleaning (<c>[training]</c>), or null when the workflow cleans with the repository's models as they are.</summary>
+    public TrainingSpec? Training { get; init; }
+
     /// <summary>Reads and validates a workflow file; errors name the key and line.</summary>
     public static WorkflowConfig Load(string path) => Read(ConfigTable.Load(path), path);
 
@@ -232,9 +235,22 @@ public sealed record WorkflowConfig(
         var barrier = ReadBarrier(t);
         var cleaning = ReadCleaning(t);
         var site = SiteProfile.Read(t);
+        var training = TrainingSpec.Read(t);
+        if (training is not null) CheckTraining(t, training, detectors, length, inference, site);
         t.RejectUnknownKeys();
         return new WorkflowConfig(name, source, new DataSpec(kind, span, cache, bucket, simulation, strictChecksums), detectors,
-            new JobLayout(length, minimum, padding), inference, outputs, site, condor) { Barrier = barrier, Cleaning = cleaning };
+            new JobLayout(length, minimum, padding), inference, outputs, site, condor) { Barrier = barrier, Cleaning = cleaning, Training = training };
+    }
+
+    private static void CheckTraining(ConfigTable t, TrainingSpec training, List<DetectorSpec> detectors, GpsDuration jobLength, InferenceSpec inference, SiteProfile site)
+    {
+        if (detectors.FirstOrDefault(d => d.Ensemble is not null) is { } own)
+            throw t.Error($"detectors.{own.Ifo}.ensemble", "a detector's own ensemble cannot be combined with [training] (each chunk's clients stream to [inference] ensemble pinned to the chunk's version)");
+        if (jobLength > training.Chunk)
+            throw t.Error("jobs.length", $"{jobLength} s is longer than training.chunk {training.Chunk} s: a client job must lie in one trained chunk");
+        // The servers must see each chunk's model appear: a copy of the repository transferred at their start never would.
+        if (site.ShouldTransferFiles == "YES" && !IO.Location.Parse(inference.ModelRepository).IsUrl)
+            throw t.Error("inference.model_repository", $"'{inference.ModelRepository}' is transferred to the server nodes when they start, so they would never see the models trained during the run; with [training] give a bucket URL or use a site with a shared filesystem");
     }
 
     private static BarrierSpec ReadBarrier(ConfigTable t)

@@ -132,6 +132,9 @@ public sealed class RunEndToEndTests : IDisposable
             var input = Assert.Single(raw, r => r.Contains(span));
             await using var gwf = await GwfFile.OpenAsync(f);
             var history = (await gwf.GetFrameDetailsAsync(0)).History;
+            // The first record is always the provenance (CleanedFrameProvenanceTests); a second says why a frame is short.
+            Assert.StartsWith("workflow ", history[0].Comment, StringComparison.Ordinal);
+            history = history.Skip(1).ToList();
             if (span == input) { Assert.Empty(history); continue; }
             // Here both files touch an edge of the one science segment: 8 s of padding there are read, not cleaned.
             var lost = span.Start > input.Start ? new Segment(input.Start, span.Start) : new Segment(span.End, input.End);

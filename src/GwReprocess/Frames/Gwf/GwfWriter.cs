@@ -28,6 +28,8 @@ public sealed class GwfWriter
     private readonly List<FrameEntry> _frames = [];
     private readonly SortedDictionary<string, List<(int Frame, long Position)>>[] _toc =
         [new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal)];
+    // The TOC's channelID/groupID of each ADC name: what its FrAdcData in the first frame holding it says (FrameL copies them the same way).
+    private readonly Dictionary<string, (uint Group, uint Number)> _adcIds = new(StringComparer.Ordinal);
     private GwfChecksum _fileCrc;
     private uint _headerCrc;
     private long _position;
@@ -108,8 +110,10 @@ public sealed class GwfWriter
                 await DescribeAsync(FrAdcData, cancellationToken).ConfigureAwait(false);
                 if (i == 0) firstAdc = _position;
                 AddToToc(GwfChannelKind.Adc, c.Name, frameIndex, _position);
+                const uint group = 0;
+                _adcIds.TryAdd(c.Name, (group, (uint)i));
                 r = _record.Begin(FrAdcData, (uint)i);
-                r.Str(c.Name).Str(c.Comment).U32(0).U32((uint)i).U32((uint)(c.Type.ElementSize() * 8))
+                r.Str(c.Name).Str(c.Comment).U32(group).U32((uint)i).U32((uint)(c.Type.ElementSize() * 8))
                     .F32(0).F32(1).Str(c.Unit).F64(c.SampleRate).F64(c.TimeOffset).F64(0).F32(0).U16(0)
                     .Ptr(FrVect, vectInstance).Ptr(0, 0).Ptr(i + 1 < adc.Count ? FrAdcData : (ushort)0, i + 1 < adc.Count ? (uint)(i + 1) : 0);
                 await WriteRecordAsync(r, ReadOnlyMemory<byte>.Empty, null, cancellationToken).ConfigureAwait(false);
@@ -181,8 +185,8 @@ public sealed class GwfWriter
             foreach (var name in names.Keys) r.Str(name);
             if (kind == (int)GwfChannelKind.Adc)
             {
-                for (int i = 0; i < names.Count; i++) r.U32(0);
-                for (int i = 0; i < names.Count; i++) r.U32(0);
+                foreach (var name in names.Keys) r.U32(_adcIds[name].Number);
+                foreach (var name in names.Keys) r.U32(_adcIds[name].Group);
             }
             foreach (var list in names.Values)
             {
