@@ -24,6 +24,8 @@ public static class DeepCleanTraining
             string version = Path.Combine(dir, request.Version.ToString(CultureInfo.InvariantCulture));
             if (Directory.Exists(version)) throw new BadInputException($"{version}: version {request.Version} exists already; choose another --version");
         }
+        if (request.EnsembleFrom is { } from && !File.Exists(Path.Combine(request.Repository, from, Inference.ModelConfigFile.FileName)))
+            throw new BadInputException($"--ensemble-from {from}: no such model in {request.Repository}");
         var spans = new List<TrainingSpanData>();
         foreach (var d in request.Detectors)
         {
@@ -63,7 +65,40 @@ public static class DeepCleanTraining
             await ModelRepository.WriteVersionAsync(request.Repository, model, request.Version, cancellationToken).ConfigureAwait(false);
             log($"wrote {Path.Combine(request.Repository, model.Name, request.Version.ToString(CultureInfo.InvariantCulture))}");
         }
+        await WriteEnsembleAsync(request, log, cancellationToken).ConfigureAwait(false);
         return models.Select(m => m.Result).ToList();
+    }
+
+    /// <summary>
+    /// The ensemble a client of this version asks for: with --ensemble-from, the workflow's ensemble as a copy of that one running the
+    /// new cleaners; otherwise, when the workflow's ensemble runs them, its copy pinned to the new version (<c>&lt;ensemble&gt;-v&lt;K&gt;</c>).
+    /// </summary>
+    private static async Task WriteEnsembleAsync(DeepCleanTrainingRequest request, Action<string> log, CancellationToken ct)
+    {
+        var cleaners = request.Detectors.Select(d => ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, d.Ifo)).ToList();
+        string name;
+        if (request.EnsembleFrom is { } from)
+        {
+            var replacing = request.Detectors.ToDictionary(d => ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, d.Ifo), d => ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, d.Ifo));
+            name = await PinnedEnsemble.WriteAsync(request.Repository, from, replacing, request.Version, request.Ensemble, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            string config = Path.Combine(request.Repository, request.Ensemble, Inference.ModelConfigFile.FileName);
+            if (request.Ensemble.Length == 0 || !File.Exists(config))
+            {
+                log($"no ensemble '{request.Ensemble}' in {request.Repository} to pin the new cleaners in (--ensemble-from BASE makes one from an ensemble built around Wiener cleaners)");
+                return;
+            }
+            var steps = Inference.ModelConfigFile.Read(config).EnsembleScheduling?.Step.Select(s => s.ModelName).ToHashSet() ?? [];
+            if (!cleaners.All(steps.Contains))
+            {
+                log($"ensemble '{request.Ensemble}' does not run {string.Join(", ", cleaners)}; no pinned copy written (--ensemble-from {request.Ensemble} makes one that does)");
+                return;
+            }
+            name = await PinnedEnsemble.WriteAsync(request.Repository, request.Ensemble, cleaners, request.Version, ct).ConfigureAwait(false);
+        }
+        log($"wrote ensemble {name}: {string.Join(", ", cleaners)} at version {request.Version}");
     }
 
     internal static string Bands(IReadOnlyList<(double Low, double High)> bands) =>

@@ -48,6 +48,15 @@ public sealed record DeepCleanTrainingRequest
     /// <summary>Where the loss curves, histories and export checks go.</summary>
     public required string ReportDirectory { get; init; }
 
+    /// <summary>The workflow's ensemble (<c>[inference] ensemble</c>): a copy pinned to the new version is written when it runs these cleaners.</summary>
+    public string Ensemble { get; init; } = "";
+
+    /// <summary>
+    /// An ensemble built around other cleaners (a Wiener <c>gwe2e</c>): <see cref="Ensemble"/> is then written as its copy with each
+    /// <c>wiener-&lt;ifo&gt;</c> step running the trained <c>deepclean-&lt;ifo&gt;</c> at the new version.
+    /// </summary>
+    public string? EnsembleFrom { get; init; }
+
     /// <summary>The workflow's name, recorded in the models.</summary>
     public string WorkflowName { get; init; } = "";
 

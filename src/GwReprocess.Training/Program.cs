@@ -17,6 +17,8 @@ out), exports each to the project's ONNX DeepClean and adds it to the model repo
   --validation S            seconds at the end of the span held out for validation (default 64)
   --version N               version written for every detector (default 1; an existing one is refused)
   --band LOW-HIGH           band (Hz) to clean; repeat for several (default: the workflow's [cleaning] band)
+  --ensemble-from BASE      write the workflow's ensemble as BASE with its wiener-<ifo> steps running the new
+                            deepclean-<ifo> (otherwise <ensemble>-v<version> is written when the ensemble runs them)
   --kernel S, --batch B     the served model's window and batch (default 1 s and the workflow's [inference] batch)
   --epochs N                passes over the training windows at most (default 20)
   --batch-size N            windows per optimiser step (default 16)
@@ -84,7 +86,7 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 internal sealed class TrainingArguments
 {
     private static readonly HashSet<string> Known = ["workflow", "fit", "start", "end", "validation", "out", "version", "band", "kernel", "batch", "epochs",
-        "batch-size", "window", "stride", "lr", "psd-weight", "seed", "threads", "report", "root", "witnesses", "length", "steps"];
+        "batch-size", "window", "stride", "lr", "psd-weight", "seed", "threads", "report", "root", "witnesses", "length", "steps", "ensemble-from"];
     private readonly Dictionary<string, List<string>> _values = [];
 
     public static TrainingArguments Parse(ReadOnlySpan<string> args)
@@ -159,6 +161,8 @@ internal sealed class TrainingArguments
             Detectors = detectors,
             ChannelSource = workflowPath,
             WorkflowName = workflow.Name,
+            Ensemble = workflow.Inference.Ensemble,
+            EnsembleFrom = Get("ensemble-from"),
             Fit = Required("fit"),
             Start = Time("start"),
             End = Time("end"),

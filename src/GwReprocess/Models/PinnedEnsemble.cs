@@ -35,7 +35,16 @@ public static class PinnedEnsemble
     /// </summary>
     /// <exception cref="BadInputException">The ensemble or a cleaner is missing, a cleaner is no step of the ensemble, a
     /// cleaner has no version directory <paramref name="version"/>, or a different copy of that name already exists.</exception>
-    public static async Task<string> WriteAsync(string repository, string ensemble, IReadOnlyList<string> cleaners, long version,
+    public static Task<string> WriteAsync(string repository, string ensemble, IReadOnlyList<string> cleaners, long version,
+        CancellationToken cancellationToken = default) =>
+        WriteAsync(repository, ensemble, cleaners.ToDictionary(c => c, c => c), version, NameOf(ensemble, version), cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="name"/>: <paramref name="ensemble"/>'s config with each step running a key of <paramref name="cleaners"/>
+    /// running its value instead, pinned to <paramref name="version"/> (how a trained DeepClean takes the place of the linear
+    /// cleaner in an ensemble built around it); returns <paramref name="name"/>.
+    /// </summary>
+    public static async Task<string> WriteAsync(string repository, string ensemble, IReadOnlyDictionary<string, string> cleaners, long version, string name,
         CancellationToken cancellationToken = default)
     {
         if (version <= 0) throw new ArgumentOutOfRangeException(nameof(version), "versions are positive");
@@ -44,23 +53,28 @@ public static class PinnedEnsemble
         IRepositoryFiles files = location.IsUrl ? new BucketFiles(repository) : new DirectoryFiles(location.LocalPath ?? repository);
         using (files as IDisposable)
         {
-            string name = NameOf(ensemble, version);
             var config = Parse(await files.ReadConfigAsync(ensemble, cancellationToken).ConfigureAwait(false), files.Describe(ensemble));
             var steps = config.EnsembleScheduling?.Step
                 ?? throw new BadInputException($"{files.Describe(ensemble)}: model '{ensemble}' is not an ensemble (no ensemble_scheduling)");
-            foreach (var cleaner in cleaners)
+            foreach (var (replaced, cleaner) in cleaners)
             {
-                if (!steps.Any(s => s.ModelName == cleaner))
-                    throw new BadInputException($"{files.Describe(ensemble)}: ensemble '{ensemble}' has no step running '{cleaner}' (steps: {string.Join(", ", steps.Select(s => s.ModelName))})");
+                if (!steps.Any(s => s.ModelName == replaced))
+                    throw new BadInputException($"{files.Describe(ensemble)}: ensemble '{ensemble}' has no step running '{replaced}' (steps: {string.Join(", ", steps.Select(s => s.ModelName))})");
                 if (!(await files.VersionsAsync(cleaner, cancellationToken).ConfigureAwait(false)).Contains(version))
                     throw new BadInputException($"{files.Describe(cleaner)}: model '{cleaner}' has no version {version} to pin");
             }
             foreach (var step in steps)
-                if (cleaners.Contains(step.ModelName)) step.ModelVersion = version;
+                if (cleaners.TryGetValue(step.ModelName, out var cleaner))
+                {
+                    step.ModelName = cleaner;
+                    step.ModelVersion = version;
+                }
             config.Name = name;
+            if (cleaners.Any(c => c.Key != c.Value) && config.Parameters.TryGetValue("description", out var description))
+                description.StringValue += $" (cleaners {string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)} in place of {string.Join(", ", cleaners.Keys)})";
             string text = ModelConfigFile.Format(config);
 
-            foreach (var cleaner in cleaners) await KeepEveryVersionAsync(files, cleaner, cancellationToken).ConfigureAwait(false);
+            foreach (var cleaner in cleaners.Values.Distinct()) await KeepEveryVersionAsync(files, cleaner, cancellationToken).ConfigureAwait(false);
             if (await files.ReadConfigOrNullAsync(name, cancellationToken).ConfigureAwait(false) is { } existing)
             {
                 if (existing == text) return name;
