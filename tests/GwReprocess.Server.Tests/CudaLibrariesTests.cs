@@ -26,6 +26,22 @@ public sealed class CudaLibrariesTests
         Assert.Contains("/etc/ld.so.cache", message);
     }
 
+    [DllImport("libc", EntryPoint = "getenv")]
+    private static extern IntPtr NativeGetEnv(string name);
+
+    [Fact]
+    public void CudaDeviceOrderIsSetWhereCudaReadsIt()
+    {
+        // CUDA reads its variables with getenv: the native environment must change, not only .NET's copy.
+        string name = "GWREPRO_TEST_" + Guid.NewGuid().ToString("N");
+        CudaLibraries.SetEnvironmentIfUnset(name, "PCI_BUS_ID");
+        Assert.Equal("PCI_BUS_ID", Marshal.PtrToStringUTF8(NativeGetEnv(name)));
+        Assert.Equal("PCI_BUS_ID", Environment.GetEnvironmentVariable(name));
+        // A value the operator set is kept.
+        CudaLibraries.SetEnvironmentIfUnset(name, "FASTEST_FIRST");
+        Assert.Equal("PCI_BUS_ID", Marshal.PtrToStringUTF8(NativeGetEnv(name)));
+    }
+
     [Fact]
     public void TheMessageGroupsLibrariesByWhatProvidesThem()
     {

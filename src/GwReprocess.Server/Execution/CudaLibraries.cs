@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace GwReprocess.Server.Execution;
 
 /// <summary>The native libraries the CUDA build needs from the node, probed the way ONNX Runtime will load them (dlopen by name), so a missing one is named before a session fails on it.</summary>
-public static class CudaLibraries
+public static partial class CudaLibraries
 {
     /// <summary>The NVIDIA driver's management library (GPU list and metrics).</summary>
     public const string Nvml = "libnvidia-ml.so.1";
@@ -38,8 +38,8 @@ public static class CudaLibraries
                "(run the container with --nv, or add the CUDA 13 and cuDNN 9 library directories to LD_LIBRARY_PATH)";
     }
 
-    [DllImport("libc", EntryPoint = "setenv")]
-    private static extern int SetEnv(string name, string value, int overwrite);
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
 
     /// <summary>Sets a variable in the native environment (what CUDA reads with getenv) unless it is set already; .NET's own setter changes only its managed copy.</summary>
     internal static void SetEnvironmentIfUnset(string name, string value)
