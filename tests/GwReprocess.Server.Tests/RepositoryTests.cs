@@ -100,6 +100,12 @@ public sealed class RepositoryTests
         await using var fallback = await TestServer.StartAsync(o => o with { AllowCpuFallback = true },
             edit: models => models.Single(m => m.Name == "bbhnet").Config.InstanceGroup[0].Kind = ModelInstanceGroup.Types.Kind.Gpu);
         Assert.True((await fallback.Client.ModelReadyAsync(new ModelReadyRequest { Name = "bbhnet" })).Ready);
+        // The startup log says what the build has, why the GPU instance runs on the CPU, and where each instance is.
+        string[] log;
+        lock (fallback.Log) log = [.. fallback.Log];
+        Assert.Contains(log, l => l.StartsWith("ONNX Runtime ", StringComparison.Ordinal) && l.Contains("execution providers: ") && l.Contains("CPUExecutionProvider"));
+        Assert.Contains($"model 'bbhnet' version 1: KIND_GPU instances run on the CPU (--allow-cpu-fallback): {GwReprocess.Server.Execution.GpuEnvironment.NoCudaProvider}", log);
+        Assert.Contains("model 'bbhnet' version 1 instance 0 (group 'bbhnet'): CPU", log);
     }
 
     /// <summary>y = 2x with a variable batch dim, max_batch_size 8, dynamic batching with preferred size 4.</summary>

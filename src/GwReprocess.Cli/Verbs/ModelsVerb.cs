@@ -20,6 +20,9 @@ public sealed class ModelsVerb : CliVerb
     /// <summary>Instance kinds of <c>--kind</c>.</summary>
     public enum KindOption { Auto, Cpu, Gpu }
 
+    /// <summary>Precisions of <c>--precision</c>.</summary>
+    public enum PrecisionOption { Fp32, Fp16 }
+
     [Verb("build", HelpText = "Write the model repository: snapshotters, cleaners (H1, L1), postproc, detector, and the gwe2e and deepclean-stream ensembles.")]
     public sealed class BuildOptions : CommonOptions
     {
@@ -82,6 +85,9 @@ public sealed class ModelsVerb : CliVerb
 
         [Option("kind", Default = KindOption.Auto, HelpText = "Instance kind written to instance_group (auto lets Triton pick GPU when present).")]
         public KindOption Kind { get; set; }
+
+        [Option("precision", Default = PrecisionOption.Fp32, HelpText = "Precision of DeepClean and BBHnet: fp16 stores float16 weights and computes in float16 behind float32 inputs and outputs (Cast nodes at the boundaries), for GPU instances (the config's 'precision' parameter and description say so); refused with --kind cpu.")]
+        public PrecisionOption Precision { get; set; }
     }
 
     [Verb("check", HelpText = "Check a repository: every config agrees with its ONNX inputs/outputs; ensembles wire up (models exist, maps name real tensors, shapes and types agree). Then tells which streaming contract each ensemble offers (native or hermes) and which --workflow files fit it.")]
@@ -138,6 +144,7 @@ public sealed class ModelsVerb : CliVerb
                 Seed = o.Seed,
                 Instances = o.Instances,
                 SnapshotterInstances = o.Streams,
+                Precision = o.Precision == PrecisionOption.Fp16 ? ModelPrecision.Fp16 : ModelPrecision.Fp32,
                 InstanceKind = o.Kind switch
                 {
                     KindOption.Cpu => ModelInstanceGroup.Types.Kind.Cpu,

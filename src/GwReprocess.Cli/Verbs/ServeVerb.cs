@@ -50,7 +50,10 @@ public sealed class ServeVerb : CliVerb
         [Option("token-file", HelpText = "Read the --token from this file (surrounding whitespace ignored), so it appears on no command line; what the DAG's server nodes use for [inference] token_file.")]
         public string? TokenFile { get; set; }
 
-        [Option("allow-cpu-fallback", HelpText = "Run KIND_GPU instances on the CPU when this build has no CUDA (otherwise such models fail to load).")]
+        [Option("version", HelpText = "Print the version, ONNX Runtime's and the execution providers of this build (CPU; CUDA in the -p:Accelerator=cuda build), and exit.")]
+        public bool Version { get; set; }
+
+        [Option("allow-cpu-fallback", HelpText = "Run KIND_GPU instances on the CPU when no GPU can be used: a build without CUDA, a node without the NVIDIA driver, CUDA 13 or cuDNN 9 libraries, or no visible GPU (otherwise such models fail to load, naming what is missing).")]
         public bool AllowCpuFallback { get; set; }
 
         [Option("intra-op-threads", Default = 0, HelpText = "ONNX Runtime threads inside one operator per instance (0 = ONNX Runtime's default); config parameter intra_op_thread_count overrides.")]
@@ -75,8 +78,16 @@ public sealed class ServeVerb : CliVerb
         public bool Provisioner { get; set; }
     }
 
-    public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
-        ArgumentParsing.RunAsync<Options>(Name, args, o => ServeAsync(o, cancellationToken));
+    public override Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        // Before parsing: --version needs no --model-repository.
+        if (args.Contains("--version"))
+        {
+            Console.Out.WriteLine($"gwrepro serve {typeof(ServeVerb).Assembly.GetName().Version}: {Server.Execution.GpuEnvironment.BuildDescription()}");
+            return Task.FromResult(ExitCodes.Success);
+        }
+        return ArgumentParsing.RunAsync<Options>(Name, args, o => ServeAsync(o, cancellationToken));
+    }
 
     private static void Log(string line) =>
         Console.Error.WriteLine($"{DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)} gwrepro serve: {line}");

@@ -8,27 +8,42 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace GwReprocess.Server.Execution;
 
-/// <summary>How ONNX Runtime sessions are made: thread counts and what to do when a GPU instance finds no CUDA.</summary>
-public sealed record OnnxSessionSettings(int IntraOpThreads = 0, int InterOpThreads = 0, bool AllowCpuFallback = false, bool AllowSpinning = false);
+/// <summary>How ONNX Runtime sessions are made: thread counts, the GPUs there are, and what to do when a GPU instance finds no CUDA.</summary>
+public sealed record OnnxSessionSettings(int IntraOpThreads = 0, int InterOpThreads = 0, bool AllowCpuFallback = false, bool AllowSpinning = false)
+{
+    /// <summary>The GPUs instances can be placed on (none by default).</summary>
+    public GpuEnvironment Gpus { get; init; } = GpuEnvironment.CpuOnly;
+}
 
 /// <summary>An ONNX model version: one InferenceSession per instance, fronted by the sequence batcher, the dynamic batcher or nothing.</summary>
 public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
 {
-    private readonly InferenceSession[] _sessions;
-    private readonly InstanceThreads<InferenceSession> _instances;
+    private readonly OnnxInstance[] _sessions;
+    private readonly InstanceThreads<OnnxInstance> _instances;
     private readonly SequenceBatcher? _sequences;
     private readonly DynamicBatcher? _batcher;
     private readonly HashSet<string> _graphOutputs;
 
-    /// <summary>The execution provider the sessions use ("CPU" or "CUDA").</summary>
+    /// <summary>The execution providers the sessions use ("CPU", "CUDA" or "CUDA+CPU").</summary>
     public string Device { get; }
 
-    private OnnxModelVersion(string name, long version, ModelConfig config, InferenceSession[] sessions, string device, byte[]?[] initialStates)
+    /// <summary>Where each instance runs, in instance order.</summary>
+    public IReadOnlyList<InstancePlacement> Placements => [.. _sessions.Select(s => s.Placement)];
+
+    /// <summary>Why instances asked for on a GPU run on the CPU (--allow-cpu-fallback); null when none do.</summary>
+    public string? Fallback { get; }
+
+    /// <summary>One line per instance for the startup log: model, version, instance, group, device.</summary>
+    public IEnumerable<string> DescribeInstances() => _sessions.Select(s => s.Describe(Name, Version));
+
+    private OnnxModelVersion(string name, long version, ModelConfig config, OnnxInstance[] sessions, string? fallback, byte[]?[] initialStates)
         : base(name, version, config)
     {
         _sessions = sessions;
-        Device = device;
-        _graphOutputs = [.. sessions[0].OutputMetadata.Keys];
+        Fallback = fallback;
+        bool gpu = sessions.Any(s => s.Placement.OnGpu), cpu = sessions.Any(s => !s.Placement.OnGpu);
+        Device = gpu && cpu ? "CUDA+CPU" : gpu ? "CUDA" : "CPU";
+        _graphOutputs = [.. sessions[0].Session.OutputMetadata.Keys];
         if (config.SequenceBatching is { } sb)
             _sequences = new SequenceBatcher(this, sb, config.MaxBatchSize, sessions.Length, initialStates, id =>
             {
@@ -39,7 +54,7 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
             // Triton keeps the dynamic batcher (and so its queue policy) for max_batch_size 0, one request per execution.
             _batcher = new DynamicBatcher(this, db, Math.Max(1, config.MaxBatchSize));
         // Last: the batchers above may refuse the config, and threads started before that would never end.
-        _instances = new InstanceThreads<InferenceSession>(name, version, sessions);
+        _instances = new InstanceThreads<OnnxInstance>(name, version, sessions);
     }
 
     public override int LiveSequences => _sequences?.LiveSequences ?? 0;
@@ -50,12 +65,11 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
     public static OnnxModelVersion Load(string name, long version, ModelConfig config, byte[] onnx, OnnxSessionSettings settings,
         Func<string, byte[]>? readInitialState = null)
     {
-        var (device, cuda) = ChooseDevice(name, config, settings);
-        int count = Math.Max(1, config.InstanceGroup.Sum(g => Math.Max(1, g.Count)));
-        var sessions = new List<InferenceSession>();
+        var plan = PlacementPlan.For(name, config.InstanceGroup, settings.Gpus, settings.AllowCpuFallback);
+        var sessions = new List<OnnxInstance>();
         try
         {
-            for (int i = 0; i < count; i++)
+            foreach (var placement in plan.Instances)
             {
                 using var options = new SessionOptions
                 {
@@ -65,11 +79,24 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
                 };
                 // Spinning intra-op threads would take the cores the gRPC/Kestrel threads need between runs.
                 options.AddSessionConfigEntry("session.intra_op.allow_spinning", settings.AllowSpinning ? "1" : "0");
-                if (cuda) options.AppendExecutionProvider_CUDA(0);
-                sessions.Add(new InferenceSession(onnx, options));
+                // Each instance's session is pinned to its own device: its CUDA provider allocates and runs there only.
+                if (placement.OnGpu) options.AppendExecutionProvider_CUDA(placement.DeviceId);
+                var session = new InferenceSession(onnx, options);
+                CudaIoBinding? binding = null;
+                string? refused = null;
+                try
+                {
+                    if (placement.OnGpu) binding = CudaIoBinding.TryCreate(session, placement.DeviceId, out refused);
+                }
+                catch
+                {
+                    session.Dispose();
+                    throw;
+                }
+                sessions.Add(new OnnxInstance(session, placement, binding, refused));
             }
-            var states = CheckAgainstGraph(name, config, sessions[0], readInitialState);
-            return new OnnxModelVersion(name, version, config, [.. sessions], device, states);
+            var states = CheckAgainstGraph(name, config, sessions[0].Session, readInitialState);
+            return new OnnxModelVersion(name, version, config, [.. sessions], plan.Fallback, states);
         }
         catch
         {
@@ -80,22 +107,6 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
 
     private static int Parameter(ModelConfig config, string key, int fallback) =>
         config.Parameters.TryGetValue(key, out var p) && int.TryParse(p.StringValue, out int v) && v >= 0 ? v : fallback;
-
-    private static (string Device, bool Cuda) ChooseDevice(string name, ModelConfig config, OnnxSessionSettings settings)
-    {
-        bool cudaAvailable = OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
-        bool wantsGpu = config.InstanceGroup.Any(g => g.Kind == ModelInstanceGroup.Types.Kind.Gpu);
-        bool auto = config.InstanceGroup.Count == 0 || config.InstanceGroup.All(g => g.Kind == ModelInstanceGroup.Types.Kind.Auto);
-        if (wantsGpu && !cudaAvailable)
-        {
-            if (!settings.AllowCpuFallback)
-                throw new InferenceException(StatusCode.Unavailable,
-                    $"model '{name}': instance_group asks for KIND_GPU but this ONNX Runtime build has no CUDA execution provider " +
-                    "(use the CUDA build of gwrepro, set kind: KIND_CPU, or start with --allow-cpu-fallback)");
-            return ("CPU", false);
-        }
-        return (wantsGpu || auto) && cudaAvailable ? ("CUDA", true) : ("CPU", false);
-    }
 
     /// <summary>Triton's ONNX backend checks: every config input/output, state and control input exists in the graph with its type; nothing else is a graph input.</summary>
     private static byte[]?[] CheckAgainstGraph(string name, ModelConfig config, InferenceSession session, Func<string, byte[]>? readInitialState)
@@ -195,6 +206,24 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
     }
 
     private static readonly byte[] EmptyBuffer = new byte[8];
+
+    private ExecutionOutputs Run(OnnxInstance instance, IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames)
+    {
+        if (instance.Binding is not { } binding || !CudaIoBinding.CanBind(inputs)) return Run(instance.Session, inputs, outputNames);
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            var outputs = binding.Run(inputs, outputNames);
+            long end = Stopwatch.GetTimestamp();
+            // The copies happen inside the bound run: all of it counts as inference, as Triton counts a GPU backend's.
+            Statistics.RecordExecution(0, Metrics.ModelVersionStatistics.ElapsedNs(start, end), 0);
+            return new ExecutionOutputs(outputs, start);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw InferenceException.Backend($"model '{Name}' version {Version}: ONNX Runtime failed: {e.Message}");
+        }
+    }
 
     private unsafe ExecutionOutputs Run(InferenceSession session, IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames)
     {

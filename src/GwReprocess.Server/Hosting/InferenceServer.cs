@@ -61,8 +61,13 @@ public sealed class InferenceServer : IAsyncDisposable
         ModelThreads.EnsureStarted();
         if (TransportPriority.Check(options.TransportNice) is { } why) throw new BadInputException(why);
         var store = Store(options.ModelRepository);
+        var nvml = NvmlGpuReadings.TryOpen();
+        var gpus = GpuEnvironment.Detect(nvml);
+        log($"{GpuEnvironment.BuildDescription()}; " + (gpus.GpusUsable
+            ? $"GPUs: {string.Join(", ", gpus.Visible.Select((d, i) => $"{i} = {d.Uuid}{(d.Name.Length > 0 ? " " + d.Name : "")}"))} ({gpus.Visibility})"
+            : $"no GPU: {gpus.Unusable ?? $"none visible ({gpus.Visibility})"}"));
         var models = new ModelManager(store, options.ModelControl,
-            new OnnxSessionSettings(options.IntraOpThreads, options.InterOpThreads, options.AllowCpuFallback), log);
+            new OnnxSessionSettings(options.IntraOpThreads, options.InterOpThreads, options.AllowCpuFallback) { Gpus = gpus }, log);
         var core = new InferenceCore(models);
         if (options.ModelControl == ModelControlMode.None) await models.LoadAllAsync(cancellationToken).ConfigureAwait(false);
         var address = ParseHost(options.Host);
@@ -76,7 +81,7 @@ public sealed class InferenceServer : IAsyncDisposable
                 throw new BadInputException($"{options.TlsCertificate}: cannot load the TLS certificate and key: {e.Message}", e);
             }
         }
-        var metrics = new MetricsExporter(models);
+        var metrics = new MetricsExporter(models, nvml, nvml is null ? null : CudaVisibleDevices.Apply(nvml.Devices, gpus.CudaVisibleDevicesValue));
         var apps = new List<WebApplication>();
         try
         {

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using GwReprocess.Server.Execution;
 using GwReprocess.Server.Repository;
 using Prometheus;
 
 namespace GwReprocess.Server.Metrics;
 
-/// <summary>Prometheus text on the metrics port: Triton's nv_inference_* counters per model and version, plus process and host CPU/memory.</summary>
+/// <summary>Prometheus text on the metrics port: Triton's nv_inference_* counters per model and version, GPU utilisation and memory per GPU (when NVML is there), plus process and host CPU/memory.</summary>
 public sealed class MetricsExporter
 {
     private readonly CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
@@ -14,13 +15,18 @@ public sealed class MetricsExporter
 
     private readonly Counter _success, _failure, _count, _exec, _request, _queue, _input, _infer, _output;
     private readonly Gauge _pending, _loadSeconds, _cpuUtil, _memTotal, _memUsed, _processCpu, _processRss;
+    private readonly IGpuReadings? _gpus;
+    private readonly IReadOnlyList<GpuDevice> _gpuDevices = [];
+    private readonly Gauge? _gpuUtil, _gpuMemUsed, _gpuMemTotal;
 
     private static readonly (FailureReason Reason, string Label)[] Reasons =
         [(FailureReason.Rejected, "REJECTED"), (FailureReason.Canceled, "CANCELED"), (FailureReason.Backend, "BACKEND"), (FailureReason.Other, "OTHER")];
 
-    public MetricsExporter(ModelManager models)
+    /// <summary>Metrics of <paramref name="models"/>; <paramref name="gpus"/> (null: no nv_gpu_* metrics at all, as Triton without GPUs) read for <paramref name="gpuDevices"/>, the GPUs this process sees.</summary>
+    public MetricsExporter(ModelManager models, IGpuReadings? gpus = null, IReadOnlyList<GpuDevice>? gpuDevices = null)
     {
         _models = models;
+        _gpus = gpus;
         var f = Prometheus.Metrics.WithCustomRegistry(_registry);
         string[] labels = ["model", "version"];
         Counter C(string name, string help) => f.CreateCounter(name, help, labels);
@@ -41,6 +47,14 @@ public sealed class MetricsExporter
         _memUsed = f.CreateGauge("nv_cpu_memory_used_bytes", "CPU used memory (RAM), in bytes");
         _processCpu = f.CreateGauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds");
         _processRss = f.CreateGauge("process_resident_memory_bytes", "Resident memory size in bytes");
+        if (gpus is not null)
+        {
+            _gpuDevices = gpuDevices ?? gpus.Devices;
+            // Triton's names, help and label (gpu_uuid), so dashboards made for Triton read these unchanged.
+            _gpuUtil = f.CreateGauge("nv_gpu_utilization", "GPU utilization rate [0.0 - 1.0)", ["gpu_uuid"]);
+            _gpuMemTotal = f.CreateGauge("nv_gpu_memory_total_bytes", "GPU total memory, in bytes", ["gpu_uuid"]);
+            _gpuMemUsed = f.CreateGauge("nv_gpu_memory_used_bytes", "GPU used memory, in bytes", ["gpu_uuid"]);
+        }
         _registry.AddBeforeCollectCallback(Update);
     }
 
@@ -63,6 +77,14 @@ public sealed class MetricsExporter
             _infer.WithLabels(l).IncTo(s.ComputeInferNs / 1000);
             _output.WithLabels(l).IncTo(s.ComputeOutputNs / 1000);
         }
+        if (_gpus is not null)
+            foreach (var d in _gpuDevices)
+                if (_gpus.TryRead(d, out var r))
+                {
+                    _gpuUtil!.WithLabels(d.Uuid).Set(r.Utilization);
+                    _gpuMemTotal!.WithLabels(d.Uuid).Set(r.MemoryTotalBytes);
+                    _gpuMemUsed!.WithLabels(d.Uuid).Set(r.MemoryUsedBytes);
+                }
         // Triton's nv_cpu_utilization is the whole host's (/proc/stat, all cores) since the previous reading; this process's own CPU is process_cpu_seconds_total.
         var cpu = CpuTimes.Read();
         if (cpu.Total > _lastCpu.Total) _cpuUtil.Set(Math.Clamp((cpu.Busy - _lastCpu.Busy) / (double)(cpu.Total - _lastCpu.Total), 0, 1));

@@ -94,7 +94,7 @@ public sealed class ModelManager : IDisposable, IAsyncDisposable
         catch (BadInputException e) { throw InferenceException.Invalid(e.Message); }
         if (config.Name.Length > 0 && config.Name != name)
             throw InferenceException.Invalid($"model '{name}': config name '{config.Name}' does not match the directory name");
-        Normalize(name, config);
+        Normalize(name, config, _settings.Gpus);
         var available = await _store.ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
         var wanted = Policy(config.VersionPolicy, available);
         if (wanted.Count == 0)
@@ -125,6 +125,11 @@ public sealed class ModelManager : IDisposable, IAsyncDisposable
                     versions[v] = mv;
                     string what = mv is OnnxModelVersion o ? $"{config.Platform}, {o.Instances} instance(s) on {o.Device}" : "ensemble";
                     _log($"loaded model '{name}' version {v} ({what}) in {sw.ElapsedMilliseconds} ms");
+                    if (mv is OnnxModelVersion placed)
+                    {
+                        if (placed.Fallback is { } why) _log($"model '{name}' version {v}: KIND_GPU instances run on the CPU (--allow-cpu-fallback): {why}");
+                        foreach (var line in placed.DescribeInstances()) _log(line);
+                    }
                 }
                 catch (Exception e) when (e is InferenceException or BadInputException or OnnxRuntimeException)
                 {
@@ -179,7 +184,7 @@ public sealed class ModelManager : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Triton's defaults, so the ModelConfig RPC returns what Triton would.</summary>
-    private static void Normalize(string name, ModelConfig config)
+    private static void Normalize(string name, ModelConfig config, GpuEnvironment gpus)
     {
         config.Name = name;
         config.VersionPolicy ??= new ModelVersionPolicy { Latest = new ModelVersionPolicy.Types.Latest { NumVersions = 1 } };
@@ -189,13 +194,16 @@ public sealed class ModelManager : IDisposable, IAsyncDisposable
             config.Backend = "onnxruntime";
             if (config.DefaultModelFilename.Length == 0) config.DefaultModelFilename = ModelRepository.OnnxFileName;
             if (config.InstanceGroup.Count == 0) config.InstanceGroup.Add(new ModelInstanceGroup { Count = 1 });
-            bool cuda = OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+            // Triton's KIND_AUTO: KIND_GPU when it names GPUs or GPUs can be used, else KIND_CPU (PlacementPlan places it the same way).
             for (int i = 0; i < config.InstanceGroup.Count; i++)
             {
                 var g = config.InstanceGroup[i];
                 if (g.Name.Length == 0) g.Name = config.InstanceGroup.Count == 1 ? name : $"{name}_{i}";
                 if (g.Count == 0) g.Count = 1;
-                if (g.Kind == ModelInstanceGroup.Types.Kind.Auto) g.Kind = cuda ? ModelInstanceGroup.Types.Kind.Gpu : ModelInstanceGroup.Types.Kind.Cpu;
+                if (g.Kind == ModelInstanceGroup.Types.Kind.Auto)
+                    g.Kind = g.Gpus.Count > 0 || gpus.GpusUsable ? ModelInstanceGroup.Types.Kind.Gpu : ModelInstanceGroup.Types.Kind.Cpu;
+                // Triton lists the GPUs a KIND_GPU group got when it named none.
+                if (g.Kind == ModelInstanceGroup.Types.Kind.Gpu && g.Gpus.Count == 0 && gpus.GpusUsable) g.Gpus.AddRange(Enumerable.Range(0, gpus.Visible.Count));
             }
         }
         if (config.SequenceBatching is { MaxSequenceIdleMicroseconds: 0 } sb) sb.MaxSequenceIdleMicroseconds = 1_000_000;

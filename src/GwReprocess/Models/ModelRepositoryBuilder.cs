@@ -34,6 +34,8 @@ public static class ModelRepositoryBuilder
         if (o.Instances < 1 || o.SnapshotterInstances < 1) throw new BadInputException("instance counts must be at least 1");
         if (o.Detectors.Count == 0) throw new BadInputException("at least one detector is needed");
         if (o.Detector == DetectorKind.BbhNet && o.Detectors.Count != 2) throw new BadInputException($"BBHnet takes exactly two detectors (H1, L1), not {o.Detectors.Count}");
+        if (o.Precision == ModelPrecision.Fp16 && o.InstanceKind == ModelInstanceGroup.Types.Kind.Cpu)
+            throw new BadInputException("--precision fp16 is for GPU instances: with --kind cpu build fp32 (ONNX Runtime's CPU provider has few float16 kernels and would run slower, not faster)");
         int k = o.Kernel, b = o.Batch, s = o.Stride, cw = o.Witnesses;
         var dets = o.Detectors;
 
@@ -60,9 +62,27 @@ public static class ModelRepositoryBuilder
             ? BbhNetNetwork.Build(DetectorName(o.Detector), k, b, o.Seed + 100, o.Instances, o.InstanceKind)
             : TemplateBankNetwork.Build(DetectorName(o.Detector), o.Templates!, dets.Count, k, b, o.Instances, o.InstanceKind));
 
+        if (o.Precision == ModelPrecision.Fp16)
+            for (int i = 0; i < models.Count; i++)
+                if (models[i].Name == DetectorName(DetectorKind.BbhNet) || (o.Cleaner == CleanerKind.DeepClean && models[i].Name.StartsWith("deepclean-", StringComparison.Ordinal)))
+                    models[i] = ToFloat16(models[i]);
+
         models.Add(EndToEndEnsemble(o, models));
         models.Add(CleanerStreamEnsemble(o, models));
         return models;
+    }
+
+    /// <summary>Precision parameter a float16 network's config carries (Triton passes parameters through; readers see it in ModelConfig).</summary>
+    public const string PrecisionParameter = "precision";
+
+    /// <summary>The network with float16 weights and compute behind its float32 inputs and outputs; its config says so.</summary>
+    private static RepositoryModel ToFloat16(RepositoryModel model)
+    {
+        var config = model.Config.Clone();
+        config.Parameters[PrecisionParameter] = new ModelParameter { StringValue = "fp16" };
+        string description = config.Parameters.TryGetValue("description", out var d) ? d.StringValue : "";
+        config.Parameters["description"] = new ModelParameter { StringValue = description + "; FP16: float16 weights and compute, float32 inputs and outputs (GPU instances)" };
+        return model with { Config = config, Onnx = Onnx.Float16Conversion.Convert(model.Onnx!) };
     }
 
     private static RepositoryModel EndToEndEnsemble(ModelRepositoryOptions o, IReadOnlyList<RepositoryModel> models)

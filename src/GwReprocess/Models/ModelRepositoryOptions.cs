@@ -56,6 +56,9 @@ public sealed record ModelRepositoryOptions
 
     public ModelInstanceGroup.Types.Kind InstanceKind { get; init; } = ModelInstanceGroup.Types.Kind.Auto;
 
+    /// <summary>Precision of the neural networks (DeepClean, BBHnet); fp16 is for GPU instances only.</summary>
+    public ModelPrecision Precision { get; init; } = ModelPrecision.Fp32;
+
     /// <summary>Per-detector whitening FIR taps for postproc; null = identity (one tap of 1), until the ASD-based design is available.</summary>
     public IReadOnlyList<float[]>? WhiteningTaps { get; init; }
 

@@ -83,7 +83,8 @@ public static class DagWriter
             ["client_disk"] = condor.ClientDisk,
             ["server_cpus"] = condor.ServerCpus.ToString(CultureInfo.InvariantCulture),
             ["server_memory"] = condor.ServerMemory,
-            ["server_gpus"] = inference.GpusPerServer.ToString(CultureInfo.InvariantCulture),
+            // The GPUs the repository's instance groups name (gpus_per_server where it does not say, or cannot be read here).
+            ["server_gpus"] = (servers > 0 ? ServerGpus.For(w) : inference.GpusPerServer).ToString(CultureInfo.InvariantCulture),
             ["server_restarts"] = inference.ServerRestarts.ToString(CultureInfo.InvariantCulture),
             ["run_name"] = w.Name,
             ["requirements"] = w.Site.Requirements.Count == 0 ? "" : "requirements            = " + string.Join(" && ", w.Site.Requirements),

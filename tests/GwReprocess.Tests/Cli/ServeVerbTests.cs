@@ -12,6 +12,16 @@ public sealed class ServeVerbTests : IDisposable
     public void Dispose() => _dir.Delete(true);
 
     [Fact]
+    public void VersionListsTheExecutionProvidersOfThisBuild()
+    {
+        // No --model-repository needed; the default build is CPU-only (the CUDA build, -p:Accelerator=cuda, adds CUDAExecutionProvider).
+        var r = GwreproProcess.Run(["serve", "--version"]);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Matches(@"^gwrepro serve \d+\.\d+\.\d+\.\d+: ONNX Runtime \d+\.\d+\.\d+, execution providers: .*CPUExecutionProvider\n$", r.StdOut);
+        Assert.Equal(Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"), r.StdOut.Contains("CUDAExecutionProvider"));
+    }
+
+    [Fact]
     public async Task ServePublishesItsAddressServesAndStopsOnTheMarker()
     {
         var repo = Path.Combine(_dir.FullName, "repo");
