@@ -34,6 +34,32 @@ public sealed class PinnedEnsembleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_trained_cleaner_takes_the_place_of_the_linear_one_in_a_named_copy()
+    {
+        // gwrepro-train --ensemble-from: an ensemble built around wiener-h1 gets a copy whose wiener-h1 step runs deepclean-h1 version 1.
+        Directory.CreateDirectory(_dir);
+        var o = TestServer.SmallOptions;
+        var models = ModelRepositoryBuilder.Build(o);
+        await ModelRepository.WriteAsync(_dir, models);
+        var original = ModelConfigFile.Read(Path.Combine(_dir, ModelRepositoryBuilder.EndToEnd, "config.pbtxt"));
+        string replaced = original.EnsembleScheduling.Step.Select(s => s.ModelName).First(n => n.EndsWith("-h1", StringComparison.Ordinal));
+        WriteVersion(_dir, "trained-h1", 1, DeepCleanNetwork.Build("trained-h1", o.Witnesses, o.Kernel, o.Batch, seed: 3));
+        File.WriteAllText(Path.Combine(_dir, "trained-h1", "config.pbtxt"),
+            File.ReadAllText(Path.Combine(_dir, replaced, "config.pbtxt")).Replace($"\"{replaced}\"", "\"trained-h1\"", StringComparison.Ordinal));
+
+        string name = await PinnedEnsemble.WriteAsync(_dir, ModelRepositoryBuilder.EndToEnd, new Dictionary<string, string> { [replaced] = "trained-h1" }, 1, "gwe2e-trained");
+        Assert.Equal("gwe2e-trained", name);
+        var written = ModelConfigFile.Read(Path.Combine(_dir, "gwe2e-trained", "config.pbtxt"));
+        var step = written.EnsembleScheduling.Step.Single(s => s.ModelName == "trained-h1");
+        Assert.Equal(1, step.ModelVersion);
+        Assert.DoesNotContain(written.EnsembleScheduling.Step, s => s.ModelName == replaced);
+        Assert.Equal(original.EnsembleScheduling.Step.Count, written.EnsembleScheduling.Step.Count);
+        Assert.Equal(original.EnsembleScheduling.Step.Single(s => s.ModelName == replaced).InputMap, step.InputMap);
+        Assert.Contains("trained-h1 version 1 in place of " + replaced, written.Parameters["description"].StringValue, StringComparison.Ordinal);
+        Assert.Empty(ModelRepositoryCheck.Check(_dir));
+    }
+
+    [Fact]
     public async Task Copy_pins_the_cleaner_steps_only_and_the_cleaner_keeps_every_version()
     {
         string repo = await RepositoryAsync();
