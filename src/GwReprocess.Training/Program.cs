@@ -25,6 +25,7 @@ out), exports each to the project's ONNX DeepClean and adds it to the model repo
   --window S, --stride S    training window length and step, seconds (default 4 and 0.5)
   --lr X                    Adam's learning rate (default 0.01)
   --psd-weight X            weight of the PSD-ratio loss; 1 - X goes to MSE (default 1)
+  --fft S, --overlap S      the loss's Welch segment and overlap, seconds (default 1 and 0.5; at most --window)
   --seed N, --threads N     seed and LibTorch threads: a fixed pair gives bit-identical weights (default 1, all cores)
   --report DIR              loss curves, histories and export checks (default: training-report)
   --root DIR                run in this training root (also GWREPRO_TRAINING_ROOT); see training/make-root.sh
@@ -86,7 +87,7 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 internal sealed class TrainingArguments
 {
     private static readonly HashSet<string> Known = ["workflow", "fit", "start", "end", "validation", "out", "version", "band", "kernel", "batch", "epochs",
-        "batch-size", "window", "stride", "lr", "psd-weight", "seed", "threads", "report", "root", "witnesses", "length", "steps", "ensemble-from"];
+        "batch-size", "window", "stride", "lr", "psd-weight", "seed", "threads", "report", "root", "witnesses", "length", "steps", "ensemble-from", "fft", "overlap"];
     private readonly Dictionary<string, List<string>> _values = [];
 
     public static TrainingArguments Parse(ReadOnlySpan<string> args)
@@ -181,6 +182,8 @@ internal sealed class TrainingArguments
                 StrideSeconds = Number("stride", 0.5),
                 LearningRate = Number("lr", 1e-2),
                 PsdWeight = Math.Min(1, Number("psd-weight", 1)),
+                FftSeconds = Number("fft", 1),
+                OverlapSeconds = Get("overlap") is null ? Number("fft", 1) / 2 : Number("overlap", 0.5),
                 Seed = Integer("seed", 1),
                 Threads = Integer("threads", Environment.ProcessorCount),
             },

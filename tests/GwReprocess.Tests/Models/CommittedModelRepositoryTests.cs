@@ -4,7 +4,10 @@ using GwReprocess.Workflow;
 
 namespace GwReprocess.Tests.Models;
 
-/// <summary>The committed <c>model-repository/</c> is what <c>gwrepro models build</c> writes for workflows/local-demo.toml.</summary>
+/// <summary>
+/// The committed <c>model-repository/</c> is what <c>gwrepro models build</c> writes for workflows/local-demo.toml, plus the DeepClean
+/// cleaners <c>gwrepro-train</c> trained on the first 512 s and the ensemble the demo streams to, which runs them in the Wiener cleaners' place.
+/// </summary>
 public sealed class CommittedModelRepositoryTests
 {
     private static string Root()
@@ -22,7 +25,8 @@ public sealed class CommittedModelRepositoryTests
     public void PassesTheRepositoryCheckAndTheOnnxChecker()
     {
         Assert.Empty(ModelRepositoryCheck.Check(Repository));
-        Assert.Equal(["bbh-templates", "deepclean-stream", "gwe2e", "postproc", "snapshotter", "snapshotter-stream", "wiener-h1", "wiener-l1"], ModelRepository.ModelNames(Repository));
+        Assert.Equal(["bbh-templates", "deepclean-h1", "deepclean-l1", "deepclean-stream", "gwe2e", "gwe2e-deepclean", "postproc", "snapshotter", "snapshotter-stream", "wiener-h1", "wiener-l1"],
+            ModelRepository.ModelNames(Repository));
         var (code, output) = ModelTestSupport.OnnxChecker(Directory.GetFiles(Repository, "model.onnx", SearchOption.AllDirectories));
         Assert.True(code == 0, output);
         long bytes = Directory.GetFiles(Repository, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
@@ -45,6 +49,25 @@ public sealed class CommittedModelRepositoryTests
             Assert.Equal(det.Witnesses.Select(w => w.Value), channels.Select(c => c.Value));
             Assert.All(scaling, s => Assert.True(s.Scale > 0));
             Assert.Equal(new long[] { demo.Inference.Batch, cw, 4096 }, cleaner.Input.Single().Dims);
+        }
+        // The demo streams to the trained DeepClean: the same ensemble as gwe2e with each Wiener step running deepclean-<ifo> version 1.
+        Assert.Equal("gwe2e-deepclean", demo.Inference.Ensemble);
+        var linear = ModelConfigFile.Read(Path.Combine(Repository, ModelRepositoryBuilder.EndToEnd, "config.pbtxt"));
+        Assert.Equal(linear.EnsembleScheduling.Step.Select(s => s.ModelName.Replace("wiener-", "deepclean-", StringComparison.Ordinal)),
+            ensemble.EnsembleScheduling.Step.Select(s => s.ModelName));
+        foreach (var det in demo.Detectors)
+        {
+            string name = ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, det.Ifo);
+            Assert.Equal(1, ensemble.EnsembleScheduling.Step.Single(s => s.ModelName == name).ModelVersion);
+            var trained = ModelConfigFile.Read(Path.Combine(Repository, name, "config.pbtxt"));
+            var (channels, scaling) = WienerCleaner.FromConfig(trained)!.Value;
+            Assert.Equal(det.Witnesses.Select(w => w.Value), channels.Select(c => c.Value));
+            Assert.All(scaling, s => Assert.Equal(new Dsp.ChannelScaling(0, 1), s)); // the network standardises inside
+            var onnx = ModelRepository.ReadOnnx(Path.Combine(Repository, name, "1", ModelRepository.OnnxFileName));
+            var meta = onnx.MetadataProps.ToDictionary(m => m.Key, m => m.Value);
+            Assert.Equal("true", meta["trained"]);
+            Assert.Equal("[1000000000, 1000000448)", meta["training_span"]);
+            Assert.Equal("55-65", meta["bands_hz"]);
         }
         var detector = ModelConfigFile.Read(Path.Combine(Repository, "bbh-templates", "config.pbtxt"));
         Assert.Contains("calibrated: rho0 =", detector.Parameters["description"].StringValue);
