@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace GwReprocess.Tests.Jobs;
+
+/// <summary>
+/// A loopback TCP forwarder that can go away and come back on the same port: while stopped, new connections are refused
+/// and open ones are reset, as when the service behind it (an S3 endpoint) goes down and is restarted.
+/// </summary>
+/// <remarks>The service itself keeps running behind it, so what was stored survives the outage, as it does on a real object store (moto keeps its objects in memory only).</remarks>
+public sealed class TcpOutageProxy : IAsyncDisposable
+{
+    private readonly IPEndPoint _target;
+    private readonly List<(TcpClient A, TcpClient B)> _open = [];
+    private TcpListener? _listener;
+    private Task _accept = Task.CompletedTask;
+
+    private TcpOutageProxy(IPEndPoint target) => _target = target;
+
+    public int Port { get; private set; }
+
+    /// <summary>The URL to give clients (http://127.0.0.1:port).</summary>
+    public string Endpoint => $"http://127.0.0.1:{Port}";
+
+    /// <summary>Times <see cref="StopAsync"/> was called.</summary>
+    public int Outages { get; private set; }
+
+    /// <summary>Starts forwarding 127.0.0.1:(free port) to <paramref name="targetPort"/> on loopback.</summary>
+    public static TcpOutageProxy Start(int targetPort)
+    {
+        var proxy = new TcpOutageProxy(new IPEndPoint(IPAddress.Loopback, targetPort));
+        proxy.Listen(0);
+        return proxy;
+    }
+
+    private void Listen(int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Start();
+        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        _listener = listener;
+        _accept = AcceptAsync(listener);
+    }
+
+    private async Task AcceptAsync(TcpListener listener)
+    {
+        while (true)
+        {
+            TcpClient client;
+            try { client = await listener.AcceptTcpClientAsync(); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException) { return; }
+            _ = ForwardAsync(client);
+        }
+    }
+
+    private async Task ForwardAsync(TcpClient client)
+    {
+        var upstream = new TcpClient();
+        try { await upstream.ConnectAsync(_target); }
+        catch (SocketException)
+        {
+            Reset(client);
+            upstream.Dispose();
+            return;
+        }
+        lock (_open) _open.Add((client, upstream));
+        var a = client.GetStream();
+        var b = upstream.GetStream();
+        try { await Task.WhenAny(a.CopyToAsync(b), b.CopyToAsync(a)); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { }
+        lock (_open) _open.Remove((client, upstream));
+        client.Dispose();
+        upstream.Dispose();
+    }
+
+    private static void Reset(TcpClient c)
+    {
+        // Linger 0: close sends RST, so the peer sees the connection reset rather than a clean end of the response.
+        try { c.Client.LingerState = new LingerOption(true, 0); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        c.Dispose();
+    }
+
+    /// <summary>Goes away: stops listening (connections refused) and resets every open connection.</summary>
+    public async Task StopAsync()
+    {
+        Outages++;
+        _listener?.Stop();
+        _listener = null;
+        await _accept;
+        List<(TcpClient A, TcpClient B)> open;
+        lock (_open) open = [.. _open];
+        foreach (var (a, b) in open)
+        {
+            Reset(a);
+            Reset(b);
+        }
+    }
+
+    /// <summary>Comes back on the same port.</summary>
+    public void Restart() => Listen(Port);
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}
