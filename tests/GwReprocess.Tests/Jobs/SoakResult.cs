@@ -14,7 +14,7 @@ public sealed record SoakJob(int Stream, string Name, int Segment, ulong Sequenc
 /// <summary>The figures of a soak.</summary>
 public sealed record SoakResult(
     SoakOptions Options, double WallSeconds, IReadOnlyList<SoakJob> Jobs, IReadOnlyList<double> RoundTrips, IReadOnlyList<string> Failures,
-    double ServerRequestFailures, double ServerRequestSuccesses, IReadOnlyList<(double Seconds, long RssBytes)> Rss, int ServerKills, int BucketOutages)
+    double ServerRequestFailures, double ServerRequestSuccesses, IReadOnlyList<(double Seconds, long RssBytes)> Rss, int ServerKills, int BucketOutages, int BucketConnectionsReset)
 {
     /// <summary>Requests sent by all streams.</summary>
     public long Requests => Jobs.Sum(j => j.Sent);

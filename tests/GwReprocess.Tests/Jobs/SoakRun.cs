@@ -268,7 +268,7 @@ public sealed class SoakRun : IAsyncDisposable
         await stop.CancelAsync();
         await sampler;
         return new SoakResult(_o, wall, jobs.OrderBy(j => j.Name, StringComparer.Ordinal).ToList(), roundTrips.ToList(), failures.ToList(),
-            serverFailures + failure, serverSuccesses + success, rss, kills, _proxy?.Outages ?? 0);
+            serverFailures + failure, serverSuccesses + success, rss, kills, _proxy?.Outages ?? 0, _proxy?.ConnectionsReset ?? 0);
     }
 
     /// <summary>When each fault strikes: by time in a timed soak, by frames committed in a counted one (so a slow machine meets the same faults).</summary>
@@ -334,8 +334,9 @@ public sealed class SoakRun : IAsyncDisposable
         public void Info(string line)
         {
             // "retry n of m in x s from frame k of K": k > 1 means the committed frames before it are not streamed again.
+            // (frame 0: every frame was already committed when the stream broke.)
             int at = line.IndexOf(" from frame ", StringComparison.Ordinal);
-            if (at >= 0 && !line[(at + 12)..].StartsWith("1 ", StringComparison.Ordinal)) ResumedFromLaterFrame++;
+            if (at >= 0 && int.TryParse(line[(at + 12)..].Split(' ')[0], CultureInfo.InvariantCulture, out int frame) && frame >= 2) ResumedFromLaterFrame++;
             if (line.Contains("stream error", StringComparison.Ordinal)) soak._log($"{job}: {line}");
         }
 
@@ -371,8 +372,9 @@ public sealed class SoakRun : IAsyncDisposable
                 {
                     _firstAnswer = now;
                     _firstRoundTrip = roundTrip.TotalSeconds;
-                    return; // the slot wait, reported apart from the steady round trips
                 }
+                // Requests sent before the sequence had its slot waited for it too: the slot wait is reported apart from the steady round trips.
+                if (now - roundTrip.TotalSeconds < _firstAnswer) return;
             }
             roundTrips.Add(roundTrip.TotalSeconds);
         }

@@ -14,7 +14,8 @@ public sealed class SoakTests(ITestOutputHelper output)
     private void Report(SoakResult r)
     {
         output.WriteLine($"{r.Options.Streams} streams, {r.Options.Slots} slots: {r.Jobs.Count} jobs, {r.Requests} requests sent, {r.Answered} answered, " +
-                         $"server successes {r.ServerRequestSuccesses}, failures {r.ServerRequestFailures}, {r.WallSeconds:F1} s");
+                         $"server successes {r.ServerRequestSuccesses}, failures {r.ServerRequestFailures}, {r.WallSeconds:F1} s; " +
+                         $"{r.ServerKills} server kills, {r.BucketOutages} bucket outages ({r.BucketConnectionsReset} open connections reset)");
         output.WriteLine($"first round trips (slot wait + one execution), s: {string.Join(" ", r.FirstJobs.OrderBy(j => j.FirstAnswer).Select(j => j.FirstRoundTrip.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))}");
         foreach (var j in r.Jobs.Where(j => j.Reconnects + j.Reruns > 0))
             output.WriteLine($"{j.Name}: {j.Reconnects} reconnects ({j.ResumedFromLaterFrame} from a later frame), {j.Reruns} reruns");

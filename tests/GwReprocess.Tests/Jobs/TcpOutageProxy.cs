@@ -22,6 +22,9 @@ public sealed class TcpOutageProxy : IAsyncDisposable
     /// <summary>The URL to give clients (http://127.0.0.1:port).</summary>
     public string Endpoint => $"http://127.0.0.1:{Port}";
 
+    /// <summary>Open connections reset by <see cref="StopAsync"/> (clients that were using the service when it went away).</summary>
+    public int ConnectionsReset { get; private set; }
+
     /// <summary>Times <see cref="StopAsync"/> was called.</summary>
     public int Outages { get; private set; }
 
@@ -90,6 +93,7 @@ public sealed class TcpOutageProxy : IAsyncDisposable
         await _accept;
         List<(TcpClient A, TcpClient B)> open;
         lock (_open) open = [.. _open];
+        ConnectionsReset += open.Count;
         foreach (var (a, b) in open)
         {
             Reset(a);
