@@ -20,6 +20,7 @@ IBenchmark[] benchmarks =
     new HttpSharedMemoryBenchmark(),
     new BatcherBenchmark(),
     new SoakBenchmark(options),
+    new SaturationBenchmark(),
 ];
 
 if (names.Length == 0 || names[0] is "--help" or "-h" or "list")

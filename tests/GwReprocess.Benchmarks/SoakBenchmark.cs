@@ -60,6 +60,13 @@ public sealed class SoakBenchmark(string[] options) : IBenchmark
             report.Figure($"server RSS at the end (t = {end.Seconds:F0} s)", end.RssBytes / 1048576.0, "MiB");
             report.Figure("server RSS max after warm-up", rss.Where(x => x.Seconds >= warm.Seconds).Max(x => x.RssBytes) / 1048576.0, "MiB");
             report.Figure("server RSS end / after warm-up - 1", end.RssBytes / (double)warm.RssBytes - 1, "x");
+            // One sample moves with the garbage collector's heap; the medians of the first and last minute after warm-up show a trend.
+            double Median(IEnumerable<(double Seconds, long RssBytes)> xs) => SoakResult.Quantile(xs.Select(x => (double)x.RssBytes).ToList(), 0.5) / 1048576.0;
+            double first = Median(rss.Where(x => x.Seconds >= warm.Seconds && x.Seconds < warm.Seconds + 60));
+            double last = Median(rss.Where(x => x.Seconds >= end.Seconds - 60));
+            report.Figure("server RSS median, first minute after warm-up", first, "MiB");
+            report.Figure("server RSS median, last minute", last, "MiB");
+            report.Figure("server RSS median last minute / first minute after warm-up - 1", last / first - 1, "x");
         }
         else if (rss.Count > 0) report.Figure("server RSS at the end (the last restarted process)", rss[^1].RssBytes / 1048576.0, "MiB");
 

@@ -62,6 +62,8 @@ public sealed class SoakTests(ITestOutputHelper output)
         Report(r);
 
         Assert.Equal((2, 1), (r.ServerKills, r.BucketOutages));
+        // The streams were connected to the bucket when it went away (their pooled connections were reset).
+        Assert.True(r.BucketConnectionsReset > 0, "no connection to the bucket was open when it went away");
         // Every job completed with the lone run's cleaned frames and scores, none missing, none extra, none different.
         Assert.Empty(r.Failures);
         Assert.Equal(16, r.Jobs.Count);
