@@ -64,6 +64,8 @@ public sealed class SaturationBenchmark : IBenchmark
             report.Figure($"{tag}: throughput", data / w, "s of data/s");
             report.Figure($"{tag}: throughput / in-process ceiling", data / w / ceiling, "x");
             report.Figure($"{tag}: models' share of the cores (model CPU / ({cores} x wall))", modelRun / capacity, "x");
+            // On a shared host the other processes' CPU is not the run's to use: the models' part of what the run's processes got.
+            report.Figure($"{tag}: models' share of the CPU the server and clients got (model CPU / (server + clients CPU))", modelRun / ours, "x");
             report.Figure($"{tag}: model threads runnable but waiting for a CPU / ({cores} x wall)", modelWait / capacity, "x");
             report.Figure($"{tag}: server CPU around the models / ({cores} x wall)", (serverCpu - modelRun) / capacity, "x");
             report.Figure($"{tag}: clients' CPU / ({cores} x wall)", clientCpu / capacity, "x");

@@ -45,7 +45,7 @@ public sealed class SoakBenchmark(string[] options) : IBenchmark
         {
             report.Figure("server kills (SIGKILL, restarted)", r.ServerKills, "");
             report.Figure("bucket outages", r.BucketOutages, "");
-            report.Figure("open bucket connections reset by the outage", r.BucketConnectionsReset, "");
+            report.Figure("bucket connections reset or turned away by the outage", r.BucketConnectionsBroken, "");
             report.Figure("requests lost with a killed server (sent, never answered; streamed again after the reconnect)", r.Requests - r.Answered, "");
         }
 

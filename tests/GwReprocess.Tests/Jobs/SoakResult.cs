@@ -3,7 +3,7 @@ namespace GwReprocess.Tests.Jobs;
 /// <summary>The figures of a soak.</summary>
 public sealed record SoakResult(
     SoakOptions Options, double WallSeconds, IReadOnlyList<SoakJob> Jobs, IReadOnlyList<double> RoundTrips, IReadOnlyList<string> Failures,
-    double ServerRequestFailures, double ServerRequestSuccesses, IReadOnlyList<(double Seconds, long RssBytes)> Rss, int ServerKills, int BucketOutages, int BucketConnectionsReset)
+    double ServerRequestFailures, double ServerRequestSuccesses, IReadOnlyList<(double Seconds, long RssBytes)> Rss, int ServerKills, int BucketOutages, int BucketConnectionsBroken)
 {
     /// <summary>Requests sent by all streams.</summary>
     public long Requests => Jobs.Sum(j => j.Sent);

@@ -247,9 +247,12 @@ public sealed class SoakRun : IAsyncDisposable
                 {
                     await _proxy!.StopAsync();
                     _log($"{_clock.Elapsed.TotalSeconds:F1} s: output bucket gone after {Volatile.Read(ref _framesCommitted)} frames committed");
+                    // Away for at least the outage length, and until a client has been turned away (at most 30 s), so every outage meets the streams.
+                    var away = Stopwatch.StartNew();
                     await Task.Delay(SoakOptions.OutageLength, stop.Token);
+                    while (_proxy.ConnectionsTurnedAway == 0 && away.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50, stop.Token);
                     _proxy.Restart();
-                    _log($"{_clock.Elapsed.TotalSeconds:F1} s: output bucket back");
+                    _log($"{_clock.Elapsed.TotalSeconds:F1} s: output bucket back after {away.Elapsed.TotalSeconds:F1} s, {_proxy.ConnectionsTurnedAway} connections turned away");
                 }
             }
         });
@@ -268,7 +271,7 @@ public sealed class SoakRun : IAsyncDisposable
         await stop.CancelAsync();
         await sampler;
         return new SoakResult(_o, wall, jobs.OrderBy(j => j.Name, StringComparer.Ordinal).ToList(), roundTrips.ToList(), failures.ToList(),
-            serverFailures + failure, serverSuccesses + success, rss, kills, _proxy?.Outages ?? 0, _proxy?.ConnectionsReset ?? 0);
+            serverFailures + failure, serverSuccesses + success, rss, kills, _proxy?.Outages ?? 0, (_proxy?.ConnectionsReset ?? 0) + (_proxy?.ConnectionsTurnedAway ?? 0));
     }
 
     /// <summary>When each fault strikes: by time in a timed soak, by frames committed in a counted one (so a slow machine meets the same faults).</summary>

@@ -15,7 +15,7 @@ public sealed class SoakTests(ITestOutputHelper output)
     {
         output.WriteLine($"{r.Options.Streams} streams, {r.Options.Slots} slots: {r.Jobs.Count} jobs, {r.Requests} requests sent, {r.Answered} answered, " +
                          $"server successes {r.ServerRequestSuccesses}, failures {r.ServerRequestFailures}, {r.WallSeconds:F1} s; " +
-                         $"{r.ServerKills} server kills, {r.BucketOutages} bucket outages ({r.BucketConnectionsReset} open connections reset)");
+                         $"{r.ServerKills} server kills, {r.BucketOutages} bucket outages ({r.BucketConnectionsBroken} connections reset or turned away)");
         output.WriteLine($"first round trips (slot wait + one execution), s: {string.Join(" ", r.FirstJobs.OrderBy(j => j.FirstAnswer).Select(j => j.FirstRoundTrip.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))}");
         foreach (var j in r.Jobs.Where(j => j.Reconnects + j.Reruns > 0))
             output.WriteLine($"{j.Name}: {j.Reconnects} reconnects ({j.ResumedFromLaterFrame} from a later frame), {j.Reruns} reruns");
@@ -62,8 +62,8 @@ public sealed class SoakTests(ITestOutputHelper output)
         Report(r);
 
         Assert.Equal((2, 1), (r.ServerKills, r.BucketOutages));
-        // The streams were connected to the bucket when it went away (their pooled connections were reset).
-        Assert.True(r.BucketConnectionsReset > 0, "no connection to the bucket was open when it went away");
+        // The streams met the outage: their connections to the bucket were reset or turned away.
+        Assert.True(r.BucketConnectionsBroken > 0, "no client tried the bucket while it was away");
         // Every job completed with the lone run's cleaned frames and scores, none missing, none extra, none different.
         Assert.Empty(r.Failures);
         Assert.Equal(16, r.Jobs.Count);

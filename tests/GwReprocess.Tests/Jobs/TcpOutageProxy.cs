@@ -4,8 +4,8 @@ using System.Net.Sockets;
 namespace GwReprocess.Tests.Jobs;
 
 /// <summary>
-/// A loopback TCP forwarder that can go away and come back on the same port: while stopped, new connections are refused
-/// and open ones are reset, as when the service behind it (an S3 endpoint) goes down and is restarted.
+/// A loopback TCP forwarder that can go away and come back on the same port: while stopped, open connections are reset and
+/// new ones are reset as soon as they are accepted, as when the service behind it (an S3 endpoint) goes down and is restarted.
 /// </summary>
 /// <remarks>The service itself keeps running behind it, so what was stored survives the outage, as it does on a real object store (moto keeps its objects in memory only).</remarks>
 public sealed class TcpOutageProxy : IAsyncDisposable
@@ -21,6 +21,12 @@ public sealed class TcpOutageProxy : IAsyncDisposable
 
     /// <summary>The URL to give clients (http://127.0.0.1:port).</summary>
     public string Endpoint => $"http://127.0.0.1:{Port}";
+
+    private volatile bool _down;
+    private int _turnedAway;
+
+    /// <summary>Connections made while stopped, and reset at once: clients that tried the service while it was away.</summary>
+    public int ConnectionsTurnedAway => Volatile.Read(ref _turnedAway);
 
     /// <summary>Open connections reset by <see cref="StopAsync"/> (clients that were using the service when it went away).</summary>
     public int ConnectionsReset { get; private set; }
@@ -39,7 +45,6 @@ public sealed class TcpOutageProxy : IAsyncDisposable
     private void Listen(int port)
     {
         var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         listener.Start();
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         _listener = listener;
@@ -53,6 +58,12 @@ public sealed class TcpOutageProxy : IAsyncDisposable
             TcpClient client;
             try { client = await listener.AcceptTcpClientAsync(); }
             catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException) { return; }
+            if (_down)
+            {
+                Interlocked.Increment(ref _turnedAway);
+                Reset(client);
+                continue;
+            }
             _ = ForwardAsync(client);
         }
     }
@@ -84,13 +95,11 @@ public sealed class TcpOutageProxy : IAsyncDisposable
         c.Dispose();
     }
 
-    /// <summary>Goes away: stops listening (connections refused) and resets every open connection.</summary>
-    public async Task StopAsync()
+    /// <summary>Goes away: every open connection is reset, and new ones are reset as they come, until <see cref="Restart"/>.</summary>
+    public Task StopAsync()
     {
         Outages++;
-        _listener?.Stop();
-        _listener = null;
-        await _accept;
+        _down = true;
         List<(TcpClient A, TcpClient B)> open;
         lock (_open) open = [.. _open];
         ConnectionsReset += open.Count;
@@ -99,10 +108,16 @@ public sealed class TcpOutageProxy : IAsyncDisposable
             Reset(a);
             Reset(b);
         }
+        return Task.CompletedTask;
     }
 
-    /// <summary>Comes back on the same port.</summary>
-    public void Restart() => Listen(Port);
+    /// <summary>Comes back (the same port: it never stopped listening).</summary>
+    public void Restart() => _down = false;
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    public async ValueTask DisposeAsync()
+    {
+        _down = true;
+        _listener?.Stop();
+        await _accept;
+    }
 }
