@@ -97,7 +97,7 @@ public sealed class ClientBenchmark : IBenchmark
     }
 
     /// <summary>Runs gwrepro under bash so that <c>times</c> reports the child's user + system CPU after it exits.</summary>
-    private static async Task<(GwreproProcess.Result Result, double Cpu)> RunTimedAsync(string[] args, string directory)
+    internal static async Task<(GwreproProcess.Result Result, double Cpu)> RunTimedAsync(string[] args, string directory)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
         psi.ArgumentList.Add("-c");

@@ -1,7 +1,10 @@
 using GwReprocess.Benchmarks;
 
 // Each issue adds its benchmark here; run with:
-//   dotnet run -c Release --project tests/GwReprocess.Benchmarks -- NAME [NAME ...]   (or "all")
+//   dotnet run -c Release --project tests/GwReprocess.Benchmarks -- NAME [NAME ...] [--OPTION ...]   (or "all")
+// Arguments from the first one starting with "--" are options for the benchmarks that take them (soak).
+string[] names = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal) || a is "--help").ToArray();
+string[] options = args[names.Length..];
 IBenchmark[] benchmarks =
 [
     new SegmentsBenchmark(),
@@ -17,21 +20,23 @@ IBenchmark[] benchmarks =
     new HttpSharedMemoryBenchmark(),
     new BatcherBenchmark(),
     new TrainBenchmark(),
+    new SoakBenchmark(options),
+    new SaturationBenchmark(),
 ];
 
-if (args.Length == 0 || args[0] is "--help" or "-h" or "list")
+if (names.Length == 0 || names[0] is "--help" or "-h" or "list")
 {
-    Console.WriteLine("usage: dotnet run -c Release --project tests/GwReprocess.Benchmarks -- NAME [NAME ...] | all");
+    Console.WriteLine("usage: dotnet run -c Release --project tests/GwReprocess.Benchmarks -- NAME [NAME ...] [--OPTION ...] | all");
     foreach (var b in benchmarks) Console.WriteLine($"  {b.Name,-10} {b.Description}");
-    return args.Length == 0 ? 2 : 0;
+    return names.Length == 0 ? 2 : 0;
 }
 
-var selected = args[0] == "all" ? benchmarks : args.Select(a => Array.Find(benchmarks, b => b.Name == a)).ToArray();
+var selected = names[0] == "all" ? benchmarks : names.Select(a => Array.Find(benchmarks, b => b.Name == a)).ToArray();
 for (int i = 0; i < selected.Length; i++)
 {
     if (selected[i] is null)
     {
-        Console.Error.WriteLine($"unknown benchmark '{args[i]}'");
+        Console.Error.WriteLine($"unknown benchmark '{names[i]}'");
         return 2;
     }
 }

@@ -79,7 +79,11 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         int skipped = frames.Count(committed.Contains);
         if (skipped > 0) reporter.Info($"{_s.Job.Name}: {skipped} of {frames.Count} frame(s) already committed; resuming");
 
-        var metrics = new JobMetricsRecorder(_s.Output, $"{_prefix}metrics/{_s.Job.Name}.csv", _s.Job.Name, _s.Server);
+        var metrics = new JobMetricsRecorder(_s.Output, $"{_prefix}metrics/{_s.Job.Name}.csv", _s.Job.Name, _s.Server)
+        {
+            OnSent = _s.OnSent,
+            OnAnswered = _s.OnAnswered,
+        };
         await metrics.LoadAsync(ct).ConfigureAwait(false);
 
         var reconnects = new ReconnectSchedule(_s, reporter);

@@ -39,4 +39,10 @@ public sealed record ClientJobSettings(
 
     /// <summary>Scale of the wait before a reconnect: the n-th wait is drawn uniformly from [0, Backoff·2^(n−1)), at most 30 s (full jitter).</summary>
     public TimeSpan Backoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Called as each request is sent, or null; with <see cref="OnAnswered"/>, for harnesses that want every request's time rather than the metrics rows' percentiles (a soak).</summary>
+    public Action? OnSent { get; init; }
+
+    /// <summary>Called with each answered request's round trip (the first of a sequence includes its wait for a snapshotter slot), or null.</summary>
+    public Action<TimeSpan>? OnAnswered { get; init; }
 }

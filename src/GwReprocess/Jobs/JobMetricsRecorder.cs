@@ -37,10 +37,21 @@ public sealed class JobMetricsRecorder(IBucket bucket, string key, string job, s
         _intervalStart = Now();
     }
 
-    public void RequestSent() => Interlocked.Increment(ref _sent);
+    /// <summary>Told of each request sent (the job's <see cref="ClientJobSettings.OnSent"/>), or null.</summary>
+    public Action? OnSent { get; init; }
+
+    /// <summary>Told of each answer's round trip (the job's <see cref="ClientJobSettings.OnAnswered"/>), or null.</summary>
+    public Action<TimeSpan>? OnAnswered { get; init; }
+
+    public void RequestSent()
+    {
+        Interlocked.Increment(ref _sent);
+        OnSent?.Invoke();
+    }
 
     public void Answered(TimeSpan roundTrip)
     {
+        OnAnswered?.Invoke(roundTrip);
         lock (_gate)
         {
             _answered++;

@@ -56,7 +56,9 @@ public sealed class ClientRunDirectory : IDisposable
         await run.CheckAsync(["simulate", "--workflow", run.Workflow, "--frame-duration", options.FrameLength.ToString(CultureInfo.InvariantCulture), "--out", "frames"], "simulate");
         await run.CheckAsync(["models", "build", "--out", run.Repository, "--stride", options.Stride.ToString(CultureInfo.InvariantCulture),
             "--batch", options.Batch.ToString(CultureInfo.InvariantCulture), "--witnesses", options.Witnesses.ToString(CultureInfo.InvariantCulture),
-            "--cleaner", options.Cleaner, "--streams", options.Streams.ToString(CultureInfo.InvariantCulture)], "models build");
+            "--cleaner", options.Cleaner, "--streams", options.Streams.ToString(CultureInfo.InvariantCulture),
+            // The Wiener cleaner is fitted on the run's own simulated frames, channels from its workflow.
+            .. options.Cleaner == "wiener" ? new[] { "--fit", "frames", "--workflow", run.Workflow } : []], "models build");
         return run;
     }
 
