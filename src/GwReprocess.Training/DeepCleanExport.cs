@@ -28,7 +28,7 @@ internal static class DeepCleanExport
             $"DeepClean trained by gwrepro-train on {data.Ifo} {training} in {DeepCleanTraining.Bands(request.Bands)} Hz ({data.Channels.Count} witnesses; versions carry their own spans)");
         var weights = new NetworkWeights(net.ExportTensors(data.TargetScale));
         var model = DeepCleanNetwork.Build(name, data.Channels.Count, kernel, request.Batch, o.Seed, request.Instances,
-            ModelInstanceGroup.Types.Kind.Auto, weights, description, data.Scaling);
+            ModelInstanceGroup.Types.Kind.Auto, weights, description, data.SharedScaling ? null : data.Scaling);
         var meta = model.Onnx!.MetadataProps;
         void Add(string key, string value) => meta.Add(new StringStringEntryProto { Key = key, Value = value });
         Add("ifo", data.Ifo);
@@ -42,8 +42,12 @@ internal static class DeepCleanExport
             $"Adam lr {o.LearningRate} wd {o.WeightDecay}, batch {o.BatchSize}, windows {o.WindowSeconds} s every {o.StrideSeconds} s, Welch {o.FftSeconds}/{o.OverlapSeconds} s, psd weight {o.PsdWeight}, seed {o.Seed}, {o.Threads} threads"));
         var config = model.Config;
         // Standardisation lives in each version's network, so the client sends raw witnesses; the channel list still lets it check the order.
+        // Beside a linear cleaner the two share the client's standardisation, whose scales the config then carries.
         config.Parameters[WienerCleaner.ChannelsParameter] = new ModelParameter { StringValue = string.Join(',', data.Channels.Select(c => c.Value)) };
-        config.Parameters[WienerCleaner.ScalingParameter] = new ModelParameter { StringValue = string.Join(',', data.Channels.Select(_ => "0:1")) };
+        config.Parameters[WienerCleaner.ScalingParameter] = new ModelParameter
+        {
+            StringValue = string.Join(',', data.Scaling.Select(x => data.SharedScaling ? string.Create(CultureInfo.InvariantCulture, $"{x.Mean:R}:{x.Scale:R}") : "0:1")),
+        };
         // Every trained version stays loadable: per-span ensembles pin their own.
         config.VersionPolicy = new ModelVersionPolicy { All = new ModelVersionPolicy.Types.All() };
         return model;
@@ -71,7 +75,7 @@ internal static class DeepCleanExport
                 {
                     int at = (b * channels + c) * kernel + i;
                     raw[at] = (float)(data.Witnesses[c][start + i] * s.Scale + s.Mean);
-                    standardised[at] = (raw[at] - mean) * inverse;
+                    standardised[at] = data.SharedScaling ? data.Witnesses[c][start + i] : (raw[at] - mean) * inverse;
                 }
             }
         }
@@ -93,6 +97,8 @@ internal static class DeepCleanExport
         }
         using (var session = new InferenceSession(model.Onnx!.ToByteArray()))
         {
+            // The input the served model takes: raw witnesses, or the client-standardised ones when the scales are shared.
+            if (data.SharedScaling) raw = standardised;
             var input = NamedOnnxValue.CreateFromTensor(ModelContract.WitnessInput, new DenseTensor<float>(raw, [windows, channels, kernel]));
             using var results = session.Run([input]);
             onnxOut = results.First().AsEnumerable<float>().ToArray();

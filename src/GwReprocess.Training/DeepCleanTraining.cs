@@ -31,7 +31,8 @@ public static class DeepCleanTraining
         {
             var frames = await FitFrames.OpenAsync(request.Fit, d.Ifo, request.Start, request.End, cancellationToken).ConfigureAwait(false);
             log($"{d.Ifo}: reading {d.Witnesses.Count} witnesses and {d.Strain} over {frames.Span}, resampled to {request.SampleRate} Hz");
-            spans.Add(await TrainingSpanData.ReadAsync(frames.Source, d, frames.Span, request.SampleRate, request.Bands, cancellationToken).ConfigureAwait(false));
+            spans.Add(await TrainingSpanData.ReadAsync(frames.Source, d, frames.Span, request.SampleRate, request.Bands, cancellationToken,
+                SharedScaling(request, d)).ConfigureAwait(false));
         }
 
         Directory.CreateDirectory(request.ReportDirectory);
@@ -80,7 +81,8 @@ public static class DeepCleanTraining
         if (request.EnsembleFrom is { } from)
         {
             var replacing = request.Detectors.ToDictionary(d => ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, d.Ifo), d => ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, d.Ifo));
-            name = await PinnedEnsemble.WriteAsync(request.Repository, from, replacing, request.Version, request.Ensemble, ct).ConfigureAwait(false);
+            // The base ensemble's later steps (post-processing, a search calibrated on the linear cleaner's output) keep that output.
+            name = await PinnedEnsemble.WriteAsync(request.Repository, from, replacing, request.Version, request.Ensemble, ct, keepReplacedForLaterSteps: true).ConfigureAwait(false);
         }
         else
         {
@@ -99,6 +101,22 @@ public static class DeepCleanTraining
             name = await PinnedEnsemble.WriteAsync(request.Repository, request.Ensemble, cleaners, request.Version, ct).ConfigureAwait(false);
         }
         log($"wrote ensemble {name}: {string.Join(", ", cleaners)} at version {request.Version}");
+    }
+
+    /// <summary>
+    /// With --ensemble-from, the Wiener cleaner the new one runs beside feeds on the same witness tensor, standardised by the client
+    /// with the Wiener's scales: the new cleaner is trained on those scales and takes the same input. Otherwise null (own scales, built in).
+    /// </summary>
+    private static IReadOnlyList<Dsp.ChannelScaling>? SharedScaling(DeepCleanTrainingRequest request, CleanerChannels d)
+    {
+        if (request.EnsembleFrom is null) return null;
+        string config = Path.Combine(request.Repository, ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, d.Ifo), Inference.ModelConfigFile.FileName);
+        if (!File.Exists(config)) throw new BadInputException($"{config}: --ensemble-from needs {d.Ifo}'s Wiener cleaner, whose witness scales the new cleaner shares");
+        var (channels, scaling) = WienerCleaner.FromConfig(Inference.ModelConfigFile.Read(config))
+            ?? throw new BadInputException($"{config}: no {WienerCleaner.ScalingParameter} to share");
+        if (!channels.SequenceEqual(d.Witnesses))
+            throw new BadInputException($"{config}: witnesses {string.Join(",", channels)} differ from the workflow's {d.Ifo} witnesses (order matters)");
+        return scaling;
     }
 
     internal static string Bands(IReadOnlyList<(double Low, double High)> bands) =>

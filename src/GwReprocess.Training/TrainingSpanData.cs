@@ -20,6 +20,9 @@ namespace GwReprocess.Training;
 internal sealed record TrainingSpanData(string Ifo, Segment Span, int SampleRate, IReadOnlyList<ChannelName> Channels, IReadOnlyList<ChannelScaling> Scaling,
     float[][] Witnesses, float[] Target, double TargetScale, string StrainUnit)
 {
+    /// <summary>True when the scales are a linear cleaner's that the client applies (the exported network then takes standardised witnesses).</summary>
+    public bool SharedScaling { get; init; }
+
     /// <summary>Samples per channel.</summary>
     public int Length => Target.Length;
 
@@ -28,8 +31,9 @@ internal sealed record TrainingSpanData(string Ifo, Segment Span, int SampleRate
     /// refuses NaN or infinite samples (naming channel and GPS time), standardises the witnesses over the span and band-passes
     /// the strain (order-8 Butterworth, zero phase, summed over the bands) as DeepClean's preprocessing does.
     /// </summary>
+    /// <remarks>With <paramref name="scaling"/> the witnesses are standardised with those scales (a linear cleaner's, which the new cleaner then shares its input with) instead of their own over the span.</remarks>
     public static async Task<TrainingSpanData> ReadAsync(FrameSource source, CleanerChannels channels, Segment span, int sampleRate,
-        IReadOnlyList<(double Low, double High)> bands, CancellationToken cancellationToken)
+        IReadOnlyList<(double Low, double High)> bands, CancellationToken cancellationToken, IReadOnlyList<ChannelScaling>? scaling = null)
     {
         var names = channels.Witnesses.Select(w => w.Value).Prepend(channels.Strain.Value).ToList();
         var data = await source.ReadAsync(names, span, cancellationToken).ConfigureAwait(false);
@@ -47,19 +51,19 @@ internal sealed record TrainingSpanData(string Ifo, Segment Span, int SampleRate
         if (!(scale > 0) || scale == 1 && Array.TrueForAll(target, v => v == 0))
             throw new BadInputException($"{channels.Strain}: no signal in the cleaning band over {span}");
         var witnesses = new float[channels.Witnesses.Count][];
-        var scaling = new ChannelScaling[channels.Witnesses.Count];
+        var scales = new ChannelScaling[channels.Witnesses.Count];
         for (int c = 0; c < witnesses.Length; c++)
         {
             var w = resampled[c + 1].Samples.Span[..n];
-            scaling[c] = ChannelScaling.Fit(w);
+            scales[c] = scaling?[c] ?? ChannelScaling.Fit(w);
             var x = new float[n];
-            double inv = 1 / scaling[c].Scale;
-            for (int i = 0; i < n; i++) x[i] = (float)((w[i] - scaling[c].Mean) * inv);
+            double inv = 1 / scales[c].Scale;
+            for (int i = 0; i < n; i++) x[i] = (float)((w[i] - scales[c].Mean) * inv);
             witnesses[c] = x;
         }
         var y = new float[n];
         for (int i = 0; i < n; i++) y[i] = (float)(target[i] / scale);
-        return new TrainingSpanData(channels.Ifo, span, sampleRate, channels.Witnesses, scaling, witnesses, y, scale, strain.Unit);
+        return new TrainingSpanData(channels.Ifo, span, sampleRate, channels.Witnesses, scales, witnesses, y, scale, strain.Unit) { SharedScaling = scaling is not null };
     }
 
     private static void RefuseNonFinite(TimeSeries series)

@@ -57,6 +57,19 @@ public sealed class PinnedEnsembleTests : IDisposable
         Assert.Equal(original.EnsembleScheduling.Step.Single(s => s.ModelName == replaced).InputMap, step.InputMap);
         Assert.Contains("trained-h1 version 1 in place of " + replaced, written.Parameters["description"].StringValue, StringComparison.Ordinal);
         Assert.Empty(ModelRepositoryCheck.Check(_dir));
+        // Beside the linear cleaner: the trained one answers the ensemble's noise output, the linear one keeps feeding the later steps.
+        await PinnedEnsemble.WriteAsync(_dir, ModelRepositoryBuilder.EndToEnd, new Dictionary<string, string> { [replaced] = "trained-h1" }, 1, "gwe2e-both",
+            keepReplacedForLaterSteps: true);
+        var both = ModelConfigFile.Read(Path.Combine(_dir, "gwe2e-both", "config.pbtxt"));
+        string tensor = original.EnsembleScheduling.Step.Single(s => s.ModelName == replaced).OutputMap.Values.Single();
+        Assert.Equal(original.EnsembleScheduling.Step.Count + 1, both.EnsembleScheduling.Step.Count);
+        Assert.Equal(tensor, both.EnsembleScheduling.Step.Single(s => s.ModelName == "trained-h1").OutputMap.Values.Single());
+        Assert.Equal($"{tensor}_{replaced}", both.EnsembleScheduling.Step.Single(s => s.ModelName == replaced).OutputMap.Values.Single());
+        var consumers = both.EnsembleScheduling.Step.Where(s => s.InputMap.Values.Contains($"{tensor}_{replaced}")).ToList();
+        Assert.NotEmpty(consumers);
+        Assert.DoesNotContain(both.EnsembleScheduling.Step, s => s.InputMap.Values.Contains(tensor));
+        Assert.Contains(both.Output, o => o.Name == tensor);
+        Assert.Empty(ModelRepositoryCheck.Check(_dir));
     }
 
     [Fact]

@@ -42,10 +42,13 @@ public static class PinnedEnsemble
     /// <summary>
     /// Writes <paramref name="name"/>: <paramref name="ensemble"/>'s config with each step running a key of <paramref name="cleaners"/>
     /// running its value instead, pinned to <paramref name="version"/> (how a trained DeepClean takes the place of the linear
-    /// cleaner in an ensemble built around it); returns <paramref name="name"/>.
+    /// cleaner in an ensemble built around it); returns <paramref name="name"/>. With <paramref name="keepReplacedForLaterSteps"/> each
+    /// replaced step stays too, feeding the steps after it (post-processing, a search calibrated on its output) under a renamed tensor,
+    /// while the new cleaner answers the ensemble's own output: the cleaned strain comes from the new cleaner and the search stays on
+    /// the data its calibration was made on.
     /// </summary>
     public static async Task<string> WriteAsync(string repository, string ensemble, IReadOnlyDictionary<string, string> cleaners, long version, string name,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, bool keepReplacedForLaterSteps = false)
     {
         if (version <= 0) throw new ArgumentOutOfRangeException(nameof(version), "versions are positive");
         if (cleaners.Count == 0) throw new ArgumentException("name at least one cleaner", nameof(cleaners));
@@ -63,15 +66,33 @@ public static class PinnedEnsemble
                 if (!(await files.VersionsAsync(cleaner, cancellationToken).ConfigureAwait(false)).Contains(version))
                     throw new BadInputException($"{files.Describe(cleaner)}: model '{cleaner}' has no version {version} to pin");
             }
-            foreach (var step in steps)
-                if (cleaners.TryGetValue(step.ModelName, out var cleaner))
+            foreach (var step in steps.ToList())
+            {
+                if (!cleaners.TryGetValue(step.ModelName, out var cleaner)) continue;
+                if (keepReplacedForLaterSteps && cleaner != step.ModelName)
                 {
-                    step.ModelName = cleaner;
-                    step.ModelVersion = version;
+                    var trained = step.Clone();
+                    trained.ModelName = cleaner;
+                    trained.ModelVersion = version;
+                    foreach (var key in step.OutputMap.Keys.ToList())
+                    {
+                        string tensor = step.OutputMap[key], kept = $"{tensor}_{step.ModelName}";
+                        step.OutputMap[key] = kept;
+                        foreach (var other in steps)
+                            foreach (var input in other.InputMap.Where(i => i.Value == tensor).ToList())
+                                other.InputMap[input.Key] = kept;
+                    }
+                    steps.Insert(steps.IndexOf(step) + 1, trained);
+                    continue;
                 }
+                step.ModelName = cleaner;
+                step.ModelVersion = version;
+            }
             config.Name = name;
             if (cleaners.Any(c => c.Key != c.Value) && config.Parameters.TryGetValue("description", out var description))
-                description.StringValue += $" (cleaners {string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)} in place of {string.Join(", ", cleaners.Keys)})";
+                description.StringValue += keepReplacedForLaterSteps
+                    ? $" (cleaned output from {string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)}; {string.Join(", ", cleaners.Keys)} still feed the steps after them)"
+                    : $" (cleaners {string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)} in place of {string.Join(", ", cleaners.Keys)})";
             string text = ModelConfigFile.Format(config);
 
             foreach (var cleaner in cleaners.Values.Distinct()) await KeepEveryVersionAsync(files, cleaner, cancellationToken).ConfigureAwait(false);
