@@ -13,6 +13,9 @@ public sealed record TrainedCleaner(string Ifo, string Model, long Version, Segm
 /// <summary>Trains DeepClean per detector on a span, exports each to ONNX and adds it to a model repository as one version.</summary>
 public static class DeepCleanTraining
 {
+    /// <summary>The model adding a linear cleaner's estimate and the DeepClean trained on its residual (--after-linear).</summary>
+    public const string NoiseSumName = "noise-sum";
+
     /// <summary>Runs the request; every input is read and checked before anything is trained, and nothing is written to the repository unless every detector trained.</summary>
     public static async Task<IReadOnlyList<TrainedCleaner>> RunAsync(DeepCleanTrainingRequest request, Action<string> log, CancellationToken cancellationToken = default)
     {
@@ -24,6 +27,7 @@ public static class DeepCleanTraining
             string version = Path.Combine(dir, request.Version.ToString(CultureInfo.InvariantCulture));
             if (Directory.Exists(version)) throw new BadInputException($"{version}: version {request.Version} exists already; choose another --version");
         }
+        if (request.AfterLinear && request.EnsembleFrom is null) throw new BadInputException("--after-linear needs --ensemble-from (the ensemble whose Wiener cleaners it adds to)");
         if (request.EnsembleFrom is { } from && !File.Exists(Path.Combine(request.Repository, from, Inference.ModelConfigFile.FileName)))
             throw new BadInputException($"--ensemble-from {from}: no such model in {request.Repository}");
         var spans = new List<TrainingSpanData>();
@@ -32,7 +36,7 @@ public static class DeepCleanTraining
             var frames = await FitFrames.OpenAsync(request.Fit, d.Ifo, request.Start, request.End, cancellationToken).ConfigureAwait(false);
             log($"{d.Ifo}: reading {d.Witnesses.Count} witnesses and {d.Strain} over {frames.Span}, resampled to {request.SampleRate} Hz");
             spans.Add(await TrainingSpanData.ReadAsync(frames.Source, d, frames.Span, request.SampleRate, request.Bands, cancellationToken,
-                SharedScaling(request, d)).ConfigureAwait(false));
+                SharedScaling(request, d), request.AfterLinear ? LinearCleaner(request, d) : null).ConfigureAwait(false));
         }
 
         Directory.CreateDirectory(request.ReportDirectory);
@@ -82,7 +86,17 @@ public static class DeepCleanTraining
         {
             var replacing = request.Detectors.ToDictionary(d => ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, d.Ifo), d => ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, d.Ifo));
             // The base ensemble's later steps (post-processing, a search calibrated on the linear cleaner's output) keep that output.
-            name = await PinnedEnsemble.WriteAsync(request.Repository, from, replacing, request.Version, request.Ensemble, ct, keepReplacedForLaterSteps: true).ConfigureAwait(false);
+            string? sum = null;
+            if (request.AfterLinear)
+            {
+                sum = NoiseSumName;
+                if (!File.Exists(Path.Combine(request.Repository, sum, Inference.ModelConfigFile.FileName)))
+                {
+                    var model = NoiseSumNetwork.Build(sum, (int)Math.Round(request.KernelSeconds * request.SampleRate), request.Batch);
+                    await ModelRepository.WriteAsync(request.Repository, [model], ct).ConfigureAwait(false);
+                }
+            }
+            name = await PinnedEnsemble.WriteAsync(request.Repository, from, replacing, request.Version, request.Ensemble, ct, keepReplacedForLaterSteps: true, sumModel: sum).ConfigureAwait(false);
         }
         else
         {
@@ -117,6 +131,16 @@ public static class DeepCleanTraining
         if (!channels.SequenceEqual(d.Witnesses))
             throw new BadInputException($"{config}: witnesses {string.Join(",", channels)} differ from the workflow's {d.Ifo} witnesses (order matters)");
         return scaling;
+    }
+
+    /// <summary>The taps of the Wiener cleaner (its highest version) a DeepClean trained with --after-linear learns the residual of.</summary>
+    private static MultiChannelFir LinearCleaner(DeepCleanTrainingRequest request, CleanerChannels d)
+    {
+        string dir = Path.Combine(request.Repository, ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, d.Ifo));
+        var versions = Directory.Exists(dir) ? ModelRepository.Versions(dir) : [];
+        if (versions.Count == 0) throw new BadInputException($"{dir}: --after-linear needs {d.Ifo}'s Wiener cleaner");
+        string path = Path.Combine(dir, versions[^1].ToString(CultureInfo.InvariantCulture), ModelRepository.OnnxFileName);
+        return WienerFilterNetwork.ReadFir(ModelRepository.ReadOnnx(path), path);
     }
 
     internal static string Bands(IReadOnlyList<(double Low, double High)> bands) =>

@@ -57,6 +57,9 @@ public sealed record DeepCleanTrainingRequest
     /// </summary>
     public string? EnsembleFrom { get; init; }
 
+    /// <summary>Train on what the Wiener cleaners leave of the strain, and make the ensemble's noise their estimate plus DeepClean's (needs <see cref="EnsembleFrom"/>).</summary>
+    public bool AfterLinear { get; init; }
+
     /// <summary>The workflow's name, recorded in the models.</summary>
     public string WorkflowName { get; init; } = "";
 

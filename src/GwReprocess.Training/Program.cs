@@ -19,6 +19,8 @@ out), exports each to the project's ONNX DeepClean and adds it to the model repo
   --band LOW-HIGH           band (Hz) to clean; repeat for several (default: the workflow's [cleaning] band)
   --ensemble-from BASE      write the workflow's ensemble as BASE with its wiener-<ifo> steps running the new
                             deepclean-<ifo> (otherwise <ensemble>-v<version> is written when the ensemble runs them)
+  --after-linear yes        with --ensemble-from: train on what the Wiener cleaners leave of the strain; the ensemble's noise
+                            is then their estimate plus DeepClean's (a noise-sum model adds them)
   --kernel S, --batch B     the served model's window and batch (default 1 s and the workflow's [inference] batch)
   --epochs N                passes over the training windows at most (default 20)
   --batch-size N            windows per optimiser step (default 16)
@@ -87,7 +89,7 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 internal sealed class TrainingArguments
 {
     private static readonly HashSet<string> Known = ["workflow", "fit", "start", "end", "validation", "out", "version", "band", "kernel", "batch", "epochs",
-        "batch-size", "window", "stride", "lr", "psd-weight", "seed", "threads", "report", "root", "witnesses", "length", "steps", "ensemble-from", "fft", "overlap"];
+        "batch-size", "window", "stride", "lr", "psd-weight", "seed", "threads", "report", "root", "witnesses", "length", "steps", "ensemble-from", "fft", "overlap", "after-linear"];
     private readonly Dictionary<string, List<string>> _values = [];
 
     public static TrainingArguments Parse(ReadOnlySpan<string> args)
@@ -164,6 +166,12 @@ internal sealed class TrainingArguments
             WorkflowName = workflow.Name,
             Ensemble = workflow.Inference.Ensemble,
             EnsembleFrom = Get("ensemble-from"),
+            AfterLinear = Get("after-linear") switch
+            {
+                null or "no" or "false" => false,
+                "yes" or "true" => true,
+                var v => throw new BadInputException($"--after-linear '{v}' is not yes or no"),
+            },
             Fit = Required("fit"),
             Start = Time("start"),
             End = Time("end"),

@@ -31,16 +31,38 @@ internal sealed record TrainingSpanData(string Ifo, Segment Span, int SampleRate
     /// refuses NaN or infinite samples (naming channel and GPS time), standardises the witnesses over the span and band-passes
     /// the strain (order-8 Butterworth, zero phase, summed over the bands) as DeepClean's preprocessing does.
     /// </summary>
-    /// <remarks>With <paramref name="scaling"/> the witnesses are standardised with those scales (a linear cleaner's, which the new cleaner then shares its input with) instead of their own over the span.</remarks>
+    /// <remarks>With <paramref name="linear"/> the target is what that linear cleaner leaves of the strain. With <paramref name="scaling"/> the witnesses are standardised with those scales (a linear cleaner's, which the new cleaner then shares its input with) instead of their own over the span.</remarks>
     public static async Task<TrainingSpanData> ReadAsync(FrameSource source, CleanerChannels channels, Segment span, int sampleRate,
-        IReadOnlyList<(double Low, double High)> bands, CancellationToken cancellationToken, IReadOnlyList<ChannelScaling>? scaling = null)
+        IReadOnlyList<(double Low, double High)> bands, CancellationToken cancellationToken, IReadOnlyList<ChannelScaling>? scaling = null, MultiChannelFir? linear = null)
     {
         var names = channels.Witnesses.Select(w => w.Value).Prepend(channels.Strain.Value).ToList();
         var data = await source.ReadAsync(names, span, cancellationToken).ConfigureAwait(false);
         foreach (var series in data.Channels) RefuseNonFinite(series);
         var resampled = TimeSeriesSignal.ResampleAll(data.Channels, new SampleRate(sampleRate));
         int n = resampled.Min(s => s.Length);
+        var witnesses = new float[channels.Witnesses.Count][];
+        var standardised = new ReadOnlyMemory<double>[channels.Witnesses.Count];
+        var scales = new ChannelScaling[channels.Witnesses.Count];
+        for (int c = 0; c < witnesses.Length; c++)
+        {
+            var w = resampled[c + 1].Samples.Span[..n];
+            scales[c] = scaling?[c] ?? ChannelScaling.Fit(w);
+            var d = new double[n];
+            var x = new float[n];
+            double inv = 1 / scales[c].Scale;
+            for (int i = 0; i < n; i++) x[i] = (float)(d[i] = (w[i] - scales[c].Mean) * inv);
+            witnesses[c] = x;
+            standardised[c] = d;
+        }
         var strain = resampled[0];
+        if (linear is not null)
+        {
+            // DeepClean learns what the linear cleaner leaves: its prediction (as its ONNX model computes it, in double) comes off first.
+            var predicted = WienerFit.Predict(linear, standardised);
+            var residual = strain.Samples.ToArray();
+            for (int i = 0; i < n; i++) residual[i] -= predicted[i];
+            strain = strain.WithSamples(residual);
+        }
         double[] target = new double[n];
         foreach (var (low, high) in bands)
         {
@@ -50,17 +72,6 @@ internal sealed record TrainingSpanData(string Ifo, Segment Span, int SampleRate
         double scale = ChannelScaling.Fit(target).Scale;
         if (!(scale > 0) || scale == 1 && Array.TrueForAll(target, v => v == 0))
             throw new BadInputException($"{channels.Strain}: no signal in the cleaning band over {span}");
-        var witnesses = new float[channels.Witnesses.Count][];
-        var scales = new ChannelScaling[channels.Witnesses.Count];
-        for (int c = 0; c < witnesses.Length; c++)
-        {
-            var w = resampled[c + 1].Samples.Span[..n];
-            scales[c] = scaling?[c] ?? ChannelScaling.Fit(w);
-            var x = new float[n];
-            double inv = 1 / scales[c].Scale;
-            for (int i = 0; i < n; i++) x[i] = (float)((w[i] - scales[c].Mean) * inv);
-            witnesses[c] = x;
-        }
         var y = new float[n];
         for (int i = 0; i < n; i++) y[i] = (float)(target[i] / scale);
         return new TrainingSpanData(channels.Ifo, span, sampleRate, channels.Witnesses, scales, witnesses, y, scale, strain.Unit) { SharedScaling = scaling is not null };

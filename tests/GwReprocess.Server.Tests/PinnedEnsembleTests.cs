@@ -70,6 +70,19 @@ public sealed class PinnedEnsembleTests : IDisposable
         Assert.DoesNotContain(both.EnsembleScheduling.Step, s => s.InputMap.Values.Contains(tensor));
         Assert.Contains(both.Output, o => o.Name == tensor);
         Assert.Empty(ModelRepositoryCheck.Check(_dir));
+        // Summed: the ensemble's noise is the linear estimate plus the trained one; the later steps still read the linear one alone.
+        await ModelRepository.WriteAsync(_dir, [NoiseSumNetwork.Build("noise-sum", o.Kernel, o.Batch)]);
+        await PinnedEnsemble.WriteAsync(_dir, ModelRepositoryBuilder.EndToEnd, new Dictionary<string, string> { [replaced] = "trained-h1" }, 1, "gwe2e-sum",
+            sumModel: "noise-sum");
+        var summed = ModelConfigFile.Read(Path.Combine(_dir, "gwe2e-sum", "config.pbtxt"));
+        Assert.Equal(original.EnsembleScheduling.Step.Count + 2, summed.EnsembleScheduling.Step.Count);
+        var sum = summed.EnsembleScheduling.Step.Single(s => s.ModelName == "noise-sum");
+        Assert.Equal(tensor, sum.OutputMap["noise"]);
+        Assert.Equal($"{tensor}_{replaced}", sum.InputMap[NoiseSumNetwork.LinearInput]);
+        Assert.Equal($"{tensor}_trained-h1", sum.InputMap[NoiseSumNetwork.NonlinearInput]);
+        Assert.Equal($"{tensor}_trained-h1", summed.EnsembleScheduling.Step.Single(s => s.ModelName == "trained-h1").OutputMap.Values.Single());
+        Assert.DoesNotContain(summed.EnsembleScheduling.Step.Where(s => s.ModelName != "noise-sum"), s => s.InputMap.Values.Contains($"{tensor}_trained-h1"));
+        Assert.Empty(ModelRepositoryCheck.Check(_dir));
     }
 
     [Fact]

@@ -45,11 +45,13 @@ public static class PinnedEnsemble
     /// cleaner in an ensemble built around it); returns <paramref name="name"/>. With <paramref name="keepReplacedForLaterSteps"/> each
     /// replaced step stays too, feeding the steps after it (post-processing, a search calibrated on its output) under a renamed tensor,
     /// while the new cleaner answers the ensemble's own output: the cleaned strain comes from the new cleaner and the search stays on
-    /// the data its calibration was made on.
+    /// the data its calibration was made on. With <paramref name="sumModel"/> (a <see cref="NoiseSumNetwork"/>) the ensemble's output is
+    /// the sum of both estimates instead: a DeepClean trained on what the linear cleaner leaves.
     /// </summary>
     public static async Task<string> WriteAsync(string repository, string ensemble, IReadOnlyDictionary<string, string> cleaners, long version, string name,
-        CancellationToken cancellationToken = default, bool keepReplacedForLaterSteps = false)
+        CancellationToken cancellationToken = default, bool keepReplacedForLaterSteps = false, string? sumModel = null)
     {
+        if (sumModel is not null) keepReplacedForLaterSteps = true;
         if (version <= 0) throw new ArgumentOutOfRangeException(nameof(version), "versions are positive");
         if (cleaners.Count == 0) throw new ArgumentException("name at least one cleaner", nameof(cleaners));
         var location = Location.Parse(repository);
@@ -74,6 +76,7 @@ public static class PinnedEnsemble
                     var trained = step.Clone();
                     trained.ModelName = cleaner;
                     trained.ModelVersion = version;
+                    int at = steps.IndexOf(step) + 1;
                     foreach (var key in step.OutputMap.Keys.ToList())
                     {
                         string tensor = step.OutputMap[key], kept = $"{tensor}_{step.ModelName}";
@@ -81,8 +84,17 @@ public static class PinnedEnsemble
                         foreach (var other in steps)
                             foreach (var input in other.InputMap.Where(i => i.Value == tensor).ToList())
                                 other.InputMap[input.Key] = kept;
+                        if (sumModel is null) continue;
+                        // The ensemble's output becomes the sum of both estimates; the later steps keep the linear one alone.
+                        string added = $"{tensor}_{cleaner}";
+                        trained.OutputMap[key] = added;
+                        var sum = new ModelEnsembling.Types.Step { ModelName = sumModel, ModelVersion = -1 };
+                        sum.InputMap.Add(NoiseSumNetwork.LinearInput, kept);
+                        sum.InputMap.Add(NoiseSumNetwork.NonlinearInput, added);
+                        sum.OutputMap.Add(ModelContract.NoiseOutput, tensor);
+                        steps.Insert(at, sum);
                     }
-                    steps.Insert(steps.IndexOf(step) + 1, trained);
+                    steps.Insert(at, trained);
                     continue;
                 }
                 step.ModelName = cleaner;
@@ -90,7 +102,9 @@ public static class PinnedEnsemble
             }
             config.Name = name;
             if (cleaners.Any(c => c.Key != c.Value) && config.Parameters.TryGetValue("description", out var description))
-                description.StringValue += keepReplacedForLaterSteps
+                description.StringValue += sumModel is not null
+                    ? $" (cleaned output: {string.Join(", ", cleaners.Keys)} plus {string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)} trained on what they leave, summed by {sumModel}; {string.Join(", ", cleaners.Keys)} alone still feed the steps after them)"
+                    : keepReplacedForLaterSteps
                     ? $" (cleaned output from {string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)}; {string.Join(", ", cleaners.Keys)} still feed the steps after them)"
                     : $" (cleaners {string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)} in place of {string.Join(", ", cleaners.Keys)})";
             string text = ModelConfigFile.Format(config);

@@ -49,4 +49,23 @@ public static class WienerFilterNetwork
             [ModelConfigs.Output(ModelContract.NoiseOutput, batch, kernel)]);
         return new RepositoryModel(name, config, model, net.Flops);
     }
+
+    /// <summary>The taps and advance of a model <see cref="Build"/> wrote (its <c>wiener_taps</c> initializer and its conv's padding).</summary>
+    public static MultiChannelFir ReadFir(Onnx.Protos.ModelProto model, string source)
+    {
+        var w = model.Graph.Initializer.FirstOrDefault(i => i.Name == "wiener_taps")
+            ?? throw new BadInputException($"{source}: no wiener_taps initializer (not a Wiener cleaner written by gwrepro)");
+        var conv = model.Graph.Node.FirstOrDefault(n => n.OpType == "Conv" && n.Input.Contains("wiener_taps"))
+            ?? throw new BadInputException($"{source}: no Conv reads wiener_taps");
+        int channels = (int)w.Dims[1], taps = (int)w.Dims[2];
+        var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(w.RawData.Span);
+        var fir = new float[channels][];
+        for (int c = 0; c < channels; c++)
+        {
+            fir[c] = new float[taps];
+            for (int j = 0; j < taps; j++) fir[c][j] = values[c * taps + taps - 1 - j];
+        }
+        int advance = (int)conv.Attribute.Single(a => a.Name == "pads").Ints[1];
+        return new MultiChannelFir(fir, advance, source);
+    }
 }

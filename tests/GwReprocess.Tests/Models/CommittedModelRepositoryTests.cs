@@ -62,7 +62,7 @@ public sealed class CommittedModelRepositoryTests
             var trained = ModelConfigFile.Read(Path.Combine(Repository, name, "config.pbtxt"));
             var (channels, scaling) = WienerCleaner.FromConfig(trained)!.Value;
             Assert.Equal(det.Witnesses.Select(w => w.Value), channels.Select(c => c.Value));
-            Assert.All(scaling, s => Assert.Equal(new Dsp.ChannelScaling(0, 1), s)); // the network standardises inside
+            Assert.All(scaling, s => Assert.Equal(new GwReprocess.Dsp.ChannelScaling(0, 1), s)); // the network standardises inside
             var onnx = ModelRepository.ReadOnnx(Path.Combine(Repository, name, "1", ModelRepository.OnnxFileName));
             var meta = onnx.MetadataProps.ToDictionary(m => m.Key, m => m.Value);
             Assert.Equal("true", meta["trained"]);
