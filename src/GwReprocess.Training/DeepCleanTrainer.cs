@@ -5,9 +5,6 @@ using static TorchSharp.torch;
 
 namespace GwReprocess.Training;
 
-/// <summary>One epoch's figures, as printed and plotted.</summary>
-public sealed record EpochResult(int Epoch, double TrainLoss, double ValidationLoss, double LearningRate, double Seconds, int Windows);
-
 /// <summary>Trains a <see cref="DeepCleanModule"/> on a span's training windows with Adam, validates on the held-out windows, and keeps the best weights.</summary>
 internal sealed class DeepCleanTrainer(DeepCleanTrainingOptions options, Action<string> progress)
 {

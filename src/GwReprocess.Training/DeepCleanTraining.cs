@@ -6,10 +6,6 @@ using TorchSharp;
 
 namespace GwReprocess.Training;
 
-/// <summary>What a training run produced for one detector.</summary>
-public sealed record TrainedCleaner(string Ifo, string Model, long Version, Segment Training, Segment Validation, IReadOnlyList<EpochResult> History,
-    double ExportError, double Seconds);
-
 /// <summary>Trains DeepClean per detector on a span, exports each to ONNX and adds it to a model repository as one version.</summary>
 public static class DeepCleanTraining
 {
