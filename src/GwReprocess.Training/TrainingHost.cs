@@ -56,7 +56,9 @@ internal static partial class TrainingHost
         if (!File.Exists(Path.Combine(root, "usr", "lib", "x86_64-linux-gnu", "libstdc++.so.6")))
             throw new BadInputException($"{root}: not a training root (no usr/lib/x86_64-linux-gnu/libstdc++.so.6); make one with training/make-root.sh {root}");
         string program = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell this program's path");
-        var binds = Binds([Path.GetDirectoryName(program)!, AppContext.BaseDirectory, Environment.CurrentDirectory, Path.GetTempPath(), .. paths]);
+        // The host's fonts too: the loss curve's labels are drawn with them, and a minimal root has none.
+        string[] fonts = [.. ((string[])["/usr/share/fonts", "/etc/fonts"]).Where(Directory.Exists)];
+        var binds = Binds([Path.GetDirectoryName(program)!, AppContext.BaseDirectory, Environment.CurrentDirectory, Path.GetTempPath(), .. fonts, .. paths]);
         var script = new StringBuilder("set -e; r=\"$1\"; shift; for d in proc dev sys; do mount --rbind \"/$d\" \"$r/$d\"; done; ");
         foreach (var b in binds) script.Append("mkdir -p \"$r\"").Append(Quote(b)).Append("; mount --rbind ").Append(Quote(b)).Append(" \"$r\"").Append(Quote(b)).Append("; ");
         script.Append("exec chroot \"$r\" /bin/sh -c 'cd \"$0\" && exec \"$@\"' \"$@\"");

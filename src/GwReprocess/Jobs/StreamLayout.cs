@@ -98,11 +98,22 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
             kernel = (int)od[1];
 
             // The cleaner is the step fed from this detector's witness block; its config carries the channel order and scaling.
-            var step = ensemble.EnsembleScheduling?.Step.FirstOrDefault(s => s.OutputMap.Values.Contains(noise));
+            // The noise may come from a step after it (a sum of a linear and a trained cleaner): walk back to the first that stores them.
+            var steps = ensemble.EnsembleScheduling?.Step.ToList() ?? [];
+            var step = steps.FirstOrDefault(s => s.OutputMap.Values.Contains(noise));
             IReadOnlyList<ChannelScaling> scaling = witnesses.Select(_ => ChannelScaling.Identity).ToList();
             if (step is not null)
             {
                 var cleaner = await configOf(step.ModelName).ConfigureAwait(false);
+                var pending = new Queue<string>(step.InputMap.Values);
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                while (WienerCleaner.FromConfig(cleaner) is null && pending.TryDequeue(out var tensor))
+                {
+                    if (!seen.Add(tensor) || steps.FirstOrDefault(s => s.OutputMap.Values.Contains(tensor)) is not { } producer) continue;
+                    var candidate = await configOf(producer.ModelName).ConfigureAwait(false);
+                    if (WienerCleaner.FromConfig(candidate) is not null) cleaner = candidate;
+                    else foreach (var t in producer.InputMap.Values) pending.Enqueue(t);
+                }
                 if (WienerCleaner.FromConfig(cleaner) is { } stored)
                 {
                     if (stored.Channels.Count != witnesses.Count)

@@ -50,19 +50,23 @@ public sealed class CommittedModelRepositoryTests
             Assert.All(scaling, s => Assert.True(s.Scale > 0));
             Assert.Equal(new long[] { demo.Inference.Batch, cw, 4096 }, cleaner.Input.Single().Dims);
         }
-        // The demo streams to the trained DeepClean: the same ensemble as gwe2e with each Wiener step running deepclean-<ifo> version 1.
+        // The demo streams to the trained DeepClean: gwe2e with each detector's noise output from deepclean-<ifo> version 1, while
+        // wiener-<ifo> still feeds postproc and the template bank calibrated on its output; both take the client's standardisation.
         Assert.Equal("gwe2e-deepclean", demo.Inference.Ensemble);
         var linear = ModelConfigFile.Read(Path.Combine(Repository, ModelRepositoryBuilder.EndToEnd, "config.pbtxt"));
-        Assert.Equal(linear.EnsembleScheduling.Step.Select(s => s.ModelName.Replace("wiener-", "deepclean-", StringComparison.Ordinal)),
-            ensemble.EnsembleScheduling.Step.Select(s => s.ModelName));
+        Assert.Equal(linear.EnsembleScheduling.Step.Count + demo.Detectors.Count, ensemble.EnsembleScheduling.Step.Count);
         foreach (var det in demo.Detectors)
         {
-            string name = ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, det.Ifo);
-            Assert.Equal(1, ensemble.EnsembleScheduling.Step.Single(s => s.ModelName == name).ModelVersion);
+            string name = ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, det.Ifo), wiener = ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, det.Ifo);
+            string noise = "noise_" + det.Ifo.ToLowerInvariant();
+            var step = ensemble.EnsembleScheduling.Step.Single(s => s.ModelName == name);
+            Assert.Equal(1, step.ModelVersion);
+            Assert.Equal(noise, step.OutputMap["noise"]);
+            Assert.Equal($"{noise}_{wiener}", ensemble.EnsembleScheduling.Step.Single(s => s.ModelName == "postproc").InputMap[noise]);
             var trained = ModelConfigFile.Read(Path.Combine(Repository, name, "config.pbtxt"));
             var (channels, scaling) = WienerCleaner.FromConfig(trained)!.Value;
             Assert.Equal(det.Witnesses.Select(w => w.Value), channels.Select(c => c.Value));
-            Assert.All(scaling, s => Assert.Equal(new GwReprocess.Dsp.ChannelScaling(0, 1), s)); // the network standardises inside
+            Assert.Equal(WienerCleaner.FromConfig(ModelConfigFile.Read(Path.Combine(Repository, wiener, "config.pbtxt")))!.Value.Scaling, scaling);
             var onnx = ModelRepository.ReadOnnx(Path.Combine(Repository, name, "1", ModelRepository.OnnxFileName));
             var meta = onnx.MetadataProps.ToDictionary(m => m.Key, m => m.Value);
             Assert.Equal("true", meta["trained"]);
