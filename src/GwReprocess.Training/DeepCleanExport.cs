@@ -41,6 +41,11 @@ internal static class DeepCleanExport
         Add("recipe", string.Create(CultureInfo.InvariantCulture,
             $"Adam lr {o.LearningRate} wd {o.WeightDecay}, batch {o.BatchSize}, windows {o.WindowSeconds} s every {o.StrideSeconds} s, Welch {o.FftSeconds}/{o.OverlapSeconds} s, psd weight {o.PsdWeight}, seed {o.Seed}, {o.Threads} threads"));
         var config = model.Config;
+        // The config is shared by every version (training nodes of other spans write it too): the span lives in each version's ONNX.
+        config.Parameters["description"] = new ModelParameter
+        {
+            StringValue = $"DeepClean trained by gwrepro-train for {data.Ifo} in {DeepCleanTraining.Bands(request.Bands)} Hz ({data.Channels.Count} witnesses); each version's training span is in its model.onnx metadata",
+        };
         // Standardisation lives in each version's network, so the client sends raw witnesses; the channel list still lets it check the order.
         // Beside a linear cleaner the two share the client's standardisation, whose scales the config then carries.
         config.Parameters[WienerCleaner.ChannelsParameter] = new ModelParameter { StringValue = string.Join(',', data.Channels.Select(c => c.Value)) };

@@ -31,7 +31,9 @@ public static class GwreproProcess
         catch (OperationCanceledException)
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"gwrepro {string.Join(' ', args)} did not finish in time");
+            // What it had said by then is the only clue to where it hung.
+            string said = await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false);
+            throw new TimeoutException($"gwrepro {string.Join(' ', args)} did not finish in time; its last output:\n{(said.Length > 6000 ? said[^6000..] : said)}");
         }
         return new Result(p.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }

@@ -37,10 +37,14 @@ public sealed class RunTrainingTests : IDisposable
           rm -rf "$out/$m/.tmp-$version"
           cp -r "$out/$m/1" "$out/$m/.tmp-$version"
           mv -T "$out/$m/.tmp-$version" "$out/$m/$version"
-          if ! grep -q version_policy "$out/$m/config.pbtxt"; then
-            { cat "$out/$m/config.pbtxt"; printf 'version_policy {\n  all {\n  }\n}\n'; } > "$out/$m/.config.tmp.$$"
-            mv "$out/$m/.config.tmp.$$" "$out/$m/config.pbtxt"
-          fi
+          # Training nodes run side by side: the check-then-append must not interleave (PinnedEnsemble parses and rewrites instead).
+          (
+            flock 9
+            if ! grep -q version_policy "$out/$m/config.pbtxt"; then
+              { cat "$out/$m/config.pbtxt"; printf 'version_policy {\n  all {\n  }\n}\n'; } > "$out/$m/.config.tmp.$$"
+              mv "$out/$m/.config.tmp.$$" "$out/$m/config.pbtxt"
+            fi
+          ) 9>"$out/.double.lock"
         done
         tmp="$out/.gwe2e-v$version.tmp"
         rm -rf "$tmp"; mkdir -p "$tmp/1"; : > "$tmp/1/model.empty"
