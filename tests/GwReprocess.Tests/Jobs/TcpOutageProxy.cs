@@ -91,7 +91,10 @@ public sealed class TcpOutageProxy : IAsyncDisposable
     private static void Reset(TcpClient c)
     {
         // Linger 0: close sends RST, so the peer sees the connection reset rather than a clean end of the response.
-        try { c.Client.LingerState = new LingerOption(true, 0); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        // The connection's own copy loop may have closed it already: a disposed TcpClient has no Client any more.
+        var socket = c.Client;
+        if (socket is not null)
+            try { socket.LingerState = new LingerOption(true, 0); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         c.Dispose();
     }
 
