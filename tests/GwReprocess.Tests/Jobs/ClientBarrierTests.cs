@@ -36,6 +36,7 @@ public sealed class ClientBarrierFixture : IAsyncLifetime
 }
 
 /// <summary>The start barrier with real <c>gwrepro client</c> processes started one after another.</summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed class ClientBarrierTests(ClientBarrierFixture f, ITestOutputHelper output) : IClassFixture<ClientBarrierFixture>
 {
     private static readonly TimeSpan Stagger = TimeSpan.FromMilliseconds(400);

@@ -7,6 +7,7 @@ namespace GwReprocess.Tests.Jobs;
 /// The CI-sized soak (the benchmark <c>soak</c> runs the long one): many client streams on one server with fewer snapshotter
 /// slots than streams, and the same under faults (the server killed twice, the output bucket gone for a while).
 /// </summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed class SoakTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(8);

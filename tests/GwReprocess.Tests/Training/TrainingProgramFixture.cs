@@ -179,8 +179,8 @@ public sealed record TrainingRun(string Repository, string Report, int ExitCode,
     public string Model => Path.Combine(Repository, "deepclean-h1", "1", "model.onnx");
 }
 
-/// <summary>Tests that run gwrepro-train share one publish and one set of frames.</summary>
-[CollectionDefinition(Name)]
+/// <summary>Tests that run gwrepro-train share one publish and one set of frames; training takes both cores, so they run on their own.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class TrainingProgramCollection : ICollectionFixture<TrainingProgramFixture>
 {
     public const string Name = "gwrepro-train";

@@ -7,6 +7,7 @@ namespace GwReprocess.Tests.Workflow;
 /// The records the local executor keeps — node status file, jobstate log, rescue DAG — against those HTCondor 25.14.1's
 /// DAGMan wrote for the same DAGs (tests/data/workflow/dagman-25.14.1): identical but for times and job ids.
 /// </summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed partial class DagmanRecordsTests : IDisposable
 {
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("gwrepro-records-");
