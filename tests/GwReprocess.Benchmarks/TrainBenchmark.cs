@@ -23,7 +23,7 @@ internal sealed partial class TrainBenchmark : IBenchmark
 
     public async Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
     {
-        string repo = FindRepositoryRoot();
+        string repo = Tests.SourceTree.Root;
         string program = Environment.GetEnvironmentVariable("GWREPRO_TRAIN") ?? Path.Combine(repo, "dist", "train", "gwrepro-train");
         string root = Environment.GetEnvironmentVariable("GWREPRO_TRAINING_ROOT") ?? "/var/cache/gwrepro/training-trixie";
         string script = Path.Combine(repo, "tests", "GwReprocess.Benchmarks", "reference", "train_deepclean.py");
@@ -76,13 +76,6 @@ internal sealed partial class TrainBenchmark : IBenchmark
         await p.WaitForExitAsync(ct);
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} exited {p.ExitCode}: {await stderr}");
         return await stdout;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? Environment.CurrentDirectory;
     }
 
     [GeneratedRegex(@"windows/s ([0-9.]+)")]

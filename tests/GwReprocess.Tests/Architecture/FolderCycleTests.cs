@@ -10,7 +10,7 @@ public sealed class FolderCycleTests
     [Fact]
     public void The_library_has_no_folder_cycles()
     {
-        var graph = RoomGraph.FromDirectory(Path.Combine(RepositoryRoot(), "src", "GwReprocess"));
+        var graph = RoomGraph.FromDirectory(Path.Combine(SourceTree.Root, "src", "GwReprocess"));
         Assert.Contains("Time", graph.Rooms); // the tree was found and read
         Assert.True(graph.Misplaced.Count == 0, $"Namespaces must follow folders for rooms to be read from them:\n  {string.Join("\n  ", graph.Misplaced)}");
         var cycles = graph.Cycles();
@@ -116,11 +116,4 @@ public sealed class FolderCycleTests
     [InlineData("#if DEBUG\na\n#endif", " \na\n ")]
     public void Comments_and_literals_are_blanked_and_interpolations_kept(string source, string code) =>
         Assert.Equal(code, CSharpCode.WithoutCommentsAndLiterals(source));
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException($"no GwReprocess.sln above {AppContext.BaseDirectory}");
-    }
 }

@@ -10,16 +10,9 @@ namespace GwReprocess.Tests.Models;
 /// </summary>
 public sealed class CommittedModelRepositoryTests
 {
-    private static string Root()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
-        return dir!.FullName;
-    }
+    private static string Repository => Path.Combine(SourceTree.Root, "model-repository");
 
-    private static string Repository => Path.Combine(Root(), "model-repository");
-
-    private static WorkflowConfig Demo => WorkflowConfig.Load(Path.Combine(Root(), "workflows", "local-demo.toml"));
+    private static WorkflowConfig Demo => WorkflowConfig.Load(Path.Combine(SourceTree.Root, "workflows", "local-demo.toml"));
 
     [Fact]
     public void PassesTheRepositoryCheckAndTheOnnxChecker()

@@ -139,9 +139,7 @@ public sealed class LocalDemoWorkflowTests
     [Fact]
     public void LocalDemoListsTheSimulatorsChannelsInItsOrder()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
-        var workflow = GwReprocess.Workflow.WorkflowConfig.Load(Path.Combine(dir!.FullName, "workflows", "local-demo.toml"));
+        var workflow = GwReprocess.Workflow.WorkflowConfig.Load(Path.Combine(SourceTree.Root, "workflows", "local-demo.toml"));
         var options = GwReprocess.Workflow.WorkflowSimulation.Options(workflow);
         Assert.Equal(["H1", "L1"], options.Ifos);
         Assert.Equal(3600, options.Duration);
@@ -156,9 +154,7 @@ public sealed class LocalDemoWorkflowTests
     [Fact]
     public async Task SimulateFromTheWorkflowWritesTheChannelsItNames()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
-        string path = Path.Combine(dir!.FullName, "workflows", "local-demo.toml");
+        string path = Path.Combine(SourceTree.Root, "workflows", "local-demo.toml");
         string outDir = Path.Combine(Path.GetTempPath(), "sim-wf-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {

@@ -34,19 +34,9 @@ public sealed class TrainingProgramFixture : IAsyncLifetime
 
     public string Workflow => Path.Combine(Root, "train.toml");
 
-    public static string RepositoryRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
-        }
-    }
-
     public async Task InitializeAsync()
     {
-        string repo = RepositoryRoot;
+        string repo = SourceTree.Root;
         Program = Environment.GetEnvironmentVariable("GWREPRO_TRAIN") ?? Path.Combine(repo, "dist", "train", "gwrepro-train");
         if (Environment.GetEnvironmentVariable("GWREPRO_TRAIN") is null)
             await RunAsync("dotnet", ["publish", Path.Combine(repo, "src", "GwReprocess.Training"), "-c", "Release", "-r", "linux-x64", "-o", Path.GetDirectoryName(Program)!, "--nologo", "-v", "q"]);

@@ -5,12 +5,7 @@ namespace GwReprocess.Tests.Workflow;
 public class ShippedWorkflowsTests
 {
     /// <summary>The repository's workflows/ folder (found by walking up to the solution file).</summary>
-    public static string WorkflowsDirectory()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GwReprocess.sln"))) dir = dir.Parent;
-        return Path.Combine(dir?.FullName ?? throw new DirectoryNotFoundException("GwReprocess.sln not found above the test directory"), "workflows");
-    }
+    public static string WorkflowsDirectory() => Path.Combine(SourceTree.Root, "workflows");
 
     public static IEnumerable<object[]> Files() =>
         Directory.GetFiles(WorkflowsDirectory(), "*.toml").Order().Select(f => new object[] { Path.GetFileName(f) });
