@@ -53,10 +53,10 @@ try
     if (args[0] is not ("deepclean" or "bench")) throw new BadInputException($"unknown verb '{args[0]}' (expected deepclean or bench; see --help)");
     var options = TrainingArguments.Parse(args.AsSpan(1));
     string? root = options.Get("root") ?? Environment.GetEnvironmentVariable(TrainingHost.RootVariable);
-    if (!TrainingHost.InsideRoot && !string.IsNullOrEmpty(root) && TrainingHost.LibTorchProblem() is not null)
-        return TrainingHost.RunInRoot(root, args, options.Paths("workflow", "fit", "out", "report"));
     if (TrainingHost.LibTorchProblem() is { } problem)
     {
+        if (!TrainingHost.InsideRoot && !string.IsNullOrEmpty(root))
+            return TrainingHost.RunInRoot(root, args, options.Paths("workflow", "fit", "out", "report"));
         Console.Error.WriteLine(problem);
         return 2;
     }

@@ -9,12 +9,12 @@ namespace GwReprocess.Training;
 internal static class TrainingReport
 {
     /// <summary>Writes <c>STEM-history.csv</c> and <c>STEM-loss.png</c>.</summary>
-    public static void Write(string stem, string ifo, IReadOnlyList<EpochResult> history)
+    public static async Task WriteAsync(string stem, string ifo, IReadOnlyList<EpochResult> history, CancellationToken cancellationToken)
     {
         var csv = new StringBuilder("epoch,train_loss,validation_loss,learning_rate,seconds,windows\n");
         foreach (var e in history)
             csv.Append(CultureInfo.InvariantCulture, $"{e.Epoch},{e.TrainLoss:R},{e.ValidationLoss:R},{e.LearningRate:R},{e.Seconds:F3},{e.Windows}\n");
-        AtomicFile.WriteAllTextAsync(stem + "-history.csv", csv.ToString()).GetAwaiter().GetResult();
+        await AtomicFile.WriteAllTextAsync(stem + "-history.csv", csv.ToString(), cancellationToken).ConfigureAwait(false);
 
         var plot = new Plot();
         double[] epochs = history.Select(e => (double)e.Epoch).ToArray();

@@ -156,7 +156,7 @@ public static class ReportWriter
                 foreach (var d in s.Cleaning!.Detectors)
                     sb.Append(c, $"| {s.Name} | {d.Ifo} | {s.Cleaning.FrameGps:F0} + {s.Cleaning.FrameSeconds:G6} | {s.Cleaning.FftSeconds:G3} | {d.RatioAt60Hz:G3} | {d.MedianRatio20To500Hz:G4} | {d.MaxRatio20To500Hz:G3} | {d.FractionAbove110Percent20To500Hz:P1} |\n");
             sb.Append("\nBelow 1 the cleaning removed noise; above 1 it added some. The median over 20–500 Hz can sit near 1 while a part of the band is raised, so the table also gives the largest ratio and the share of 20–500 Hz bins where the cleaned ASD exceeds the raw by more than 10 %.\n\n");
-            var featured = with.SelectMany(s => s.Cleaning!.Detectors.Select(d => (s, d))).Where(x => x.d.Features.Count > 0).ToList();
+            var featured = WithFeatures(summaries);
             if (featured.Count > 0)
             {
                 sb.Append("| run | detector | line or sideband (Hz) | ASD ratio cleaned / raw |\n|---|---|---|---:|\n");
@@ -173,6 +173,10 @@ public static class ReportWriter
             sb.Append(c, $"- {s.Name}: {(s.Cleaning is null ? "no ASD-ratio plot: " : "")}{s.CleaningNote}.\n");
         return sb.ToString();
     }
+
+    /// <summary>Each compared detector that has known lines and sidebands (a simulated run), with its run: the rows of both reports' feature tables.</summary>
+    private static List<(RunSummary Run, AsdRatio Detector)> WithFeatures(IReadOnlyList<RunSummary> summaries) =>
+        summaries.Where(s => s.Cleaning is not null).SelectMany(s => s.Cleaning!.Detectors.Select(d => (s, d))).Where(x => x.d.Features.Count > 0).ToList();
 
     private static string SearchSection(IReadOnlyList<RunSummary> summaries)
     {
@@ -230,7 +234,7 @@ public static class ReportWriter
                     foreach (var d in s.Cleaning!.Detectors)
                         sb.Append(c, $"<tr><td>{Escape(s.Name)}</td><td>{d.Ifo}</td><td>{s.Cleaning.FrameGps:F0} + {s.Cleaning.FrameSeconds:G6}</td><td>{s.Cleaning.FftSeconds:G3}</td><td>{d.RatioAt60Hz:G3}</td><td>{d.MedianRatio20To500Hz:G4}</td><td>{d.MaxRatio20To500Hz:G3}</td><td>{d.FractionAbove110Percent20To500Hz:P1}</td></tr>\n");
                 sb.Append("</table>\n");
-                var featured = summaries.Where(s => s.Cleaning is not null).SelectMany(s => s.Cleaning!.Detectors.Select(d => (s, d))).Where(x => x.d.Features.Count > 0).ToList();
+                var featured = WithFeatures(summaries);
                 if (featured.Count > 0)
                 {
                     sb.Append("<table><tr><th>run</th><th>detector</th><th>line or sideband (Hz)</th><th>ASD ratio cleaned / raw</th></tr>\n");

@@ -105,16 +105,17 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
             if (step is not null)
             {
                 var cleaner = await configOf(step.ModelName).ConfigureAwait(false);
+                var found = WienerCleaner.FromConfig(cleaner);
                 var pending = new Queue<string>(step.InputMap.Values);
                 var seen = new HashSet<string>(StringComparer.Ordinal);
-                while (WienerCleaner.FromConfig(cleaner) is null && pending.TryDequeue(out var tensor))
+                while (found is null && pending.TryDequeue(out var tensor))
                 {
                     if (!seen.Add(tensor) || steps.FirstOrDefault(s => s.OutputMap.Values.Contains(tensor)) is not { } producer) continue;
                     var candidate = await configOf(producer.ModelName).ConfigureAwait(false);
-                    if (WienerCleaner.FromConfig(candidate) is not null) cleaner = candidate;
+                    if ((found = WienerCleaner.FromConfig(candidate)) is not null) cleaner = candidate;
                     else foreach (var t in producer.InputMap.Values) pending.Enqueue(t);
                 }
-                if (WienerCleaner.FromConfig(cleaner) is { } stored)
+                if (found is { } stored)
                 {
                     if (stored.Channels.Count != witnesses.Count)
                         throw new BadInputException($"model '{cleaner.Name}': takes {stored.Channels.Count} witness channels, the workflow lists {witnesses.Count} for {ifo}");

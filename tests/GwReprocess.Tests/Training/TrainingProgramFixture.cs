@@ -117,19 +117,12 @@ public sealed class TrainingProgramFixture : IAsyncLifetime
     }
 
     /// <summary>Runs gwrepro-train; returns exit code, stdout and stderr.</summary>
-    public async Task<(int ExitCode, string Stdout, string Stderr)> TrainAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
+    public Task<(int ExitCode, string Stdout, string Stderr)> TrainAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var psi = new ProcessStartInfo(Program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Root };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove("GWREPRO_TRAINING_ROOT");
-        foreach (var (k, v) in environment ?? new Dictionary<string, string?>())
-            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await p.WaitForExitAsync(timeout.Token);
-        return (p.ExitCode, await stdout, await stderr);
+        // The root comes from the arguments only, whatever the environment running the tests says.
+        var env = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>());
+        env.TryAdd("GWREPRO_TRAINING_ROOT", null);
+        return RunProcessAsync(Program, args, Root, env, TimeSpan.FromMinutes(5));
     }
 
     private static async Task WriteAsync(string path, double[] strain, double[] mains, double[] other, GpsTime t0, int seconds)
@@ -145,13 +138,25 @@ public sealed class TrainingProgramFixture : IAsyncLifetime
 
     private static async Task RunAsync(string file, IReadOnlyList<string> args)
     {
+        var (code, stdout, stderr) = await RunProcessAsync(file, args, null, null, null);
+        if (code != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {code}:\n{stdout}\n{stderr}");
+    }
+
+    /// <summary>Runs a program to its end (or <paramref name="timeout"/>); a null value in <paramref name="environment"/> removes that variable.</summary>
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunProcessAsync(string file, IEnumerable<string> args, string? workingDirectory,
+        IReadOnlyDictionary<string, string?>? environment, TimeSpan? timeout)
+    {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) psi.WorkingDirectory = workingDirectory;
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string?>())
+            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}:\n{await stdout}\n{await stderr}");
+        using var cancel = timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
+        await p.WaitForExitAsync(cancel.Token);
+        return (p.ExitCode, await stdout, await stderr);
     }
 
     private static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
