@@ -62,7 +62,6 @@ public static class DeepCleanTraining
         }
         foreach (var (model, _) in models)
         {
-            ModelRepository.RemovePartialVersions(Path.Combine(request.Repository, model.Name));
             await ModelRepository.WriteVersionAsync(request.Repository, model, request.Version, cancellationToken).ConfigureAwait(false);
             log($"wrote {Path.Combine(request.Repository, model.Name, request.Version.ToString(CultureInfo.InvariantCulture))}");
         }

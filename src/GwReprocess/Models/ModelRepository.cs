@@ -45,8 +45,10 @@ public static class ModelRepository
         string final = Path.Combine(dir, version.ToString(CultureInfo.InvariantCulture));
         if (Directory.Exists(final)) throw new BadInputException($"{final}: version {version} of {model.Name} exists already; choose another version");
         Directory.CreateDirectory(dir);
+        // A killed writer of this version may have left its hidden directory (never loadable). Only this version's: training nodes
+        // of other spans write other versions of the same model beside this one, and their directories are in progress.
+        foreach (var stale in Directory.GetDirectories(dir, $".partial-{version}-*")) Directory.Delete(stale, recursive: true);
         string partial = Path.Combine(dir, $".partial-{version}-{Environment.ProcessId}");
-        if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
         Directory.CreateDirectory(partial);
         try
         {
@@ -64,13 +66,6 @@ public static class ModelRepository
             throw;
         }
         await ModelConfigFile.WriteAsync(Path.Combine(dir, ModelConfigFile.FileName), model.Config, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Removes hidden partial version directories a killed writer left behind (none of them was ever loadable).</summary>
-    public static void RemovePartialVersions(string modelDirectory)
-    {
-        if (!Directory.Exists(modelDirectory)) return;
-        foreach (var d in Directory.GetDirectories(modelDirectory, ".partial-*")) Directory.Delete(d, recursive: true);
     }
 
     /// <summary>Model directories of <paramref name="root"/> (those holding a config.pbtxt), sorted by name.</summary>
