@@ -94,12 +94,7 @@ internal static class DeepCleanExport
             for (int i = 0; i < torchOut.Length; i++) torchOut[i] *= scale;
         }
         float[] onnxOut;
-        // ONNX Runtime's default environment warns on stderr about telemetry certificates a training root lacks; errors only.
-        if (!OrtEnv.IsCreated)
-        {
-            var quiet = new EnvironmentCreationOptions { logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
-            OrtEnv.CreateInstanceWithOptions(ref quiet);
-        }
+        QuietOnnxRuntime.Ensure();
         using (var session = new InferenceSession(model.Onnx!.ToByteArray()))
         {
             // The input the served model takes: raw witnesses, or the client-standardised ones when the scales are shared.

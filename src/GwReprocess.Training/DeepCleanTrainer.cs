@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,17 +27,12 @@ internal sealed class DeepCleanTrainer(DeepCleanTrainingOptions options, Action<
 
         var net = new DeepCleanModule(data.Witnesses.Length);
         using var adam = optim.Adam(net.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
-        var history = new List<EpochResult>();
         var random = new Random(options.Seed);
-        Dictionary<string, Tensor>? best = null;
-        double bestLoss = double.PositiveInfinity, lr = options.LearningRate;
-        int sinceBest = 0, sincePlateau = 0;
         var order = train.ToArray();
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        var loop = new EpochLoop(options.Epochs, options.PlateauPatience, options.LearningRateFactor, options.EarlyStopPatience, progress);
+        var history = loop.Run(net, adam, options.LearningRate, data.Ifo, () =>
         {
-            var clock = Stopwatch.StartNew();
             random.Shuffle(order);
-            net.train();
             double sum = 0;
             int batches = 0;
             for (int b = 0; b + options.BatchSize <= order.Length; b += options.BatchSize)
@@ -52,40 +46,8 @@ internal sealed class DeepCleanTrainer(DeepCleanTrainingOptions options, Action<
                 sum += l.item<float>();
                 batches++;
             }
-            double validationLoss = Validate(net, loss, data, validation, length);
-            var result = new EpochResult(epoch, sum / batches, validationLoss, lr, clock.Elapsed.TotalSeconds, batches * options.BatchSize);
-            history.Add(result);
-            progress(string.Create(CultureInfo.InvariantCulture,
-                $"{data.Ifo} epoch {epoch}/{options.Epochs}: train loss {result.TrainLoss:F4}, validation loss {validationLoss:F4}, lr {lr:G3}, {result.Windows / result.Seconds:F1} windows/s"));
-            if (validationLoss < bestLoss)
-            {
-                bestLoss = validationLoss;
-                sinceBest = sincePlateau = 0;
-                DisposeAll(best);
-                best = net.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-            }
-            else
-            {
-                sinceBest++;
-                if (++sincePlateau > options.PlateauPatience)
-                {
-                    lr *= options.LearningRateFactor;
-                    foreach (var g in adam.ParamGroups) g.LearningRate = lr;
-                    sincePlateau = 0;
-                }
-                if (sinceBest >= options.EarlyStopPatience)
-                {
-                    progress($"{data.Ifo}: no better validation loss in {sinceBest} epochs; stopping with epoch {epoch - sinceBest}'s weights");
-                    break;
-                }
-            }
-        }
-        if (best is not null)
-        {
-            net.load_state_dict(best);
-            DisposeAll(best);
-        }
-        net.eval();
+            return (sum, batches, batches * options.BatchSize);
+        }, () => Validate(net, loss, data, validation, length));
         return (net, history);
     }
 
@@ -130,11 +92,5 @@ internal sealed class DeepCleanTrainer(DeepCleanTrainingOptions options, Action<
         var starts = new List<int>();
         for (int s = from; s + length <= to; s += stride) starts.Add(s);
         return starts;
-    }
-
-    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
-    {
-        if (tensors is null) return;
-        foreach (var t in tensors.Values) t.Dispose();
     }
 }

@@ -56,7 +56,7 @@ public static class DeepCleanTraining
                 log(string.Create(CultureInfo.InvariantCulture, $"{name}: ONNX export matches TorchSharp within {error:E2} of the peak"));
                 if (error > DeepCleanExport.Tolerance)
                     throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"{name}: the ONNX export differs from TorchSharp by {error:E2} of the peak (limit {DeepCleanExport.Tolerance:E0})"));
-                await TrainingReport.WriteAsync(stem, data.Ifo, history, cancellationToken).ConfigureAwait(false);
+                await TrainingReport.WriteAsync(stem, $"DeepClean {data.Ifo}: loss (cleaned/raw PSD in band)", history, cancellationToken).ConfigureAwait(false);
                 models.Add((model, new TrainedCleaner(data.Ifo, name, request.Version, trainSpan, validationSpan, history, error, clock.Elapsed.TotalSeconds)));
             }
         }

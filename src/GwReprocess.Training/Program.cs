@@ -32,8 +32,33 @@ out), exports each to the project's ONNX DeepClean and adds it to the model repo
   --report DIR              loss curves, histories and export checks (default: training-report)
   --root DIR                run in this training root (also GWREPRO_TRAINING_ROOT); see training/make-root.sh
 
-usage: gwrepro-train bench [--witnesses 21] [--length 4096] [--batch 32] [--steps 10] [--threads N] [--root DIR]
-  Times DeepClean training steps (forward, PSD-ratio loss, backward, Adam) on random data: windows per second.
+usage: gwrepro-train bbhnet --workflow W --fit FRAMES|CACHE|DIR --out REPO [options]
+
+Trains BBHnet on [--start, --end) of injection-free background frames (the last --validation seconds held out): each
+detector's strain is cleaned by the linear cleaner the ensemble --ensemble-from runs and whitened by its postproc, exactly
+as served; half of every batch carries a source drawn from the simulator's population at a network SNR uniform in
+[--snr-min, --snr-max]. The export is added to REPO as bbhnet/<version>, with the ensemble --ensemble scoring with it,
+and compared with the ensemble's own detector on the validation windows (efficiency at the same false-alarm probability).
+
+  --start GPS, --end GPS    span of background (default: the extent of the frames)
+  --validation S            seconds at the end of the span held out for validation (default 256)
+  --version N               version written (default 1; an existing one is refused)
+  --ensemble-from BASE      the ensemble whose cleaning and whitening are reproduced (default: the workflow's ensemble)
+  --ensemble NAME           the ensemble written: BASE with BBHnet answering score (default: BASE-bbhnet)
+  --epochs N                epochs at most (default 30)
+  --epoch-windows N         windows drawn per epoch, each detector's background at its own random time (default 16384)
+  --batch-size N            windows per optimiser step, half injected (default 64)
+  --stride S                step between background windows, seconds (default 0.5)
+  --snr-min X, --snr-max X  network SNR range of the injected windows (default 6 and 20)
+  --injections N            sources rendered for training (default 2048; validation: --validation-injections, 512)
+  --evaluation-sources N    sources the comparison scores, each in every served window holding its merger (default 256)
+  --lr X, --dropout X       Adam's learning rate (default 0.001) and the dense blocks' dropout (default 0.1; the paper's 0.5)
+  --seed N, --threads N     as for deepclean; --report DIR, --root DIR as for deepclean
+
+usage: gwrepro-train bench [--network deepclean|bbhnet] [--witnesses 21] [--length 4096] [--batch 32] [--steps 10] [--threads N] [--root DIR]
+  Times training steps (forward, loss, backward, Adam) on random data: windows per second. DeepClean: PSD-ratio loss
+  over witnesses x length; BBHnet: binary cross-entropy over 2 detectors x length (default 3072: a 1 s window less its
+  fixed input filter, which training applies to the data once).
 
 Exit codes: 0 done, 1 failed, 2 bad input or a host LibTorch cannot run on.
 """;
@@ -50,7 +75,7 @@ if (args[0] == "--version")
 }
 try
 {
-    if (args[0] is not ("deepclean" or "bench")) throw new BadInputException($"unknown verb '{args[0]}' (expected deepclean or bench; see --help)");
+    if (args[0] is not ("deepclean" or "bbhnet" or "bench")) throw new BadInputException($"unknown verb '{args[0]}' (expected deepclean, bbhnet or bench; see --help)");
     var options = TrainingArguments.Parse(args.AsSpan(1));
     string? root = options.Get("root") ?? Environment.GetEnvironmentVariable(TrainingHost.RootVariable);
     if (TrainingHost.LibTorchProblem() is { } problem)
@@ -63,8 +88,24 @@ try
     if (args[0] == "bench")
     {
         var (witnesses, length, batch, steps, threads) = options.Bench();
+        if (options.Get("network") is "bbhnet")
+        {
+            // The network proper sees a served 1 s window less its 1024-sample input filter.
+            if (options.Get("length") is null) length = 3072;
+            double bbh = TrainingStepBenchmark.RunBbhNet(length, batch, steps, warmup: 2, threads, seed: 1);
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"windows/s {bbh:F3} (BBHnet, 2 detectors x {length} samples, batch {batch}, {threads} threads, {steps} steps)"));
+            return 0;
+        }
+        if (options.Get("network") is not (null or "deepclean")) throw new BadInputException($"--network '{options.Get("network")}' is not deepclean or bbhnet");
         double rate = TrainingStepBenchmark.Run(witnesses, length, batch, steps, warmup: 2, threads, seed: 1);
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"windows/s {rate:F3} (DeepClean, {witnesses} witnesses x {length} samples, batch {batch}, {threads} threads, {steps} steps)"));
+        return 0;
+    }
+    if (args[0] == "bbhnet")
+    {
+        var detector = await BbhNetTraining.RunAsync(options.BbhNetRequest(), line => Console.Out.WriteLine(line));
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{detector.Model} version {detector.Version}: trained on {detector.Training} in {detector.Seconds:F0} s, best validation loss {detector.History.Min(h => h.ValidationLoss):F4}; ensemble {detector.Ensemble}"));
         return 0;
     }
     var request = options.DeepCleanRequest();
@@ -86,10 +127,11 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 }
 
 /// <summary>gwrepro-train's options, parsed without touching LibTorch (so a host check can come first).</summary>
-internal sealed class TrainingArguments
+internal sealed partial class TrainingArguments
 {
     private static readonly HashSet<string> Known = ["workflow", "fit", "start", "end", "validation", "out", "version", "band", "kernel", "batch", "epochs",
-        "batch-size", "window", "stride", "lr", "psd-weight", "seed", "threads", "report", "root", "witnesses", "length", "steps", "ensemble-from", "fft", "overlap", "after-linear"];
+        "batch-size", "window", "stride", "lr", "psd-weight", "seed", "threads", "report", "root", "witnesses", "length", "steps", "ensemble-from", "fft", "overlap", "after-linear",
+        "ensemble", "snr-min", "snr-max", "injections", "validation-injections", "evaluation-sources", "dropout", "network", "epoch-windows"];
     private readonly Dictionary<string, List<string>> _values = [];
 
     public static TrainingArguments Parse(ReadOnlySpan<string> args)

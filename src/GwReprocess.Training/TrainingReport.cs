@@ -9,7 +9,7 @@ namespace GwReprocess.Training;
 internal static class TrainingReport
 {
     /// <summary>Writes <c>STEM-history.csv</c> and <c>STEM-loss.png</c>.</summary>
-    public static async Task WriteAsync(string stem, string ifo, IReadOnlyList<EpochResult> history, CancellationToken cancellationToken)
+    public static async Task WriteAsync(string stem, string title, IReadOnlyList<EpochResult> history, CancellationToken cancellationToken)
     {
         var csv = new StringBuilder("epoch,train_loss,validation_loss,learning_rate,seconds,windows\n");
         foreach (var e in history)
@@ -22,7 +22,7 @@ internal static class TrainingReport
         train.LegendText = "train";
         var validation = plot.Add.Scatter(epochs, history.Select(e => e.ValidationLoss).ToArray());
         validation.LegendText = "validation";
-        plot.Title($"DeepClean {ifo}: loss (cleaned/raw PSD in band)");
+        plot.Title(title);
         plot.XLabel("epoch");
         plot.YLabel("loss");
         plot.ShowLegend();

@@ -77,12 +77,13 @@ internal sealed record TrainingSpanData(string Ifo, Segment Span, int SampleRate
         return new TrainingSpanData(channels.Ifo, span, sampleRate, channels.Witnesses, scales, witnesses, y, scale, strain.Unit) { SharedScaling = scaling is not null };
     }
 
-    private static void RefuseNonFinite(TimeSeries series)
+    /// <summary>Throws, naming the channel and GPS time, at the first NaN or infinite sample: <paramref name="network"/> cannot train on it.</summary>
+    internal static void RefuseNonFinite(TimeSeries series, string network = "DeepClean")
     {
         var s = series.Samples.Span;
         for (int i = 0; i < s.Length; i++)
             if (!double.IsFinite(s[i]))
                 throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
-                    $"{series.Channel}: {(double.IsNaN(s[i]) ? "NaN" : "infinite")} sample at GPS {series.TimeAt(i)}; DeepClean cannot train on it (choose a span without it)"));
+                    $"{series.Channel}: {(double.IsNaN(s[i]) ? "NaN" : "infinite")} sample at GPS {series.TimeAt(i)}; {network} cannot train on it (choose a span without it)"));
     }
 }

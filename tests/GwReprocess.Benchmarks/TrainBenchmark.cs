@@ -5,8 +5,8 @@ using System.Text.RegularExpressions;
 namespace GwReprocess.Benchmarks;
 
 /// <summary>
-/// gwrepro-train's DeepClean training steps (TorchSharp, LibTorch 2.10 CPU) against PyTorch (Debian's python3-torch) on the same
-/// network, PSD-ratio loss, batch and threads: windows per second, paired rounds alternating which goes first.
+/// gwrepro-train's training steps (TorchSharp, LibTorch 2.10 CPU) against PyTorch (Debian's python3-torch) on the same network, loss,
+/// batch and threads: DeepClean (PSD-ratio loss) and BBHnet (binary cross-entropy); windows per second, paired rounds alternating which goes first.
 /// </summary>
 /// <remarks>
 /// gwrepro-train runs as its own program (it cannot load into this Debian 12 host's process): GWREPRO_TRAIN or dist/train/gwrepro-train
@@ -16,31 +16,43 @@ namespace GwReprocess.Benchmarks;
 internal sealed partial class TrainBenchmark : IBenchmark
 {
     private const int Rounds = 3, Witnesses = 21, Length = 4096, Batch = 32, Steps = 10;
+    private const int BbhLength = 3072, BbhBatch = 64, BbhSteps = 40;
 
     public string Name => "train";
 
-    public string Description => "DeepClean training windows/s: gwrepro-train (TorchSharp) vs PyTorch, same network, loss, batch and threads";
+    public string Description => "DeepClean and BBHnet training windows/s: gwrepro-train (TorchSharp) vs PyTorch, same network, loss, batch and threads";
 
     public async Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
     {
         string repo = Tests.SourceTree.Root;
         string program = Environment.GetEnvironmentVariable("GWREPRO_TRAIN") ?? Path.Combine(repo, "dist", "train", "gwrepro-train");
         string root = Environment.GetEnvironmentVariable("GWREPRO_TRAINING_ROOT") ?? "/var/cache/gwrepro/training-trixie";
-        string script = Path.Combine(repo, "tests", "GwReprocess.Benchmarks", "reference", "train_deepclean.py");
         if (!File.Exists(program)) { report.Note($"{program} missing: dotnet publish src/GwReprocess.Training -c Release -r linux-x64 -o dist/train"); return; }
         int threads = Environment.ProcessorCount;
-        string shape = $"{Witnesses} witnesses x {Length} samples, batch {Batch}, {threads} threads, {Steps} timed steps after 2 warm-up";
-        report.Note($"load average before the run: {File.ReadAllText("/proc/loadavg").Trim()}; {shape}; {Rounds} paired rounds");
+        report.Note($"load average before the run: {File.ReadAllText("/proc/loadavg").Trim()}; {threads} threads, {Rounds} paired rounds per network");
+        await PairedAsync(report, "DeepClean", $"{Witnesses} witnesses x {Length} samples, batch {Batch}, {Steps} timed steps after 2 warm-up",
+            ["bench", "--witnesses", $"{Witnesses}", "--length", $"{Length}", "--batch", $"{Batch}", "--steps", $"{Steps}", "--threads", $"{threads}", "--root", root],
+            program, [Path.Combine(repo, "tests", "GwReprocess.Benchmarks", "reference", "train_deepclean.py"), $"{Witnesses}", $"{Length}", $"{Batch}", $"{Steps}", $"{threads}"],
+            cancellationToken);
+        await PairedAsync(report, "BBHnet", $"2 detectors x {BbhLength} samples, batch {BbhBatch}, {BbhSteps} timed steps after 2 warm-up",
+            ["bench", "--network", "bbhnet", "--length", $"{BbhLength}", "--batch", $"{BbhBatch}", "--steps", $"{BbhSteps}", "--threads", $"{threads}", "--root", root],
+            program, [Path.Combine(repo, "tests", "GwReprocess.Benchmarks", "reference", "train_bbhnet.py"), $"{BbhLength}", $"{BbhBatch}", $"{BbhSteps}", $"{threads}"],
+            cancellationToken);
+        report.Note($"load average after the run: {File.ReadAllText("/proc/loadavg").Trim()}");
+    }
+
+    private static async Task PairedAsync(BenchmarkReport report, string network, string shape, IReadOnlyList<string> oursArgs, string program,
+        IReadOnlyList<string> torchArgs, CancellationToken cancellationToken)
+    {
         var ours = new List<double>();
         var torch = new List<double>();
         string? torchVersion = null;
         for (int round = 0; round < Rounds; round++)
         {
-            async Task Ours() => ours.Add(Rate(await RunAsync(program, ["bench", "--witnesses", $"{Witnesses}", "--length", $"{Length}", "--batch", $"{Batch}",
-                "--steps", $"{Steps}", "--threads", $"{threads}", "--root", root], cancellationToken)));
+            async Task Ours() => ours.Add(Rate(await RunAsync(program, oursArgs, cancellationToken)));
             async Task Torch()
             {
-                string output = await RunAsync("/usr/bin/python3", [script, $"{Witnesses}", $"{Length}", $"{Batch}", $"{Steps}", $"{threads}"], cancellationToken);
+                string output = await RunAsync("/usr/bin/python3", torchArgs, cancellationToken);
                 torch.Add(Rate(output));
                 torchVersion ??= TorchVersion().Match(output).Groups[1].Value;
             }
@@ -48,10 +60,10 @@ internal sealed partial class TrainBenchmark : IBenchmark
             if (round % 2 == 0) { await Ours(); await Torch(); } else { await Torch(); await Ours(); }
         }
         var ratios = ours.Zip(torch, (a, b) => a / b).Order().ToList();
-        report.Figure("gwrepro-train windows/s (median)", Median(ours), "windows/s");
-        report.Figure($"PyTorch {torchVersion} windows/s (median)", Median(torch), "windows/s");
-        report.Figure("gwrepro-train / PyTorch (median of paired rounds)", ratios[ratios.Count / 2], "x");
-        report.Note($"load average after the run: {File.ReadAllText("/proc/loadavg").Trim()}");
+        report.Note($"{network}: {shape}");
+        report.Figure($"{network}: gwrepro-train windows/s (median)", Median(ours), "windows/s");
+        report.Figure($"{network}: PyTorch {torchVersion} windows/s (median)", Median(torch), "windows/s");
+        report.Figure($"{network}: gwrepro-train / PyTorch (median of paired rounds)", ratios[ratios.Count / 2], "x");
     }
 
     private static double Median(List<double> values)

@@ -2,7 +2,7 @@ using Inference;
 
 namespace GwReprocess.Models;
 
-/// <summary>The paper-era BBHnet classifier (reference-pipeline.md §9.1), untrained, for throughput studies.</summary>
+/// <summary>The paper-era BBHnet classifier (reference-pipeline.md §9.1): untrained for throughput studies, or with weights gwrepro-train learned.</summary>
 /// <remarks>
 /// Input [B, 2, K] (H1, L1). Pooling first (max-pool 4), then three conv blocks (kernel 3, no padding, 8/16/32
 /// channels: Conv → BatchNorm → max-pool 4 → ReLU), flatten, dense 64 → ReLU → (dropout: identity at inference) →
@@ -12,13 +12,45 @@ namespace GwReprocess.Models;
 /// </remarks>
 public static class BbhNetNetwork
 {
+    /// <summary>Cutoff (Hz) of <see cref="InputHighpass"/>.</summary>
+    public const double InputHighpassHz = 30;
+
+    /// <summary>
+    /// The fixed high-pass a trained BBHnet puts before its first pooling: 1025 taps, Kaiser β = 8 (about −80 dB below 20 Hz). postproc's
+    /// 0.25 s whitening FIR leaks the strain's sub-10 Hz noise, hundreds of times the whitened floor, which a max-pool would pass on.
+    /// </summary>
+    public static float[] InputHighpass(int sampleRate)
+    {
+        var low = Dsp.FirDesign.Lowpass(1025, InputHighpassHz / (sampleRate / 2.0), Dsp.FirWindow.Kaiser(8));
+        var taps = new float[low.Length];
+        for (int i = 0; i < low.Length; i++) taps[i] = (float)((i == low.Length / 2 ? 1 : 0) - low[i]);
+        return taps;
+    }
+
     public const string Description = "BBHnet paper-era architecture, UNTRAINED (seeded random weights): for throughput studies only, scores are meaningless";
 
+    /// <summary>
+    /// Builds the model; with <paramref name="trained"/> (tensors in the order the layers are created: per conv block the conv's
+    /// weight and bias then its BatchNorm's four; per dense block the same; then the output layer) the weights are those and
+    /// <paramref name="description"/> says what the model is, otherwise seeded untrained weights.
+    /// </summary>
     public static RepositoryModel Build(string name, int kernel, int batch, int seed,
-        int instances = 1, ModelInstanceGroup.Types.Kind kind = ModelInstanceGroup.Types.Kind.Auto)
+        int instances = 1, ModelInstanceGroup.Types.Kind kind = ModelInstanceGroup.Types.Kind.Auto,
+        NetworkWeights? trained = null, string? description = null, float[]? inputFilter = null)
     {
-        var net = new NetworkBuilder(name, seed);
+        var net = new NetworkBuilder(name, seed, trained);
+        string doc = trained is null ? Description : description ?? "BBHnet paper-era architecture, trained";
         var x = new Activation(net.Graph.Input(ModelContract.DetectorInput, NetworkBuilder.Float, Onnx.OnnxDim.Symbolic("batch"), 2, kernel), 2, kernel);
+        if (inputFilter is not null)
+        {
+            if (inputFilter.Length % 2 == 0 || inputFilter.Length >= kernel) throw new BadInputException($"{name}: input filter of {inputFilter.Length} taps must be odd and shorter than the {kernel}-sample window");
+            // The same fixed taps for every detector, as a depthwise 'valid' convolution: no window edge reaches the network.
+            var taps = new float[2 * inputFilter.Length];
+            for (int d = 0; d < 2; d++)
+                for (int j = 0; j < inputFilter.Length; j++) taps[d * inputFilter.Length + j] = inputFilter[inputFilter.Length - 1 - j];
+            var w = net.Graph.Initializer("input_filter", taps, 2, 1, inputFilter.Length);
+            x = net.Conv1dWith(x, w, null, 2, inputFilter.Length, 1, 0, 0, 2, "input_filter");
+        }
         x = net.MaxPool1d(x, 4);
         foreach (int c in (int[])[8, 16, 32])
         {
@@ -40,13 +72,15 @@ public static class BbhNetNetwork
         net.CountFlops(1);
         net.Graph.Output(score, NetworkBuilder.Float, Onnx.OnnxDim.Symbolic("batch"), 1);
 
-        var model = net.Graph.Build(Description, new Dictionary<string, string>
+        net.CheckAllWeightsUsed();
+        var model = net.Graph.Build(doc, new Dictionary<string, string>
         {
             ["architecture"] = "bbhnet",
-            ["trained"] = "false",
+            ["trained"] = trained is null ? "false" : "true",
             ["seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["input_filter_taps"] = (inputFilter?.Length ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
-        var config = ModelConfigs.Onnx(name, instances, kind, Description,
+        var config = ModelConfigs.Onnx(name, instances, kind, doc,
             [ModelConfigs.Input(ModelContract.DetectorInput, batch, 2, kernel)],
             [ModelConfigs.Output(ModelContract.ScoreOutput, batch, 1)]);
         return new RepositoryModel(name, config, model, net.Flops);

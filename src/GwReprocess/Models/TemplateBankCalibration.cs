@@ -159,21 +159,25 @@ public static class TemplateDetectorBuild
     /// Cleaned strain at the processing rate: the strain minus the cleaner's noise estimate from the standardised witnesses (as gwe2e
     /// computes it, without band-passing the estimate). <paramref name="channels"/> = strain, then the cleaner's witnesses in order.
     /// </summary>
-    public static double[] CleanedStrain(IReadOnlyList<Data.TimeSeries> channels, WienerCleaner cleaner, Data.SampleRate rate)
+    public static double[] CleanedStrain(IReadOnlyList<Data.TimeSeries> channels, WienerCleaner cleaner, Data.SampleRate rate) =>
+        CleanedStrain(channels, cleaner.Fir, cleaner.Scaling, rate);
+
+    /// <summary>As <see cref="CleanedStrain(IReadOnlyList{Data.TimeSeries}, WienerCleaner, Data.SampleRate)"/> for a cleaner read back from a repository: its taps and witness scales.</summary>
+    public static double[] CleanedStrain(IReadOnlyList<Data.TimeSeries> channels, MultiChannelFir fir, IReadOnlyList<Dsp.ChannelScaling> scaling, Data.SampleRate rate)
     {
         var resampled = Dsp.TimeSeriesSignal.ResampleAll(channels, rate);
         int n = resampled.Min(s => s.Length);
-        var witnesses = new ReadOnlyMemory<double>[cleaner.Witnesses.Count];
+        var witnesses = new ReadOnlyMemory<double>[scaling.Count];
         for (int c = 0; c < witnesses.Length; c++)
         {
             var w = resampled[c + 1].Samples.Span[..n];
             var x = new double[n];
-            var s = cleaner.Scaling[c];
+            var s = scaling[c];
             double inv = 1 / s.Scale;
             for (int i = 0; i < n; i++) x[i] = (w[i] - s.Mean) * inv;
             witnesses[c] = x;
         }
-        var noise = WienerFit.Predict(cleaner.Fir, witnesses);
+        var noise = WienerFit.Predict(fir, witnesses);
         var strain = resampled[0].Samples.Span;
         var cleaned = new double[n];
         for (int i = 0; i < n; i++) cleaned[i] = strain[i] - noise[i];

@@ -11,7 +11,7 @@ namespace GwReprocess.Tests.Training;
 /// needs on hosts with an older libstdc++, and small handmade frames to train on: H1 strain with a 60 Hz line coupled from a mains
 /// monitor, 48 s at 4096 Hz, plus a copy with a NaN in a witness and a pair of files with a gap between them.
 /// </summary>
-public sealed class TrainingProgramFixture : IAsyncLifetime
+public sealed partial class TrainingProgramFixture : IAsyncLifetime
 {
     public static readonly GpsTime T0 = GpsTime.FromSeconds(1_100_000_000);
     public const int Seconds = 48;
@@ -136,7 +136,7 @@ public sealed class TrainingProgramFixture : IAsyncLifetime
         await GwfWriter.WriteFileAsync(path, GwfFrameData.Split(channels, [Segment.FromStart(t0, GpsDuration.FromSeconds(seconds))]));
     }
 
-    private static async Task RunAsync(string file, IReadOnlyList<string> args)
+    internal static async Task RunAsync(string file, IReadOnlyList<string> args)
     {
         var (code, stdout, stderr) = await RunProcessAsync(file, args, null, null, null);
         if (code != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {code}:\n{stdout}\n{stderr}");

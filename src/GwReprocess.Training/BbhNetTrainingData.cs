@@ -1,0 +1,199 @@
+using System.Globalization;
+using GwReprocess.Data;
+using GwReprocess.Dsp;
+using GwReprocess.Models;
+using GwReprocess.Simulation;
+using GwReprocess.Time;
+
+namespace GwReprocess.Training;
+
+/// <summary>
+/// BBHnet's training material, whitened by the repository's postproc: per detector, windows of injection-free background (cleaned
+/// as the serving ensemble cleans it), and sets of injection-only windows whose sum with a background window is what the server
+/// would whiten (postproc is linear), with each injection's network SNR at a reference distance to scale it to any SNR.
+/// </summary>
+internal sealed class BbhNetTrainingData
+{
+    /// <summary>Distance (Mpc) the injection sets are rendered at; scaling the waveform by ρ/ρ_ref gives network SNR ρ.</summary>
+    public const double ReferenceDistanceMpc = 1000;
+
+    private BbhNetTrainingData(IReadOnlyList<string> ifos, int kernel, float[][] trainNoise, float[][] validationNoise, InjectionSet train, InjectionSet validation,
+        InjectionSet served, double inputScale, Segment trainSpan, Segment validationSpan, float[][] validationNetworkNoise)
+    {
+        ServedInjections = served;
+        ValidationNetworkNoise = validationNetworkNoise;
+        Ifos = ifos;
+        Kernel = kernel;
+        TrainNoise = trainNoise;
+        ValidationNoise = validationNoise;
+        TrainInjections = train;
+        ValidationInjections = validation;
+        InputScale = inputScale;
+        TrainSpan = trainSpan;
+        ValidationSpan = validationSpan;
+    }
+
+    public IReadOnlyList<string> Ifos { get; }
+
+    /// <summary>Processing rate (Hz).</summary>
+    public int SampleRate { get; private init; }
+
+    /// <summary>Window length K (samples).</summary>
+    public int Kernel { get; }
+
+    /// <summary>Samples per detector the network proper sees: K less BBHnet's fixed input filter.</summary>
+    public int NetworkLength => TrainInjections.Kernel;
+
+    /// <summary>Training background windows as the network proper sees them (whitened, through the input filter): [detector][window · <see cref="NetworkLength"/>].</summary>
+    public float[][] TrainNoise { get; }
+
+    /// <summary>Whitened background windows of the validation part, as served to the ONNX model: [detector][window · K].</summary>
+    public float[][] ValidationNoise { get; }
+
+    /// <summary><see cref="ValidationNoise"/> through the input filter: [detector][window · <see cref="NetworkLength"/>].</summary>
+    public float[][] ValidationNetworkNoise { get; }
+
+    /// <summary>Training sources, through the input filter.</summary>
+    public InjectionSet TrainInjections { get; }
+
+    /// <summary>Validation sources, through the input filter.</summary>
+    public InjectionSet ValidationInjections { get; }
+
+    /// <summary>Further validation sources, each in every window the server would score with its coalescence inside (the run report's view).</summary>
+    public InjectionSet ServedInjections { get; }
+
+    /// <summary>1 / the standard deviation of the whitened background: the network sees whitened strain times this.</summary>
+    public double InputScale { get; }
+
+    public Segment TrainSpan { get; }
+
+    public Segment ValidationSpan { get; }
+
+    /// <summary>Background windows per detector in the training part.</summary>
+    public int TrainWindows => TrainNoise[0].Length / NetworkLength;
+
+    /// <summary>Background windows per detector in the validation part.</summary>
+    public int ValidationWindows => ValidationNoise[0].Length / Kernel;
+
+    /// <summary>Reads the background, cleans it with <paramref name="cleaners"/> (per detector, or none), whitens it, and renders the injection sets.</summary>
+    public static async Task<BbhNetTrainingData> BuildAsync(BbhNetTrainingRequest request, IReadOnlyList<RepositoryCleaner?> cleaners, PostprocWhitener whitener,
+        Action<string> log, CancellationToken cancellationToken)
+    {
+        var o = request.Options;
+        var rate = new SampleRate(request.SampleRate);
+        var cleaned = new List<double[]>();
+        Segment? span = null;
+        for (int d = 0; d < request.Detectors.Count; d++)
+        {
+            var det = request.Detectors[d];
+            var frames = await FitFrames.OpenAsync(request.Fit, det.Ifo, request.Start, request.End, cancellationToken).ConfigureAwait(false);
+            span ??= frames.Span;
+            var names = new List<string> { det.Strain.Value };
+            if (cleaners[d] is { } c) names.AddRange(c.Witnesses.Select(w => w.Value));
+            log(cleaners[d] is null
+                ? $"{det.Ifo}: reading {det.Strain} over {frames.Span}, resampled to {request.SampleRate} Hz"
+                : $"{det.Ifo}: reading {det.Strain} and {names.Count - 1} witnesses over {frames.Span}, resampled to {request.SampleRate} Hz and cleaned by {cleaners[d]!.Name}");
+            var data = await frames.Source.ReadAsync(names, frames.Span, cancellationToken).ConfigureAwait(false);
+            foreach (var series in data.Channels) TrainingSpanData.RefuseNonFinite(series, "BBHnet");
+            cleaned.Add(cleaners[d] is { } cleaner
+                ? TemplateDetectorBuild.CleanedStrain(data.Channels, cleaner.Fir, cleaner.Scaling, rate)
+                : data.Channels[0].Resample(rate).Samples.ToArray());
+        }
+        int n = cleaned.Min(x => x.Length), k = whitener.Kernel;
+        int validationStart = n - (int)Math.Round(request.ValidationSeconds * request.SampleRate);
+        int stride = Math.Max(1, (int)Math.Round(o.StrideSeconds * request.SampleRate));
+        var trainStarts = DeepCleanTrainer.Starts(0, validationStart, k, stride);
+        var validationStarts = DeepCleanTrainer.Starts(validationStart, n, k, stride);
+        if (validationStart <= 0 || validationStarts.Count < 4)
+            throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                $"--validation {request.ValidationSeconds} s of {span} leaves {Math.Max(0, validationStarts.Count)} validation windows or nothing to train on"));
+        if (trainStarts.Count < o.BatchSize)
+            throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
+                $"the training part of {span} holds {trainStarts.Count} windows of {k} samples, fewer than one batch of {o.BatchSize}"));
+        var trainSpan = new Segment(span!.Value.Start, span.Value.Start + TimeSeries.DurationOf(validationStart, rate));
+        var validationSpan = new Segment(trainSpan.End, span.Value.Start + TimeSeries.DurationOf(n, rate));
+
+        log($"whitening {trainStarts.Count} + {validationStarts.Count} background windows per detector with the repository's postproc");
+        var trainNoise = Whiten(cleaned, trainStarts, k, whitener);
+        var validationNoise = Whiten(cleaned, validationStarts, k, whitener);
+        var highpass = BbhNetNetwork.InputHighpass(request.SampleRate);
+        double sigma = FilteredDeviation(trainNoise, k, highpass);
+        if (!(sigma > 0) || !double.IsFinite(sigma)) throw new BadInputException($"the whitened background of {trainSpan} is {sigma} everywhere: no data to train on");
+
+        log(string.Create(CultureInfo.InvariantCulture,
+            $"rendering {o.TrainInjections} + {o.ValidationInjections} + {o.EvaluationSources} sources (masses {o.Population.MinMass}-{o.Population.MaxMass} Msun) at {ReferenceDistanceMpc} Mpc"));
+        var ifos = request.Detectors.Select(x => x.Ifo).ToList();
+        var trainSet = InjectionSet.Render(ifos, o.TrainInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 1);
+        var validationSet = InjectionSet.Render(ifos, o.ValidationInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 2);
+        log(string.Create(CultureInfo.InvariantCulture,
+            $"whitened background: standard deviation {sigma:G4} after BBHnet's {BbhNetNetwork.InputHighpassHz} Hz high-pass; a source at network SNR 12 keeps a median SNR of {WhitenedSnr(trainSet, k, 12, sigma, highpass):F1} in its window"));
+        var servedSet = InjectionSet.Render(ifos, o.EvaluationSources, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 3, 1 / request.InferenceRate);
+        // The fixed input filter is linear: applied once to the pools here, it need not run (slowly, as a 1025-tap conv) in every training step.
+        log($"filtering the training and validation windows with BBHnet's input high-pass ({highpass.Length} taps)");
+        var filteredTrain = trainNoise.Select(x => FixedFilter.Apply(x, k, highpass, o.Threads)).ToArray();
+        var filteredValidation = validationNoise.Select(x => FixedFilter.Apply(x, k, highpass, o.Threads)).ToArray();
+        return new BbhNetTrainingData(ifos, k, filteredTrain, validationNoise, trainSet.Filtered(highpass, o.Threads), validationSet.Filtered(highpass, o.Threads), servedSet,
+            1 / sigma, trainSpan, validationSpan, filteredValidation) { SampleRate = request.SampleRate };
+    }
+
+    /// <summary>Per detector, the windows at <paramref name="starts"/> whitened (all detectors go through postproc together, as served).</summary>
+    private static float[][] Whiten(IReadOnlyList<double[]> strain, IReadOnlyList<int> starts, int k, PostprocWhitener whitener)
+    {
+        int d = strain.Count;
+        var windows = new float[starts.Count * d * k];
+        for (int w = 0; w < starts.Count; w++)
+            for (int det = 0; det < d; det++)
+            {
+                var src = strain[det].AsSpan(starts[w], k);
+                var dst = windows.AsSpan((w * d + det) * k, k);
+                for (int i = 0; i < k; i++) dst[i] = (float)src[i];
+            }
+        whitener.WhitenInPlace(windows);
+        var result = new float[d][];
+        for (int det = 0; det < d; det++)
+        {
+            result[det] = new float[starts.Count * k];
+            for (int w = 0; w < starts.Count; w++) windows.AsSpan((w * d + det) * k, k).CopyTo(result[det].AsSpan(w * k, k));
+        }
+        return result;
+    }
+
+    /// <summary>Median over the sources of √(Σ s²)/σ after the high-pass, each source scaled to network SNR <paramref name="snr"/>: what a window holds of the optimal SNR (less: signal outside it, the band cut).</summary>
+    private static double WhitenedSnr(InjectionSet set, int k, double snr, double sigma, float[] highpass)
+    {
+        int size = set.Windows.Length / set.WindowCount;
+        var values = new double[set.Count];
+        for (int i = 0; i < set.Count; i++)
+        {
+            double energy = 0;
+            for (int at = 0; at < size; at += k)
+                foreach (float v in Filter(set.Windows.AsSpan(i * set.WindowsPerSource * size + at, k), highpass)) energy += (double)v * v;
+            values[i] = Math.Sqrt(energy) / sigma * snr / set.Injections[i].NetworkSnr;
+        }
+        Array.Sort(values);
+        return values[values.Length / 2];
+    }
+
+    /// <summary>Standard deviation of up to 64 windows per detector after <paramref name="highpass"/>: the scale the network's input is brought to 1 by.</summary>
+    private static double FilteredDeviation(float[][] windows, int k, float[] highpass)
+    {
+        double sum = 0, squares = 0;
+        long count = 0;
+        foreach (var x in windows)
+        {
+            int n = x.Length / k, step = Math.Max(1, n / 64);
+            for (int w = 0; w < n; w += step)
+                foreach (float v in Filter(x.AsSpan(w * k, k), highpass)) { sum += v; squares += (double)v * v; count++; }
+        }
+        double mean = sum / count;
+        return Math.Sqrt(Math.Max(0, squares / count - mean * mean));
+    }
+
+    /// <summary>'valid' convolution of every K-sample block of <paramref name="x"/> with the symmetric <paramref name="taps"/>, as BBHnet's input stage.</summary>
+    private static float[] Filter(ReadOnlySpan<float> x, float[] taps)
+    {
+        var y = new float[x.Length - taps.Length + 1];
+        for (int i = 0; i < y.Length; i++) y[i] = System.Numerics.Tensors.TensorPrimitives.Dot(x.Slice(i, taps.Length), taps);
+        return y;
+    }
+}

@@ -1,0 +1,55 @@
+using GwReprocess.Models;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace GwReprocess.Training;
+
+/// <summary>The repository's <c>postproc</c> model run in ONNX Runtime with zero noise inputs: windows whitened exactly as the serving ensemble whitens them.</summary>
+internal sealed class PostprocWhitener : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly string[] _noiseInputs;
+
+    /// <param name="path">The postproc model.onnx.</param>
+    /// <param name="ifos">The workflow's detectors, which must be postproc's, in its order.</param>
+    /// <param name="kernel">Window length K the postproc config declares.</param>
+    public PostprocWhitener(string path, IReadOnlyList<string> ifos, int kernel)
+    {
+        QuietOnnxRuntime.Ensure();
+        var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        _session = new InferenceSession(path, options);
+        _noiseInputs = ifos.Select(Postprocessor.NoiseInput).ToArray();
+        foreach (var name in _noiseInputs)
+            if (!_session.InputMetadata.ContainsKey(name))
+                throw new BadInputException($"{path}: postproc has no input '{name}' (its inputs: {string.Join(", ", _session.InputMetadata.Keys)}); the workflow's detectors must be the repository's");
+        Detectors = ifos.Count;
+        Kernel = kernel;
+    }
+
+    public int Detectors { get; }
+
+    /// <summary>Window length K (samples).</summary>
+    public int Kernel { get; }
+
+    /// <summary>Whitens <paramref name="windows"/> = [B, D, K] (row-major) in place, in chunks of at most 64 windows.</summary>
+    public void WhitenInPlace(float[] windows)
+    {
+        int size = Detectors * Kernel, count = windows.Length / size;
+        const int chunk = 64;
+        for (int b0 = 0; b0 < count; b0 += chunk)
+        {
+            int b = Math.Min(chunk, count - b0);
+            var input = new float[b * size];
+            windows.AsSpan(b0 * size, b * size).CopyTo(input);
+            var inputs = new List<NamedOnnxValue> { NamedOnnxValue.CreateFromTensor(Postprocessor.StrainInput, new DenseTensor<float>(input, [b, Detectors, Kernel])) };
+            foreach (var name in _noiseInputs) inputs.Add(NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(new float[b * Kernel], [b, Kernel])));
+            using var results = _session.Run(inputs);
+            var white = results.First(r => r.Name == Postprocessor.Output).AsTensor<float>() as DenseTensor<float>
+                ?? throw new InvalidOperationException("postproc answered a non-dense tensor");
+            white.Buffer.Span.CopyTo(windows.AsSpan(b0 * size, b * size));
+        }
+    }
+
+    public void Dispose() => _session.Dispose();
+}

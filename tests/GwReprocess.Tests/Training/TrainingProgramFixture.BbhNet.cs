@@ -1,0 +1,81 @@
+using System.Globalization;
+using GwReprocess.Simulation;
+using GwReprocess.Time;
+using GwReprocess.Workflow;
+
+namespace GwReprocess.Tests.Training;
+
+/// <summary>What the BBHnet tests share: injection-free background simulated as the demo simulates it, and a copy of the committed repository per run.</summary>
+public sealed partial class TrainingProgramFixture
+{
+    /// <summary>Start of the simulated background: far from the demo's hour, so none of its frames or injections are reused.</summary>
+    public static readonly GpsTime BackgroundStart = GpsTime.FromSeconds(1_000_020_000);
+
+    public const int BackgroundSeconds = 160;
+
+    private Task<string>? _background;
+    private readonly Dictionary<string, Task<TrainingRun>> _bbhRuns = [];
+
+    /// <summary>The demo workflow (H1 + L1, 21 witnesses each), which the committed repository was built for.</summary>
+    public static string DemoWorkflow => Path.Combine(SourceTree.Root, "workflows", "local-demo.toml");
+
+    /// <summary>A <c>gwrepro simulate</c>-style directory of the demo's simulation over <see cref="BackgroundSeconds"/> s without injections.</summary>
+    public Task<string> BackgroundAsync()
+    {
+        lock (_bbhRuns) return _background ??= SimulateAsync();
+    }
+
+    private async Task<string> SimulateAsync()
+    {
+        string dir = Path.Combine(Root, "bbh-background");
+        var options = WorkflowSimulation.Options(WorkflowConfig.Load(DemoWorkflow)) with
+        {
+            Start = BackgroundStart,
+            Duration = BackgroundSeconds,
+            FrameLength = BackgroundSeconds,
+            Injections = new InjectionSettings { Rate = 0 },
+        };
+        await SimulationRun.RunAsync(options, new DirectoryOutput(dir));
+        return dir;
+    }
+
+    /// <summary>A copy of the committed model-repository under <paramref name="name"/>.</summary>
+    public string CopyCommittedRepository(string name)
+    {
+        string source = Path.Combine(SourceTree.Root, "model-repository"), target = Path.Combine(Root, name, "repo");
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string to = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(file, to);
+        }
+        return target;
+    }
+
+    /// <summary>gwrepro-train bbhnet's arguments for a seconds-long run: 64 s held out, 2 epochs, few sources, 2 threads.</summary>
+    public IReadOnlyList<string> QuickBbhArguments(string background, string repository, string report, int seed = 3) =>
+    [
+        "bbhnet", "--workflow", DemoWorkflow, "--fit", background, "--out", repository, "--report", report,
+        "--validation", "64", "--epochs", "2", "--batch-size", "32", "--injections", "64", "--validation-injections", "32", "--evaluation-sources", "8",
+        "--seed", seed.ToString(CultureInfo.InvariantCulture), "--threads", "2", "--root", TrainingRoot,
+    ];
+
+    /// <summary>A quick BBHnet training into its own copy of the committed repository, run once per name.</summary>
+    public Task<TrainingRun> SharedBbhRunAsync(string name, int seed)
+    {
+        lock (_bbhRuns)
+        {
+            if (!_bbhRuns.TryGetValue(name, out var run))
+                _bbhRuns[name] = run = RunBbhAsync(name, seed);
+            return run;
+        }
+    }
+
+    private async Task<TrainingRun> RunBbhAsync(string name, int seed)
+    {
+        string background = await BackgroundAsync();
+        string repo = CopyCommittedRepository(name), report = Path.Combine(Root, name, "report");
+        var (code, stdout, stderr) = await TrainAsync(QuickBbhArguments(background, repo, report, seed));
+        return new TrainingRun(repo, report, code, stdout, stderr);
+    }
+}
