@@ -39,9 +39,10 @@ internal sealed unsafe class InstanceIoBinding : IDisposable
     private readonly RunOptions _runOptions = new();
     private readonly Dictionary<string, Staging> _staging = new(StringComparer.Ordinal);
     private readonly HashSet<string> _stringOutputs = new(StringComparer.Ordinal);
+    private readonly int _deviceId;
     private long _copiesIn, _copiesOut, _stagingAllocations, _deviceTensors;
 
-    private InstanceIoBinding(InferenceSession session, OrtMemoryInfo hostInfo, OrtAllocator host, OrtMemoryInfo deviceInfo, OrtAllocator device, bool ownsInfos, bool onGpu)
+    private InstanceIoBinding(InferenceSession session, OrtMemoryInfo hostInfo, OrtAllocator host, OrtMemoryInfo deviceInfo, OrtAllocator device, bool ownsInfos, int deviceId)
     {
         _session = session;
         _hostInfo = hostInfo;
@@ -49,14 +50,14 @@ internal sealed unsafe class InstanceIoBinding : IDisposable
         _deviceInfo = deviceInfo;
         _device = device;
         _ownsInfos = ownsInfos;
-        OnGpu = onGpu;
+        _deviceId = deviceId;
         _binding = session.CreateIoBinding();
         foreach (var (name, meta) in session.OutputMetadata)
             if (!meta.IsTensor || meta.ElementDataType == TensorElementType.String) _stringOutputs.Add(name);
     }
 
     /// <summary>True on a CUDA session (pinned host buffers, state in GPU memory); false on the CPU.</summary>
-    public bool OnGpu { get; }
+    public bool OnGpu => _deviceId != InstancePlacement.Cpu;
 
     /// <summary>Host-to-device copies made: one per bound input tensor (sequence state kept on the device makes none).</summary>
     public long CopiesIn => Interlocked.Read(ref _copiesIn);
@@ -86,7 +87,7 @@ internal sealed unsafe class InstanceIoBinding : IDisposable
             try
             {
                 host = new OrtAllocator(session, pinned);
-                return new InstanceIoBinding(session, pinned, host, gpu, new OrtAllocator(session, gpu), ownsInfos: true, onGpu: true);
+                return new InstanceIoBinding(session, pinned, host, gpu, new OrtAllocator(session, gpu), ownsInfos: true, deviceId);
             }
             catch (OnnxRuntimeException e)
             {
@@ -113,7 +114,7 @@ internal sealed unsafe class InstanceIoBinding : IDisposable
             // A session without a CPU allocator of its own (none seen) allocates through the environment's.
             allocator = OrtAllocator.DefaultInstance;
         }
-        return new InstanceIoBinding(session, cpu, allocator, cpu, allocator, ownsInfos: false, onGpu: false);
+        return new InstanceIoBinding(session, cpu, allocator, cpu, allocator, ownsInfos: false, InstancePlacement.Cpu);
     }
 
     /// <summary>True when every tensor can be bound (strings stay on the plain path: ONNX Runtime keeps them as its own objects).</summary>
@@ -142,13 +143,7 @@ internal sealed unsafe class InstanceIoBinding : IDisposable
     }
 
     /// <summary>A device tensor's contents brought to the host by an explicit copy (for tests and debugging, never on a request's path).</summary>
-    public TensorData CopyToHost(OrtValue device, DataType type, long[] shape)
-    {
-        if (!OnGpu) return new TensorData(type, shape, device.GetTensorMutableRawData().ToArray());
-        using var host = OrtValue.CreateAllocatedTensorValue(_host, TensorTypes.ToOrt(type), shape);
-        OrtEnv.Instance().CopyTensors([device], [host], null);
-        return new TensorData(type, shape, host.GetTensorMutableRawData().ToArray());
-    }
+    public TensorData CopyToHost(OrtValue device, DataType type, long[] shape) => new(type, shape, DeviceTensorReader.Read(device, _deviceId));
 
     /// <summary>
     /// One execution through the binding. Inputs are staged on the host and copied across; a state input not among
