@@ -28,7 +28,7 @@ public sealed class SequenceStateBenchmark : IBenchmark
     {
         report.Note($"load average before the run: {File.ReadAllText("/proc/loadavg").Trim()}; {Environment.ProcessorCount} logical CPUs shared with whatever else runs on the host");
         // The DeepClean stream (21 witnesses, K = 4096 at 4096 Hz) at two inference rates: B = 1 window per update (state and windows the same size) and B = 64.
-        foreach (var (stride, batch, requests) in new[] { (64, 1, 400), (8, 64, 12) })
+        foreach (var (stride, batch, requests) in new[] { (64, 1, 400), (8, 64, 24) })
         {
             var model = Snapshotter.Build("snap", Kernel, stride, batch, [new SnapshotterOutput("witness", Witnesses)], 1, ModelInstanceGroup.Types.Kind.Cpu);
             var versions = Variants.Select(v => Load(model, v)).ToArray();
