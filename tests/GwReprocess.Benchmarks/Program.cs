@@ -19,6 +19,7 @@ IBenchmark[] benchmarks =
     new ClientBenchmark(),
     new HttpSharedMemoryBenchmark(),
     new BatcherBenchmark(),
+    new SequenceStateBenchmark(),
     new TrainBenchmark(),
     new SoakBenchmark(options),
     new SaturationBenchmark(),

@@ -114,4 +114,23 @@ public sealed class InstanceThreadsTests
         Assert.Equal([1, 2, 3, 4, 5], (await Task.WhenAll(runs)).Order());
         Assert.Throws<ObjectDisposedException>(() => { _ = threads.RunAsync(_ => 0, null, CancellationToken.None); }); // synchronously: nothing is queued
     }
+
+    [Fact]
+    public async Task RunOnAsyncRunsOnlyOnTheNamedInstanceInOrderAndDisposeFinishesIt()
+    {
+        var threads = new InstanceThreads<int>("m", 4, [0, 1, 2]);
+        var order = new List<int>();
+        var pinned = Enumerable.Range(0, 30).Select(k => threads.RunOnAsync(2, instance =>
+        {
+            lock (order) order.Add(k);
+            return instance;
+        }, null, CancellationToken.None)).ToArray();
+        // Work for any instance meanwhile: it may run anywhere, pinned work only on instance 2.
+        var free = Enumerable.Range(0, 30).Select(_ => threads.RunAsync(instance => instance, null, CancellationToken.None)).ToArray();
+        threads.Dispose();
+        Assert.All(await Task.WhenAll(pinned), i => Assert.Equal(2, i));
+        Assert.Equal(Enumerable.Range(0, 30), order);
+        Assert.All(await Task.WhenAll(free), i => Assert.InRange(i, 0, 2));
+        Assert.Throws<ObjectDisposedException>(() => { _ = threads.RunOnAsync(0, _ => 0, null, CancellationToken.None); });
+    }
 }

@@ -142,4 +142,28 @@ public sealed class SequenceTests(SharedServer shared) : IClassFixture<SharedSer
         var e = await TestServer.Fails(async () => await server.Client.ModelInferAsync(Request(Update(x, 1), idle, false, false, "b2")));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
     }
+
+    [Fact]
+    public async Task WithIoBindingOnTheServerKeepsTheStateInInstanceMemoryAndGivesTheSameWindows()
+    {
+        string model = ModelRepositoryBuilder.StreamSnapshotter;
+        await using var server = await TestServer.StartAsync(edit: models =>
+            models.Single(m => m.Name == model).Config.Parameters["io_binding"] = new ModelParameter { StringValue = "on" });
+        lock (server.Log)
+            Assert.Equal(2, server.Log.Count(l => l.StartsWith($"model '{model}' version 1 instance", StringComparison.Ordinal) &&
+                                                  l.EndsWith(": CPU, IO binding (CPU memory), sequence state kept in its memory", StringComparison.Ordinal)));
+        const int n = 5;
+        var a = Signal(n, 6);
+        var b = Signal(n, 7);
+        var idA = new InferParameter { Int64Param = 31 };
+        var idB = new InferParameter { Int64Param = 32 };
+        for (int i = 0; i < n; i++)
+        {
+            var ra = await server.Client.ModelInferAsync(Request(Update(a, i), idA, i == 0, i == n - 1, $"a{i}"));
+            var rb = await server.Client.ModelInferAsync(Request(Update(b, i), idB, i == 0, i == n - 1, $"b{i}"));
+            TestServer.Close(ExpectedWindows(a, i), TestServer.Output(ra, "witness"), 0);
+            TestServer.Close(ExpectedWindows(b, i), TestServer.Output(rb, "witness"), 0);
+        }
+        Assert.Equal(0, server.Server.Core.Models.PinnedSequences(model));
+    }
 }

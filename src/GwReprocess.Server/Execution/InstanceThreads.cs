@@ -18,6 +18,8 @@ public static class InstanceThreadNames
 internal sealed class InstanceThreads<TInstance> : IDisposable
 {
     private readonly BlockingCollection<Execution> _queue = new(new ConcurrentQueue<Execution>());
+    // Per instance: executions that must run on that instance (a sequence slot whose state lives in its device memory).
+    private readonly BlockingCollection<Execution>[] _own;
     private readonly CountdownEvent _running;
 
     /// <summary>The instance threads a thread belongs to, if it is one of them.</summary>
@@ -27,14 +29,17 @@ internal sealed class InstanceThreads<TInstance> : IDisposable
     internal InstanceThreads(string model, long version, IReadOnlyList<TInstance> instances)
     {
         _running = new CountdownEvent(instances.Count);
+        _own = new BlockingCollection<Execution>[instances.Count];
+        for (int i = 0; i < instances.Count; i++) _own[i] = new(new ConcurrentQueue<Execution>());
         var starts = new Task[instances.Count];
         for (int i = 0; i < instances.Count; i++)
         {
             var instance = instances[i];
+            var queues = new[] { _own[i], _queue };
             starts[i] = ModelThreads.Start($"{model} v{version} #{i}", () =>
             {
                 t_owner = this;
-                try { Loop(instance); }
+                try { Loop(instance, queues); }
                 finally { _running.Signal(); }
             });
         }
@@ -53,14 +58,21 @@ internal sealed class InstanceThreads<TInstance> : IDisposable
     }
 
     /// <summary>Runs <paramref name="run"/> on the next free instance; <paramref name="starting"/> is told when an instance takes it. Cancelled while queued, it never runs.</summary>
-    internal Task<T> RunAsync<T>(Func<TInstance, T> run, Action? starting, CancellationToken cancellationToken)
+    internal Task<T> RunAsync<T>(Func<TInstance, T> run, Action? starting, CancellationToken cancellationToken) =>
+        Enqueue(_queue, run, starting, cancellationToken);
+
+    /// <summary>Runs <paramref name="run"/> on instance <paramref name="instance"/> only, in the order such calls are made; otherwise as <see cref="RunAsync{T}"/>.</summary>
+    internal Task<T> RunOnAsync<T>(int instance, Func<TInstance, T> run, Action? starting, CancellationToken cancellationToken) =>
+        Enqueue(_own[instance], run, starting, cancellationToken);
+
+    private static Task<T> Enqueue<T>(BlockingCollection<Execution> queue, Func<TInstance, T> run, Action? starting, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var e = new Execution<T>(run, starting, cancellationToken);
         if (cancellationToken.CanBeCanceled) e.Registration = cancellationToken.Register(static s => ((Execution)s!).CancelIfQueued(), e);
         try
         {
-            _queue.Add(e, CancellationToken.None);
+            queue.Add(e, CancellationToken.None);
         }
         catch (InvalidOperationException)
         {
@@ -70,20 +82,35 @@ internal sealed class InstanceThreads<TInstance> : IDisposable
         return e.Task;
     }
 
-    private void Loop(TInstance instance)
+    private static void Loop(TInstance instance, BlockingCollection<Execution>[] queues)
     {
-        foreach (var e in _queue.GetConsumingEnumerable())
-            e.RunIfQueued(instance);
+        while (true)
+        {
+            Execution? e;
+            try
+            {
+                // The instance's own queue first: a sequence tied to it has nowhere else to run.
+                if (BlockingCollection<Execution>.TryTakeFromAny(queues, out e, Timeout.Infinite) < 0) return;
+            }
+            catch (ArgumentException)
+            {
+                // Both queues are completed and empty.
+                return;
+            }
+            e!.RunIfQueued(instance);
+        }
     }
 
     /// <summary>Lets queued executions finish, then ends the threads (the instances are the owner's to dispose afterwards).</summary>
     public void Dispose()
     {
         _queue.CompleteAdding();
+        foreach (var q in _own) q.CompleteAdding();
         if (!ReferenceEquals(t_owner, this))
         {
             _running.Wait();
             _queue.Dispose();
+            foreach (var q in _own) q.Dispose();
             _running.Dispose();
             return;
         }

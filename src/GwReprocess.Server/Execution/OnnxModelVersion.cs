@@ -34,9 +34,10 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
     public string? Fallback { get; }
 
     /// <summary>One line per instance for the startup log: model, version, instance, group, device.</summary>
-    public IEnumerable<string> DescribeInstances() => _sessions.Select(s => s.Describe(Name, Version));
+    public IEnumerable<string> DescribeInstances() =>
+        _sessions.Select(s => s.Describe(Name, Version) + (_sequences is { DeviceState: true } ? ", sequence state kept in its memory" : ""));
 
-    private OnnxModelVersion(string name, long version, ModelConfig config, OnnxInstance[] sessions, string? fallback, byte[]?[] initialStates)
+    private OnnxModelVersion(string name, long version, ModelConfig config, OnnxInstance[] sessions, string? fallback, byte[]?[] initialStates, bool deviceState)
         : base(name, version, config)
     {
         _sessions = sessions;
@@ -49,7 +50,7 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
             {
                 OnSequenceFreed(id);
                 DisposeIfDrained();
-            });
+            }, deviceState);
         else if (config.DynamicBatching is { } db)
             // Triton keeps the dynamic batcher (and so its queue policy) for max_batch_size 0, one request per execution.
             _batcher = new DynamicBatcher(this, db, Math.Max(1, config.MaxBatchSize));
@@ -66,6 +67,7 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
         Func<string, byte[]>? readInitialState = null)
     {
         var plan = PlacementPlan.For(name, config.InstanceGroup, settings.Gpus, settings.AllowCpuFallback);
+        var io = IoBindingChoice.From(name, config);
         var sessions = new List<OnnxInstance>();
         try
         {
@@ -82,11 +84,12 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
                 // Each instance's session is pinned to its own device: its CUDA provider allocates and runs there only.
                 if (placement.OnGpu) options.AppendExecutionProvider_CUDA(placement.DeviceId);
                 var session = new InferenceSession(onnx, options);
-                CudaIoBinding? binding = null;
-                string? refused = null;
+                InstanceIoBinding? binding = null;
+                string? refused = io.Mode == IoBindingMode.Off ? $"parameter {IoBindingChoice.IoBindingParameter} is off" : null;
                 try
                 {
-                    if (placement.OnGpu) binding = CudaIoBinding.TryCreate(session, placement.DeviceId, out refused);
+                    if (io.Binds(placement))
+                        binding = placement.OnGpu ? InstanceIoBinding.TryCreateCuda(session, placement.DeviceId, out refused) : InstanceIoBinding.CreateCpu(session);
                 }
                 catch
                 {
@@ -96,13 +99,29 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
                 sessions.Add(new OnnxInstance(session, placement, binding, refused));
             }
             var states = CheckAgainstGraph(name, config, sessions[0].Session, readInitialState);
-            return new OnnxModelVersion(name, version, config, [.. sessions], plan.Fallback, states);
+            bool deviceState = io.DeviceState && sessions.All(s => s.Binding is not null) && DeviceStateFits(config);
+            return new OnnxModelVersion(name, version, config, [.. sessions], plan.Fallback, states, deviceState);
         }
         catch
         {
             foreach (var s in sessions) s.Dispose();
             throw;
         }
+    }
+
+    /// <summary>State can stay on the device when every tensor of the model binds (no strings) and every state has a fixed shape for its double buffer.</summary>
+    private static bool DeviceStateFits(ModelConfig config)
+    {
+        if (config.SequenceBatching is not { State.Count: > 0 } sb) return false;
+        foreach (var i in config.Input) if (i.DataType == DataType.TypeString) return false;
+        foreach (var o in config.Output) if (o.DataType == DataType.TypeString) return false;
+        foreach (var st in sb.State)
+        {
+            if (st.DataType == DataType.TypeString) return false;
+            var dims = st.InitialState.Count == 1 && st.InitialState[0].Dims.Count > 0 ? st.InitialState[0].Dims : st.Dims;
+            foreach (var d in dims) if (d < 0) return false;
+        }
+        return true;
     }
 
     private static int Parameter(ModelConfig config, string key, int fallback) =>
@@ -205,19 +224,33 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
         return await _instances.RunAsync(session => Run(session, inputs, outputNames), starting, cancellationToken).ConfigureAwait(false);
     }
 
-    private static readonly byte[] EmptyBuffer = new byte[8];
+    /// <summary>Runs one execution of a sequence slot whose state lives in the device memory of its instance, on that instance.</summary>
+    internal Task<ExecutionOutputs> RunSequenceAsync(DeviceSequenceState state, IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames,
+        CancellationToken cancellationToken, Action? starting = null) =>
+        _instances.RunOnAsync(state.Instance, instance =>
+        {
+            try
+            {
+                state.EnsureAllocated(instance.Binding!);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw InferenceException.Backend($"model '{Name}' version {Version}: ONNX Runtime could not allocate the sequence state: {e.Message}");
+            }
+            return RunBound(instance.Binding!, inputs, outputNames, state);
+        }, starting, cancellationToken);
 
-    private ExecutionOutputs Run(OnnxInstance instance, IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames)
+    private ExecutionOutputs Run(OnnxInstance instance, IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames) =>
+        instance.Binding is { } binding && binding.CanBind(inputs, outputNames)
+            ? RunBound(binding, inputs, outputNames, null)
+            : Record(PlainRun.Run(instance.Session, inputs, outputNames, Name, Version));
+
+    private ExecutionOutputs RunBound(InstanceIoBinding binding, IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames, DeviceSequenceState? state)
     {
-        if (instance.Binding is not { } binding || !CudaIoBinding.CanBind(inputs)) return Run(instance.Session, inputs, outputNames);
-        long start = Stopwatch.GetTimestamp();
         try
         {
-            var outputs = binding.Run(inputs, outputNames);
-            long end = Stopwatch.GetTimestamp();
-            // The copies happen inside the bound run: all of it counts as inference, as Triton counts a GPU backend's.
-            Statistics.RecordExecution(0, Metrics.ModelVersionStatistics.ElapsedNs(start, end), 0);
-            return new ExecutionOutputs(outputs, start);
+            // On a GPU ONNX Runtime's own copies to and from the device happen inside the run: they count as inference, as in Triton's GPU backends.
+            return Record(binding.Run(inputs, outputNames, state));
         }
         catch (OnnxRuntimeException e)
         {
@@ -225,82 +258,20 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
         }
     }
 
-    private unsafe ExecutionOutputs Run(InferenceSession session, IReadOnlyDictionary<string, TensorData> inputs, IReadOnlyList<string> outputNames)
+    private ExecutionOutputs Record(OrtRunResult r)
     {
-        long start = Stopwatch.GetTimestamp();
-        int n = inputs.Count;
-        var names = new string[n];
-        var values = new OrtValue[n];
-        var pins = new MemoryHandle[n];
-        int i = 0;
-        try
-        {
-            foreach (var (name, t) in inputs)
-            {
-                names[i] = name;
-                if (t.Type == DataType.TypeString)
-                {
-                    // ONNX Runtime keeps strings as its own objects: copy each element in (binary-safe).
-                    var strings = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, t.Shape);
-                    values[i++] = strings;
-                    BytesTensor.ForEach(t.Bytes.Span, (element, index) => strings.StringTensorSetElementAt(element, index));
-                    continue;
-                }
-                var mem = t.Bytes.Length == 0 ? EmptyBuffer : t.Bytes;
-                pins[i] = mem.Pin();
-                values[i] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorTypes.ToOrt(t.Type), t.Shape,
-                    (IntPtr)pins[i].Pointer, t.Bytes.Length);
-                i++;
-            }
-            long afterInput = Stopwatch.GetTimestamp();
-            using var runOptions = new RunOptions();
-            using var results = session.Run(runOptions, names, values, outputNames);
-            long afterInfer = Stopwatch.GetTimestamp();
-            var outputs = new Dictionary<string, TensorData>(outputNames.Count, StringComparer.Ordinal);
-            int k = 0;
-            foreach (var r in results)
-            {
-                var info = r.GetTensorTypeAndShape();
-                var bytes = info.ElementDataType == TensorElementType.String ? SerializeStrings(r, info.ElementCount) : r.GetTensorMutableRawData().ToArray();
-                outputs[outputNames[k++]] = new TensorData(TensorTypes.FromOrt(info.ElementDataType), info.Shape, bytes);
-            }
-            long end = Stopwatch.GetTimestamp();
-            Statistics.RecordExecution(Metrics.ModelVersionStatistics.ElapsedNs(start, afterInput),
-                Metrics.ModelVersionStatistics.ElapsedNs(afterInput, afterInfer), Metrics.ModelVersionStatistics.ElapsedNs(afterInfer, end));
-            return new ExecutionOutputs(outputs, start);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw InferenceException.Backend($"model '{Name}' version {Version}: ONNX Runtime failed: {e.Message}");
-        }
-        finally
-        {
-            for (int j = 0; j < i; j++)
-            {
-                values[j]?.Dispose();
-                pins[j].Dispose();
-            }
-        }
-    }
-
-    /// <summary>An ONNX Runtime string tensor in Triton's BYTES form.</summary>
-    private static byte[] SerializeStrings(OrtValue value, long count)
-    {
-        long total = 0;
-        for (int e = 0; e < count; e++) total += BytesTensor.LengthPrefix + value.GetStringElementAsSpan(e).Length;
-        var bytes = new byte[checked((int)total)];
-        int at = 0;
-        for (int e = 0; e < count; e++)
-        {
-            var element = value.GetStringElementAsSpan(e);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at), (uint)element.Length);
-            element.CopyTo(bytes.AsSpan(at + BytesTensor.LengthPrefix));
-            at += BytesTensor.LengthPrefix + element.Length;
-        }
-        return bytes;
+        Statistics.RecordExecution(Metrics.ModelVersionStatistics.ElapsedNs(r.Start, r.AfterInput),
+            Metrics.ModelVersionStatistics.ElapsedNs(r.AfterInput, r.AfterInfer), Metrics.ModelVersionStatistics.ElapsedNs(r.AfterInfer, r.End));
+        return new ExecutionOutputs(r.Outputs, r.Start);
     }
 
     internal bool HasGraphOutput(string name) => _graphOutputs.Contains(name);
+
+    /// <summary>Each instance's IO binding (null where it runs on the plain path), in instance order: tests read their copy counters.</summary>
+    internal IReadOnlyList<InstanceIoBinding?> Bindings => [.. _sessions.Select(s => s.Binding)];
+
+    /// <summary>The sequence batcher, when the model has one (tests read its slots' state).</summary>
+    internal SequenceBatcher? Sequences => _sequences;
 
     protected override async ValueTask DisposeResourcesAsync()
     {
@@ -308,6 +279,8 @@ public sealed class OnnxModelVersion : ModelVersion, IBatchExecutor
         // The sessions go last: batches already running on them finish first.
         if (_batcher is not null) await _batcher.DisposeAsync().ConfigureAwait(false);
         _instances.Dispose();
+        // Device state is memory of the sessions' allocators: freed once nothing runs, before the sessions go.
+        _sequences?.ReleaseStates();
         foreach (var s in _sessions) s.Dispose();
     }
 }

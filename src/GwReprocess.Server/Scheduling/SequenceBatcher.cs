@@ -10,6 +10,9 @@ namespace GwReprocess.Server.Scheduling;
 /// Slots = instances × max(1, max_batch_size). Requests of one sequence run one at a time in arrival order.
 /// On START the state is re-created from <c>initial_state</c> (zeros for zero_data; zeros too when no initial_state is
 /// given, where Triton leaves the memory uninitialized). After each execution the state output becomes the next state input.
+/// Where the model's instances run through IO bindings the state stays in device memory (<see cref="DeviceSequenceState"/>):
+/// each slot is then tied to one instance, as Triton ties its slots, and its requests run there. Otherwise (no binding,
+/// <c>sequence_state: host</c>, BYTES or variable-shape state) the slot keeps it as host tensors, fed in with each request.
 /// </remarks>
 public sealed class SequenceBatcher : IDisposable
 {
@@ -17,6 +20,7 @@ public sealed class SequenceBatcher : IDisposable
     {
         public readonly SemaphoreSlim Gate = new(0, 1);
         public TensorData?[] States = [];
+        public DeviceSequenceState? Device;
         public long LastUsed = Stopwatch.GetTimestamp();
         public int Users;
         public bool HasCapacity;
@@ -31,9 +35,13 @@ public sealed class SequenceBatcher : IDisposable
     private readonly SemaphoreSlim _capacity;
     private readonly Timer _reaper;
     private readonly long _idleTicks;
+    private readonly StateSpec[]? _deviceSpecs;
+    private readonly int[] _slotsOnInstance;
     private int _live;
 
-    public SequenceBatcher(OnnxModelVersion model, ModelSequenceBatching config, int maxBatchSize, int instances, byte[]?[] initialData, Action<SequenceId> onSlotFreed)
+    /// <summary>A batcher over <paramref name="instances"/> instances; <paramref name="deviceState"/> keeps each slot's state in its instance's device memory (the model checked that every instance is bound and the state fits).</summary>
+    public SequenceBatcher(OnnxModelVersion model, ModelSequenceBatching config, int maxBatchSize, int instances, byte[]?[] initialData, Action<SequenceId> onSlotFreed,
+        bool deviceState = false)
     {
         _model = model;
         _config = config;
@@ -44,8 +52,19 @@ public sealed class SequenceBatcher : IDisposable
         ulong idleUs = config.MaxSequenceIdleMicroseconds == 0 ? 1_000_000 : config.MaxSequenceIdleMicroseconds;
         _idleTicks = (long)Math.Min(long.MaxValue / 2, idleUs * (double)Stopwatch.Frequency / 1e6);
         var period = TimeSpan.FromMilliseconds(Math.Clamp(idleUs / 4000.0, 5, 1000));
+        _slotsOnInstance = new int[instances];
+        if (deviceState)
+        {
+            var shapes = InitialStates();
+            _deviceSpecs = new StateSpec[shapes.Length];
+            for (int s = 0; s < shapes.Length; s++)
+                _deviceSpecs[s] = new StateSpec(config.State[s].InputName, config.State[s].OutputName, config.State[s].DataType, shapes[s]!.Shape);
+        }
         _reaper = new Timer(_ => Reap(), null, period, period);
     }
+
+    /// <summary>True when slots keep their state in device memory rather than as host tensors.</summary>
+    public bool DeviceState => _deviceSpecs is not null;
 
     /// <summary>Sequences holding a slot (or waiting for one).</summary>
     public int LiveSequences => Volatile.Read(ref _live);
@@ -77,6 +96,7 @@ public sealed class SequenceBatcher : IDisposable
         try
         {
             if (!created) await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // The gate is held from here on: no other execution of this slot runs, so its state can be used and freed.
             try
             {
                 bool current;
@@ -88,29 +108,45 @@ public sealed class SequenceBatcher : IDisposable
                     // Backlog: a new sequence waits until a slot frees (an END or the idle timer).
                     await _capacity.WaitAsync(cancellationToken).ConfigureAwait(false);
                     slot.HasCapacity = true;
+                    if (_deviceSpecs is not null) slot.Device = new DeviceSequenceState(TakeInstance(), _deviceSpecs);
                 }
-                if (request.SequenceStart || slot.States.Length == 0) slot.States = InitialStates();
                 var inputs = new Dictionary<string, TensorData>(request.Inputs, StringComparer.Ordinal);
-                for (int s = 0; s < _config.State.Count; s++) inputs[_config.State[s].InputName] = slot.States[s]!;
-                AddControls(inputs, request);
-                var e = await _model.RunAsync(inputs, _model.OutputsFor(request), cancellationToken, request.LeavePending).ConfigureAwait(false);
-                var next = new TensorData?[_config.State.Count];
-                for (int s = 0; s < next.Length; s++) next[s] = e.Outputs[_config.State[s].OutputName];
-                slot.States = next;
+                ExecutionOutputs e;
+                if (slot.Device is { } device)
+                {
+                    // START (or the slot's first run) feeds the initial state from the host; after that it is already on the device.
+                    if (request.SequenceStart || !device.Initialized)
+                    {
+                        var initial = InitialStates();
+                        for (int s = 0; s < _config.State.Count; s++) inputs[_config.State[s].InputName] = initial[s]!;
+                    }
+                    AddControls(inputs, request);
+                    e = await _model.RunSequenceAsync(device, inputs, _model.OutputsFor(request), cancellationToken, request.LeavePending).ConfigureAwait(false);
+                }
+                else
+                {
+                    if (request.SequenceStart || slot.States.Length == 0) slot.States = InitialStates();
+                    for (int s = 0; s < _config.State.Count; s++) inputs[_config.State[s].InputName] = slot.States[s]!;
+                    AddControls(inputs, request);
+                    e = await _model.RunAsync(inputs, _model.OutputsFor(request), cancellationToken, request.LeavePending).ConfigureAwait(false);
+                    var next = new TensorData?[_config.State.Count];
+                    for (int s = 0; s < next.Length; s++) next[s] = e.Outputs[_config.State[s].OutputName];
+                    slot.States = next;
+                }
                 slot.LastUsed = Stopwatch.GetTimestamp();
                 if (request.SequenceEnd) Free(id, slot);
                 return e;
+            }
+            catch when (created)
+            {
+                // A START that never ran must not leave a slot that later requests would find (freed while the gate is held).
+                Free(id, slot);
+                throw;
             }
             finally
             {
                 slot.Gate.Release();
             }
-        }
-        catch when (created)
-        {
-            // A START that never ran must not leave a slot that later requests would find.
-            Free(id, slot);
-            throw;
         }
         finally
         {
@@ -118,6 +154,20 @@ public sealed class SequenceBatcher : IDisposable
         }
     }
 
+    /// <summary>The instance with the fewest slots: slots = instances × max(1, max_batch_size), so none takes more than its share.</summary>
+    private int TakeInstance()
+    {
+        lock (_slots)
+        {
+            int best = 0;
+            for (int i = 1; i < _slotsOnInstance.Length; i++)
+                if (_slotsOnInstance[i] < _slotsOnInstance[best]) best = i;
+            _slotsOnInstance[best]++;
+            return best;
+        }
+    }
+
+    /// <summary>Frees a slot whose gate the caller holds (END, or a START that failed).</summary>
     private void Free(SequenceId id, Slot slot)
     {
         bool removed;
@@ -125,7 +175,17 @@ public sealed class SequenceBatcher : IDisposable
         {
             removed = _slots.TryGetValue(id, out var s) && ReferenceEquals(s, slot) && _slots.Remove(id);
         }
-        if (!removed) return;
+        if (removed) Release(id, slot);
+    }
+
+    /// <summary>What a slot held once it is out of the table: its capacity, its instance share and its device state.</summary>
+    private void Release(SequenceId id, Slot slot)
+    {
+        if (slot.Device is { } device)
+        {
+            lock (_slots) _slotsOnInstance[device.Instance]--;
+            device.Dispose();
+        }
         if (slot.HasCapacity)
         {
             slot.HasCapacity = false;
@@ -141,18 +201,48 @@ public sealed class SequenceBatcher : IDisposable
         List<(SequenceId, Slot)>? idle = null;
         lock (_slots)
         {
+            // Checked and removed under one lock: a request counts itself a user under this lock before it takes the
+            // gate, so a slot removed here has no execution running or about to run, and its state can be freed.
             foreach (var (id, s) in _slots)
                 if (s.Users == 0 && now - s.LastUsed > _idleTicks) (idle ??= []).Add((id, s));
+            foreach (var (id, _) in idle ?? []) _slots.Remove(id);
         }
-        if (idle is null) return;
-        foreach (var (id, s) in idle)
+        foreach (var (id, s) in idle ?? []) Release(id, s);
+    }
+
+    /// <summary>A live sequence's state as its next request will read it, copied to the host (tests, debugging); null when there is none.</summary>
+    internal async Task<TensorData[]?> ReadStateAsync(SequenceId id, CancellationToken cancellationToken)
+    {
+        Slot? slot;
+        lock (_slots)
         {
-            lock (_slots)
-            {
-                if (s.Users != 0) continue;
-            }
-            Free(id, s);
+            if (!_slots.TryGetValue(id, out slot)) return null;
+            slot.Users++;
         }
+        try
+        {
+            await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (slot.Device is { } device) return device.CopyToHost();
+                return slot.States.Length == 0 ? null : [.. slot.States.Select(t => t!)];
+            }
+            finally
+            {
+                slot.Gate.Release();
+            }
+        }
+        finally
+        {
+            lock (_slots) slot.Users--;
+        }
+    }
+
+    /// <summary>Frees the device state of every slot left; the model calls it once no execution can run any more.</summary>
+    internal void ReleaseStates()
+    {
+        lock (_slots)
+            foreach (var s in _slots.Values) s.Device?.Dispose();
     }
 
     private TensorData?[] InitialStates()
