@@ -51,8 +51,8 @@ internal sealed class BucketTrainingRepository : TrainingRepository
     public override async Task<string?> ReadConfigAsync(string model, CancellationToken cancellationToken)
     {
         string key = Key(model, ModelConfigFile.FileName);
-        if (!await _bucket.ExistsAsync(key, cancellationToken).ConfigureAwait(false)) return null;
-        return Encoding.UTF8.GetString(await _bucket.ReadAllBytesAsync(key, cancellationToken).ConfigureAwait(false));
+        if (!await Named(key, () => _bucket.ExistsAsync(key, cancellationToken)).ConfigureAwait(false)) return null;
+        return Encoding.UTF8.GetString(await Named(key, () => _bucket.ReadAllBytesAsync(key, cancellationToken)).ConfigureAwait(false));
     }
 
     public override async Task<IReadOnlyList<long>> VersionsAsync(string model, CancellationToken cancellationToken)
@@ -70,7 +70,7 @@ internal sealed class BucketTrainingRepository : TrainingRepository
     }
 
     public override Task<byte[]> ReadFileAsync(string model, string relative, CancellationToken cancellationToken) =>
-        _bucket.ReadAllBytesAsync(Key(model, relative), cancellationToken);
+        Named(Key(model, relative), () => _bucket.ReadAllBytesAsync(Key(model, relative), cancellationToken));
 
     public override async Task WriteVersionAsync(RepositoryModel model, long version, CancellationToken cancellationToken)
     {
@@ -84,17 +84,36 @@ internal sealed class BucketTrainingRepository : TrainingRepository
             await foreach (var o in _bucket.ListAsync(Key(model.Name, dir), cancellationToken).ConfigureAwait(false)) stale.Add(o.Key);
             foreach (var key in stale) await _bucket.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        if (!await _bucket.PutIfAbsentAsync(onnxKey, onnx.ToByteArray(), cancellationToken).ConfigureAwait(false))
+        if (!await Named(onnxKey, () => _bucket.PutIfAbsentAsync(onnxKey, onnx.ToByteArray(), cancellationToken)).ConfigureAwait(false))
             throw new BadInputException($"{Describe(model.Name, dir)}: version {version} of {model.Name} exists already; choose another version");
-        await _bucket.WriteAllBytesAsync(Key(model.Name, ModelConfigFile.FileName), Encoding.UTF8.GetBytes(ModelConfigFile.Format(model.Config)), cancellationToken).ConfigureAwait(false);
+        await WriteAsync(Key(model.Name, ModelConfigFile.FileName), Encoding.UTF8.GetBytes(ModelConfigFile.Format(model.Config)), cancellationToken).ConfigureAwait(false);
     }
 
     public override async Task WriteModelAsync(RepositoryModel model, CancellationToken cancellationToken)
     {
         byte[] content = model.Onnx is { } onnx ? onnx.ToByteArray() : [];
         string file = model.Onnx is null ? ModelRepository.EnsemblePlaceholder : ModelRepository.OnnxFileName;
-        await _bucket.WriteAllBytesAsync(Key(model.Name, "1/" + file), content, cancellationToken).ConfigureAwait(false);
-        await _bucket.WriteAllBytesAsync(Key(model.Name, ModelConfigFile.FileName), Encoding.UTF8.GetBytes(ModelConfigFile.Format(model.Config)), cancellationToken).ConfigureAwait(false);
+        await WriteAsync(Key(model.Name, "1/" + file), content, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(Key(model.Name, ModelConfigFile.FileName), Encoding.UTF8.GetBytes(ModelConfigFile.Format(model.Config)), cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task WriteAsync(string key, byte[] content, CancellationToken ct) => Named(key, () => _bucket.WriteAllBytesAsync(key, content, ct));
+
+    /// <summary>
+    /// Runs a store operation on <paramref name="key"/> so that its failure names the object: the store names it in the errors it
+    /// translates, but a connection cut mid-request surfaces as the HTTP stack's bare IOException ("The response ended prematurely").
+    /// </summary>
+    private async Task<T> Named<T>(string key, Func<Task<T>> operation)
+    {
+        string where = _bucket.UriOf(key).ToString();
+        try
+        {
+            return await operation().ConfigureAwait(false);
+        }
+        catch (IOException e) when (!e.Message.Contains(where, StringComparison.Ordinal))
+        {
+            throw new IOException($"{where}: {e.Message}", e);
+        }
     }
 
     public override void Dispose() => _bucket.Dispose();
