@@ -42,7 +42,7 @@ fi
 # for its chunk's pinned ensemble, the servers polling the repository.
 train="$work/ldg-training-src"
 cp -r "$repo/tests/data/workflow/ldg" "$train"
-printf '\n[training]\nprogram = "/usr/bin/true"\nseed = 7\n' >> "$train/workflow.toml"
+printf '\n[training]\nprogram = "/usr/bin/true"\nseed = 7\narguments = ["--stride", "1", "--report", "training report"]\n' >> "$train/workflow.toml"
 if "${gwrepro[@]}" dag "$train/workflow.toml" --out "$work/ldg-training" --executable /usr/bin/true --no-resume -q >"$work/ldg-training.log" 2>&1; then
   runs+=("ldg-training")
   if ! grep -q '^PARENT train_' "$work/ldg-training/reprocess.dag"; then echo "FAIL ldg-training: no training node in reprocess.dag"; fail=1; fi

@@ -17,22 +17,25 @@ public static class DeepCleanTraining
     {
         int kernel = (int)Math.Round(request.KernelSeconds * request.SampleRate);
         if (kernel % 16 != 0) throw new BadInputException($"--kernel {request.KernelSeconds} s is {kernel} samples, not a multiple of 16");
+        using var repository = TrainingRepository.Open(request.Repository);
         foreach (var d in request.Detectors)
         {
-            string dir = Path.Combine(request.Repository, ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, d.Ifo));
-            string version = Path.Combine(dir, request.Version.ToString(CultureInfo.InvariantCulture));
-            if (Directory.Exists(version)) throw new BadInputException($"{version}: version {request.Version} exists already; choose another --version");
+            string name = ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, d.Ifo);
+            if (await repository.HasVersionAsync(name, request.Version, cancellationToken).ConfigureAwait(false))
+                throw new BadInputException($"{repository.Describe(name, request.Version.ToString(CultureInfo.InvariantCulture))}: version {request.Version} exists already; choose another --version");
         }
         if (request.AfterLinear && request.EnsembleFrom is null) throw new BadInputException("--after-linear needs --ensemble-from (the ensemble whose Wiener cleaners it adds to)");
-        if (request.EnsembleFrom is { } from && !File.Exists(Path.Combine(request.Repository, from, Inference.ModelConfigFile.FileName)))
+        if (request.EnsembleFrom is { } from && await repository.ReadConfigAsync(from, cancellationToken).ConfigureAwait(false) is null)
             throw new BadInputException($"--ensemble-from {from}: no such model in {request.Repository}");
         var spans = new List<TrainingSpanData>();
         foreach (var d in request.Detectors)
         {
             var frames = await FitFrames.OpenAsync(request.Fit, d.Ifo, request.Start, request.End, cancellationToken).ConfigureAwait(false);
             log($"{d.Ifo}: reading {d.Witnesses.Count} witnesses and {d.Strain} over {frames.Span}, resampled to {request.SampleRate} Hz");
+            var shared = await SharedScalingAsync(request, repository, d, log, cancellationToken).ConfigureAwait(false);
+            var linear = request.AfterLinear ? await LinearCleanerAsync(repository, d, cancellationToken).ConfigureAwait(false) : null;
             spans.Add(await TrainingSpanData.ReadAsync(frames.Source, d, frames.Span, request.SampleRate, request.Bands, cancellationToken,
-                SharedScaling(request, d), request.AfterLinear ? LinearCleaner(request, d) : null).ConfigureAwait(false));
+                shared, linear).ConfigureAwait(false));
         }
 
         Directory.CreateDirectory(request.ReportDirectory);
@@ -62,10 +65,10 @@ public static class DeepCleanTraining
         }
         foreach (var (model, _) in models)
         {
-            await ModelRepository.WriteVersionAsync(request.Repository, model, request.Version, cancellationToken).ConfigureAwait(false);
-            log($"wrote {Path.Combine(request.Repository, model.Name, request.Version.ToString(CultureInfo.InvariantCulture))}");
+            await repository.WriteVersionAsync(model, request.Version, cancellationToken).ConfigureAwait(false);
+            log($"wrote {repository.Describe(model.Name, request.Version.ToString(CultureInfo.InvariantCulture))}");
         }
-        await WriteEnsembleAsync(request, log, cancellationToken).ConfigureAwait(false);
+        await WriteEnsembleAsync(request, repository, log, cancellationToken).ConfigureAwait(false);
         return models.Select(m => m.Result).ToList();
     }
 
@@ -73,7 +76,7 @@ public static class DeepCleanTraining
     /// The ensemble a client of this version asks for: with --ensemble-from, the workflow's ensemble as a copy of that one running the
     /// new cleaners; otherwise, when the workflow's ensemble runs them, its copy pinned to the new version (<c>&lt;ensemble&gt;-v&lt;K&gt;</c>).
     /// </summary>
-    private static async Task WriteEnsembleAsync(DeepCleanTrainingRequest request, Action<string> log, CancellationToken ct)
+    private static async Task WriteEnsembleAsync(DeepCleanTrainingRequest request, TrainingRepository repository, Action<string> log, CancellationToken ct)
     {
         var cleaners = request.Detectors.Select(d => ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, d.Ifo)).ToList();
         string name;
@@ -85,23 +88,23 @@ public static class DeepCleanTraining
             if (request.AfterLinear)
             {
                 sum = NoiseSumName;
-                if (!File.Exists(Path.Combine(request.Repository, sum, Inference.ModelConfigFile.FileName)))
+                if (await repository.ReadConfigAsync(sum, ct).ConfigureAwait(false) is null)
                 {
                     var model = NoiseSumNetwork.Build(sum, (int)Math.Round(request.KernelSeconds * request.SampleRate), request.Batch);
-                    await ModelRepository.WriteAsync(request.Repository, [model], ct).ConfigureAwait(false);
+                    await repository.WriteModelAsync(model, ct).ConfigureAwait(false);
                 }
             }
             name = await PinnedEnsemble.WriteAsync(request.Repository, from, replacing, request.Version, request.Ensemble, ct, keepReplacedForLaterSteps: true, sumModel: sum).ConfigureAwait(false);
         }
         else
         {
-            string config = Path.Combine(request.Repository, request.Ensemble, Inference.ModelConfigFile.FileName);
-            if (request.Ensemble.Length == 0 || !File.Exists(config))
+            string? config = request.Ensemble.Length == 0 ? null : await repository.ReadConfigAsync(request.Ensemble, ct).ConfigureAwait(false);
+            if (config is null)
             {
                 log($"no ensemble '{request.Ensemble}' in {request.Repository} to pin the new cleaners in (--ensemble-from BASE makes one from an ensemble built around Wiener cleaners)");
                 return;
             }
-            var steps = Inference.ModelConfigFile.Read(config).EnsembleScheduling?.Step.Select(s => s.ModelName).ToHashSet() ?? [];
+            var steps = Inference.ModelConfigFile.Parse(config, repository.Describe(request.Ensemble)).EnsembleScheduling?.Step.Select(s => s.ModelName).ToHashSet() ?? [];
             if (!cleaners.All(steps.Contains))
             {
                 log($"ensemble '{request.Ensemble}' does not run {string.Join(", ", cleaners)}; no pinned copy written (--ensemble-from {request.Ensemble} makes one that does)");
@@ -113,29 +116,49 @@ public static class DeepCleanTraining
     }
 
     /// <summary>
-    /// With --ensemble-from, the Wiener cleaner the new one runs beside feeds on the same witness tensor, standardised by the client
-    /// with the Wiener's scales: the new cleaner is trained on those scales and takes the same input. Otherwise null (own scales, built in).
+    /// The client-side standardisation the new cleaner must take, or null when it carries its own (built into its network). With
+    /// --ensemble-from, the Wiener cleaner it runs beside feeds on the same witness tensor, standardised by the client with the
+    /// Wiener's scales: the new cleaner is trained on those scales. Otherwise the versions of a model share one config, so a new
+    /// version takes what the earlier ones take: where their config carries client-side scales (they were trained beside a Wiener
+    /// cleaner, as the demo's are, and a pinned copy of that ensemble runs this version), the new one is trained on them too.
     /// </summary>
-    private static IReadOnlyList<Dsp.ChannelScaling>? SharedScaling(DeepCleanTrainingRequest request, CleanerChannels d)
+    private static async Task<IReadOnlyList<Dsp.ChannelScaling>?> SharedScalingAsync(DeepCleanTrainingRequest request, TrainingRepository repository, CleanerChannels d,
+        Action<string> log, CancellationToken ct)
     {
-        if (request.EnsembleFrom is null) return null;
-        string config = Path.Combine(request.Repository, ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, d.Ifo), Inference.ModelConfigFile.FileName);
-        if (!File.Exists(config)) throw new BadInputException($"{config}: --ensemble-from needs {d.Ifo}'s Wiener cleaner, whose witness scales the new cleaner shares");
-        var (channels, scaling) = WienerCleaner.FromConfig(Inference.ModelConfigFile.Read(config))
-            ?? throw new BadInputException($"{config}: no {WienerCleaner.ScalingParameter} to share");
+        bool beside = request.EnsembleFrom is not null;
+        string model = ModelRepositoryBuilder.CleanerName(beside ? CleanerKind.Wiener : CleanerKind.DeepClean, d.Ifo);
+        string? text = await repository.ReadConfigAsync(model, ct).ConfigureAwait(false);
+        if (text is null)
+            return beside ? throw new BadInputException($"{repository.Describe(model)}: --ensemble-from needs {d.Ifo}'s Wiener cleaner, whose witness scales the new cleaner shares") : null;
+        var stored = WienerCleaner.FromConfig(Inference.ModelConfigFile.Parse(text, repository.Describe(model)));
+        if (stored is not { } found)
+            return beside ? throw new BadInputException($"{repository.Describe(model)}: no {WienerCleaner.ScalingParameter} to share") : null;
+        var (channels, scaling) = found;
+        if (!beside && scaling.All(s => s == Dsp.ChannelScaling.Identity)) return null;
         if (!channels.SequenceEqual(d.Witnesses))
-            throw new BadInputException($"{config}: witnesses {string.Join(",", channels)} differ from the workflow's {d.Ifo} witnesses (order matters)");
+            throw new BadInputException($"{repository.Describe(model)}: witnesses {string.Join(",", channels)} differ from the workflow's {d.Ifo} witnesses (order matters)");
+        if (!beside) log($"{d.Ifo}: {model}'s versions take the witnesses standardised by the client ({repository.Describe(model)}); trained on those scales");
         return scaling;
     }
 
     /// <summary>The taps of the Wiener cleaner (its highest version) a DeepClean trained with --after-linear learns the residual of.</summary>
-    private static MultiChannelFir LinearCleaner(DeepCleanTrainingRequest request, CleanerChannels d)
+    private static async Task<MultiChannelFir> LinearCleanerAsync(TrainingRepository repository, CleanerChannels d, CancellationToken ct)
     {
-        string dir = Path.Combine(request.Repository, ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, d.Ifo));
-        var versions = Directory.Exists(dir) ? ModelRepository.Versions(dir) : [];
-        if (versions.Count == 0) throw new BadInputException($"{dir}: --after-linear needs {d.Ifo}'s Wiener cleaner");
-        string path = Path.Combine(dir, versions[^1].ToString(CultureInfo.InvariantCulture), ModelRepository.OnnxFileName);
-        return WienerFilterNetwork.ReadFir(ModelRepository.ReadOnnx(path), path);
+        string model = ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, d.Ifo);
+        var versions = await repository.VersionsAsync(model, ct).ConfigureAwait(false);
+        if (versions.Count == 0) throw new BadInputException($"{repository.Describe(model, "")}: --after-linear needs {d.Ifo}'s Wiener cleaner");
+        string file = $"{versions[^1].ToString(CultureInfo.InvariantCulture)}/{ModelRepository.OnnxFileName}";
+        string path = repository.Describe(model, file);
+        Models.Onnx.Protos.ModelProto onnx;
+        try
+        {
+            onnx = Models.Onnx.Protos.ModelProto.Parser.ParseFrom(await repository.ReadFileAsync(model, file, ct).ConfigureAwait(false));
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        {
+            throw new BadInputException($"{path}: not a readable ONNX model: {e.Message}", e);
+        }
+        return WienerFilterNetwork.ReadFir(onnx, path);
     }
 
     internal static string Bands(IReadOnlyList<(double Low, double High)> bands) =>

@@ -24,7 +24,7 @@ public sealed record DeepCleanTrainingRequest
     /// <summary>Seconds at the end of the span held out for validation.</summary>
     public double ValidationSeconds { get; init; } = 64;
 
-    /// <summary>The model repository the versions are added to.</summary>
+    /// <summary>The model repository the versions are added to: a directory, or a bucket prefix (s3://, gs://).</summary>
     public required string Repository { get; init; }
 
     /// <summary>The version written for every detector's cleaner.</summary>

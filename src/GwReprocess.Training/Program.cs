@@ -11,7 +11,9 @@ usage: gwrepro-train deepclean --workflow W --fit FRAMES|CACHE|DIR --out REPO [o
 
 Trains DeepClean per detector of the workflow on [--start, --end) of the frames (the last --validation seconds held
 out), exports each to the project's ONNX DeepClean and adds it to the model repository REPO as version --version
-(deepclean-<ifo>/<version>/model.onnx, written atomically).
+(deepclean-<ifo>/<version>/model.onnx, written atomically). REPO is a directory or a bucket prefix (s3://BUCKET/PREFIX,
+gs://BUCKET/PREFIX; endpoint and credentials from the environment as for gwrepro's other bucket URLs): there the version
+is one object put under its final key before the config, so a server polling the bucket never sees part of one.
 
   --start GPS, --end GPS    span to train and validate on (default: the extent of the frames)
   --validation S            seconds at the end of the span held out for validation (default 64)
@@ -81,7 +83,7 @@ try
     if (TrainingHost.LibTorchProblem() is { } problem)
     {
         if (!TrainingHost.InsideRoot && !string.IsNullOrEmpty(root))
-            return TrainingHost.RunInRoot(root, args, options.Paths("workflow", "fit", "out", "report"));
+            return TrainingHost.RunInRoot(root, args, options.Paths("workflow", "fit", "out", "report").Where(p => !p.Contains("://", StringComparison.Ordinal)));
         Console.Error.WriteLine(problem);
         return 2;
     }

@@ -7,7 +7,7 @@ namespace GwReprocess.Workflow;
 /// <remarks>
 /// One node per trained chunk runs the training program (<c>[training] program</c>) as
 /// <c>deepclean --workflow workflow.toml --fit DATA --start S --end E --validation V --out REPOSITORY --version K</c>
-/// (then <c>--root</c>, <c>--seed</c>, <c>--epochs</c> when set); the program writes version K of the cleaners and the pinned
+/// (then <c>--root</c>, <c>--seed</c>, <c>--epochs</c> when set, and <c>[training] arguments</c>); the program writes version K of the cleaners and the pinned
 /// ensemble <c>&lt;ensemble&gt;-vK</c>, and the chunk's client nodes are its children.
 /// </remarks>
 public static class TrainingNodes
@@ -56,6 +56,7 @@ public static class TrainingNodes
         if (t.Root is { } root) argv.AddRange(["--root", root]);
         if (t.Seed is { } seed) argv.AddRange(["--seed", seed.ToString(CultureInfo.InvariantCulture)]);
         if (t.Epochs is { } epochs) argv.AddRange(["--epochs", epochs.ToString(CultureInfo.InvariantCulture)]);
+        argv.AddRange(t.Arguments);
         return argv;
     }
 

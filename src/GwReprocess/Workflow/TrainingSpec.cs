@@ -31,6 +31,15 @@ public sealed record TrainingSpec(
     /// <summary>Memory a training node asks for (<c>memory</c>, default 8GB).</summary>
     public string Memory { get; init; } = "8GB";
 
+    /// <summary>
+    /// Options passed to the training program after the node's own (<c>arguments</c>, e.g. <c>["--stride", "1", "--threads", "2"]</c>):
+    /// the recipe of a campaign (window, stride, learning rate, loss weights, threads), which every chunk's node shares.
+    /// </summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>The options each node sets from the plan, which <c>arguments</c> may not repeat.</summary>
+    public static readonly IReadOnlyList<string> NodeOptions = ["--workflow", "--fit", "--start", "--end", "--validation", "--out", "--version", "--root", "--seed", "--epochs"];
+
     /// <summary>Reads <c>[training]</c>; null when the table is absent or says <c>enabled = false</c>. Errors name the key and line.</summary>
     public static TrainingSpec? Read(ConfigTable t)
     {
@@ -48,6 +57,7 @@ public sealed record TrainingSpec(
         long poll = t.Integer("training.poll", 10);
         long cpus = t.Integer("training.cpus", 4);
         string memory = t.String("training.memory", "8GB");
+        var arguments = t.OptionalStringList("training.arguments") ?? [];
         if (!enabled) return null;
 
         if (span <= GpsDuration.Zero) throw t.Error("training.span", "must be a positive number of seconds");
@@ -60,10 +70,17 @@ public sealed record TrainingSpec(
         if (versionBase < 0) throw t.Error("training.version_base", "must not be negative");
         if (poll is <= 0 or > 3600) throw t.Error("training.poll", $"{poll} must be 1 to 3600 seconds");
         if (cpus <= 0) throw t.Error("training.cpus", "must be positive");
+        foreach (var a in arguments)
+        {
+            string option = a.Split('=')[0];
+            if (NodeOptions.Contains(option))
+                throw t.Error("training.arguments", $"'{a}' is set by each node from the plan and the other [training] keys; leave it out");
+        }
         return new TrainingSpec(span, validation, chunk, minimum, program, root, (int?)epochs, seed, versionBase, (int)poll)
         {
             Cpus = (int)cpus,
             Memory = memory,
+            Arguments = arguments,
         };
     }
 }

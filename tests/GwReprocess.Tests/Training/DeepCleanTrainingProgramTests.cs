@@ -108,6 +108,59 @@ public sealed class DeepCleanTrainingProgramTests(TrainingProgramFixture f)
     }
 
     [Fact]
+    public async Task A_new_version_of_a_model_whose_config_carries_client_side_scales_is_trained_on_them_and_keeps_them()
+    {
+        // Version 1 standardises inside its network (config scales 0:1). A repository whose deepclean-h1 versions take the
+        // witnesses standardised by the client instead (as the demo's, trained beside the Wiener cleaner): version 2 must too,
+        // since every version is served under the one config the client reads its scales from.
+        var first = await f.SharedRunAsync("seed3-a", 3);
+        Assert.True(first.ExitCode == 0, first.Stdout + first.Stderr);
+        string repo = Path.Combine(f.Root, "client-scaled", "repo");
+        Directory.CreateDirectory(Path.Combine(repo, "deepclean-h1"));
+        File.Copy(Path.Combine(first.Repository, "deepclean-h1", ModelConfigFile.FileName), Path.Combine(repo, "deepclean-h1", ModelConfigFile.FileName));
+        var config = ModelConfigFile.Read(Path.Combine(repo, "deepclean-h1", ModelConfigFile.FileName));
+        Assert.Equal("0:1,0:1", config.Parameters[WienerCleaner.ScalingParameter].StringValue);
+        config.Parameters[WienerCleaner.ScalingParameter].StringValue = "0.5:2,5:1";
+        await ModelConfigFile.WriteAsync(Path.Combine(repo, "deepclean-h1", ModelConfigFile.FileName), config);
+
+        string report = Path.Combine(f.Root, "client-scaled", "report");
+        var (code, stdout, stderr) = await f.TrainAsync([.. f.QuickArguments(repo, report), "--version", "2"]);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("H1: deepclean-h1's versions take the witnesses standardised by the client", stdout);
+        var after = ModelConfigFile.Read(Path.Combine(repo, "deepclean-h1", ModelConfigFile.FileName));
+        Assert.Equal("0.5:2,5:1", after.Parameters[WienerCleaner.ScalingParameter].StringValue);
+        // Version 1 carries its standardisation; version 2 takes its input as the client sends it.
+        Assert.Contains(ModelRepository.ReadOnnx(first.Model).Graph.Initializer, i => i.Name.StartsWith("input_mean", StringComparison.Ordinal));
+        Assert.DoesNotContain(ModelRepository.ReadOnnx(Path.Combine(repo, "deepclean-h1", "2", "model.onnx")).Graph.Initializer,
+            i => i.Name.StartsWith("input_mean", StringComparison.Ordinal));
+        // The windows each network was checked on, as its served input: the mains monitor (a unit sine) raw for version 1,
+        // (x - 0.5) / 2 for version 2.
+        var (mean1, std1) = FirstWitness(Path.Combine(first.Report, "deepclean-h1-v1-check.bin"));
+        var (mean2, std2) = FirstWitness(Path.Combine(report, "deepclean-h1-v2-check.bin"));
+        Assert.True(Math.Abs(mean1) < 0.02 && Math.Abs(std1 - Math.Sqrt(0.5)) < 0.03, $"version 1 input: mean {mean1}, std {std1}");
+        Assert.True(Math.Abs(mean2 + 0.25) < 0.02 && Math.Abs(std2 - Math.Sqrt(0.5) / 2) < 0.02, $"version 2 input: mean {mean2}, std {std2}");
+    }
+
+    private static (double Mean, double Std) FirstWitness(string checkFile)
+    {
+        using var check = new BinaryReader(File.OpenRead(checkFile));
+        int windows = check.ReadInt32(), channels = check.ReadInt32(), kernel = check.ReadInt32();
+        var input = new float[windows * channels * kernel];
+        for (int i = 0; i < input.Length; i++) input[i] = check.ReadSingle();
+        double sum = 0, squares = 0;
+        int n = windows * kernel;
+        for (int b = 0; b < windows; b++)
+            for (int i = 0; i < kernel; i++)
+            {
+                double x = input[(b * channels) * kernel + i];
+                sum += x;
+                squares += x * x;
+            }
+        double mean = sum / n;
+        return (mean, Math.Sqrt(squares / n - mean * mean));
+    }
+
+    [Fact]
     public async Task A_host_whose_libstdcxx_lacks_GLIBCXX_3_4_32_is_told_at_once_what_is_missing_and_the_remedy()
     {
         bool hostHasIt = (string[])["/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"] is var paths

@@ -31,7 +31,8 @@ public sealed class TrainingDagTests : IDisposable
     [Fact]
     public async Task Each_chunk_has_a_training_node_running_the_program_with_exact_arguments_before_its_clients()
     {
-        var (plan, training, dag) = await WriteAsync("[training]\nprogram = \"/opt/train/gwrepro-train\"\nroot = \"/srv/trixie\"\nseed = 7\nepochs = 30\n");
+        var (plan, training, dag) = await WriteAsync("[training]\nprogram = \"/opt/train/gwrepro-train\"\nroot = \"/srv/trixie\"\nseed = 7\nepochs = 30\n"
+            + "arguments = [\"--stride\", \"1\", \"--report\", \"training report\", \"--psd-weight=0.5\"]\n");
         string run = Path.GetDirectoryName(dag.Path)!;
         Assert.Equal(4, training.Spans.Count);
         foreach (var span in training.Spans)
@@ -46,7 +47,7 @@ public sealed class TrainingDagTests : IDisposable
             Assert.Equal("/opt/train/gwrepro-train", command.Executable);
             Assert.Equal(["deepclean", "--workflow", "workflow.toml", "--fit", "frames", "--start", span.Train.Start.ToString(), "--end", span.Train.End.ToString(),
                 "--validation", span.Validation.ToString(), "--out", "model-repository", "--version", span.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--root", "/srv/trixie", "--seed", "7", "--epochs", "30"], command.Arguments);
+                "--root", "/srv/trixie", "--seed", "7", "--epochs", "30", "--stride", "1", "--report", "training report", "--psd-weight=0.5"], command.Arguments);
             foreach (var job in span.Jobs)
             {
                 var client = dag[job.Name]!;

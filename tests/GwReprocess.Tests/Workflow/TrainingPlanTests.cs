@@ -65,6 +65,8 @@ public class TrainingPlanTests
     [InlineData("[training]\npoll = 0\n", "", "training.poll: 0 must be 1 to 3600 seconds")]
     [InlineData("[training]\nepochs = 0\n", "", "training.epochs: must be positive")]
     [InlineData("[training]\nspna = 600\n", "", "unknown key 'training.spna'")]
+    [InlineData("[training]\narguments = [\"--stride\", \"1\", \"--version=3\"]\n", "", "training.arguments: '--version=3' is set by each node from the plan and the other [training] keys; leave it out")]
+    [InlineData("[training]\narguments = \"--stride 1\"\n", "", "training.arguments: expected a list of strings")]
     [InlineData("[training]\n", "[site]\nprofile = \"hepcloud\"\n", "inference.model_repository: 'model-repository' is transferred to the server nodes")]
     public void Bad_training_settings_fail_naming_the_key(string training, string extra, string message)
     {
