@@ -20,8 +20,10 @@ namespace GwReprocess.Simulation;
 ///   Ψ(f) = 2πf t₀ − φ₀ + 3/(128 η v⁵) · (1 + Σ_{k=2..8} ψ_k v^k)   (ψ₅ = 0)
 /// </code>
 /// Eq. (2) writes every phenomenological parameter as μ_k = μ_k⁽⁰⁾ + Σ_{i+j≤3, i≥1} y_k⁽ⁱʲ⁾ ηⁱχʲ, with ψ_k and πMf₁, πMf₂,
-/// πMσ, πMf₃ as the μ_k and their coefficients in Table I (read from its transcription in LALSuite's
-/// LALSimIMRPhenom.c by Ajith and Fotopoulos; the coefficients, not the code, are taken over).
+/// πMσ, πMf₃ as the μ_k and their coefficients in Table I (the paper's text was not at hand: the table is read from the
+/// author's own transcriptions, which agree digit for digit: P. Ajith's IMRSAWaveform.m of 2010 and LALSuite's
+/// LALSimIMRPhenom.c by Ajith and Fotopoulos; coefficients, not code, are taken over). Both carry a ψ₈ row; one
+/// third-party transcription (jaxgw) stops at ψ₇, and its four-digit values agree with these for every other row.
 /// </para>
 /// <para>
 /// Conventions as <see cref="TaylorF2"/>: h̃(f) = ∫h(t)e^(−2πift)dt and h̃ = F · A(f) · w(f) · e^(−iΨ(f)), so the inverse FFT gives
