@@ -28,8 +28,9 @@ public sealed class SimulateBenchmark : IBenchmark
             var o0 = options with { Injections = new InjectionSettings { Rate = 0 }, Witnesses = 0, Modulations = [], MainsHarmonics = [] };
             var o1 = options with { Injections = new InjectionSettings { Rate = 0 }, Witnesses = 0 };
             var o2 = options with { Witnesses = 0 };
+            var o2b = options with { Witnesses = 0, Injections = options.Injections with { Waveform = WaveformFamily.PhenomB } };
             var o3 = options with { Injections = new InjectionSettings { Rate = 0 } };
-            foreach (var (label, o) in new[] { ("strain noise only", o0), ("strain + lines", o1), ("strain + lines + injections", o2), ("strain + lines + 21 witnesses", o3) })
+            foreach (var (label, o) in new[] { ("strain noise only", o0), ("strain + lines", o1), ("strain + lines + injections", o2), ("strain + lines + phenomb injections", o2b), ("strain + lines + 21 witnesses", o3) })
             {
                 var sim = new DetectorSimulator(o, "H1");
                 var st = new double[64 * 16384];
@@ -42,6 +43,18 @@ public sealed class SimulateBenchmark : IBenchmark
                     for (int i = 0; i < ww.Length; i++) sim.RenderWitness(i, t, 64, ww[i]);
                 }
                 report.Figure(label + " (1 detector, 1 thread)", seconds / sw0.Elapsed.TotalSeconds, "s of data/s");
+            }
+        }
+        // One injection's waveform at 16384 Hz, per family, over the same 48 sources of the population (10-80 M☉ from 20 Hz).
+        {
+            var schedule = new InjectionSchedule(StreamKey.FromSeed(options.Seed), ["H1"], new InjectionSettings { Rate = 0.05 });
+            var sources = schedule.Within(new Segment(1_000_000_000, 1_000_004_096)).Take(48).ToList();
+            foreach (var family in new[] { WaveformFamily.TaylorF2ZeroPn, WaveformFamily.PhenomB })
+            {
+                InjectionWaveform.Create(sources[0], sources[0].For("H1"), 16384, 20, family);
+                var sw1 = Stopwatch.StartNew();
+                foreach (var inj in sources) InjectionWaveform.Create(inj, inj.For("H1"), 16384, 20, family);
+                report.Figure($"{Waveforms.Name(family)} waveform synthesis (mean of {sources.Count}, 1 thread)", sw1.Elapsed.TotalMilliseconds / sources.Count, "ms");
             }
         }
         // Warm-up: filter design and JIT.

@@ -51,6 +51,9 @@ public sealed class SimulateVerb : CliVerb
         [Option("injection-rate", HelpText = "BBH injections per second (Poisson); 0 for none. Default 0.01.")]
         public double? InjectionRate { get; set; }
 
+        [Option("waveform", HelpText = "Injected waveform family: taylorf2-0pn (0PN inspiral to the ISCO) or phenomb (IMRPhenomB inspiral, merger and ringdown, peak at the injection time). Default taylorf2-0pn.")]
+        public string? Waveform { get; set; }
+
         [Option("seed", HelpText = "Seed of every random stream: the same seed and span give bit-identical files. Default 7.")]
         public long? Seed { get; set; }
 
@@ -83,6 +86,15 @@ public sealed class SimulateVerb : CliVerb
         if (o.Seed is { } seed) options = options with { Seed = seed };
         if (o.Gaps is { } gaps) options = options with { Gaps = gaps };
         if (o.InjectionRate is { } rate) options = options with { Injections = options.Injections with { Rate = rate } };
+        if (o.Waveform is not null)
+            options = options with
+            {
+                Injections = options.Injections with
+                {
+                    Waveform = Waveforms.TryParse(o.Waveform, out var family) ? family
+                        : throw new BadInputException($"--waveform '{o.Waveform}': not one of {string.Join(", ", Waveforms.Names)}"),
+                },
+            };
         if (o.WitnessNames is not null)
         {
             var names = o.WitnessNames.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

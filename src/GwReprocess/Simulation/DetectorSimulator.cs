@@ -191,7 +191,7 @@ public sealed class DetectorSimulator
 
     /// <summary>The injection's strain in this detector as the simulator adds it (absolute sample indices at the strain rate).</summary>
     public InjectionWaveform Waveform(BbhInjection injection) =>
-        InjectionWaveform.Create(injection, injection.For(Ifo), _options.StrainRate, _options.Injections.LowFrequency);
+        InjectionWaveform.Create(injection, injection.For(Ifo), _options.StrainRate, _options.Injections.LowFrequency, _options.Injections.Waveform);
 
     private void AddInjections(long start, int seconds, Span<double> destination)
     {

@@ -52,6 +52,9 @@ public sealed record InjectionSettings
 
     /// <summary>Waveforms start at this frequency (Hz).</summary>
     public double LowFrequency { get; init; } = 20;
+
+    /// <summary>The waveform family injected and whose optimal SNRs the schedule lists.</summary>
+    public WaveformFamily Waveform { get; init; } = WaveformFamily.TaylorF2ZeroPn;
 }
 
 /// <summary>The injection schedule: a Poisson process keyed by 1024-s tiles of GPS time, so any span's injections are found without drawing the earlier ones.</summary>
@@ -122,6 +125,9 @@ public sealed class InjectionSchedule
             double a = s.Uniform(Settings.MinMass, Settings.MaxMass), b = s.Uniform(Settings.MinMass, Settings.MaxMass);
             double m1 = Math.Max(a, b), m2 = Math.Min(a, b);
             double distance = s.Uniform(Settings.MinDistanceMpc, Settings.MaxDistanceMpc);
+            // PhenomB's SNR is linear in the amplitude factor: one integral per injection, not per detector.
+            double phenomSnr = Settings.Waveform == WaveformFamily.PhenomB
+                ? new PhenomB(m1, m2).OptimalSnr(distance, 1, Settings.LowFrequency, DesignCurve.Psd) : 0;
             var detectors = new DetectorInjection[Ifos.Count];
             for (int d = 0; d < Ifos.Count; d++)
             {
@@ -129,7 +135,8 @@ public sealed class InjectionSchedule
                 double delay = q.Uniform(-Settings.MaxDelay, Settings.MaxDelay);
                 double factor = q.Uniform(Settings.MinAmplitudeFactor, 1);
                 double phase = q.Uniform(0, 2 * Math.PI);
-                double snr = TaylorF2.OptimalSnr(m1, m2, distance, factor, Settings.LowFrequency, DesignCurve.Psd);
+                double snr = Settings.Waveform == WaveformFamily.PhenomB ? factor * phenomSnr
+                    : TaylorF2.OptimalSnr(m1, m2, distance, factor, Settings.LowFrequency, DesignCurve.Psd);
                 detectors[d] = new DetectorInjection(Ifos[d], geocent + GpsDuration.FromNanoseconds((long)Math.Round(delay * 1e9)), factor, phase, snr);
             }
             list.Add(new BbhInjection(geocent, m1, m2, distance, detectors));
@@ -158,13 +165,18 @@ public sealed class InjectionWaveform
     /// <summary>One past the absolute index of the last sample.</summary>
     public long EndSample => FirstSample + Samples.Length;
 
+    /// <summary>The 0PN (<see cref="WaveformFamily.TaylorF2ZeroPn"/>) waveform: see the overload with a family.</summary>
+    public static InjectionWaveform Create(BbhInjection injection, DetectorInjection detector, int sampleRate, double lowHz) =>
+        Create(injection, detector, sampleRate, lowHz, WaveformFamily.TaylorF2ZeroPn);
+
     /// <summary>
-    /// Synthesises <paramref name="detector"/>'s strain: h̃(f) of <see cref="TaylorF2"/> on the grid of a power-of-two
-    /// buffer (≥ 8 s, chirp duration + 6 s), inverse FFT; coalescence falls 3 s before the buffer ends.
+    /// Synthesises <paramref name="detector"/>'s strain: h̃(f) of <paramref name="family"/> on the grid of a power-of-two
+    /// buffer (≥ 8 s, chirp duration + 6 s), inverse FFT; coalescence (0PN) or the amplitude peak (PhenomB) falls at the
+    /// detector's time, 3 s before the buffer ends.
     /// </summary>
-    public static InjectionWaveform Create(BbhInjection injection, DetectorInjection detector, int sampleRate, double lowHz)
+    public static InjectionWaveform Create(BbhInjection injection, DetectorInjection detector, int sampleRate, double lowHz, WaveformFamily family)
     {
-        double lead = TaylorF2.TimeToCoalescence(injection.ChirpMass, lowHz);
+        double lead = Waveforms.Lead(family, injection.Mass1, injection.Mass2, lowHz);
         double seconds = Math.Max(8, Math.Pow(2, Math.Ceiling(Math.Log2(lead + 6))));
         seconds = Math.Min(seconds, InjectionSchedule.MaxLead);
         int n = (int)(seconds * sampleRate);
@@ -176,11 +188,16 @@ public sealed class InjectionWaveform
         double tc = (whole - first + frac) / sampleRate;
         var buffer = new double[n + 2];
         double df = (double)sampleRate / n;
-        for (int k = 1; k <= n / 2; k++)
+        if (family == WaveformFamily.PhenomB)
+            PhenomBSynthesis.Fill(buffer, n, sampleRate, tc, new PhenomB(injection.Mass1, injection.Mass2), injection.DistanceMpc, detector.AmplitudeFactor, detector.Phase, lowHz);
+        else
         {
-            var h = TaylorF2.Strain(k * df, injection.Mass1, injection.Mass2, injection.DistanceMpc, detector.AmplitudeFactor, tc, detector.Phase, lowHz);
-            buffer[2 * k] = h.Real * sampleRate;
-            buffer[2 * k + 1] = h.Imaginary * sampleRate;
+            for (int k = 1; k <= n / 2; k++)
+            {
+                var h = TaylorF2.Strain(k * df, injection.Mass1, injection.Mass2, injection.DistanceMpc, detector.AmplitudeFactor, tc, detector.Phase, lowHz);
+                buffer[2 * k] = h.Real * sampleRate;
+                buffer[2 * k + 1] = h.Imaginary * sampleRate;
+            }
         }
         buffer[n + 1] = 0;
         RealFft.For(n).Inverse(buffer);

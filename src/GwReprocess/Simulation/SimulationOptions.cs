@@ -109,7 +109,8 @@ public sealed record SimulationOptions
         if (Injections.Rate is < 0 or > 1) throw new BadInputException($"--injection-rate {Injections.Rate}: must lie in [0, 1] per second");
         if (!(Injections.MinMass > 0) || Injections.MaxMass < Injections.MinMass || !(Injections.LowFrequency > 0))
             throw new BadInputException($"injection masses [{Injections.MinMass}, {Injections.MaxMass}] M☉ from {Injections.LowFrequency} Hz: need 0 < min ≤ max and a positive frequency");
-        double longest = TaylorF2.TimeToCoalescence(TaylorF2.ChirpMass(Injections.MinMass, Injections.MinMass), Injections.LowFrequency);
+        if (!Enum.IsDefined(Injections.Waveform)) throw new BadInputException($"--waveform {(int)Injections.Waveform}: not one of {string.Join(", ", Waveforms.Names)}");
+        double longest = Waveforms.Lead(Injections.Waveform, Injections.MinMass, Injections.MinMass, Injections.LowFrequency);
         if (longest + 6 > InjectionSchedule.MaxLead)
             throw new BadInputException($"injections of {Injections.MinMass} M☉ from {Injections.LowFrequency} Hz last {longest:F0} s, longer than the {InjectionSchedule.MaxLead - 6} s the injector handles: raise the minimum mass or the low frequency");
         if (Gaps < 0) throw new BadInputException($"--gaps {Gaps}: must not be negative");

@@ -228,7 +228,8 @@ public static class SimulationRun
             ["duration"] = options.Duration,
             ["strain_rate"] = options.StrainRate,
             ["design_curve"] = "GwReprocess.Simulation.DesignCurve (Ajith 2011 aLIGO fit + seismic wall)",
-            ["approximant"] = "TaylorF2 0PN inspiral to Schwarzschild ISCO",
+            ["waveform"] = Waveforms.Name(options.Injections.Waveform),
+            ["approximant"] = Waveforms.Describe(options.Injections.Waveform),
         };
         var detectors = new Dictionary<string, object>();
         for (int d = 0; d < options.Ifos.Count; d++)

@@ -1,5 +1,6 @@
 using GwReprocess.Data;
 using GwReprocess.Time;
+using GwReprocess.Simulation;
 
 namespace GwReprocess.Workflow;
 
@@ -19,7 +20,11 @@ public enum DataSourceKind
 public sealed record DataSpec(DataSourceKind Kind, Segment Span, string? Cache, string? Bucket, SimulationSpec? Simulation, bool StrictChecksums = false);
 
 /// <summary>Settings for simulated data (the demo's default).</summary>
-public sealed record SimulationSpec(long Seed, int Witnesses, double InjectionRate, GpsDuration FrameLength, string Directory);
+public sealed record SimulationSpec(long Seed, int Witnesses, double InjectionRate, GpsDuration FrameLength, string Directory)
+{
+    /// <summary>The injections' waveform family (<c>waveform</c>: taylorf2-0pn, the default, or phenomb).</summary>
+    public WaveformFamily Waveform { get; init; }
+}
 
 /// <summary>One detector: its strain channel, its witness channels in model order, its science and veto segments.</summary>
 public sealed record DetectorSpec(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, string? Segments, IReadOnlyList<string> Vetoes)
@@ -152,8 +157,11 @@ public sealed record WorkflowConfig(
             if (injectionRate is < 0 or > 1) throw t.Error("data.simulate.injection_rate", "must lie in [0, 1] injections per second");
             var frame = t.OptionalDuration("data.simulate.frame_length") ?? GpsDuration.FromSeconds(4096);
             if (frame <= GpsDuration.Zero) throw t.Error("data.simulate.frame_length", "must be positive");
+            string waveformText = t.String("data.simulate.waveform", Waveforms.Name(default));
+            if (!Waveforms.TryParse(waveformText, out var waveform))
+                throw t.Error("data.simulate.waveform", $"'{waveformText}' is not one of {string.Join(", ", Waveforms.Names)}");
             simulation = new SimulationSpec(t.Integer("data.simulate.seed", 7), witnesses, injectionRate, frame,
-                t.String("data.simulate.directory", "frames"));
+                t.String("data.simulate.directory", "frames")) { Waveform = waveform };
         }
 
         var detectors = new List<DetectorSpec>();

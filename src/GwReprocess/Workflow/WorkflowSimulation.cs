@@ -36,7 +36,7 @@ public static class WorkflowSimulation
             StrainChannel = first.Strain.Name,
             Witnesses = names.Count > 0 ? names.Count : sim.Witnesses,
             WitnessNames = names.Count > 0 ? names : SimulationOptions.DefaultWitnessNames,
-            Injections = new InjectionSettings { Rate = sim.InjectionRate },
+            Injections = new InjectionSettings { Rate = sim.InjectionRate, Waveform = sim.Waveform },
         };
     }
 }
