@@ -19,16 +19,18 @@ public static class BbhNetTraining
     public static async Task<TrainedDetector> RunAsync(BbhNetTrainingRequest request, Action<string> log, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        string repo = request.Repository;
-        string version = Path.Combine(repo, ModelName, request.Version.ToString(CultureInfo.InvariantCulture));
-        if (Directory.Exists(version)) throw new BadInputException($"{version}: version {request.Version} exists already; choose another --version");
-        var plan = EnsemblePlan.Read(repo, request.EnsembleFrom, request.Detectors.Select(d => d.Ifo).ToList());
+        using var repository = TrainingRepository.Open(request.Repository);
+        if (await repository.HasVersionAsync(ModelName, request.Version, cancellationToken).ConfigureAwait(false))
+            throw new BadInputException($"{repository.Describe(ModelName, request.Version.ToString(CultureInfo.InvariantCulture))}: version {request.Version} exists already; choose another --version");
         if (request.Ensemble == request.EnsembleFrom) throw new BadInputException($"--ensemble {request.Ensemble} would overwrite the ensemble it is made from");
-        if (File.Exists(Path.Combine(repo, request.Ensemble, Inference.ModelConfigFile.FileName)))
-            throw new BadInputException($"{Path.Combine(repo, request.Ensemble)}: ensemble '{request.Ensemble}' exists already; choose another --ensemble");
-        var cleaners = request.Detectors.Select(d => plan.Cleaner(d)).ToList();
+        var plan = await EnsemblePlan.ReadAsync(repository, request.EnsembleFrom, request.Detectors.Select(d => d.Ifo).ToList(), cancellationToken).ConfigureAwait(false);
+        if (await repository.ReadConfigAsync(request.Ensemble, cancellationToken).ConfigureAwait(false) is not null)
+            throw new BadInputException($"{repository.Describe(request.Ensemble)}: ensemble '{request.Ensemble}' exists already; choose another --ensemble");
+        var cleaners = new List<RepositoryCleaner?>();
+        foreach (var d in request.Detectors) cleaners.Add(await plan.CleanerAsync(d, cancellationToken).ConfigureAwait(false));
+        var detectorModel = await plan.ReadDetectorAsync(cancellationToken).ConfigureAwait(false);
 
-        using var whitener = new PostprocWhitener(plan.PostprocPath, request.Detectors.Select(d => d.Ifo).ToList(), plan.Kernel);
+        using var whitener = new PostprocWhitener(plan.Postproc, request.Detectors.Select(d => d.Ifo).ToList(), plan.Kernel);
         var data = await BbhNetTrainingData.BuildAsync(request, cleaners, whitener, log, cancellationToken).ConfigureAwait(false);
         log(string.Create(CultureInfo.InvariantCulture,
             $"bbhnet: training on {data.TrainSpan} ({data.TrainWindows} windows per detector), validating on {data.ValidationSpan} ({data.ValidationWindows}), seed {request.Options.Seed}, {request.Options.Threads} threads"));
@@ -45,7 +47,7 @@ public static class BbhNetTraining
             await TrainingReport.WriteAsync(stem, $"BBHnet {string.Join("+", data.Ifos)}: loss (binary cross-entropy, half the windows injected)", history, cancellationToken).ConfigureAwait(false);
 
             log($"comparing {ModelName} with the ensemble's {plan.DetectorName} on the validation data");
-            var figures = BbhNetEvaluation.Compare(data, [($"{ModelName} v{request.Version}", model), (plan.DetectorName, plan.ReadDetector())], slides: 8);
+            var figures = BbhNetEvaluation.Compare(data, [($"{ModelName} v{request.Version}", model), (plan.DetectorName, detectorModel)], slides: 8);
             await BbhNetEvaluation.WriteAsync(stem, figures, request.WindowsPerHour, cancellationToken).ConfigureAwait(false);
             var comparison = new List<string>();
             foreach (var f in figures)
@@ -53,9 +55,9 @@ public static class BbhNetTraining
                     + string.Join(", ", BbhNetEvaluation.Snrs.Select((s, i) => string.Create(CultureInfo.InvariantCulture, $"{s}: {f.Efficiency[i]:F2}"))));
             foreach (var line in comparison) log(line);
 
-            await ModelRepository.WriteVersionAsync(repo, model, request.Version, cancellationToken).ConfigureAwait(false);
-            log($"wrote {version}");
-            string ensemble = await PinnedEnsemble.WriteAsync(repo, request.EnsembleFrom, new Dictionary<string, string> { [plan.DetectorName] = ModelName },
+            await repository.WriteVersionAsync(model, request.Version, cancellationToken).ConfigureAwait(false);
+            log($"wrote {repository.Describe(ModelName, request.Version.ToString(CultureInfo.InvariantCulture))}");
+            string ensemble = await PinnedEnsemble.WriteAsync(request.Repository, request.EnsembleFrom, new Dictionary<string, string> { [plan.DetectorName] = ModelName },
                 request.Version, request.Ensemble, cancellationToken).ConfigureAwait(false);
             log($"wrote ensemble {ensemble}: {request.EnsembleFrom} scoring with {ModelName} version {request.Version}");
             return new TrainedDetector(ModelName, request.Version, ensemble, data.TrainSpan, data.ValidationSpan, history, error, clock.Elapsed.TotalSeconds, comparison);

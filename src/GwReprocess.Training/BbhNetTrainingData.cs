@@ -121,7 +121,7 @@ internal sealed class BbhNetTrainingData
         if (!(sigma > 0) || !double.IsFinite(sigma)) throw new BadInputException($"the whitened background of {trainSpan} is {sigma} everywhere: no data to train on");
 
         log(string.Create(CultureInfo.InvariantCulture,
-            $"rendering {o.TrainInjections} + {o.ValidationInjections} + {o.EvaluationSources} sources (masses {o.Population.MinMass}-{o.Population.MaxMass} Msun) at {ReferenceDistanceMpc} Mpc"));
+            $"rendering {o.TrainInjections} + {o.ValidationInjections} + {o.EvaluationSources} {Waveforms.Name(o.Population.Waveform)} sources (masses {o.Population.MinMass}-{o.Population.MaxMass} Msun) at {ReferenceDistanceMpc} Mpc"));
         var ifos = request.Detectors.Select(x => x.Ifo).ToList();
         var trainSet = InjectionSet.Render(ifos, o.TrainInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 1);
         var validationSet = InjectionSet.Render(ifos, o.ValidationInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 2);

@@ -10,16 +10,16 @@ namespace GwReprocess.Training;
 /// </summary>
 internal sealed class EnsemblePlan
 {
-    private readonly string _repository;
+    private readonly TrainingRepository _repository;
     private readonly string _ensemble;
     private readonly Dictionary<string, (string Model, long Version)> _cleaners;
     private readonly long _detectorVersion;
 
-    private EnsemblePlan(string repository, string ensemble, string postprocPath, int kernel, Dictionary<string, (string, long)> cleaners, string detector, long detectorVersion)
+    private EnsemblePlan(TrainingRepository repository, string ensemble, byte[] postproc, int kernel, Dictionary<string, (string, long)> cleaners, string detector, long detectorVersion)
     {
         _repository = repository;
         _ensemble = ensemble;
-        PostprocPath = postprocPath;
+        Postproc = postproc;
         Kernel = kernel;
         _cleaners = cleaners;
         DetectorName = detector;
@@ -27,7 +27,7 @@ internal sealed class EnsemblePlan
     }
 
     /// <summary>The postproc version's model.onnx the ensemble runs.</summary>
-    public string PostprocPath { get; }
+    public byte[] Postproc { get; }
 
     /// <summary>Window length K postproc and the detector take.</summary>
     public int Kernel { get; }
@@ -36,11 +36,12 @@ internal sealed class EnsemblePlan
     public string DetectorName { get; }
 
     /// <summary>Reads <paramref name="ensemble"/> of <paramref name="repository"/> for detectors <paramref name="ifos"/>; one line naming the file and what is missing otherwise.</summary>
-    public static EnsemblePlan Read(string repository, string ensemble, IReadOnlyList<string> ifos)
+    public static async Task<EnsemblePlan> ReadAsync(TrainingRepository repository, string ensemble, IReadOnlyList<string> ifos, CancellationToken ct)
     {
-        string path = Path.Combine(repository, ensemble, Inference.ModelConfigFile.FileName);
-        if (!File.Exists(path)) throw new BadInputException($"{path}: no ensemble '{ensemble}' in {repository}");
-        var steps = Inference.ModelConfigFile.Read(path).EnsembleScheduling?.Step ?? throw new BadInputException($"{path}: '{ensemble}' is not an ensemble");
+        string path = repository.Describe(ensemble);
+        var steps = (await ConfigAsync(repository, ensemble, ct).ConfigureAwait(false)
+                ?? throw new BadInputException($"{path}: no ensemble '{ensemble}' in the repository")).EnsembleScheduling?.Step
+            ?? throw new BadInputException($"{path}: '{ensemble}' is not an ensemble");
         var detector = steps.FirstOrDefault(s => s.OutputMap.TryGetValue(ModelContract.ScoreOutput, out var t) && t == ModelContract.ScoreOutput)
             ?? throw new BadInputException($"{path}: no step of '{ensemble}' answers '{ModelContract.ScoreOutput}'");
         string whitened = detector.InputMap.TryGetValue(ModelContract.DetectorInput, out var w) ? w
@@ -55,50 +56,60 @@ internal sealed class EnsemblePlan
                 ?? throw new BadInputException($"{path}: no step produces '{noise}', {ifo}'s noise estimate for '{postproc.ModelName}'");
             cleaners[ifo] = (cleaner.ModelName, cleaner.ModelVersion);
         }
-        string postprocPath = VersionFile(repository, postproc.ModelName, postproc.ModelVersion);
-        var postprocConfig = Inference.ModelConfigFile.Read(Path.Combine(repository, postproc.ModelName, Inference.ModelConfigFile.FileName));
+        var postprocConfig = await ConfigAsync(repository, postproc.ModelName, ct).ConfigureAwait(false)
+            ?? throw new BadInputException($"{repository.Describe(postproc.ModelName)}: no model '{postproc.ModelName}', which '{ensemble}' runs");
         int kernel = checked((int)postprocConfig.Input[0].Dims[^1]);
-        return new EnsemblePlan(repository, ensemble, postprocPath, kernel, cleaners, detector.ModelName, detector.ModelVersion);
+        byte[] onnx = await VersionFileAsync(repository, postproc.ModelName, postproc.ModelVersion, ct).ConfigureAwait(false);
+        return new EnsemblePlan(repository, ensemble, onnx, kernel, cleaners, detector.ModelName, detector.ModelVersion);
     }
 
     /// <summary>The linear cleaner whose estimate the ensemble subtracts from <paramref name="detector"/>'s strain, or null when it subtracts none.</summary>
-    public RepositoryCleaner? Cleaner(CleanerChannels detector)
+    public async Task<RepositoryCleaner?> CleanerAsync(CleanerChannels detector, CancellationToken ct)
     {
         if (!_cleaners.TryGetValue(detector.Ifo, out var c)) return null;
-        string onnx = VersionFile(_repository, c.Model, c.Version);
-        var config = Inference.ModelConfigFile.Read(Path.Combine(_repository, c.Model, Inference.ModelConfigFile.FileName));
-        string why = $"{Path.Combine(_repository, c.Model)}: ensemble '{_ensemble}' cleans {detector.Ifo} with '{c.Model}' before whitening; BBHnet training reproduces a linear (Wiener) cleaner only";
+        string why = $"{_repository.Describe(c.Model)}: ensemble '{_ensemble}' cleans {detector.Ifo} with '{c.Model}' before whitening; BBHnet training reproduces a linear (Wiener) cleaner only";
+        var config = await ConfigAsync(_repository, c.Model, ct).ConfigureAwait(false) ?? throw new BadInputException(why);
         var (channels, scaling) = WienerCleaner.FromConfig(config) ?? throw new BadInputException(why);
+        long version = await ResolveAsync(_repository, c.Model, c.Version, ct).ConfigureAwait(false);
+        string file = $"{version.ToString(CultureInfo.InvariantCulture)}/{ModelRepository.OnnxFileName}";
         MultiChannelFir fir;
         try
         {
-            fir = WienerFilterNetwork.ReadFir(ModelRepository.ReadOnnx(onnx), onnx);
+            var onnx = Models.Onnx.Protos.ModelProto.Parser.ParseFrom(await _repository.ReadFileAsync(c.Model, file, ct).ConfigureAwait(false));
+            fir = WienerFilterNetwork.ReadFir(onnx, _repository.Describe(c.Model, file));
         }
-        catch (BadInputException e)
+        catch (Exception e) when (e is BadInputException or Google.Protobuf.InvalidProtocolBufferException)
         {
             throw new BadInputException($"{why} ({e.Message})");
         }
-        string version = Path.GetFileName(Path.GetDirectoryName(onnx)!);
-        return new RepositoryCleaner($"{c.Model} v{version}", channels, scaling, fir);
+        return new RepositoryCleaner($"{c.Model} v{version.ToString(CultureInfo.InvariantCulture)}", channels, scaling, fir);
     }
 
     /// <summary>The model the ensemble scores with, at the version it runs.</summary>
-    public RepositoryModel ReadDetector()
+    public async Task<RepositoryModel> ReadDetectorAsync(CancellationToken ct)
     {
-        string onnx = VersionFile(_repository, DetectorName, _detectorVersion);
-        var config = Inference.ModelConfigFile.Read(Path.Combine(_repository, DetectorName, Inference.ModelConfigFile.FileName));
-        return new RepositoryModel(DetectorName, config, ModelRepository.ReadOnnx(onnx));
+        var config = await ConfigAsync(_repository, DetectorName, ct).ConfigureAwait(false)
+            ?? throw new BadInputException($"{_repository.Describe(DetectorName)}: no model '{DetectorName}', which '{_ensemble}' scores with");
+        var onnx = Models.Onnx.Protos.ModelProto.Parser.ParseFrom(await VersionFileAsync(_repository, DetectorName, _detectorVersion, ct).ConfigureAwait(false));
+        return new RepositoryModel(DetectorName, config, onnx);
     }
 
-    /// <summary>model.onnx of <paramref name="model"/> at <paramref name="version"/> (−1: its highest).</summary>
-    private static string VersionFile(string repository, string model, long version)
+    private static async Task<ModelConfig?> ConfigAsync(TrainingRepository repository, string model, CancellationToken ct) =>
+        await repository.ReadConfigAsync(model, ct).ConfigureAwait(false) is { } text ? Inference.ModelConfigFile.Parse(text, repository.Describe(model)) : null;
+
+    /// <summary><paramref name="version"/>, or the model's highest when it is −1 (an ensemble step's "latest").</summary>
+    private static async Task<long> ResolveAsync(TrainingRepository repository, string model, long version, CancellationToken ct)
     {
-        string dir = Path.Combine(repository, model);
-        var versions = Directory.Exists(dir) ? ModelRepository.Versions(dir) : [];
-        if (versions.Count == 0) throw new BadInputException($"{dir}: model '{model}' has no version in the repository");
+        var versions = await repository.VersionsAsync(model, ct).ConfigureAwait(false);
+        if (versions.Count == 0) throw new BadInputException($"{repository.Describe(model, "")}: model '{model}' has no version in the repository");
         long v = version > 0 ? version : versions[^1];
-        string path = Path.Combine(dir, v.ToString(CultureInfo.InvariantCulture), ModelRepository.OnnxFileName);
-        if (!File.Exists(path)) throw new BadInputException($"{path}: no such model version");
-        return path;
+        if (!versions.Contains(v)) throw new BadInputException($"{repository.Describe(model, v.ToString(CultureInfo.InvariantCulture))}: no such model version");
+        return v;
+    }
+
+    private static async Task<byte[]> VersionFileAsync(TrainingRepository repository, string model, long version, CancellationToken ct)
+    {
+        long v = await ResolveAsync(repository, model, version, ct).ConfigureAwait(false);
+        return await repository.ReadFileAsync(model, $"{v.ToString(CultureInfo.InvariantCulture)}/{ModelRepository.OnnxFileName}", ct).ConfigureAwait(false);
     }
 }

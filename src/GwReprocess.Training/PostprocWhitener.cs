@@ -10,19 +10,19 @@ internal sealed class PostprocWhitener : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _noiseInputs;
 
-    /// <param name="path">The postproc model.onnx.</param>
+    /// <param name="model">The postproc model.onnx's bytes.</param>
     /// <param name="ifos">The workflow's detectors, which must be postproc's, in its order.</param>
     /// <param name="kernel">Window length K the postproc config declares.</param>
-    public PostprocWhitener(string path, IReadOnlyList<string> ifos, int kernel)
+    public PostprocWhitener(byte[] model, IReadOnlyList<string> ifos, int kernel)
     {
         QuietOnnxRuntime.Ensure();
         var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        _session = new InferenceSession(path, options);
+        _session = new InferenceSession(model, options);
         _noiseInputs = ifos.Select(Postprocessor.NoiseInput).ToArray();
         foreach (var name in _noiseInputs)
             if (!_session.InputMetadata.ContainsKey(name))
-                throw new BadInputException($"{path}: postproc has no input '{name}' (its inputs: {string.Join(", ", _session.InputMetadata.Keys)}); the workflow's detectors must be the repository's");
+                throw new BadInputException($"postproc has no input '{name}' (its inputs: {string.Join(", ", _session.InputMetadata.Keys)}); the workflow's detectors must be the repository's");
         Detectors = ifos.Count;
         Kernel = kernel;
     }

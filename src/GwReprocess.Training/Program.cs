@@ -53,6 +53,7 @@ and compared with the ensemble's own detector on the validation windows (efficie
   --stride S                step between background windows, seconds (default 0.5)
   --snr-min X, --snr-max X  network SNR range of the injected windows (default 6 and 20)
   --injections N            sources rendered for training (default 2048; validation: --validation-injections, 512)
+  --waveform NAME           the sources' family: taylorf2-0pn or phenomb (default: the workflow's [data.simulate] waveform)
   --evaluation-sources N    sources the comparison scores, each in every served window holding its merger (default 256)
   --lr X, --dropout X       Adam's learning rate (default 0.001) and the dense blocks' dropout (default 0.1; the paper's 0.5)
   --seed N, --threads N     as for deepclean; --report DIR, --root DIR as for deepclean
@@ -133,7 +134,7 @@ internal sealed partial class TrainingArguments
 {
     private static readonly HashSet<string> Known = ["workflow", "fit", "start", "end", "validation", "out", "version", "band", "kernel", "batch", "epochs",
         "batch-size", "window", "stride", "lr", "psd-weight", "seed", "threads", "report", "root", "witnesses", "length", "steps", "ensemble-from", "fft", "overlap", "after-linear",
-        "ensemble", "snr-min", "snr-max", "injections", "validation-injections", "evaluation-sources", "dropout", "network", "epoch-windows"];
+        "ensemble", "snr-min", "snr-max", "injections", "validation-injections", "evaluation-sources", "dropout", "network", "epoch-windows", "waveform"];
     private readonly Dictionary<string, List<string>> _values = [];
 
     public static TrainingArguments Parse(ReadOnlySpan<string> args)

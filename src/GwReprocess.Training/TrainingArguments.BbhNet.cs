@@ -16,6 +16,9 @@ internal sealed partial class TrainingArguments
         if (!(snrMax > snrMin)) throw new BadInputException($"--snr-max {snrMax} is not above --snr-min {snrMin}");
         double dropout = Get("dropout") is null ? 0.1 : double.TryParse(Get("dropout"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double p) && p is >= 0 and < 1
             ? p : throw new BadInputException($"--dropout '{Get("dropout")}' is not in [0, 1)");
+        var family = workflow.Data.Simulation?.Waveform ?? GwReprocess.Simulation.WaveformFamily.TaylorF2ZeroPn;
+        if (Get("waveform") is { } name && !GwReprocess.Simulation.Waveforms.TryParse(name, out family))
+            throw new BadInputException($"--waveform '{name}' is not one of {string.Join(", ", GwReprocess.Simulation.Waveforms.Names)}");
         return new BbhNetTrainingRequest
         {
             Detectors = workflow.Detectors.Select(d => new CleanerChannels(d.Ifo, d.Strain, d.Witnesses)).ToList(),
@@ -44,6 +47,7 @@ internal sealed partial class TrainingArguments
                 EvaluationSources = Integer("evaluation-sources", 256),
                 LearningRate = Number("lr", 1e-3),
                 Dropout = dropout,
+                Population = new GwReprocess.Simulation.InjectionSettings { Waveform = family },
                 Seed = Integer("seed", 1),
                 Threads = Integer("threads", Environment.ProcessorCount),
             },
