@@ -1,10 +1,7 @@
 using System.Globalization;
-using Google.Protobuf;
 using GwReprocess.Models;
 using GwReprocess.Models.Onnx.Protos;
 using Inference;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -76,23 +73,6 @@ internal static class BbhNetExport
         using (var logits = net.forward(x))
         using (var p = logits.sigmoid())
             torchOut = p.data<float>().ToArray();
-        QuietOnnxRuntime.Ensure();
-        float[] onnxOut;
-        using (var session = new InferenceSession(model.Onnx!.ToByteArray()))
-        using (var results = session.Run([NamedOnnxValue.CreateFromTensor(ModelContract.DetectorInput, new DenseTensor<float>(input, [windows, d, k]))]))
-            onnxOut = results.First().AsEnumerable<float>().ToArray();
-        using (var w = new BinaryWriter(File.Create(checkFile)))
-        {
-            w.Write(windows); w.Write(d); w.Write(k);
-            foreach (float v in input) w.Write(v);
-            foreach (float v in torchOut) w.Write(v);
-        }
-        double peak = 0, worst = 0;
-        for (int i = 0; i < torchOut.Length; i++)
-        {
-            peak = Math.Max(peak, Math.Abs(torchOut[i]));
-            worst = Math.Max(worst, Math.Abs(torchOut[i] - onnxOut[i]));
-        }
-        return peak > 0 ? worst / peak : worst;
+        return ExportCheck.Compare(model, ModelContract.DetectorInput, input, windows, d, k, torchOut, checkFile);
     }
 }

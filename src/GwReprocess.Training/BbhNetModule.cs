@@ -86,35 +86,26 @@ internal sealed class BbhNetModule : nn.Module<Tensor, Tensor>
         var tensors = new List<(string, float[])>();
         for (int i = 0; i < _convs.Count; i++)
         {
-            tensors.Add(($"featurizer.conv{ConvChannels[i]}.weight", Values(_convs[i].weight!, i == 0 ? inputScale : 1)));
-            tensors.Add(($"featurizer.conv{ConvChannels[i]}.bias", Values(_convs[i].bias!, 1)));
+            tensors.Add(($"featurizer.conv{ConvChannels[i]}.weight", ExportCheck.Values(_convs[i].weight!, i == 0 ? inputScale : 1)));
+            tensors.Add(($"featurizer.conv{ConvChannels[i]}.bias", ExportCheck.Values(_convs[i].bias!, 1)));
             AddNorm(tensors, $"featurizer.bn{ConvChannels[i]}", _convNorms[i]);
         }
         for (int i = 0; i < _dense.Count; i++)
         {
-            tensors.Add(($"classifier.fc{DenseFeatures[i]}.weight", Values(_dense[i].weight!, 1)));
-            tensors.Add(($"classifier.fc{DenseFeatures[i]}.bias", Values(_dense[i].bias!, 1)));
+            tensors.Add(($"classifier.fc{DenseFeatures[i]}.weight", ExportCheck.Values(_dense[i].weight!, 1)));
+            tensors.Add(($"classifier.fc{DenseFeatures[i]}.bias", ExportCheck.Values(_dense[i].bias!, 1)));
             AddNorm(tensors, $"classifier.bn{DenseFeatures[i]}", _denseNorms[i]);
         }
-        tensors.Add(("classifier.out.weight", Values(_output.weight!, 1)));
-        tensors.Add(("classifier.out.bias", Values(_output.bias!, 1)));
+        tensors.Add(("classifier.out.weight", ExportCheck.Values(_output.weight!, 1)));
+        tensors.Add(("classifier.out.bias", ExportCheck.Values(_output.bias!, 1)));
         return tensors;
     }
 
     private static void AddNorm(List<(string, float[])> tensors, string name, BatchNorm1d bn)
     {
-        tensors.Add(($"{name}.weight", Values(bn.weight!, 1)));
-        tensors.Add(($"{name}.bias", Values(bn.bias!, 1)));
-        tensors.Add(($"{name}.running_mean", Values(bn.running_mean!, 1)));
-        tensors.Add(($"{name}.running_var", Values(bn.running_var!, 1)));
-    }
-
-    private static float[] Values(Tensor t, double scale)
-    {
-        using var cpu = t.detach().cpu().contiguous();
-        var values = cpu.data<float>().ToArray();
-        if (scale != 1)
-            for (int i = 0; i < values.Length; i++) values[i] = (float)(values[i] * scale);
-        return values;
+        tensors.Add(($"{name}.weight", ExportCheck.Values(bn.weight!, 1)));
+        tensors.Add(($"{name}.bias", ExportCheck.Values(bn.bias!, 1)));
+        tensors.Add(($"{name}.running_mean", ExportCheck.Values(bn.running_mean!, 1)));
+        tensors.Add(($"{name}.running_var", ExportCheck.Values(bn.running_var!, 1)));
     }
 }

@@ -1,11 +1,8 @@
 using System.Globalization;
-using Google.Protobuf;
 using GwReprocess.Models;
 using GwReprocess.Models.Onnx.Protos;
 using GwReprocess.Time;
 using Inference;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -93,28 +90,7 @@ internal static class DeepCleanExport
             float scale = (float)data.TargetScale;
             for (int i = 0; i < torchOut.Length; i++) torchOut[i] *= scale;
         }
-        float[] onnxOut;
-        QuietOnnxRuntime.Ensure();
-        using (var session = new InferenceSession(model.Onnx!.ToByteArray()))
-        {
-            // The input the served model takes: raw witnesses, or the client-standardised ones when the scales are shared.
-            if (data.SharedScaling) raw = standardised;
-            var input = NamedOnnxValue.CreateFromTensor(ModelContract.WitnessInput, new DenseTensor<float>(raw, [windows, channels, kernel]));
-            using var results = session.Run([input]);
-            onnxOut = results.First().AsEnumerable<float>().ToArray();
-        }
-        using (var w = new BinaryWriter(File.Create(checkFile)))
-        {
-            w.Write(windows); w.Write(channels); w.Write(kernel);
-            foreach (float v in raw) w.Write(v);
-            foreach (float v in torchOut) w.Write(v);
-        }
-        double peak = 0, worst = 0;
-        for (int i = 0; i < torchOut.Length; i++)
-        {
-            peak = Math.Max(peak, Math.Abs(torchOut[i]));
-            worst = Math.Max(worst, Math.Abs(torchOut[i] - onnxOut[i]));
-        }
-        return peak > 0 ? worst / peak : worst;
+        // The input the served model takes: raw witnesses, or the client-standardised ones when the scales are shared.
+        return ExportCheck.Compare(model, ModelContract.WitnessInput, data.SharedScaling ? standardised : raw, windows, channels, kernel, torchOut, checkFile);
     }
 }

@@ -56,26 +56,17 @@ internal sealed class DeepCleanModule : nn.Module<Tensor, Tensor>
             string layer = DeepCleanNetwork.LayerOrder[i];
             var p = _convs[i].named_parameters().ToDictionary(n => n.name, n => n.parameter);
             bool last = i == _convs.Count - 1;
-            tensors.Add(($"{layer}.weight", Values(p["weight"], last ? outputScale : 1)));
-            tensors.Add(($"{layer}.bias", Values(p["bias"], last ? outputScale : 1)));
+            tensors.Add(($"{layer}.weight", ExportCheck.Values(p["weight"], last ? outputScale : 1)));
+            tensors.Add(($"{layer}.bias", ExportCheck.Values(p["bias"], last ? outputScale : 1)));
             if (last) break;
             var bn = _norms[i];
-            tensors.Add(($"{layer}.bn.weight", Values(bn.weight!, 1)));
-            tensors.Add(($"{layer}.bn.bias", Values(bn.bias!, 1)));
-            tensors.Add(($"{layer}.bn.running_mean", Values(bn.running_mean!, 1)));
-            tensors.Add(($"{layer}.bn.running_var", Values(bn.running_var!, 1)));
+            tensors.Add(($"{layer}.bn.weight", ExportCheck.Values(bn.weight!, 1)));
+            tensors.Add(($"{layer}.bn.bias", ExportCheck.Values(bn.bias!, 1)));
+            tensors.Add(($"{layer}.bn.running_mean", ExportCheck.Values(bn.running_mean!, 1)));
+            tensors.Add(($"{layer}.bn.running_var", ExportCheck.Values(bn.running_var!, 1)));
         }
         return tensors;
     }
 
     private int ConvOut(int i) => (int)_convs[i].named_parameters().First(n => n.name == "bias").parameter.shape[0];
-
-    private static float[] Values(Tensor t, double scale)
-    {
-        using var cpu = t.detach().cpu().contiguous();
-        var values = cpu.data<float>().ToArray();
-        if (scale != 1)
-            for (int i = 0; i < values.Length; i++) values[i] = (float)(values[i] * scale);
-        return values;
-    }
 }
