@@ -32,7 +32,7 @@ public static class DeepCleanTraining
             var frames = await FitFrames.OpenAsync(request.Fit, d.Ifo, request.Start, request.End, cancellationToken).ConfigureAwait(false);
             log($"{d.Ifo}: reading {d.Witnesses.Count} witnesses and {d.Strain} over {frames.Span}, resampled to {request.SampleRate} Hz");
             spans.Add(await TrainingSpanData.ReadAsync(frames.Source, d, frames.Span, request.SampleRate, request.Bands, cancellationToken,
-                SharedScaling(request, d), request.AfterLinear ? LinearCleaner(request, d) : null).ConfigureAwait(false));
+                SharedScaling(request, d), request.AfterLinear ? LinearCleaner(request, d) : null, request.WitnessHighpass).ConfigureAwait(false));
         }
 
         Directory.CreateDirectory(request.ReportDirectory);
@@ -121,10 +121,14 @@ public static class DeepCleanTraining
         if (request.EnsembleFrom is null) return null;
         string config = Path.Combine(request.Repository, ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, d.Ifo), Inference.ModelConfigFile.FileName);
         if (!File.Exists(config)) throw new BadInputException($"{config}: --ensemble-from needs {d.Ifo}'s Wiener cleaner, whose witness scales the new cleaner shares");
-        var (channels, scaling) = WienerCleaner.FromConfig(Inference.ModelConfigFile.Read(config))
+        var wiener = Inference.ModelConfigFile.Read(config);
+        var (channels, scaling) = WienerCleaner.FromConfig(wiener)
             ?? throw new BadInputException($"{config}: no {WienerCleaner.ScalingParameter} to share");
         if (!channels.SequenceEqual(d.Witnesses))
             throw new BadInputException($"{config}: witnesses {string.Join(",", channels)} differ from the workflow's {d.Ifo} witnesses (order matters)");
+        // Its scales were fitted on witnesses through its own high-pass: the new cleaner can share them only through the same one.
+        if (WienerCleaner.HighpassOf(wiener) is var fitted && fitted != request.WitnessHighpass)
+            throw new BadInputException($"{config}: fitted on witnesses {(fitted is null ? "without a high-pass" : $"high-passed at {fitted}")}, the workflow's [cleaning] witness_highpass gives {(request.WitnessHighpass is { } h ? $"high-passed at {h}" : "none")}; rebuild it with this workflow");
         return scaling;
     }
 

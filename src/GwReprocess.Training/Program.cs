@@ -164,6 +164,7 @@ internal sealed class TrainingArguments
             Detectors = detectors,
             ChannelSource = workflowPath,
             WorkflowName = workflow.Name,
+            WitnessHighpass = workflow.Cleaning.WitnessHighpass,
             Ensemble = workflow.Inference.Ensemble,
             EnsembleFrom = Get("ensemble-from"),
             AfterLinear = Get("after-linear") switch

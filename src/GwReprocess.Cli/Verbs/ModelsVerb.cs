@@ -213,7 +213,7 @@ public sealed class ModelsVerb : CliVerb
             var workflow = GwReprocess.Workflow.WorkflowConfig.Load(path);
             var detectors = workflow.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses, d.Ensemble)).ToList();
             var streamedTo = string.Join(", ", workflow.Detectors.Select(d => $"{d.Ifo} → '{d.Ensemble ?? workflow.Inference.Ensemble}'"));
-            if (await GwReprocess.Jobs.RepositoryContracts.MisfitAsync(o.Directory, workflow.Inference.Ensemble, detectors) is { } why)
+            if (await GwReprocess.Jobs.RepositoryContracts.MisfitAsync(o.Directory, workflow.Inference.Ensemble, detectors, workflow.Cleaning.WitnessHighpass) is { } why)
             {
                 misfits++;
                 Console.Error.WriteLine($"gwrepro models check: {path} does not fit ({streamedTo}): {why}");

@@ -93,6 +93,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         var layout = await StreamLayout.DiscoverAsync(endpoint, _s.Model,
             _s.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses, d.Ensemble)).ToList(), ct).ConfigureAwait(false);
         Layout = layout;
+        if (layout.HighpassMismatch(_s.Cleaning.WitnessHighpass) is { } mismatch) throw new BadInputException(mismatch);
         foreach (var note in layout.Notes) reporter.Info("note: " + note);
         var geometry = StreamGeometry.Check(_s, layout, frames);
         var band = new CleaningBand(_s.Cleaning.BandLow, _s.Cleaning.BandHigh);

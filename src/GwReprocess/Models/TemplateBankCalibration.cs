@@ -156,8 +156,8 @@ public static class TemplateDetectorBuild
     public const int SlideSeconds = 7;
 
     /// <summary>
-    /// Cleaned strain at the processing rate: the strain minus the cleaner's noise estimate from the standardised witnesses (as gwe2e
-    /// computes it, without band-passing the estimate). <paramref name="channels"/> = strain, then the cleaner's witnesses in order.
+    /// Cleaned strain at the processing rate: the strain minus the cleaner's noise estimate from the (high-passed, when the cleaner was
+    /// fitted so) standardised witnesses (as gwe2e computes it, without band-passing the estimate). <paramref name="channels"/> = strain, then the cleaner's witnesses in order.
     /// </summary>
     public static double[] CleanedStrain(IReadOnlyList<Data.TimeSeries> channels, WienerCleaner cleaner, Data.SampleRate rate)
     {
@@ -166,7 +166,8 @@ public static class TemplateDetectorBuild
         var witnesses = new ReadOnlyMemory<double>[cleaner.Witnesses.Count];
         for (int c = 0; c < witnesses.Length; c++)
         {
-            var w = resampled[c + 1].Samples.Span[..n];
+            ReadOnlySpan<double> w = cleaner.Highpass is { } hp ? hp.Apply(resampled[c + 1].Samples.Span, rate.Hertz) : resampled[c + 1].Samples.Span;
+            w = w[..n];
             var x = new double[n];
             var s = cleaner.Scaling[c];
             double inv = 1 / s.Scale;
