@@ -59,7 +59,7 @@ public sealed class ModelsVerb : CliVerb
         [Option("end", HelpText = "GPS end of the fitting span (default: end of the frames).")]
         public string? End { get; set; }
 
-        [Option("workflow", HelpText = "Workflow whose [detectors] give the strain and witness channels, in model order (needed with --fit).")]
+        [Option("workflow", HelpText = "Workflow whose [detectors] give the strain and witness channels, in model order, and whose [cleaning] witness_highpass the witnesses go through before the fit (needed with --fit).")]
         public string? Workflow { get; set; }
 
         [Option("taps", Default = 32, HelpText = "Wiener taps per witness (samples at --fs).")]

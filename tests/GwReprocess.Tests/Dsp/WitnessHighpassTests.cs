@@ -97,14 +97,16 @@ public class WitnessHighpassTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void WhereTheStreamStartsStopsMatteringWithinTheSettlingTime()
+    [Theory]
+    [InlineData(1.0, 6.7)]
+    [InlineData(0.5, 13.4)]
+    public void WhereTheStreamStartsStopsMatteringWithinTheSettlingTime(double cutoff, double settling)
     {
         // The demo's modulated angular witness (10 counts at 1.5 Hz over its red noise), resampled to 4096 Hz as the client does, in
-        // two streams, the second starting 3 s later: past the settling time (6.7 s at 1 Hz, order 4; the demo pads jobs by 8 s) they
-        // agree to float rounding, so a frame does not depend on where its job's stream started.
-        var hp = new WitnessHighpass(1.0, 4);
-        Assert.InRange(hp.SettlingSeconds, 6.0, 7.0);
+        // two streams, the second starting 3 s later: past the settling time (6.7 s at 1 Hz, 13.4 s at 0.5 Hz, order 4) they agree
+        // to float rounding, so a frame does not depend on where its job's stream started when the job padding covers it.
+        var hp = new WitnessHighpass(cutoff, 4);
+        Assert.Equal(settling, hp.SettlingSeconds, 0.05);
         var options = new SimulationOptions { Ifos = ["H1"], Witnesses = 21, WitnessNames = SimulationOptions.DefaultWitnessNames };
         var rendered = new DetectorSimulator(options, "H1").Render(Segment.FromStart(GpsTime.FromSeconds(1_000_000_100), GpsDuration.FromSeconds(24)), injections: false);
         var x = rendered.Single(r => r.Channel.Value == "H1:ASC-INP1_P_INMON").Resample(SampleRate.Processing).Samples.ToArray();
@@ -119,7 +121,7 @@ public class WitnessHighpassTests(ITestOutputHelper output)
             for (int i = from; i < to; i++) worst = Math.Max(worst, Math.Abs(later[i] - early[late + i]));
             return worst / rms;
         }
-        output.WriteLine($"start dependence relative to the rms: {Worst(0, (int)Fs):E2} in the first second, {Worst(settled, later.Length):E2} after {hp.SettlingSeconds:F1} s, {Worst(8 * (int)Fs, later.Length):E2} after 8 s");
+        output.WriteLine($"{hp}: start dependence relative to the rms: {Worst(0, (int)Fs):E2} in the first second, {Worst(8 * (int)Fs, 9 * (int)Fs):E2} 8-9 s in, {Worst(settled, later.Length):E2} after {hp.SettlingSeconds:F1} s");
         Assert.True(Worst(settled, later.Length) < 1e-6, $"after {hp.SettlingSeconds:F1} s the streams differ by {Worst(settled, later.Length):E2} of the rms");
         Assert.True(Worst(0, (int)Fs) > 1e-3, "the first second should show the start transient (else the test shows nothing)");
     }
