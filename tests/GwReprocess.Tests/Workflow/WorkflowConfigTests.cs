@@ -43,7 +43,8 @@ public class WorkflowConfigTests
         Assert.Equal(new GwReprocess.Dsp.WitnessHighpass(1.0, 4), WorkflowConfig.Parse(Minimal + "\n\n[cleaning]\nwitness_highpass = 1.0\n", "w.toml").Cleaning.WitnessHighpass);
         var w = WorkflowConfig.Parse(Minimal + "\n\n[cleaning]\nwitness_highpass = 0.75\nwitness_highpass_order = 6\n", "w.toml");
         Assert.Equal(new GwReprocess.Dsp.WitnessHighpass(0.75, 6), w.Cleaning.WitnessHighpass);
-        // The client job gets it with the rest of [cleaning].
+        // The Wiener fit (gwrepro models build --workflow, gwrepro run's own build) and the client job get it with the rest of [cleaning].
+        Assert.Equal(w.Cleaning.WitnessHighpass, WorkflowModels.WienerFit(w, "frames").WitnessHighpass);
         Assert.Equal(w.Cleaning.WitnessHighpass, GwReprocess.Workflow.WorkflowClientJob.Settings(w, new GwReprocess.Jobs.JobSpec("j", default, default, 0, 1), [], null!, "", null!, "", null).Cleaning.WitnessHighpass);
     }
 
