@@ -44,7 +44,8 @@ public class WorkflowConfigTests
         var w = WorkflowConfig.Parse(Minimal + "\n\n[cleaning]\nwitness_highpass = 0.75\nwitness_highpass_order = 6\n", "w.toml");
         Assert.Equal(new GwReprocess.Dsp.WitnessHighpass(0.75, 6), w.Cleaning.WitnessHighpass);
         // The Wiener fit (gwrepro models build --workflow, gwrepro run's own build) and the client job get it with the rest of [cleaning].
-        Assert.Equal(w.Cleaning.WitnessHighpass, WorkflowModels.WienerFit(w, "frames").WitnessHighpass);
+        var demo = WorkflowConfig.Load(Path.Combine(ShippedWorkflowsTests.WorkflowsDirectory(), "local-demo.toml"));
+        Assert.Equal(new GwReprocess.Dsp.WitnessHighpass(0.5, 4), WorkflowModels.WienerFit(demo, "frames").WitnessHighpass);
         Assert.Equal(w.Cleaning.WitnessHighpass, GwReprocess.Workflow.WorkflowClientJob.Settings(w, new GwReprocess.Jobs.JobSpec("j", default, default, 0, 1), [], null!, "", null!, "", null).Cleaning.WitnessHighpass);
     }
 
