@@ -96,7 +96,7 @@ public sealed class ModelsVerb : CliVerb
         [Value(0, MetaName = "DIR", Required = true, HelpText = "Model repository directory.")]
         public string Directory { get; set; } = "";
 
-        [Option("workflow", Separator = ',', HelpText = "Workflow file(s) to fit against the repository: its [inference] ensemble, or each [detectors.XX] ensemble, must take its detectors' channels (comma-separated or repeated).")]
+        [Option("workflow", Separator = ',', HelpText = "Workflow file(s) to fit against the repository: its [inference] ensemble, or each [detectors.XX] ensemble, must take its detectors' channels, and its cleaners must have been fitted with its [cleaning] witness_highpass (comma-separated or repeated).")]
         public IEnumerable<string> Workflows { get; set; } = [];
     }
 
