@@ -92,11 +92,11 @@ internal sealed class BbhNetTrainingData
             if (cleaners[d] is { } c) names.AddRange(c.Witnesses.Select(w => w.Value));
             log(cleaners[d] is null
                 ? $"{det.Ifo}: reading {det.Strain} over {frames.Span}, resampled to {request.SampleRate} Hz"
-                : $"{det.Ifo}: reading {det.Strain} and {names.Count - 1} witnesses over {frames.Span}, resampled to {request.SampleRate} Hz and cleaned by {cleaners[d]!.Name}");
+                : $"{det.Ifo}: reading {det.Strain} and {names.Count - 1} witnesses over {frames.Span}, resampled to {request.SampleRate} Hz and cleaned by {cleaners[d]!.Name}{(cleaners[d]!.Highpass is { } hp ? $" (witnesses high-passed at {hp})" : "")}");
             var data = await frames.Source.ReadAsync(names, frames.Span, cancellationToken).ConfigureAwait(false);
             foreach (var series in data.Channels) TrainingSpanData.RefuseNonFinite(series, "BBHnet");
             cleaned.Add(cleaners[d] is { } cleaner
-                ? TemplateDetectorBuild.CleanedStrain(data.Channels, cleaner.Fir, cleaner.Scaling, rate)
+                ? TemplateDetectorBuild.CleanedStrain(data.Channels, cleaner.Fir, cleaner.Scaling, cleaner.Highpass, rate)
                 : data.Channels[0].Resample(rate).Samples.ToArray());
         }
         int n = cleaned.Min(x => x.Length), k = whitener.Kernel;

@@ -50,6 +50,8 @@ internal static class DeepCleanExport
         {
             StringValue = string.Join(',', data.Scaling.Select(x => data.SharedScaling ? string.Create(CultureInfo.InvariantCulture, $"{x.Mean:R}:{x.Scale:R}") : "0:1")),
         };
+        // The client must put the witnesses through the high-pass they were trained on; it refuses a workflow that differs.
+        WienerCleaner.AnnotateHighpass(config, request.WitnessHighpass);
         // Every trained version stays loadable: per-span ensembles pin their own.
         config.VersionPolicy = new ModelVersionPolicy { All = new ModelVersionPolicy.Types.All() };
         return model;

@@ -35,7 +35,7 @@ public static class DeepCleanTraining
             var shared = await SharedScalingAsync(request, repository, d, log, cancellationToken).ConfigureAwait(false);
             var linear = request.AfterLinear ? await LinearCleanerAsync(repository, d, cancellationToken).ConfigureAwait(false) : null;
             spans.Add(await TrainingSpanData.ReadAsync(frames.Source, d, frames.Span, request.SampleRate, request.Bands, cancellationToken,
-                shared, linear).ConfigureAwait(false));
+                shared, linear, request.WitnessHighpass).ConfigureAwait(false));
         }
 
         Directory.CreateDirectory(request.ReportDirectory);
@@ -130,13 +130,16 @@ public static class DeepCleanTraining
         string? text = await repository.ReadConfigAsync(model, ct).ConfigureAwait(false);
         if (text is null)
             return beside ? throw new BadInputException($"{repository.Describe(model)}: --ensemble-from needs {d.Ifo}'s Wiener cleaner, whose witness scales the new cleaner shares") : null;
-        var stored = WienerCleaner.FromConfig(Inference.ModelConfigFile.Parse(text, repository.Describe(model)));
-        if (stored is not { } found)
+        var config = Inference.ModelConfigFile.Parse(text, repository.Describe(model));
+        if (WienerCleaner.FromConfig(config) is not { } found)
             return beside ? throw new BadInputException($"{repository.Describe(model)}: no {WienerCleaner.ScalingParameter} to share") : null;
         var (channels, scaling) = found;
         if (!beside && scaling.All(s => s == Dsp.ChannelScaling.Identity)) return null;
         if (!channels.SequenceEqual(d.Witnesses))
             throw new BadInputException($"{repository.Describe(model)}: witnesses {string.Join(",", channels)} differ from the workflow's {d.Ifo} witnesses (order matters)");
+        // Those scales were fitted on witnesses through the model's own high-pass: the new cleaner can share them only through the same one.
+        if (WienerCleaner.HighpassOf(config) is var fitted && fitted != request.WitnessHighpass)
+            throw new BadInputException($"{repository.Describe(model)}: fitted on witnesses {(fitted is null ? "without a high-pass" : $"high-passed at {fitted}")}, the workflow's [cleaning] witness_highpass gives {(request.WitnessHighpass is { } h ? $"high-passed at {h}" : "none")}; rebuild it with this workflow");
         if (!beside) log($"{d.Ifo}: {model}'s versions take the witnesses standardised by the client ({repository.Describe(model)}); trained on those scales");
         return scaling;
     }

@@ -60,6 +60,9 @@ public sealed record DeepCleanTrainingRequest
     /// <summary>Train on what the Wiener cleaners leave of the strain, and make the ensemble's noise their estimate plus DeepClean's (needs <see cref="EnsembleFrom"/>).</summary>
     public bool AfterLinear { get; init; }
 
+    /// <summary>The high-pass the witnesses go through after resampling, before standardisation (the workflow's <c>[cleaning] witness_highpass</c>), or null for none.</summary>
+    public Dsp.WitnessHighpass? WitnessHighpass { get; init; }
+
     /// <summary>The workflow's name, recorded in the models.</summary>
     public string WorkflowName { get; init; } = "";
 

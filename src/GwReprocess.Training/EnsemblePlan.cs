@@ -82,7 +82,7 @@ internal sealed class EnsemblePlan
         {
             throw new BadInputException($"{why} ({e.Message})");
         }
-        return new RepositoryCleaner($"{c.Model} v{version.ToString(CultureInfo.InvariantCulture)}", channels, scaling, fir);
+        return new RepositoryCleaner($"{c.Model} v{version.ToString(CultureInfo.InvariantCulture)}", channels, scaling, fir, WienerCleaner.HighpassOf(config));
     }
 
     /// <summary>The model the ensemble scores with, at the version it runs.</summary>

@@ -209,6 +209,7 @@ internal sealed partial class TrainingArguments
             Detectors = detectors,
             ChannelSource = workflowPath,
             WorkflowName = workflow.Name,
+            WitnessHighpass = workflow.Cleaning.WitnessHighpass,
             Ensemble = workflow.Inference.Ensemble,
             EnsembleFrom = Get("ensemble-from"),
             AfterLinear = Get("after-linear") switch

@@ -9,7 +9,8 @@ namespace GwReprocess.Training;
 /// <param name="Witnesses">Its witnesses, in model order.</param>
 /// <param name="Scaling">The client's standardisation of each witness.</param>
 /// <param name="Fir">Its taps.</param>
-internal sealed record RepositoryCleaner(string Name, IReadOnlyList<ChannelName> Witnesses, IReadOnlyList<ChannelScaling> Scaling, MultiChannelFir Fir)
+/// <param name="Highpass">The high-pass its witnesses go through before standardisation, or null.</param>
+internal sealed record RepositoryCleaner(string Name, IReadOnlyList<ChannelName> Witnesses, IReadOnlyList<ChannelScaling> Scaling, MultiChannelFir Fir, WitnessHighpass? Highpass)
 {
     public override string ToString() => Name;
 }

@@ -31,9 +31,10 @@ internal sealed record TrainingSpanData(string Ifo, Segment Span, int SampleRate
     /// refuses NaN or infinite samples (naming channel and GPS time), standardises the witnesses over the span and band-passes
     /// the strain (order-8 Butterworth, zero phase, summed over the bands) as DeepClean's preprocessing does.
     /// </summary>
-    /// <remarks>With <paramref name="linear"/> the target is what that linear cleaner leaves of the strain. With <paramref name="scaling"/> the witnesses are standardised with those scales (a linear cleaner's, which the new cleaner then shares its input with) instead of their own over the span.</remarks>
+    /// <remarks>With <paramref name="highpass"/> every witness goes through it after resampling and before standardisation, as in the client. With <paramref name="linear"/> the target is what that linear cleaner leaves of the strain. With <paramref name="scaling"/> the witnesses are standardised with those scales (a linear cleaner's, which the new cleaner then shares its input with) instead of their own over the span.</remarks>
     public static async Task<TrainingSpanData> ReadAsync(FrameSource source, CleanerChannels channels, Segment span, int sampleRate,
-        IReadOnlyList<(double Low, double High)> bands, CancellationToken cancellationToken, IReadOnlyList<ChannelScaling>? scaling = null, MultiChannelFir? linear = null)
+        IReadOnlyList<(double Low, double High)> bands, CancellationToken cancellationToken, IReadOnlyList<ChannelScaling>? scaling = null, MultiChannelFir? linear = null,
+        WitnessHighpass? highpass = null)
     {
         var names = channels.Witnesses.Select(w => w.Value).Prepend(channels.Strain.Value).ToList();
         var data = await source.ReadAsync(names, span, cancellationToken).ConfigureAwait(false);
@@ -45,7 +46,9 @@ internal sealed record TrainingSpanData(string Ifo, Segment Span, int SampleRate
         var scales = new ChannelScaling[channels.Witnesses.Count];
         for (int c = 0; c < witnesses.Length; c++)
         {
-            var w = resampled[c + 1].Samples.Span[..n];
+            // The client's preprocessing, the same function over the whole span: high-pass (when set), then standardise.
+            ReadOnlySpan<double> w = highpass is null ? resampled[c + 1].Samples.Span : highpass.Apply(resampled[c + 1].Samples.Span, sampleRate);
+            w = w[..n];
             scales[c] = scaling?[c] ?? ChannelScaling.Fit(w);
             var d = new double[n];
             var x = new float[n];

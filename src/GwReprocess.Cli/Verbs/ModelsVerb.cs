@@ -59,7 +59,7 @@ public sealed class ModelsVerb : CliVerb
         [Option("end", HelpText = "GPS end of the fitting span (default: end of the frames).")]
         public string? End { get; set; }
 
-        [Option("workflow", HelpText = "Workflow whose [detectors] give the strain and witness channels, in model order (needed with --fit).")]
+        [Option("workflow", HelpText = "Workflow whose [detectors] give the strain and witness channels, in model order, and whose [cleaning] witness_highpass the witnesses go through before the fit (needed with --fit).")]
         public string? Workflow { get; set; }
 
         [Option("taps", Default = 32, HelpText = "Wiener taps per witness (samples at --fs).")]
@@ -96,7 +96,7 @@ public sealed class ModelsVerb : CliVerb
         [Value(0, MetaName = "DIR", Required = true, HelpText = "Model repository directory.")]
         public string Directory { get; set; } = "";
 
-        [Option("workflow", Separator = ',', HelpText = "Workflow file(s) to fit against the repository: its [inference] ensemble, or each [detectors.XX] ensemble, must take its detectors' channels (comma-separated or repeated).")]
+        [Option("workflow", Separator = ',', HelpText = "Workflow file(s) to fit against the repository: its [inference] ensemble, or each [detectors.XX] ensemble, must take its detectors' channels, and its cleaners must have been fitted with its [cleaning] witness_highpass (comma-separated or repeated).")]
         public IEnumerable<string> Workflows { get; set; } = [];
     }
 
@@ -213,7 +213,7 @@ public sealed class ModelsVerb : CliVerb
             var workflow = GwReprocess.Workflow.WorkflowConfig.Load(path);
             var detectors = workflow.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses, d.Ensemble)).ToList();
             var streamedTo = string.Join(", ", workflow.Detectors.Select(d => $"{d.Ifo} → '{d.Ensemble ?? workflow.Inference.Ensemble}'"));
-            if (await GwReprocess.Jobs.RepositoryContracts.MisfitAsync(o.Directory, workflow.Inference.Ensemble, detectors) is { } why)
+            if (await GwReprocess.Jobs.RepositoryContracts.MisfitAsync(o.Directory, workflow.Inference.Ensemble, detectors, workflow.Cleaning.WitnessHighpass) is { } why)
             {
                 misfits++;
                 Console.Error.WriteLine($"gwrepro models check: {path} does not fit ({streamedTo}): {why}");

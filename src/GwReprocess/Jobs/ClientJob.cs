@@ -93,6 +93,9 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         var layout = await StreamLayout.DiscoverAsync(endpoint, _s.Model,
             _s.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses, d.Ensemble)).ToList(), ct).ConfigureAwait(false);
         Layout = layout;
+        if (layout.HighpassMismatch(_s.Cleaning.WitnessHighpass) is { } mismatch) throw new BadInputException(mismatch);
+        if (_s.Cleaning.WitnessHighpass is { } hp && (_s.Job.Core.Start - _s.Job.Padded.Start).TotalSeconds < hp.SettlingSeconds)
+            reporter.Info($"note: the witness high-pass ({hp}) settles in {hp.SettlingSeconds:F1} s, more than the job's padding of {(_s.Job.Core.Start - _s.Job.Padded.Start).TotalSeconds} s: a resumed frame may differ from a first run's by more than float rounding");
         foreach (var note in layout.Notes) reporter.Info("note: " + note);
         var geometry = StreamGeometry.Check(_s, layout, frames);
         var band = new CleaningBand(_s.Cleaning.BandLow, _s.Cleaning.BandHigh);

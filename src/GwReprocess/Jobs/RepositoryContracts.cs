@@ -35,15 +35,18 @@ public static class RepositoryContracts
         return result;
     }
 
-    /// <summary>Why the detectors cannot stream to the repository as a workflow would (its ensemble, or each detector's own), or null when they fit.</summary>
+    /// <summary>
+    /// Why the detectors cannot stream to the repository as a workflow would (its ensemble, or each detector's own), with their
+    /// witnesses through <paramref name="highpass"/> (the workflow's <c>[cleaning] witness_highpass</c>), or null when they fit.
+    /// </summary>
     public static async Task<string?> MisfitAsync(string root, string model,
-        IReadOnlyList<(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, string? Ensemble)> detectors)
+        IReadOnlyList<(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, string? Ensemble)> detectors, Dsp.WitnessHighpass? highpass = null)
     {
         try
         {
             string first = detectors.All(d => d.Ensemble is not null) ? detectors[0].Ensemble! : model;
-            _ = await StreamLayout.FromConfigsAsync(Read(root, first), n => Task.FromResult(Read(root, n)), detectors).ConfigureAwait(false);
-            return null;
+            var layout = await StreamLayout.FromConfigsAsync(Read(root, first), n => Task.FromResult(Read(root, n)), detectors).ConfigureAwait(false);
+            return layout.HighpassMismatch(highpass);
         }
         catch (BadInputException e) { return e.Message; }
     }

@@ -31,6 +31,23 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
         return null;
     }
 
+    /// <summary>
+    /// Each cleaner of the ensemble that records its witnesses (<see cref="WienerCleaner.ChannelsParameter"/>) with the high-pass its
+    /// witnesses went through when it was fitted or trained (null: none); empty when none records them (then nothing is known to check).
+    /// </summary>
+    public IReadOnlyList<(string Model, WitnessHighpass? Highpass)> FittedHighpass { get; init; } = [];
+
+    /// <summary>Why a stream whose witnesses go through <paramref name="highpass"/> would not feed the cleaners what they were fitted on, or null when it would.</summary>
+    public string? HighpassMismatch(WitnessHighpass? highpass)
+    {
+        foreach (var (name, fitted) in FittedHighpass)
+            if (fitted != highpass)
+                return $"model '{name}' was fitted on witnesses {Describe(fitted)}, the workflow's [cleaning] witness_highpass gives {Describe(highpass)} (they must match: refit the models or change the workflow)";
+        return null;
+
+        static string Describe(WitnessHighpass? h) => h is null ? "without a high-pass" : $"high-passed at {h}";
+    }
+
     /// <summary>Samples of each channel per update.</summary>
     public int UpdateSamples => Batch * Stride;
 
@@ -134,6 +151,21 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
         if (channels != expected)
             throw new BadInputException($"model '{model}': input '{input.Name}' takes {channels} channels; the workflow's detectors give {expected} ({string.Join(" + ", streams.Select(s => $"{s.Witnesses.Count} {s.Ifo} witnesses"))} + {streams.Count} strains)");
         string? score = ensemble.Output.FirstOrDefault(o => o.Name == ModelContract.ScoreOutput)?.Name;
-        return new StreamLayout(model, input.Name, kernel, stride, batch, channels, streams, score, notes);
+        return new StreamLayout(model, input.Name, kernel, stride, batch, channels, streams, score, notes)
+        {
+            FittedHighpass = await FittedHighpassAsync(ensemble, configOf).ConfigureAwait(false),
+        };
+    }
+
+    /// <summary>Every step of the ensemble that records its witnesses, with the high-pass it records (the Wiener and a trained cleaner beside it may both feed outputs).</summary>
+    private static async Task<IReadOnlyList<(string, WitnessHighpass?)>> FittedHighpassAsync(ModelConfig ensemble, Func<string, Task<ModelConfig>> configOf)
+    {
+        var result = new List<(string, WitnessHighpass?)>();
+        foreach (var name in (ensemble.EnsembleScheduling?.Step.Select(s => s.ModelName) ?? []).Distinct(StringComparer.Ordinal))
+        {
+            var config = await configOf(name).ConfigureAwait(false);
+            if (config.Parameters.ContainsKey(WienerCleaner.ChannelsParameter)) result.Add((name, WienerCleaner.HighpassOf(config)));
+        }
+        return result;
     }
 }

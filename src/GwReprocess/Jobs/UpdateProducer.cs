@@ -24,6 +24,7 @@ internal sealed class UpdateProducer(StreamContext job, StreamMemory memory)
         var span = new Segment(memory.Start, job.Settings.Job.Padded.End);
         var readers = dets.Select(d => d.Frames.ReadChunksAsync([.. d.Witnesses.Select(w => w.Value), d.Strain.Value], span, ct).GetAsyncEnumerator(ct)).ToArray();
         var resamplers = new MultiChannelResampler?[d0];
+        var highpass = WitnessFilters(job.Settings);
         var current = new FrameChunk?[d0];
         var cursor = Enumerable.Repeat(memory.Start, d0).ToArray();
         var finished = new bool[d0];
@@ -33,7 +34,12 @@ internal sealed class UpdateProducer(StreamContext job, StreamMemory memory)
             void Append(int d, double[][] outs)
             {
                 int w = dets[d].Witnesses.Count;
-                for (int c = 0; c < w; c++) builder.Append(witnessOffset[d] + c, outs[c]);
+                for (int c = 0; c < w; c++)
+                {
+                    // The resampler hands back fresh arrays, so the witness is filtered in place; the strain is not filtered.
+                    highpass?[d][c].Process(outs[c], outs[c]);
+                    builder.Append(witnessOffset[d] + c, outs[c]);
+                }
                 builder.Append(strainOffset + d, outs[w]);
                 memory.Strain[d].Append(outs[w]);
             }
@@ -77,6 +83,12 @@ internal sealed class UpdateProducer(StreamContext job, StreamMemory memory)
         }
         output.Complete();
     }
+
+    /// <summary>One high-pass per witness of each detector, its state carried through the whole stream (so no output depends on where a read or request ends); null without one.</summary>
+    private static WitnessHighpassFilter[][]? WitnessFilters(ClientJobSettings settings) =>
+        settings.Cleaning.WitnessHighpass is { } hp
+            ? settings.Detectors.Select(d => d.Witnesses.Select(_ => hp.CreateFilter(ClientJob.Rate)).ToArray()).ToArray()
+            : null;
 
     private static MultiChannelResampler CreateResampler(DetectorInput d, FrameChunk chunk)
     {

@@ -113,8 +113,8 @@ public static class ModelRepositoryBuild
         }
         foreach (var d in fit.Detectors)
         {
-            log?.Invoke($"fitting the {d.Ifo} Wiener cleaner: {d.Witnesses.Count} witnesses × {fit.Taps} taps on {span}, {low}–{high} Hz");
-            cleaners.Add(await WienerCleanerFit.FitAsync(sources[d.Ifo], d.Ifo, d.Strain, d.Witnesses, span, new SampleRate(sampleRate), fit.Taps, fit.Advance, (low, high), cancellationToken: ct).ConfigureAwait(false));
+            log?.Invoke($"fitting the {d.Ifo} Wiener cleaner: {d.Witnesses.Count} witnesses × {fit.Taps} taps on {span}, {low}–{high} Hz{(fit.WitnessHighpass is { } hp ? $", witnesses high-passed at {hp}" : "")}");
+            cleaners.Add(await WienerCleanerFit.FitAsync(sources[d.Ifo], d.Ifo, d.Strain, d.Witnesses, span, new SampleRate(sampleRate), fit.Taps, fit.Advance, (low, high), cancellationToken: ct, highpass: fit.WitnessHighpass).ConfigureAwait(false));
         }
         if (cleaners.Select(c => c.Witnesses.Count).Distinct().Count() != 1)
             throw new BadInputException($"{fit.ChannelSource}: every detector needs the same number of witnesses for the shared snapshotter");

@@ -156,21 +156,23 @@ public static class TemplateDetectorBuild
     public const int SlideSeconds = 7;
 
     /// <summary>
-    /// Cleaned strain at the processing rate: the strain minus the cleaner's noise estimate from the standardised witnesses (as gwe2e
-    /// computes it, without band-passing the estimate). <paramref name="channels"/> = strain, then the cleaner's witnesses in order.
+    /// Cleaned strain at the processing rate: the strain minus the cleaner's noise estimate from the (high-passed, when the cleaner was
+    /// fitted so) standardised witnesses (as gwe2e computes it, without band-passing the estimate). <paramref name="channels"/> = strain, then the cleaner's witnesses in order.
     /// </summary>
     public static double[] CleanedStrain(IReadOnlyList<Data.TimeSeries> channels, WienerCleaner cleaner, Data.SampleRate rate) =>
-        CleanedStrain(channels, cleaner.Fir, cleaner.Scaling, rate);
+        CleanedStrain(channels, cleaner.Fir, cleaner.Scaling, cleaner.Highpass, rate);
 
-    /// <summary>As <see cref="CleanedStrain(IReadOnlyList{Data.TimeSeries}, WienerCleaner, Data.SampleRate)"/> for a cleaner read back from a repository: its taps and witness scales.</summary>
-    public static double[] CleanedStrain(IReadOnlyList<Data.TimeSeries> channels, MultiChannelFir fir, IReadOnlyList<Dsp.ChannelScaling> scaling, Data.SampleRate rate)
+    /// <summary>As <see cref="CleanedStrain(IReadOnlyList{Data.TimeSeries}, WienerCleaner, Data.SampleRate)"/> for a cleaner read back from a repository: its taps, witness scales and witness high-pass.</summary>
+    public static double[] CleanedStrain(IReadOnlyList<Data.TimeSeries> channels, MultiChannelFir fir, IReadOnlyList<Dsp.ChannelScaling> scaling, Dsp.WitnessHighpass? highpass,
+        Data.SampleRate rate)
     {
         var resampled = Dsp.TimeSeriesSignal.ResampleAll(channels, rate);
         int n = resampled.Min(s => s.Length);
         var witnesses = new ReadOnlyMemory<double>[scaling.Count];
         for (int c = 0; c < witnesses.Length; c++)
         {
-            var w = resampled[c + 1].Samples.Span[..n];
+            ReadOnlySpan<double> w = highpass is { } hp ? hp.Apply(resampled[c + 1].Samples.Span, rate.Hertz) : resampled[c + 1].Samples.Span;
+            w = w[..n];
             var x = new double[n];
             var s = scaling[c];
             double inv = 1 / s.Scale;

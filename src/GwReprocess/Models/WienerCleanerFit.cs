@@ -17,6 +17,12 @@ public sealed record WienerCleaner(string Ifo, IReadOnlyList<ChannelName> Witnes
     /// <summary>Config parameter with each witness's <c>mean:scale</c>, in the same order.</summary>
     public const string ScalingParameter = "witness_scaling";
 
+    /// <summary>Config parameter naming the high-pass the witnesses went through before standardisation (<see cref="WitnessHighpass.ToString"/>); absent: none.</summary>
+    public const string HighpassParameter = "witness_highpass";
+
+    /// <summary>The high-pass the witnesses went through before the scaling was fitted (the client applies the same), or null for none.</summary>
+    public WitnessHighpass? Highpass { get; init; }
+
     /// <summary>Stores channels and scaling in a model's config, so a client can check its channel order and standardise as the fit did.</summary>
     public void Annotate(ModelConfig config)
     {
@@ -25,6 +31,22 @@ public sealed record WienerCleaner(string Ifo, IReadOnlyList<ChannelName> Witnes
         {
             StringValue = string.Join(',', Scaling.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Mean:R}:{s.Scale:R}"))),
         };
+        AnnotateHighpass(config, Highpass);
+    }
+
+    /// <summary>Records <paramref name="highpass"/> in a cleaner's config (removes the parameter for none).</summary>
+    public static void AnnotateHighpass(ModelConfig config, WitnessHighpass? highpass)
+    {
+        if (highpass is null) config.Parameters.Remove(HighpassParameter);
+        else config.Parameters[HighpassParameter] = new ModelParameter { StringValue = highpass.ToString() };
+    }
+
+    /// <summary>The witness high-pass a cleaner's config records (null: none); a value that does not parse is bad input naming the model.</summary>
+    public static WitnessHighpass? HighpassOf(ModelConfig config)
+    {
+        if (!config.Parameters.TryGetValue(HighpassParameter, out var p)) return null;
+        return WitnessHighpass.Parse(p.StringValue)
+            ?? throw new BadInputException($"{config.Name}: parameter {HighpassParameter} '{p.StringValue}' is not '<cutoff> Hz order <n>'");
     }
 
     /// <summary>Reads channels and scaling back from a config written by <see cref="Annotate"/>; null when the model carries none.</summary>
@@ -55,13 +77,14 @@ public static class WienerCleanerFit
     /// <summary>Reads the channels over <paramref name="span"/>, resamples them to <paramref name="rate"/>, standardises the witnesses and fits the taps.</summary>
     /// <remarks>The strain is band-passed to <paramref name="band"/> (order-8 Butterworth, zero phase) before fitting, so the fit does not chase seismic noise the witnesses cannot explain.</remarks>
     public static async Task<WienerCleaner> FitAsync(FrameSource source, string ifo, ChannelName strain, IReadOnlyList<ChannelName> witnesses, Segment span,
-        SampleRate rate, int taps, int advance, (double Low, double High) band, double ridge = DefaultRidge, CancellationToken cancellationToken = default)
+        SampleRate rate, int taps, int advance, (double Low, double High) band, double ridge = DefaultRidge, CancellationToken cancellationToken = default, WitnessHighpass? highpass = null)
     {
         if (witnesses.Count == 0) throw new BadInputException($"{ifo}: no witness channels to fit a Wiener cleaner on");
         var names = witnesses.Select(w => w.Value).Prepend(strain.Value).ToList();
         var data = await source.ReadAsync(names, span, cancellationToken).ConfigureAwait(false);
         var resampled = TimeSeriesSignal.ResampleAll(data.Channels, rate);
         int n = resampled.Min(s => s.Length);
+        for (int c = 1; c < resampled.Length && highpass is not null; c++) resampled[c] = resampled[c].WithSamples(highpass.Apply(resampled[c].Samples.Span, rate.Hertz));
         var asd = resampled[0].Asd(fftLength: 2, overlap: 1, SpectralAverage.Median);
         // Fit in the metric of the strain's noise floor (lines excluded): the band-passed strain is red, so an unweighted
         // least squares spends its estimation noise where the strain is loud (15–30 Hz) and that noise, spread evenly over the
@@ -84,9 +107,9 @@ public static class WienerCleanerFit
             standardised[c] = resampled[c + 1].WithSamples(x).Bandpass(band.Low, band.High).Whiten(floor, WhiteningSeconds, band.Low).Samples;
         }
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"Wiener cleaner for {strain}: {witnesses.Count} witnesses × {taps} taps (advance {advance}), least squares on {span} in {band.Low}–{band.High} Hz");
+            $"Wiener cleaner for {strain}: {witnesses.Count} witnesses × {taps} taps (advance {advance}), least squares on {span} in {band.Low}–{band.High} Hz{(highpass is null ? "" : $", witnesses high-passed at {highpass}")}");
         var fir = WienerFit.Fit(standardised, target, taps, advance, ridge, description);
-        return new WienerCleaner(ifo, witnesses, scaling, fir, asd);
+        return new WienerCleaner(ifo, witnesses, scaling, fir, asd) { Highpass = highpass };
     }
 
     /// <summary>Length (s) of the whitening FIR applied to target and witnesses before the fit.</summary>

@@ -38,4 +38,7 @@ public sealed record WienerFitRequest
     /// injection-free rendering of the span, since the frames themselves carry injections.
     /// </summary>
     public SimulationOptions? Simulation { get; init; }
+
+    /// <summary>The high-pass the witnesses go through before standardisation (the workflow's <c>[cleaning] witness_highpass</c>), or null for none.</summary>
+    public Dsp.WitnessHighpass? WitnessHighpass { get; init; }
 }

@@ -23,7 +23,7 @@ public static class WorkflowClientJob
     {
         var c = workflow.Cleaning;
         return new ClientJobSettings(job, detectors, output, outputPrefix, workflow.Outputs.FrameType, workflow.Outputs.ChannelSuffix,
-            endpoint, server, ensemble ?? workflow.Inference.Ensemble, new CleaningSettings(c.BandLow, c.BandHigh, c.Edge, c.CausalLatency, c.Margin),
+            endpoint, server, ensemble ?? workflow.Inference.Ensemble, new CleaningSettings(c.BandLow, c.BandHigh, c.Edge, c.CausalLatency, c.Margin) { WitnessHighpass = c.WitnessHighpass },
             barrier, c.MaxInFlight, c.Retries) { Workflow = workflow.Name };
     }
 

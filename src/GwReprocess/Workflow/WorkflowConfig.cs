@@ -92,6 +92,12 @@ public sealed record CleaningSpec(double BandLow, double BandHigh, GpsDuration E
 {
     /// <summary>15–500 Hz (the Wiener fit's default band), 1/8 s edges, 2 s margins, 8 requests in flight, 5 retries.</summary>
     public static CleaningSpec Default => new(15, 500, GpsDuration.FromNanoseconds(125_000_000), null, GpsDuration.FromSeconds(2), 8, 5);
+
+    /// <summary>
+    /// The witnesses' high-pass before standardisation (<c>witness_highpass</c> Hz, <c>witness_highpass_order</c>), or null for none:
+    /// applied by the client, the Wiener fit and gwrepro-train alike, and recorded in the models, which refuse a workflow that differs.
+    /// </summary>
+    public GwReprocess.Dsp.WitnessHighpass? WitnessHighpass { get; init; }
 }
 
 /// <summary>Where results go and how cleaned strain is named.</summary>
@@ -299,7 +305,18 @@ public sealed record WorkflowConfig(
         if (inflight <= 0) throw t.Error("cleaning.max_in_flight", "must be positive");
         int retries = (int)t.Integer("cleaning.retries", d.Retries);
         if (retries < 0) throw t.Error("cleaning.retries", "must not be negative");
-        return new CleaningSpec(low, high, edge, causal, margin, inflight, retries);
+        GwReprocess.Dsp.WitnessHighpass? highpass = null;
+        if (t.Has("cleaning.witness_highpass"))
+        {
+            double cutoff = t.Number("cleaning.witness_highpass", 0);
+            if (!(cutoff > 0 && cutoff < low)) throw t.Error("cleaning.witness_highpass", $"{cutoff} Hz must be a positive frequency below cleaning.band_low ({low} Hz)");
+            long order = t.Integer("cleaning.witness_highpass_order", GwReprocess.Dsp.WitnessHighpass.DefaultOrder);
+            if (order < 1 || order > GwReprocess.Dsp.WitnessHighpass.MaxOrder)
+                throw t.Error("cleaning.witness_highpass_order", $"{order} must be 1..{GwReprocess.Dsp.WitnessHighpass.MaxOrder}");
+            highpass = new GwReprocess.Dsp.WitnessHighpass(cutoff, (int)order);
+        }
+        else if (t.Has("cleaning.witness_highpass_order")) throw t.Error("cleaning.witness_highpass_order", "needs cleaning.witness_highpass (the cutoff in Hz)");
+        return new CleaningSpec(low, high, edge, causal, margin, inflight, retries) { WitnessHighpass = highpass };
     }
 
     private static ChannelName Channel(ConfigTable t, string key, string ifo, string? value = null)

@@ -13,5 +13,6 @@ public static class WorkflowModels
         Detectors = workflow.Detectors.Select(d => new CleanerChannels(d.Ifo, d.Strain, d.Witnesses)).ToList(),
         ChannelSource = workflow.SourcePath,
         Simulation = workflow.Data.Simulation is null ? null : WorkflowSimulation.Options(workflow),
+        WitnessHighpass = workflow.Cleaning.WitnessHighpass,
     };
 }

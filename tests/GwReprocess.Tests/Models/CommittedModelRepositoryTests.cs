@@ -6,7 +6,7 @@ namespace GwReprocess.Tests.Models;
 
 /// <summary>
 /// The committed <c>model-repository/</c> is what <c>gwrepro models build</c> writes for workflows/local-demo.toml, plus the DeepClean
-/// cleaners <c>gwrepro-train</c> trained on the first 512 s and the ensemble the demo streams to, which runs them in the Wiener cleaners' place.
+/// cleaners <c>gwrepro-train</c> trained on the first 512 s and the ensemble the demo streams to, which adds their estimates to the Wiener cleaners' (trained on what those leave).
 /// </summary>
 public sealed class CommittedModelRepositoryTests
 {
@@ -18,12 +18,32 @@ public sealed class CommittedModelRepositoryTests
     public void PassesTheRepositoryCheckAndTheOnnxChecker()
     {
         Assert.Empty(ModelRepositoryCheck.Check(Repository));
-        Assert.Equal(["bbh-templates", "deepclean-h1", "deepclean-l1", "deepclean-stream", "gwe2e", "gwe2e-deepclean", "postproc", "snapshotter", "snapshotter-stream", "wiener-h1", "wiener-l1"],
+        Assert.Equal(["bbh-templates", "deepclean-h1", "deepclean-l1", "deepclean-stream", "gwe2e", "gwe2e-deepclean", "noise-sum", "postproc", "snapshotter", "snapshotter-stream", "wiener-h1", "wiener-l1"],
             ModelRepository.ModelNames(Repository));
         var (code, output) = ModelTestSupport.OnnxChecker(Directory.GetFiles(Repository, "model.onnx", SearchOption.AllDirectories));
         Assert.True(code == 0, output);
         long bytes = Directory.GetFiles(Repository, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Assert.True(bytes < 4_000_000, $"model-repository/ holds {bytes} bytes");
+    }
+
+    [Fact]
+    public async Task EveryCleanerWasFittedOnTheDemoWorkflowsWitnessHighpassAndAWorkflowWithoutItIsRefused()
+    {
+        var demo = Demo;
+        Assert.Equal(new GwReprocess.Dsp.WitnessHighpass(0.5, 4), demo.Cleaning.WitnessHighpass);
+        foreach (var det in demo.Detectors)
+            foreach (var kind in new[] { CleanerKind.Wiener, CleanerKind.DeepClean })
+            {
+                var config = ModelConfigFile.Read(Path.Combine(Repository, ModelRepositoryBuilder.CleanerName(kind, det.Ifo), "config.pbtxt"));
+                Assert.Equal(demo.Cleaning.WitnessHighpass, WienerCleaner.HighpassOf(config));
+            }
+        var detectors = demo.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses, d.Ensemble)).ToList();
+        foreach (var ensemble in new[] { "gwe2e", "gwe2e-deepclean" })
+        {
+            Assert.Null(await GwReprocess.Jobs.RepositoryContracts.MisfitAsync(Repository, ensemble, detectors, demo.Cleaning.WitnessHighpass));
+            var why = await GwReprocess.Jobs.RepositoryContracts.MisfitAsync(Repository, ensemble, detectors, null);
+            Assert.Equal("model 'wiener-h1' was fitted on witnesses high-passed at 0.5 Hz order 4, the workflow's [cleaning] witness_highpass gives without a high-pass (they must match: refit the models or change the workflow)", why);
+        }
     }
 
     [Fact]
@@ -43,18 +63,21 @@ public sealed class CommittedModelRepositoryTests
             Assert.All(scaling, s => Assert.True(s.Scale > 0));
             Assert.Equal(new long[] { demo.Inference.Batch, cw, 4096 }, cleaner.Input.Single().Dims);
         }
-        // The demo streams to the trained DeepClean: gwe2e with each detector's noise output from deepclean-<ifo> version 1, while
-        // wiener-<ifo> still feeds postproc and the template bank calibrated on its output; both take the client's standardisation.
+        // The demo streams to the trained DeepClean beside the Wiener cleaner: gwe2e with each detector's noise output the sum (noise-sum)
+        // of wiener-<ifo>'s estimate and deepclean-<ifo> version 1's, trained on what the Wiener leaves, while wiener-<ifo> alone still
+        // feeds postproc and the template bank calibrated on its output; both take the client's high-passed, standardised witnesses.
         Assert.Equal("gwe2e-deepclean", demo.Inference.Ensemble);
         var linear = ModelConfigFile.Read(Path.Combine(Repository, ModelRepositoryBuilder.EndToEnd, "config.pbtxt"));
-        Assert.Equal(linear.EnsembleScheduling.Step.Count + demo.Detectors.Count, ensemble.EnsembleScheduling.Step.Count);
+        Assert.Equal(linear.EnsembleScheduling.Step.Count + 2 * demo.Detectors.Count, ensemble.EnsembleScheduling.Step.Count);
         foreach (var det in demo.Detectors)
         {
             string name = ModelRepositoryBuilder.CleanerName(CleanerKind.DeepClean, det.Ifo), wiener = ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, det.Ifo);
             string noise = "noise_" + det.Ifo.ToLowerInvariant();
             var step = ensemble.EnsembleScheduling.Step.Single(s => s.ModelName == name);
             Assert.Equal(1, step.ModelVersion);
-            Assert.Equal(noise, step.OutputMap["noise"]);
+            Assert.Equal($"{noise}_{name}", step.OutputMap["noise"]);
+            var sum = ensemble.EnsembleScheduling.Step.Single(s => s.ModelName == "noise-sum" && s.OutputMap["noise"] == noise);
+            Assert.Equal(($"{noise}_{wiener}", $"{noise}_{name}"), (sum.InputMap["noise_linear"], sum.InputMap["noise_nonlinear"]));
             Assert.Equal($"{noise}_{wiener}", ensemble.EnsembleScheduling.Step.Single(s => s.ModelName == "postproc").InputMap[noise]);
             var trained = ModelConfigFile.Read(Path.Combine(Repository, name, "config.pbtxt"));
             var (channels, scaling) = WienerCleaner.FromConfig(trained)!.Value;
@@ -67,6 +90,7 @@ public sealed class CommittedModelRepositoryTests
             Assert.Equal("55-65", meta["bands_hz"]);
         }
         var detector = ModelConfigFile.Read(Path.Combine(Repository, "bbh-templates", "config.pbtxt"));
+        Assert.Contains("high-passed at 0.5 Hz order 4", ModelConfigFile.Read(Path.Combine(Repository, "wiener-h1", "config.pbtxt")).Parameters["description"].StringValue);
         Assert.Contains("calibrated: rho0 =", detector.Parameters["description"].StringValue);
         Assert.Contains("whitening FIR from each detector's strain ASD", ModelConfigFile.Read(Path.Combine(Repository, "postproc", "config.pbtxt")).Parameters["description"].StringValue);
     }

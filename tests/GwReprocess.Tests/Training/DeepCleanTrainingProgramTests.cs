@@ -94,6 +94,31 @@ public sealed class DeepCleanTrainingProgramTests(TrainingProgramFixture f)
         Assert.False(Directory.Exists(repo), $"{repo} was created");
     }
 
+    [Theory]
+    [InlineData("0.5 Hz order 4", "", "fitted on witnesses high-passed at 0.5 Hz order 4, the workflow's [cleaning] witness_highpass gives none")]
+    [InlineData(null, "witness_highpass = 1.0", "fitted on witnesses without a high-pass, the workflow's [cleaning] witness_highpass gives high-passed at 1 Hz order 4")]
+    public async Task Sharing_a_Wiener_cleaners_scales_needs_the_witness_highpass_it_was_fitted_with(string? fitted, string cleaning, string named)
+    {
+        // --ensemble-from trains on the Wiener cleaner's scales, fitted on witnesses through its own high-pass: another is refused before training.
+        string dir = Path.Combine(f.Root, "highpass-" + (fitted ?? "none").Replace(' ', '-'));
+        string repo = Path.Combine(dir, "repo");
+        var wiener = new global::Inference.ModelConfig { Name = "wiener-h1" };
+        wiener.Parameters[GwReprocess.Models.WienerCleaner.ChannelsParameter] = new global::Inference.ModelParameter { StringValue = "H1:PEM-CS_MAINSMON_EBAY_1_DQ,H1:ASC-CHARD_P_INMON" };
+        wiener.Parameters[GwReprocess.Models.WienerCleaner.ScalingParameter] = new global::Inference.ModelParameter { StringValue = "0:0.7,5:1" };
+        GwReprocess.Models.WienerCleaner.AnnotateHighpass(wiener, fitted is null ? null : GwReprocess.Dsp.WitnessHighpass.Parse(fitted));
+        await GwReprocess.Inference.ModelConfigFile.WriteAsync(Path.Combine(repo, "wiener-h1", "config.pbtxt"), wiener);
+        await GwReprocess.Inference.ModelConfigFile.WriteAsync(Path.Combine(repo, "gwe2e", "config.pbtxt"), new global::Inference.ModelConfig { Name = "gwe2e", Platform = "ensemble" });
+        string workflow = Path.Combine(dir, "train.toml");
+        File.WriteAllText(workflow, TrainingProgramFixture.WorkflowText("H1:ASC-CHARD_P_INMON").Replace("band_high = 65", "band_high = 65\n" + cleaning));
+        var (code, stdout, stderr) = await f.TrainAsync([.. f.QuickArguments(repo, dir, workflow: workflow), "--ensemble-from", "gwe2e"]);
+        Assert.True(code == 2, $"exit {code}\n{stdout}\n{stderr}");
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("wiener-h1", line);
+        Assert.Contains(named, line);
+        Assert.DoesNotContain("epoch", stdout);
+        Assert.False(Directory.Exists(Path.Combine(repo, "deepclean-h1")));
+    }
+
     [Fact]
     public async Task An_existing_version_is_refused_before_anything_is_read()
     {

@@ -20,13 +20,13 @@ public class JobPlannerTests
         // Input files: [0, 512) then 1024 s files on GPS multiples of 1024, the last cut at the span's end (offsets from 1000000000).
         var files = SimulationRun.FileSpans(WorkflowSimulation.Options(w), "H1");
         Assert.Equal([S(1000000000, 1000000512), S(1000000512, 1000001536), S(1000001536, 1000002560), S(1000002560, 1000003584), S(1000003584, 1000003600)], files);
-        // About 1024 s each, rounded to whole files; the 8 s of padding at each edge of the one science segment is not owned.
-        Assert.Equal([S(1000000008, 1000001536), S(1000001536, 1000002560), S(1000002560, 1000003592)], plan.Jobs.Select(j => j.Core));
-        Assert.Equal(["clean_H1L1_1000000008_1528", "clean_H1L1_1000001536_1024", "clean_H1L1_1000002560_1032"], plan.Jobs.Select(j => j.Name));
+        // About 1024 s each, rounded to whole files; the 16 s of padding at each edge of the one science segment is not owned.
+        Assert.Equal([S(1000000016, 1000001536), S(1000001536, 1000002560), S(1000002560, 1000003584)], plan.Jobs.Select(j => j.Core));
+        Assert.Equal(["clean_H1L1_1000000016_1520", "clean_H1L1_1000001536_1024", "clean_H1L1_1000002560_1024"], plan.Jobs.Select(j => j.Name));
 
         // The pieces the clients write (each input file ∩ its job's core) are the input files, but at the two edges.
         var pieces = plan.Jobs.SelectMany(j => files.Select(f => f.Intersect(j.Core)).OfType<Segment>().Where(p => !p.IsEmpty)).ToList();
-        Assert.Equal([S(1000000008, 1000000512), S(1000000512, 1000001536), S(1000001536, 1000002560), S(1000002560, 1000003584), S(1000003584, 1000003592)], pieces);
+        Assert.Equal([S(1000000016, 1000000512), S(1000000512, 1000001536), S(1000001536, 1000002560), S(1000002560, 1000003584)], pieces);
     }
 
     [Fact]
@@ -53,6 +53,6 @@ public class JobPlannerTests
         var w = WorkflowConfig.Parse(File.ReadAllText(Path.Combine(ShippedWorkflowsTests.WorkflowsDirectory(), "local-demo.toml")), "w.toml");
         var plan = JobPlanner.Plan(w);
         Assert.False(plan.OnFrameGrid);
-        Assert.Equal([S(1000000008, 1000001032), S(1000001032, 1000002056), S(1000002056, 1000003080), S(1000003080, 1000003592)], plan.Jobs.Select(j => j.Core));
+        Assert.Equal([S(1000000016, 1000001040), S(1000001040, 1000002064), S(1000002064, 1000003088), S(1000003088, 1000003584)], plan.Jobs.Select(j => j.Core));
     }
 }

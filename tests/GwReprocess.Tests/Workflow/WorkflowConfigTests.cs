@@ -37,6 +37,19 @@ public class WorkflowConfigTests
     }
 
     [Fact]
+    public void The_witness_highpass_is_read_with_its_order_and_absent_by_default()
+    {
+        Assert.Null(WorkflowConfig.Parse(Minimal, "w.toml").Cleaning.WitnessHighpass);
+        Assert.Equal(new GwReprocess.Dsp.WitnessHighpass(1.0, 4), WorkflowConfig.Parse(Minimal + "\n\n[cleaning]\nwitness_highpass = 1.0\n", "w.toml").Cleaning.WitnessHighpass);
+        var w = WorkflowConfig.Parse(Minimal + "\n\n[cleaning]\nwitness_highpass = 0.75\nwitness_highpass_order = 6\n", "w.toml");
+        Assert.Equal(new GwReprocess.Dsp.WitnessHighpass(0.75, 6), w.Cleaning.WitnessHighpass);
+        // The Wiener fit (gwrepro models build --workflow, gwrepro run's own build) and the client job get it with the rest of [cleaning].
+        var demo = WorkflowConfig.Load(Path.Combine(ShippedWorkflowsTests.WorkflowsDirectory(), "local-demo.toml"));
+        Assert.Equal(new GwReprocess.Dsp.WitnessHighpass(0.5, 4), WorkflowModels.WienerFit(demo, "frames").WitnessHighpass);
+        Assert.Equal(w.Cleaning.WitnessHighpass, GwReprocess.Workflow.WorkflowClientJob.Settings(w, new GwReprocess.Jobs.JobSpec("j", default, default, 0, 1), [], null!, "", null!, "", null).Cleaning.WitnessHighpass);
+    }
+
+    [Fact]
     public void Server_tls_and_token_keys_go_together_and_only_with_server_nodes()
     {
         var w = WorkflowConfig.Parse(Minimal + "\n\n[inference]\ntls_cert = \"s.pem\"\ntls_key = \"s.key\"\ntoken_file = \"t\"\n", "w.toml");
@@ -114,6 +127,10 @@ public class WorkflowConfigTests
     [InlineData("[cleaning]\nband_low = 600\n", "demo.toml:19: cleaning.band_low: band 600–500 Hz: cleaning.band_high must be above cleaning.band_low")]
     [InlineData("[cleaning]\nband_high = 3000\n", "demo.toml:19: cleaning.band_high: 3000 Hz must be below the 2048 Hz Nyquist")]
     [InlineData("[cleaning]\nmax_in_flight = 0\n", "demo.toml:19: cleaning.max_in_flight: must be positive")]
+    [InlineData("[cleaning]\nwitness_highpass = 0\n", "demo.toml:19: cleaning.witness_highpass: 0 Hz must be a positive frequency below cleaning.band_low (15 Hz)")]
+    [InlineData("[cleaning]\nwitness_highpass = 20\n", "demo.toml:19: cleaning.witness_highpass: 20 Hz must be a positive frequency below cleaning.band_low (15 Hz)")]
+    [InlineData("[cleaning]\nwitness_highpass = 1\nwitness_highpass_order = 9\n", "demo.toml:20: cleaning.witness_highpass_order: 9 must be 1..8")]
+    [InlineData("[cleaning]\nwitness_highpass_order = 4\n", "demo.toml:19: cleaning.witness_highpass_order: needs cleaning.witness_highpass (the cutoff in Hz)")]
     public void Errors_name_key_and_line(string extra, string expected)
     {
         var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Minimal + "\n\n" + extra, "demo.toml"));
