@@ -19,22 +19,26 @@ namespace GwReprocess.Benchmarks;
 /// <remarks>
 /// Options: <c>--configs 4x8,8x8</c> (clients x in-flight; default 1x8,2x8,4x8,8x8,4x2,4x32), <c>--rounds N</c> (each
 /// configuration N times; figures are medians), <c>--baseline DIR</c> (a gwrepro.dll of another build, e.g. the last merge:
-/// each round runs it and this build back to back, alternating which goes first, each with its own server).
+/// each round runs it and this build back to back, alternating which goes first, each with its own server),
+/// <c>--job-seconds S</c> (each client's job, default 32: a client's start-up weighs less in a longer job, as in production),
+/// <c>--threads T</c> (the server's intra-op threads per model instance; default the core count).
 /// </remarks>
 public sealed class SaturationBenchmark(string[] options) : IBenchmark
 {
-    private const int FrameLength = 32, JobSeconds = 32, MaxClients = 8;
+    private const int FrameLength = 32, MaxClients = 8;
 
     public string Name => "saturation";
 
-    public string Description => "1/2/4/8 gwrepro clients x in-flight windows on one gwrepro serve (DeepClean x2 + BBHnet, r 64 Hz, B 16): models' share of the cores, what takes the rest, vs the models in process [--configs CxF,.. --rounds N --baseline DIR]";
+    public string Description => "1/2/4/8 gwrepro clients x in-flight windows on one gwrepro serve (DeepClean x2 + BBHnet, r 64 Hz, B 16): models' share of the cores, what takes the rest, vs the models in process [--configs CxF,.. --rounds N --baseline DIR --job-seconds S --threads T]";
 
     public async Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
     {
-        var (configurations, rounds, baseline) = Parse(options);
+        var (configurations, rounds, baseline, jobSeconds, threads) = Parse(options);
         int cores = Environment.ProcessorCount;
+        threads ??= cores;
         report.Note($"load average before the run: {File.ReadAllText("/proc/loadavg").Trim()}; {cores} logical CPUs shared by the server, the clients and whatever else runs on the host");
-        var runOptions = new ClientRunOptions(Seconds: JobSeconds * MaxClients + 2 * FrameLength, FrameLength: FrameLength, Witnesses: 21, Stride: 64, Batch: 16, Streams: MaxClients);
+        report.Note($"jobs of {jobSeconds} s of data per client (plus 8 s padding each side); server intra-op threads {threads}");
+        var runOptions = new ClientRunOptions(Seconds: jobSeconds * configurations.Max(c => c.Clients) + 2 * FrameLength, FrameLength: FrameLength, Witnesses: 21, Stride: 64, Batch: 16, Streams: MaxClients);
         using var run = await ClientRunDirectory.CreateAsync(runOptions);
         var inProcess = InProcess(report, run.Repository, runOptions, cores);
 
@@ -46,7 +50,7 @@ public sealed class SaturationBenchmark(string[] options) : IBenchmark
             foreach (var (label, dll) in builds)
             {
                 int grpc = ClientRunDirectory.FreePort();
-                servers.Add((await run.StartServerAsync(grpc, ClientRunDirectory.FreePort(), threads: cores, label: label, dll: dll), grpc));
+                servers.Add((await run.StartServerAsync(grpc, ClientRunDirectory.FreePort(), threads: threads.Value, label: label, dll: dll), grpc));
             }
             foreach (var (clients, inFlight) in configurations)
             {
@@ -59,11 +63,11 @@ public sealed class SaturationBenchmark(string[] options) : IBenchmark
                     foreach (int b in order)
                     {
                         int sequenceBase = 5000 + 1000 * b + 10 * round;
-                        samples[b].Add(await MeasureAsync(run, $"saturation-{clients}-{inFlight}-r{round}-b{b}", inFlight, servers[b], builds[b].Dll, clients, sequenceBase, runOptions.Start));
+                        samples[b].Add(await MeasureAsync(run, $"saturation-{clients}-{inFlight}-r{round}-b{b}", inFlight, servers[b], builds[b].Dll, clients, jobSeconds, sequenceBase, runOptions.Start));
                     }
                 }
                 for (int b = 0; b < builds.Count; b++)
-                    Report(report, $"{clients} client(s), in flight {inFlight}{(builds.Count > 1 ? $", {builds[b].Label}" : "")}", samples[b], clients, cores, inProcess);
+                    Report(report, $"{clients} client(s), in flight {inFlight}{(builds.Count > 1 ? $", {builds[b].Label}" : "")}", samples[b], clients, jobSeconds, cores, inProcess);
             }
         }
         finally
@@ -74,10 +78,11 @@ public sealed class SaturationBenchmark(string[] options) : IBenchmark
     }
 
     /// <summary>One round of one configuration: what the clients got done and where the CPU went.</summary>
-    private readonly record struct Sample(double Wall, double Data, double ModelRun, double ModelWait, double ServerCpu, double ClientCpu, double HostBusy, double HostIdle, string LoadAverage);
+    /// <param name="Streamed">Seconds of data the models processed: each job's core plus its padding on both sides.</param>
+    private readonly record struct Sample(double Wall, double Data, double Streamed, double ModelRun, double ModelWait, double ServerCpu, double ClientCpu, double HostBusy, double HostIdle, string LoadAverage);
 
     private static async Task<Sample> MeasureAsync(ClientRunDirectory run, string name, int inFlight, (GwreproBackground Server, int Port) server, string dll,
-        int clients, int sequenceBase, long dataStart)
+        int clients, int jobSeconds, int sequenceBase, long dataStart)
     {
         string flow = await run.WriteWorkflowAsync($"{name}.toml", $"out-{name}");
         await File.WriteAllTextAsync(flow, (await File.ReadAllTextAsync(flow)).Replace("max_in_flight = 8", $"max_in_flight = {inFlight}", StringComparison.Ordinal));
@@ -88,9 +93,9 @@ public sealed class SaturationBenchmark(string[] options) : IBenchmark
         var wall = Stopwatch.StartNew();
         var runs = Enumerable.Range(0, clients).Select(i =>
         {
-            long start = dataStart + FrameLength + (long)JobSeconds * i;
+            long start = dataStart + FrameLength + (long)jobSeconds * i;
             return ClientBenchmark.RunTimedAsync(["client", "--workflow", flow, "--start", start.ToString(CultureInfo.InvariantCulture),
-                "--end", (start + JobSeconds).ToString(CultureInfo.InvariantCulture), "--job", $"c{i}", "--sequence-id", (sequenceBase + i).ToString(CultureInfo.InvariantCulture),
+                "--end", (start + jobSeconds).ToString(CultureInfo.InvariantCulture), "--job", $"c{i}", "--sequence-id", (sequenceBase + i).ToString(CultureInfo.InvariantCulture),
                 "--server", $"127.0.0.1:{server.Port}", "--quiet"], run.Path, dll);
         }).ToList();
         var results = await Task.WhenAll(runs);
@@ -100,11 +105,11 @@ public sealed class SaturationBenchmark(string[] options) : IBenchmark
         var host = HostCpu.Read() - host0;
         foreach (var (r, _) in results)
             if (r.ExitCode != 0) throw new InvalidOperationException($"gwrepro client failed ({r.ExitCode}): {r.StdErr}");
-        return new Sample(w, clients * (double)JobSeconds, models.RunNs / 1e9, models.WaitNs / 1e9, serverCpu, results.Sum(r => r.Cpu),
+        return new Sample(w, clients * (double)jobSeconds, clients * (double)(jobSeconds + 2 * run.Options.Padding), models.RunNs / 1e9, models.WaitNs / 1e9, serverCpu, results.Sum(r => r.Cpu),
             host.Busy, host.Idle, File.ReadAllText("/proc/loadavg").Split(' ')[0]);
     }
 
-    private static void Report(BenchmarkReport report, string tag, List<Sample> s, int clients, int cores, InProcessRun inProcess)
+    private static void Report(BenchmarkReport report, string tag, List<Sample> s, int clients, int jobSeconds, int cores, InProcessRun inProcess)
     {
         double Median(Func<Sample, double> f)
         {
@@ -118,14 +123,16 @@ public sealed class SaturationBenchmark(string[] options) : IBenchmark
         report.Figure($"{tag}: models' share of the cores (model CPU / ({cores} x wall))", Median(x => x.ModelRun / Capacity(x)), "x");
         // On a shared host the other processes' CPU is not the run's to use: the models' part of what the run's processes got.
         report.Figure($"{tag}: models' share of the CPU the server and clients got (model CPU / (server + clients CPU))", Median(x => x.ModelRun / (x.ServerCpu + x.ClientCpu)), "x");
-        // What serving costs the models themselves: their CPU per s of data in this process vs served (1 = no loss).
-        report.Figure($"{tag}: models served vs in process (in-process model CPU per s of data / served model CPU per s of data)", Median(x => inProcess.CpuPerData / (x.ModelRun / x.Data)), "x");
-        report.Figure($"{tag}: model CPU per s of data served", Median(x => x.ModelRun / x.Data), "s/s");
+        // What serving costs the models themselves: their CPU per s of data they processed (the padding too), in this process vs
+        // served (1 = no loss). Per s of core data a 32 s job's models do half as much again (8 s of padding on each side).
+        report.Figure($"{tag}: models served vs in process (in-process model CPU per s of data / served model CPU per s of streamed data)", Median(x => inProcess.CpuPerData / (x.ModelRun / x.Streamed)), "x");
+        report.Figure($"{tag}: model CPU per s of streamed data (core + padding)", Median(x => x.ModelRun / x.Streamed), "s/s");
+        report.Figure($"{tag}: model CPU per s of core data", Median(x => x.ModelRun / x.Data), "s/s");
         report.Figure($"{tag}: model threads runnable but waiting for a CPU / ({cores} x wall)", Median(x => x.ModelWait / Capacity(x)), "x");
         report.Figure($"{tag}: server CPU around the models / ({cores} x wall)", Median(x => (x.ServerCpu - x.ModelRun) / Capacity(x)), "x");
         report.Figure($"{tag}: server CPU around the models per s of data", Median(x => (x.ServerCpu - x.ModelRun) / x.Data), "s/s");
         report.Figure($"{tag}: clients' CPU / ({cores} x wall)", Median(x => x.ClientCpu / Capacity(x)), "x");
-        report.Figure($"{tag}: client CPU per client job ({JobSeconds} s of data, start-up included)", Median(x => x.ClientCpu / clients), "s");
+        report.Figure($"{tag}: client CPU per client job ({jobSeconds} s of data, start-up included)", Median(x => x.ClientCpu / clients), "s");
         report.Figure($"{tag}: client CPU per s of data", Median(x => x.ClientCpu / x.Data), "s/s");
         report.Figure($"{tag}: other processes on the host / ({cores} x wall)", Median(x => Math.Max(0, x.HostBusy - x.ServerCpu - x.ClientCpu) / Capacity(x)), "x");
         report.Figure($"{tag}: idle cores / ({cores} x wall)", Median(x => x.HostIdle / Capacity(x)), "x");
@@ -187,19 +194,27 @@ public sealed class SaturationBenchmark(string[] options) : IBenchmark
         }
     }
 
-    private static ((int Clients, int InFlight)[] Configurations, int Rounds, string? Baseline) Parse(string[] args)
+    private static ((int Clients, int InFlight)[] Configurations, int Rounds, string? Baseline, int JobSeconds, int? Threads) Parse(string[] args)
     {
         (int, int)[] configurations = [(1, 8), (2, 8), (4, 8), (8, 8), (4, 2), (4, 32)];
-        int rounds = 1;
+        int rounds = 1, jobSeconds = 32;
+        int? threads = null;
         string? baseline = null;
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"saturation: {args[i]} needs a value");
+            int Positive()
+            {
+                string v = Value();
+                return int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw new ArgumentException($"saturation: {args[i - 1]} '{v}' is not a positive integer");
+            }
             switch (args[i])
             {
-                case "--rounds":
-                    string r = Value();
-                    if (!int.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out rounds) || rounds < 1) throw new ArgumentException($"saturation: --rounds '{r}' is not a positive integer");
+                case "--rounds": rounds = Positive(); break;
+                case "--threads": threads = Positive(); break;
+                case "--job-seconds":
+                    jobSeconds = Positive();
+                    if (jobSeconds % FrameLength != 0) throw new ArgumentException($"saturation: --job-seconds {jobSeconds} is not a whole number of {FrameLength} s frames");
                     break;
                 case "--configs":
                     configurations = Value().Split(',').Select(c =>
@@ -216,10 +231,10 @@ public sealed class SaturationBenchmark(string[] options) : IBenchmark
                     if (!File.Exists(baseline)) throw new ArgumentException($"saturation: --baseline '{dir}': no gwrepro.dll there");
                     baseline = Path.GetFullPath(baseline);
                     break;
-                default: throw new ArgumentException($"saturation: unknown option '{args[i]}' (--configs, --rounds, --baseline)");
+                default: throw new ArgumentException($"saturation: unknown option '{args[i]}' (--configs, --rounds, --baseline, --job-seconds, --threads)");
             }
         }
-        return (configurations, rounds, baseline);
+        return (configurations, rounds, baseline, jobSeconds, threads);
     }
 
     /// <summary>Host CPU seconds from /proc/stat: busy (all but idle and iowait) and idle, over all cores.</summary>
