@@ -96,14 +96,14 @@ public sealed class ClientBenchmark : IBenchmark
         report.Figure($"{label}: bytes on the wire, total", sent + received, "B");
     }
 
-    /// <summary>Runs gwrepro under bash so that <c>times</c> reports the child's user + system CPU after it exits.</summary>
-    internal static async Task<(GwreproProcess.Result Result, double Cpu)> RunTimedAsync(string[] args, string directory)
+    /// <summary>Runs gwrepro (this build's, or the gwrepro.dll <paramref name="dll"/>) under bash so that <c>times</c> reports the child's user + system CPU after it exits.</summary>
+    internal static async Task<(GwreproProcess.Result Result, double Cpu)> RunTimedAsync(string[] args, string directory, string? dll = null)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add("dotnet \"$@\"; code=$?; times >&2; exit $code");
         psi.ArgumentList.Add("bash");
-        psi.ArgumentList.Add(GwreproProcess.DllPath);
+        psi.ArgumentList.Add(dll ?? GwreproProcess.DllPath);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

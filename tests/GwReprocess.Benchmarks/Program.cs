@@ -2,7 +2,7 @@ using GwReprocess.Benchmarks;
 
 // Each issue adds its benchmark here; run with:
 //   dotnet run -c Release --project tests/GwReprocess.Benchmarks -- NAME [NAME ...] [--OPTION ...]   (or "all")
-// Arguments from the first one starting with "--" are options for the benchmarks that take them (soak).
+// Arguments from the first one starting with "--" are options for the benchmarks that take them (soak, saturation).
 string[] names = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal) || a is "--help").ToArray();
 string[] options = args[names.Length..];
 IBenchmark[] benchmarks =
@@ -22,7 +22,7 @@ IBenchmark[] benchmarks =
     new SequenceStateBenchmark(),
     new TrainBenchmark(),
     new SoakBenchmark(options),
-    new SaturationBenchmark(),
+    new SaturationBenchmark(options),
 ];
 
 if (names.Length == 0 || names[0] is "--help" or "-h" or "list")

@@ -26,8 +26,9 @@ public sealed class GwreproBackground : IAsyncDisposable
         });
     }
 
-    /// <summary>Starts <c>dotnet gwrepro.dll ARGS</c>, with <paramref name="environment"/> variables set (or removed where null).</summary>
-    public static GwreproBackground Start(string label, IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>Starts <c>dotnet gwrepro.dll ARGS</c>, with <paramref name="environment"/> variables set (or removed where null); <paramref name="dll"/> runs another build's gwrepro.dll (benchmarks against a baseline).</summary>
+    public static GwreproBackground Start(string label, IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null,
+        string? dll = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -38,7 +39,7 @@ public sealed class GwreproBackground : IAsyncDisposable
             foreach (var (k, v) in environment)
                 if (v is null) psi.Environment.Remove(k);
                 else psi.Environment[k] = v;
-        psi.ArgumentList.Add(GwreproProcess.DllPath);
+        psi.ArgumentList.Add(dll ?? GwreproProcess.DllPath);
         foreach (var a in args) psi.ArgumentList.Add(a);
         return new GwreproBackground(Process.Start(psi)!, label);
     }

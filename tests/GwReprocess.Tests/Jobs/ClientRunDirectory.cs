@@ -124,12 +124,12 @@ public sealed class ClientRunDirectory : IDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts <c>gwrepro serve</c> on fixed ports and waits until it says it is listening (models loaded).</summary>
-    public async Task<GwreproBackground> StartServerAsync(int grpcPort, int metricsPort = 0, int threads = 1, string label = "server")
+    /// <summary>Starts <c>gwrepro serve</c> (this build's, or the gwrepro.dll <paramref name="dll"/>) on fixed ports and waits until it says it is listening (models loaded).</summary>
+    public async Task<GwreproBackground> StartServerAsync(int grpcPort, int metricsPort = 0, int threads = 1, string label = "server", string? dll = null)
     {
         var server = GwreproBackground.Start(label, ["serve", "--model-repository", Repository, "--grpc-port", grpcPort.ToString(CultureInfo.InvariantCulture),
             "--http-port", "0", "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture),
-            "--intra-op-threads", threads.ToString(CultureInfo.InvariantCulture), "--inter-op-threads", "1"], Path);
+            "--intra-op-threads", threads.ToString(CultureInfo.InvariantCulture), "--inter-op-threads", "1"], Path, dll: dll);
         await server.WaitForLineAsync("listening on", TimeSpan.FromSeconds(120));
         return server;
     }

@@ -32,6 +32,46 @@ public class UpdateBuilderTests
     }
 
     [Fact]
+    public void Uneven_pieces_larger_than_the_fifo_give_every_sample_once_in_order()
+    {
+        // Pieces much larger than an update and of uneven sizes, channels at different paces: the FIFOs grow, wrap their head
+        // back to the front and compact; every update must still hold the next n standardised samples of every channel.
+        const int n = 64, channels = 3, total = 40 * n;
+        var scaling = new[] { new ChannelScaling(1, 2), new ChannelScaling(-3, 0.25), new ChannelScaling(0, 1) };
+        var b = new UpdateBuilder(scaling, n);
+        var rng = new Random(5);
+        var sent = new int[channels];
+        long taken = 0;
+        double Sample(int c, int i) => Math.Sin(0.01 * i + c) * 100 + c;
+        while (taken < total / n)
+        {
+            int c = rng.Next(channels);
+            int len = Math.Min(rng.Next(1, 9 * n), total - sent[c]);
+            if (len > 0)
+            {
+                b.Append(c, Enumerable.Range(sent[c], len).Select(i => Sample(c, i)).ToArray());
+                sent[c] += len;
+            }
+            while (b.TryTake() is { } u)
+            {
+                using (u)
+                {
+                    Assert.Equal(taken, u.Index);
+                    for (int ch = 0; ch < channels; ch++)
+                        for (int k = 0; k < n; k++)
+                        {
+                            var s = scaling[ch];
+                            float expected = (float)((Sample(ch, (int)(taken * n + k)) - s.Mean) * (1.0 / s.Scale));
+                            Assert.Equal(expected, u.Data[ch * n + k]);
+                        }
+                }
+                taken++;
+            }
+        }
+        for (int c = 0; c < channels; c++) Assert.Equal(0, b.Pending(c));
+    }
+
+    [Fact]
     public void A_zero_scale_is_refused()
     {
         var e = Assert.Throws<BadInputException>(() => new UpdateBuilder([new ChannelScaling(0, 0)], 8));
