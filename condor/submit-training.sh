@@ -98,6 +98,9 @@ if [ -n "$tout" ] && grep -q "epoch 2/2: train loss" "$tout" && grep -q "wrote m
   ok "the training node ran gwrepro-train: $(grep -c ' epoch ' "$tout") epoch line(s); $(grep -h 'version '"$version"': trained on' "$tout" | tr '\n' ' ')"
   grep -E "epoch|wrote|trained on" "$tout" >&2
 else bad "the training node's output ${tout:-(none)} lacks gwrepro-train's epoch and write lines"; fi
+# The demo's ensemble sums the Wiener estimate and DeepClean's: the new versions must learn what the Wiener cleaners leave.
+if [ -n "$tout" ] && grep -q "adds DeepClean's estimate to its Wiener cleaners' (noise-sum): training on what they leave" "$tout"; then ok "the training node trained on the Wiener cleaners' residual, as the summing ensemble uses it"
+else bad "the training node did not train on the Wiener cleaners' residual (the pinned ensemble sums both estimates)"; fi
 
 # What it wrote into the repository the server polls.
 r="$root$dir/model-repository"
@@ -118,8 +121,9 @@ for f in "$root$dir"/out/cleaned/*/*.gwf; do
   frames=$((frames + 1))
   ifo=$(basename "$(dirname "$f")" | tr 'A-Z' 'a-z')
   info=$(in_pool "$bin frames info ${f#$root$dir/}")
-  want="noise estimate of deepclean-$ifo version $version (ensemble gwe2e-deepclean-v$version"
-  hist=$(printf '%s\n' "$info" | grep -c "^history: .*$want" || true)
+  # The demo's ensemble adds the Wiener cleaner's estimate and DeepClean's: "wiener-<ifo> version 1 plus deepclean-<ifo> version K (summed by ...)".
+  want="noise estimate of wiener-$ifo version 1 plus deepclean-$ifo version $version (summed by noise-sum version 1) (ensemble gwe2e-deepclean-v$version"
+  hist=$(printf '%s\n' "$info" | grep '^history: ' | grep -cF "$want" || true)
   # The channel's comment reads "... <model text> band-passed to ...", the history record "... <model text>, band-passed to ...".
   comment=$(grep -acF "$want version 1) band-passed" "$f" || true)
   if [ "$hist" -ge 1 ] && [ "$comment" -ge 1 ]; then :; else bad "${f#$root$dir/}: provenance does not name deepclean-$ifo version $version (history lines $hist, channel comment $comment)"; printf '%s\n' "$info" | grep -i "history" >&2 || true; fi

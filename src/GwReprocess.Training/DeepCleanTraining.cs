@@ -24,7 +24,13 @@ public static class DeepCleanTraining
             if (await repository.HasVersionAsync(name, request.Version, cancellationToken).ConfigureAwait(false))
                 throw new BadInputException($"{repository.Describe(name, request.Version.ToString(CultureInfo.InvariantCulture))}: version {request.Version} exists already; choose another --version");
         }
-        if (request.AfterLinear && request.EnsembleFrom is null) throw new BadInputException("--after-linear needs --ensemble-from (the ensemble whose Wiener cleaners it adds to)");
+        // A version pinned into an ensemble that already sums a linear cleaner's estimate and DeepClean's (the demo's, a DAG node's) must
+        // learn what the linear cleaner leaves, as the version it succeeds did: otherwise the pinned copy subtracts the linear part twice.
+        bool sums = request.EnsembleFrom is null && await SumsWithLinearAsync(repository, request.Ensemble, cancellationToken).ConfigureAwait(false);
+        if (request.AfterLinear && request.EnsembleFrom is null && !sums)
+            throw new BadInputException("--after-linear needs --ensemble-from (the ensemble whose Wiener cleaners it adds to)");
+        bool afterLinear = request.AfterLinear || sums;
+        if (sums) log($"ensemble '{request.Ensemble}' adds DeepClean's estimate to its Wiener cleaners' ({NoiseSumName}): training on what they leave");
         if (request.EnsembleFrom is { } from && await repository.ReadConfigAsync(from, cancellationToken).ConfigureAwait(false) is null)
             throw new BadInputException($"--ensemble-from {from}: no such model in {request.Repository}");
         var spans = new List<TrainingSpanData>();
@@ -33,7 +39,7 @@ public static class DeepCleanTraining
             var frames = await FitFrames.OpenAsync(request.Fit, d.Ifo, request.Start, request.End, cancellationToken).ConfigureAwait(false);
             log($"{d.Ifo}: reading {d.Witnesses.Count} witnesses and {d.Strain} over {frames.Span}, resampled to {request.SampleRate} Hz");
             var shared = await SharedScalingAsync(request, repository, d, log, cancellationToken).ConfigureAwait(false);
-            var linear = request.AfterLinear ? await LinearCleanerAsync(repository, d, cancellationToken).ConfigureAwait(false) : null;
+            var linear = afterLinear ? await LinearCleanerAsync(repository, d, cancellationToken).ConfigureAwait(false) : null;
             spans.Add(await TrainingSpanData.ReadAsync(frames.Source, d, frames.Span, request.SampleRate, request.Bands, cancellationToken,
                 shared, linear, request.WitnessHighpass).ConfigureAwait(false));
         }
@@ -142,6 +148,14 @@ public static class DeepCleanTraining
             throw new BadInputException($"{repository.Describe(model)}: fitted on witnesses {(fitted is null ? "without a high-pass" : $"high-passed at {fitted}")}, the workflow's [cleaning] witness_highpass gives {(request.WitnessHighpass is { } h ? $"high-passed at {h}" : "none")}; rebuild it with this workflow");
         if (!beside) log($"{d.Ifo}: {model}'s versions take the witnesses standardised by the client ({repository.Describe(model)}); trained on those scales");
         return scaling;
+    }
+
+    /// <summary>True when <paramref name="ensemble"/> has a <see cref="NoiseSumName"/> step adding a linear cleaner's estimate to DeepClean's.</summary>
+    private static async Task<bool> SumsWithLinearAsync(TrainingRepository repository, string ensemble, CancellationToken ct)
+    {
+        if (ensemble.Length == 0 || await repository.ReadConfigAsync(ensemble, ct).ConfigureAwait(false) is not { } text) return false;
+        var steps = Inference.ModelConfigFile.Parse(text, repository.Describe(ensemble)).EnsembleScheduling?.Step;
+        return steps is not null && steps.Any(s => s.ModelName == NoiseSumName);
     }
 
     /// <summary>The taps of the Wiener cleaner (its highest version) a DeepClean trained with --after-linear learns the residual of.</summary>

@@ -14,8 +14,17 @@ public sealed record CleaningProvenance(string Model, long Version, string Ensem
     public static string ProgramVersion { get; } =
         typeof(CleaningProvenance).Assembly.GetName().Version?.ToString() ?? "0";
 
-    /// <summary>The model and ensemble with their versions, e.g. <c>wiener-h1 version 101 (ensemble gwe2e-v101 version 1)</c>.</summary>
-    public string ModelText => $"{Model} version {VersionText(Version)}" + (Ensemble == Model ? "" : $" (ensemble {Ensemble} version {VersionText(EnsembleVersion)})");
+    /// <summary>When <see cref="Model"/> only adds other steps' estimates (a noise-sum), those steps and their versions, in its input order; otherwise empty.</summary>
+    public IReadOnlyList<(string Model, long Version)> Summed { get; init; } = [];
+
+    /// <summary>
+    /// The model and ensemble with their versions, e.g. <c>wiener-h1 version 101 (ensemble gwe2e-v101 version 1)</c>, or for a sum
+    /// <c>wiener-h1 version 1 plus deepclean-h1 version 101 (summed by noise-sum version 1) (ensemble gwe2e-deepclean-v101 version 1)</c>.
+    /// </summary>
+    public string ModelText =>
+        (Summed.Count == 0 ? $"{Model} version {VersionText(Version)}"
+            : string.Join(" plus ", Summed.Select(p => $"{p.Model} version {VersionText(p.Version)}")) + $" (summed by {Model} version {VersionText(Version)})")
+        + (Ensemble == Model ? "" : $" (ensemble {Ensemble} version {VersionText(EnsembleVersion)})");
 
     /// <summary>The workflow and program, e.g. <c>workflow local-demo, gwrepro 1.0.0.0</c>.</summary>
     public string ProgramText => (Workflow.Length > 0 ? $"workflow {Workflow}, " : "") + $"gwrepro {ProgramVersion}";

@@ -65,7 +65,13 @@ internal static class ModelProvenance
                 continue;
             }
             long version = step.ModelVersion > 0 ? step.ModelVersion : await LatestAsync(step.ModelName).ConfigureAwait(false);
-            result.Add(new CleaningProvenance(step.ModelName, version, ensemble, ensembleVersion, workflow));
+            // A noise-sum only adds a linear cleaner's estimate and DeepClean's: the cleaners are the steps feeding it.
+            var summed = new List<(string, long)>();
+            if (step.InputMap.ContainsKey(Models.NoiseSumNetwork.LinearInput) && step.InputMap.ContainsKey(Models.NoiseSumNetwork.NonlinearInput))
+                foreach (var input in (string[])[Models.NoiseSumNetwork.LinearInput, Models.NoiseSumNetwork.NonlinearInput])
+                    if (steps!.FirstOrDefault(s => s.OutputMap.Values.Contains(step.InputMap[input])) is { } part)
+                        summed.Add((part.ModelName, part.ModelVersion > 0 ? part.ModelVersion : await LatestAsync(part.ModelName).ConfigureAwait(false)));
+            result.Add(new CleaningProvenance(step.ModelName, version, ensemble, ensembleVersion, workflow) { Summed = summed });
         }
         return result;
     }
