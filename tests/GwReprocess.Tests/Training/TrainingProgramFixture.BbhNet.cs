@@ -52,11 +52,11 @@ public sealed partial class TrainingProgramFixture
         return target;
     }
 
-    /// <summary>gwrepro-train bbhnet's arguments for a seconds-long run: 64 s held out, 2 epochs, few sources, 2 threads.</summary>
+    /// <summary>gwrepro-train bbhnet's arguments for a seconds-long run: 64 s held out, 2 epochs of 16 steps, few sources, 2 threads.</summary>
     public IReadOnlyList<string> QuickBbhArguments(string background, string repository, string report, int seed = 3) =>
     [
         "bbhnet", "--workflow", DemoWorkflow, "--fit", background, "--out", repository, "--report", report,
-        "--validation", "64", "--epochs", "2", "--batch-size", "32", "--injections", "64", "--validation-injections", "32", "--evaluation-sources", "8",
+        "--validation", "64", "--epochs", "2", "--epoch-windows", "512", "--batch-size", "32", "--injections", "64", "--validation-injections", "32", "--evaluation-sources", "8",
         "--seed", seed.ToString(CultureInfo.InvariantCulture), "--threads", "2", "--root", TrainingRoot,
     ];
 
