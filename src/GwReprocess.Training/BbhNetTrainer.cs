@@ -19,7 +19,7 @@ internal sealed class BbhNetTrainer(BbhNetTrainingOptions options, Action<string
         int d = data.Ifos.Count, k = data.NetworkLength, batch = options.BatchSize;
         // The input filter was applied to the pools already; the module is the network after it.
         var net = new BbhNetModule(d, k, options.Dropout);
-        using var adam = optim.Adam(net.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        using var adam = new AdamOptimizer(net.parameters(), options.LearningRate, options.WeightDecay);
         using var bce = nn.BCEWithLogitsLoss();
         var random = new Random(options.Seed);
         var (validationX, validationY) = ValidationSet(data);

@@ -26,7 +26,7 @@ internal sealed class DeepCleanTrainer(DeepCleanTrainingOptions options, Action<
             throw new BadInputException($"{data.Ifo}: the validation part of {data.Span} is shorter than one {options.WindowSeconds} s window");
 
         var net = new DeepCleanModule(data.Witnesses.Length);
-        using var adam = optim.Adam(net.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        using var adam = new AdamOptimizer(net.parameters(), options.LearningRate, options.WeightDecay);
         var random = new Random(options.Seed);
         var order = train.ToArray();
         var loop = new EpochLoop(options.Epochs, options.PlateauPatience, options.LearningRateFactor, options.EarlyStopPatience, progress);

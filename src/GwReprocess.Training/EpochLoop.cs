@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace GwReprocess.Training;
@@ -18,7 +17,7 @@ internal sealed class EpochLoop(int epochs, int plateauPatience, double learning
     /// Runs up to the epoch limit: <paramref name="trainEpoch"/> makes one pass in training mode and returns its summed loss, batches and
     /// windows; <paramref name="validate"/> returns the validation loss. Leaves <paramref name="net"/> in eval mode with the best weights.
     /// </summary>
-    public List<EpochResult> Run(nn.Module net, Adam adam, double learningRate, string label,
+    public List<EpochResult> Run(nn.Module net, AdamOptimizer adam, double learningRate, string label,
         Func<(double LossSum, int Batches, int Windows)> trainEpoch, Func<double> validate)
     {
         var history = new List<EpochResult>();
@@ -48,7 +47,7 @@ internal sealed class EpochLoop(int epochs, int plateauPatience, double learning
                 if (++sincePlateau > plateauPatience)
                 {
                     lr *= learningRateFactor;
-                    foreach (var g in adam.ParamGroups) g.LearningRate = lr;
+                    adam.LearningRate = lr;
                     sincePlateau = 0;
                 }
                 if (sinceBest >= earlyStopPatience)

@@ -17,7 +17,7 @@ internal static class TrainingStepBenchmark
         torch.manual_seed(seed);
         using var net = new DeepCleanModule(witnesses);
         net.train();
-        using var adam = optim.Adam(net.parameters(), 1e-3);
+        using var adam = new AdamOptimizer(net.parameters(), 1e-3, 0);
         using var loss = new PsdRatioLoss(4096, 0.5, 0.25, [(55, 65)], 1);
         using var x = randn(batch, witnesses, length);
         using var y = randn(batch, length);
@@ -42,7 +42,7 @@ internal static class TrainingStepBenchmark
         torch.manual_seed(seed);
         using var net = new BbhNetModule(2, length, 0.5);
         net.train();
-        using var adam = optim.Adam(net.parameters(), 1e-3);
+        using var adam = new AdamOptimizer(net.parameters(), 1e-3, 0);
         using var bce = nn.BCEWithLogitsLoss();
         using var x = randn(batch, 2, length);
         using var y = randint(0, 2, [batch]).to_type(ScalarType.Float32);
