@@ -66,18 +66,14 @@ internal sealed class InjectionSet
             var geocent = GpsTime.FromNanoseconds(anchor * 1_000_000_000L + (long)Math.Round(phase * 1e9));
             double a = Uniform(random, population.MinMass, population.MaxMass), b = Uniform(random, population.MinMass, population.MaxMass);
             double m1 = Math.Max(a, b), m2 = Math.Min(a, b);
-            // As the simulator's schedule does it: PhenomB's SNR scales with the amplitude factor, 0PN's has its own closed form.
-            double phenomSnr = population.Waveform == WaveformFamily.PhenomB
-                ? new PhenomB(m1, m2).OptimalSnr(BbhNetTrainingData.ReferenceDistanceMpc, 1, population.LowFrequency, DesignCurve.Psd) : 0;
+            var snrOf = Waveforms.OptimalSnr(population.Waveform, m1, m2, BbhNetTrainingData.ReferenceDistanceMpc, population.LowFrequency, DesignCurve.Psd);
             var detectors = new DetectorInjection[d];
             for (int det = 0; det < d; det++)
             {
                 double delay = Uniform(random, -population.MaxDelay, population.MaxDelay);
                 double factor = Uniform(random, population.MinAmplitudeFactor, 1);
                 double wave = Uniform(random, 0, 2 * Math.PI);
-                double snr = population.Waveform == WaveformFamily.PhenomB ? factor * phenomSnr
-                    : TaylorF2.OptimalSnr(m1, m2, BbhNetTrainingData.ReferenceDistanceMpc, factor, population.LowFrequency, DesignCurve.Psd);
-                detectors[det] = new DetectorInjection(ifos[det], geocent + GpsDuration.FromNanoseconds((long)Math.Round(delay * 1e9)), factor, wave, snr);
+                detectors[det] = new DetectorInjection(ifos[det], geocent + GpsDuration.FromNanoseconds((long)Math.Round(delay * 1e9)), factor, wave, snrOf(factor));
             }
             var injection = new BbhInjection(geocent, m1, m2, BbhNetTrainingData.ReferenceDistanceMpc, detectors);
             for (int det = 0; det < d; det++)

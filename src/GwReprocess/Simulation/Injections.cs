@@ -125,9 +125,7 @@ public sealed class InjectionSchedule
             double a = s.Uniform(Settings.MinMass, Settings.MaxMass), b = s.Uniform(Settings.MinMass, Settings.MaxMass);
             double m1 = Math.Max(a, b), m2 = Math.Min(a, b);
             double distance = s.Uniform(Settings.MinDistanceMpc, Settings.MaxDistanceMpc);
-            // PhenomB's SNR is linear in the amplitude factor: one integral per injection, not per detector.
-            double phenomSnr = Settings.Waveform == WaveformFamily.PhenomB
-                ? new PhenomB(m1, m2).OptimalSnr(distance, 1, Settings.LowFrequency, DesignCurve.Psd) : 0;
+            var snrOf = Waveforms.OptimalSnr(Settings.Waveform, m1, m2, distance, Settings.LowFrequency, DesignCurve.Psd);
             var detectors = new DetectorInjection[Ifos.Count];
             for (int d = 0; d < Ifos.Count; d++)
             {
@@ -135,9 +133,7 @@ public sealed class InjectionSchedule
                 double delay = q.Uniform(-Settings.MaxDelay, Settings.MaxDelay);
                 double factor = q.Uniform(Settings.MinAmplitudeFactor, 1);
                 double phase = q.Uniform(0, 2 * Math.PI);
-                double snr = Settings.Waveform == WaveformFamily.PhenomB ? factor * phenomSnr
-                    : TaylorF2.OptimalSnr(m1, m2, distance, factor, Settings.LowFrequency, DesignCurve.Psd);
-                detectors[d] = new DetectorInjection(Ifos[d], geocent + GpsDuration.FromNanoseconds((long)Math.Round(delay * 1e9)), factor, phase, snr);
+                detectors[d] = new DetectorInjection(Ifos[d], geocent + GpsDuration.FromNanoseconds((long)Math.Round(delay * 1e9)), factor, phase, snrOf(factor));
             }
             list.Add(new BbhInjection(geocent, m1, m2, distance, detectors));
         }

@@ -35,4 +35,15 @@ public static class Waveforms
         WaveformFamily.PhenomB => Math.Max(0, new PhenomB(m1, m2).TimeToMerger(lowHz)),
         _ => TaylorF2.TimeToCoalescence(TaylorF2.ChirpMass(m1, m2), lowHz),
     };
+
+    /// <summary>
+    /// The optimal SNR against <paramref name="psd"/> of an <paramref name="m1"/> + <paramref name="m2"/> M☉ source at <paramref name="distanceMpc"/>,
+    /// as a function of a detector's amplitude factor. PhenomB's SNR is linear in the factor: its integral is done once here, not per detector.
+    /// </summary>
+    public static Func<double, double> OptimalSnr(WaveformFamily family, double m1, double m2, double distanceMpc, double lowHz, Func<double, double> psd)
+    {
+        if (family != WaveformFamily.PhenomB) return factor => TaylorF2.OptimalSnr(m1, m2, distanceMpc, factor, lowHz, psd);
+        double unit = new PhenomB(m1, m2).OptimalSnr(distanceMpc, 1, lowHz, psd);
+        return factor => factor * unit;
+    }
 }
