@@ -5,10 +5,6 @@ using Inference;
 
 namespace GwReprocess.Training;
 
-/// <summary>What a BBHnet training produced: the version, spans, history, the export check and the comparison with the ensemble's own detector.</summary>
-public sealed record TrainedDetector(string Model, long Version, string Ensemble, Time.Segment Training, Time.Segment Validation, IReadOnlyList<EpochResult> History,
-    double ExportError, double Seconds, IReadOnlyList<string> Comparison);
-
 /// <summary>Trains BBHnet on whitened background with injections, exports it to ONNX and adds it to a model repository as one version, with an ensemble that scores with it.</summary>
 public static class BbhNetTraining
 {

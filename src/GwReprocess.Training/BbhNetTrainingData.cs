@@ -114,25 +114,25 @@ internal sealed class BbhNetTrainingData
         var validationSpan = new Segment(trainSpan.End, span.Value.Start + TimeSeries.DurationOf(n, rate));
 
         log($"whitening {trainStarts.Count} + {validationStarts.Count} background windows per detector with the repository's postproc");
-        var trainNoise = Whiten(cleaned, trainStarts, k, whitener);
-        var validationNoise = Whiten(cleaned, validationStarts, k, whitener);
+        // BBHnet's fixed input filter is linear: applied once to the pools here, it need not run (slowly, as a 1025-tap conv) in every
+        // training step. The served validation windows stay unfiltered for the ONNX models the comparison runs.
         var highpass = BbhNetNetwork.InputHighpass(request.SampleRate);
-        double sigma = FilteredDeviation(trainNoise, k, highpass);
+        log($"filtering the training and validation windows with BBHnet's input high-pass ({highpass.Length} taps)");
+        var trainNoise = Array.ConvertAll(Whiten(cleaned, trainStarts, k, whitener), x => FixedFilter.Apply(x, k, highpass, o.Threads));
+        var validationNoise = Whiten(cleaned, validationStarts, k, whitener);
+        var filteredValidation = Array.ConvertAll(validationNoise, x => FixedFilter.Apply(x, k, highpass, o.Threads));
+        double sigma = Deviation(trainNoise);
         if (!(sigma > 0) || !double.IsFinite(sigma)) throw new BadInputException($"the whitened background of {trainSpan} is {sigma} everywhere: no data to train on");
 
         log(string.Create(CultureInfo.InvariantCulture,
             $"rendering {o.TrainInjections} + {o.ValidationInjections} + {o.EvaluationSources} {Waveforms.Name(o.Population.Waveform)} sources (masses {o.Population.MinMass}-{o.Population.MaxMass} Msun) at {ReferenceDistanceMpc} Mpc"));
         var ifos = request.Detectors.Select(x => x.Ifo).ToList();
-        var trainSet = InjectionSet.Render(ifos, o.TrainInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 1);
-        var validationSet = InjectionSet.Render(ifos, o.ValidationInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 2);
+        var trainSet = InjectionSet.Render(ifos, o.TrainInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 1).Filtered(highpass, o.Threads);
+        var validationSet = InjectionSet.Render(ifos, o.ValidationInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 2).Filtered(highpass, o.Threads);
         log(string.Create(CultureInfo.InvariantCulture,
-            $"whitened background: standard deviation {sigma:G4} after BBHnet's {BbhNetNetwork.InputHighpassHz} Hz high-pass; a source at network SNR 12 keeps a median SNR of {WhitenedSnr(trainSet, k, 12, sigma, highpass):F1} in its window"));
+            $"whitened background: standard deviation {sigma:G4} after BBHnet's {BbhNetNetwork.InputHighpassHz} Hz high-pass; a source at network SNR 12 keeps a median SNR of {WhitenedSnr(trainSet, 12, sigma):F1} in its window"));
         var servedSet = InjectionSet.Render(ifos, o.EvaluationSources, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 3, 1 / request.InferenceRate);
-        // The fixed input filter is linear: applied once to the pools here, it need not run (slowly, as a 1025-tap conv) in every training step.
-        log($"filtering the training and validation windows with BBHnet's input high-pass ({highpass.Length} taps)");
-        var filteredTrain = trainNoise.Select(x => FixedFilter.Apply(x, k, highpass, o.Threads)).ToArray();
-        var filteredValidation = validationNoise.Select(x => FixedFilter.Apply(x, k, highpass, o.Threads)).ToArray();
-        return new BbhNetTrainingData(ifos, k, filteredTrain, validationNoise, trainSet.Filtered(highpass, o.Threads), validationSet.Filtered(highpass, o.Threads), servedSet,
+        return new BbhNetTrainingData(ifos, k, trainNoise, validationNoise, trainSet, validationSet, servedSet,
             1 / sigma, trainSpan, validationSpan, filteredValidation) { SampleRate = request.SampleRate };
     }
 
@@ -158,42 +158,31 @@ internal sealed class BbhNetTrainingData
         return result;
     }
 
-    /// <summary>Median over the sources of √(Σ s²)/σ after the high-pass, each source scaled to network SNR <paramref name="snr"/>: what a window holds of the optimal SNR (less: signal outside it, the band cut).</summary>
-    private static double WhitenedSnr(InjectionSet set, int k, double snr, double sigma, float[] highpass)
+    /// <summary>Median over the sources of √(Σ s²)/σ of their (filtered) windows, each source scaled to network SNR <paramref name="snr"/>: what a window holds of the optimal SNR (less: signal outside it, the band cut).</summary>
+    private static double WhitenedSnr(InjectionSet set, double snr, double sigma)
     {
         int size = set.Windows.Length / set.WindowCount;
         var values = new double[set.Count];
         for (int i = 0; i < set.Count; i++)
         {
-            double energy = 0;
-            for (int at = 0; at < size; at += k)
-                foreach (float v in Filter(set.Windows.AsSpan(i * set.WindowsPerSource * size + at, k), highpass)) energy += (double)v * v;
-            values[i] = Math.Sqrt(energy) / sigma * snr / set.Injections[i].NetworkSnr;
+            var window = set.Windows.AsSpan(i * set.WindowsPerSource * size, size);
+            values[i] = Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(window, window)) / sigma * snr / set.Injections[i].NetworkSnr;
         }
         Array.Sort(values);
         return values[values.Length / 2];
     }
 
-    /// <summary>Standard deviation of up to 64 windows per detector after <paramref name="highpass"/>: the scale the network's input is brought to 1 by.</summary>
-    private static double FilteredDeviation(float[][] windows, int k, float[] highpass)
+    /// <summary>Standard deviation over every window of every detector: the scale the network's input is brought to 1 by.</summary>
+    private static double Deviation(float[][] windows)
     {
         double sum = 0, squares = 0;
         long count = 0;
         foreach (var x in windows)
         {
-            int n = x.Length / k, step = Math.Max(1, n / 64);
-            for (int w = 0; w < n; w += step)
-                foreach (float v in Filter(x.AsSpan(w * k, k), highpass)) { sum += v; squares += (double)v * v; count++; }
+            foreach (float v in x) { sum += v; squares += (double)v * v; }
+            count += x.Length;
         }
         double mean = sum / count;
         return Math.Sqrt(Math.Max(0, squares / count - mean * mean));
-    }
-
-    /// <summary>'valid' convolution of every K-sample block of <paramref name="x"/> with the symmetric <paramref name="taps"/>, as BBHnet's input stage.</summary>
-    private static float[] Filter(ReadOnlySpan<float> x, float[] taps)
-    {
-        var y = new float[x.Length - taps.Length + 1];
-        for (int i = 0; i < y.Length; i++) y[i] = System.Numerics.Tensors.TensorPrimitives.Dot(x.Slice(i, taps.Length), taps);
-        return y;
     }
 }

@@ -14,7 +14,6 @@ public sealed partial class TrainingProgramFixture
     public const int BackgroundSeconds = 160;
 
     private Task<string>? _background;
-    private readonly Dictionary<string, Task<TrainingRun>> _bbhRuns = [];
 
     /// <summary>The demo workflow (H1 + L1, 21 witnesses each), which the committed repository was built for.</summary>
     public static string DemoWorkflow => Path.Combine(SourceTree.Root, "workflows", "local-demo.toml");
@@ -22,7 +21,7 @@ public sealed partial class TrainingProgramFixture
     /// <summary>A <c>gwrepro simulate</c>-style directory of the demo's simulation over <see cref="BackgroundSeconds"/> s without injections.</summary>
     public Task<string> BackgroundAsync()
     {
-        lock (_bbhRuns) return _background ??= SimulateAsync();
+        lock (_runs) return _background ??= SimulateAsync();
     }
 
     private async Task<string> SimulateAsync()
@@ -61,15 +60,7 @@ public sealed partial class TrainingProgramFixture
     ];
 
     /// <summary>A quick BBHnet training into its own copy of the committed repository, run once per name.</summary>
-    public Task<TrainingRun> SharedBbhRunAsync(string name, int seed)
-    {
-        lock (_bbhRuns)
-        {
-            if (!_bbhRuns.TryGetValue(name, out var run))
-                _bbhRuns[name] = run = RunBbhAsync(name, seed);
-            return run;
-        }
-    }
+    public Task<TrainingRun> SharedBbhRunAsync(string name, int seed) => Once(name, () => RunBbhAsync(name, seed));
 
     private async Task<TrainingRun> RunBbhAsync(string name, int seed)
     {

@@ -99,12 +99,15 @@ public sealed partial class TrainingProgramFixture : IAsyncLifetime
     private readonly Dictionary<string, Task<TrainingRun>> _runs = [];
 
     /// <summary>A quick training into its own repository, run once per name and shared by the tests that read it.</summary>
-    public Task<TrainingRun> SharedRunAsync(string name, int seed)
+    public Task<TrainingRun> SharedRunAsync(string name, int seed) => Once(name, () => RunQuickAsync(name, seed));
+
+    /// <summary>The run named <paramref name="name"/>, started by <paramref name="start"/> the first time it is asked for.</summary>
+    private Task<TrainingRun> Once(string name, Func<Task<TrainingRun>> start)
     {
         lock (_runs)
         {
             if (!_runs.TryGetValue(name, out var run))
-                _runs[name] = run = RunQuickAsync(name, seed);
+                _runs[name] = run = start();
             return run;
         }
     }
