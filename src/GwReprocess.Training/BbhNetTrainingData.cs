@@ -76,7 +76,7 @@ internal sealed class BbhNetTrainingData
     public int ValidationWindows => ValidationNoise[0].Length / Kernel;
 
     /// <summary>Reads the background, cleans it with <paramref name="cleaners"/> (per detector, or none), whitens it, and renders the injection sets.</summary>
-    public static async Task<BbhNetTrainingData> BuildAsync(BbhNetTrainingRequest request, IReadOnlyList<RepositoryCleaner?> cleaners, PostprocWhitener whitener,
+    public static async Task<BbhNetTrainingData> BuildAsync(BbhNetTrainingRequest request, IReadOnlyList<RepositoryCleaner?> cleaners, IWindowWhitener whitener, byte[] whitenerModel,
         Action<string> log, CancellationToken cancellationToken)
     {
         var o = request.Options;
@@ -102,8 +102,8 @@ internal sealed class BbhNetTrainingData
         int n = cleaned.Min(x => x.Length), k = whitener.Kernel;
         int validationStart = n - (int)Math.Round(request.ValidationSeconds * request.SampleRate);
         int stride = Math.Max(1, (int)Math.Round(o.StrideSeconds * request.SampleRate));
-        var trainStarts = DeepCleanTrainer.Starts(0, validationStart, k, stride);
-        var validationStarts = DeepCleanTrainer.Starts(validationStart, n, k, stride);
+        var trainStarts = DeepCleanTrainer.Starts(whitener.Lead, validationStart, k, stride);
+        var validationStarts = DeepCleanTrainer.Starts(Math.Max(validationStart, whitener.Lead), n, k, stride);
         if (validationStart <= 0 || validationStarts.Count < 4)
             throw new BadInputException(string.Create(CultureInfo.InvariantCulture,
                 $"--validation {request.ValidationSeconds} s of {span} leaves {Math.Max(0, validationStarts.Count)} validation windows or nothing to train on"));
@@ -113,13 +113,23 @@ internal sealed class BbhNetTrainingData
         var trainSpan = new Segment(span!.Value.Start, span.Value.Start + TimeSeries.DurationOf(validationStart, rate));
         var validationSpan = new Segment(trainSpan.End, span.Value.Start + TimeSeries.DurationOf(n, rate));
 
-        log($"whitening {trainStarts.Count} + {validationStarts.Count} background windows per detector with the repository's postproc");
+        log($"whitening {trainStarts.Count} + {validationStarts.Count} background windows per detector with {whitener.Description}");
         // BBHnet's fixed input filter is linear: applied once to the pools here, it need not run (slowly, as a 1025-tap conv) in every
         // training step. The served validation windows stay unfiltered for the ONNX models the comparison runs.
+        if (whitener is StreamWindowWhitener stream)
+        {
+            stream.Calibrate(cleaned, validationStart);
+            var sample = Enumerable.Range(0, 8).Select(i => validationStarts[i * (validationStarts.Count - 1) / 7]).ToList();
+            double difference = stream.CompareWithServed(whitenerModel, cleaned, sample);
+            log(string.Create(CultureInfo.InvariantCulture, $"the served whitener and training's agree within {difference:E2} of the whitened rms on 8 validation windows"));
+            if (!(difference <= StreamWindowWhitener.Tolerance))
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"training's whitening differs from the served whitener by {difference:E2} of the whitened rms (limit {StreamWindowWhitener.Tolerance:E0})"));
+        }
         var highpass = BbhNetNetwork.InputHighpass(request.SampleRate);
         log($"filtering the training and validation windows with BBHnet's input high-pass ({highpass.Length} taps)");
-        var trainNoise = Array.ConvertAll(Whiten(cleaned, trainStarts, k, whitener), x => FixedFilter.Apply(x, k, highpass, o.Threads));
-        var validationNoise = Whiten(cleaned, validationStarts, k, whitener);
+        var trainNoise = Array.ConvertAll(whitener.WhitenBackground(cleaned, trainStarts), x => FixedFilter.Apply(x, k, highpass, o.Threads));
+        var validationNoise = whitener.WhitenBackground(cleaned, validationStarts);
         var filteredValidation = Array.ConvertAll(validationNoise, x => FixedFilter.Apply(x, k, highpass, o.Threads));
         double sigma = Deviation(trainNoise);
         if (!(sigma > 0) || !double.IsFinite(sigma)) throw new BadInputException($"the whitened background of {trainSpan} is {sigma} everywhere: no data to train on");
@@ -134,28 +144,6 @@ internal sealed class BbhNetTrainingData
         var servedSet = InjectionSet.Render(ifos, o.EvaluationSources, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 3, 1 / request.InferenceRate);
         return new BbhNetTrainingData(ifos, k, trainNoise, validationNoise, trainSet, validationSet, servedSet,
             1 / sigma, trainSpan, validationSpan, filteredValidation) { SampleRate = request.SampleRate };
-    }
-
-    /// <summary>Per detector, the windows at <paramref name="starts"/> whitened (all detectors go through postproc together, as served).</summary>
-    private static float[][] Whiten(IReadOnlyList<double[]> strain, IReadOnlyList<int> starts, int k, PostprocWhitener whitener)
-    {
-        int d = strain.Count;
-        var windows = new float[starts.Count * d * k];
-        for (int w = 0; w < starts.Count; w++)
-            for (int det = 0; det < d; det++)
-            {
-                var src = strain[det].AsSpan(starts[w], k);
-                var dst = windows.AsSpan((w * d + det) * k, k);
-                for (int i = 0; i < k; i++) dst[i] = (float)src[i];
-            }
-        whitener.WhitenInPlace(windows);
-        var result = new float[d][];
-        for (int det = 0; det < d; det++)
-        {
-            result[det] = new float[starts.Count * k];
-            for (int w = 0; w < starts.Count; w++) windows.AsSpan((w * d + det) * k, k).CopyTo(result[det].AsSpan(w * k, k));
-        }
-        return result;
     }
 
     /// <summary>Median over the sources of √(Σ s²)/σ of their (filtered) windows, each source scaled to network SNR <paramref name="snr"/>: what a window holds of the optimal SNR (less: signal outside it, the band cut).</summary>

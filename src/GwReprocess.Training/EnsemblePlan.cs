@@ -15,8 +15,10 @@ internal sealed class EnsemblePlan
     private readonly Dictionary<string, (string Model, long Version)> _cleaners;
     private readonly long _detectorVersion;
 
-    private EnsemblePlan(TrainingRepository repository, string ensemble, byte[] postproc, int kernel, Dictionary<string, (string, long)> cleaners, string detector, long detectorVersion)
+    private EnsemblePlan(TrainingRepository repository, string ensemble, byte[] postproc, int kernel, Dictionary<string, (string, long)> cleaners, string detector, long detectorVersion,
+        StreamWhitening? stream)
     {
+        Stream = stream;
         _repository = repository;
         _ensemble = ensemble;
         Postproc = postproc;
@@ -26,7 +28,10 @@ internal sealed class EnsemblePlan
         _detectorVersion = detectorVersion;
     }
 
-    /// <summary>The postproc version's model.onnx the ensemble runs.</summary>
+    /// <summary>The stream whitener's settings when the detector's input comes from one (<c>architecture: whitener</c>), else null (postproc's fixed FIR).</summary>
+    public StreamWhitening? Stream { get; }
+
+    /// <summary>The postproc (or whitener) version's model.onnx the ensemble runs.</summary>
     public byte[] Postproc { get; }
 
     /// <summary>Window length K postproc and the detector take.</summary>
@@ -58,9 +63,12 @@ internal sealed class EnsemblePlan
         }
         var postprocConfig = await ConfigAsync(repository, postproc.ModelName, ct).ConfigureAwait(false)
             ?? throw new BadInputException($"{repository.Describe(postproc.ModelName)}: no model '{postproc.ModelName}', which '{ensemble}' runs");
-        int kernel = checked((int)postprocConfig.Input[0].Dims[^1]);
+        int kernel = checked((int)postprocConfig.Output[0].Dims[^1]);
+        var parameters = postprocConfig.Parameters.ToDictionary(p => p.Key, p => p.Value.StringValue, StringComparer.Ordinal);
+        var stream = parameters.TryGetValue("architecture", out var architecture) && architecture == "whitener"
+            ? StreamWhitening.FromParameters(postproc.ModelName, parameters, kernel) : null;
         byte[] onnx = await VersionFileAsync(repository, postproc.ModelName, postproc.ModelVersion, ct).ConfigureAwait(false);
-        return new EnsemblePlan(repository, ensemble, onnx, kernel, cleaners, detector.ModelName, detector.ModelVersion);
+        return new EnsemblePlan(repository, ensemble, onnx, kernel, cleaners, detector.ModelName, detector.ModelVersion, stream);
     }
 
     /// <summary>The linear cleaner whose estimate the ensemble subtracts from <paramref name="detector"/>'s strain, or null when it subtracts none.</summary>

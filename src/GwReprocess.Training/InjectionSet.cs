@@ -46,7 +46,7 @@ internal sealed class InjectionSet
     /// window per source the coalescence lies uniformly in [0.2, 0.875) of the window (inside what BBHnet's input high-pass leaves, with some inspiral before it); with <paramref name="servedHopSeconds"/> every window a
     /// server stepping by that hop would score with the coalescence inside it is rendered (offsets φ + m·hop, φ uniform in [0, hop)).
     /// </summary>
-    public static InjectionSet Render(IReadOnlyList<string> ifos, int count, InjectionSettings population, int sampleRate, int kernel, PostprocWhitener whitener, int seed,
+    public static InjectionSet Render(IReadOnlyList<string> ifos, int count, InjectionSettings population, int sampleRate, int kernel, IWindowWhitener whitener, int seed,
         double servedHopSeconds = 0)
     {
         var random = new Random(seed);
@@ -90,7 +90,7 @@ internal sealed class InjectionSet
             injections[i] = injection;
             for (int m = 0; m < perSource; m++) offsets[i * perSource + m] = phase + (double)m * hop / sampleRate;
         }
-        whitener.WhitenInPlace(windows);
+        whitener.WhitenSignals(windows);
         return new InjectionSet(windows, injections, offsets, perSource, kernel);
     }
 

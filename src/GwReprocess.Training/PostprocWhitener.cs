@@ -5,7 +5,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace GwReprocess.Training;
 
 /// <summary>The repository's <c>postproc</c> model run in ONNX Runtime with zero noise inputs: windows whitened exactly as the serving ensemble whitens them.</summary>
-internal sealed class PostprocWhitener : IDisposable
+internal sealed class PostprocWhitener : IWindowWhitener
 {
     private readonly InferenceSession _session;
     private readonly string[] _noiseInputs;
@@ -29,11 +29,37 @@ internal sealed class PostprocWhitener : IDisposable
 
     public int Detectors { get; }
 
+    public int Lead => 0;
+
+    public string Description => "the repository's postproc";
+
     /// <summary>Window length K (samples).</summary>
     public int Kernel { get; }
 
+    /// <summary>All detectors go through postproc together, as served.</summary>
+    public float[][] WhitenBackground(IReadOnlyList<double[]> strain, IReadOnlyList<int> starts)
+    {
+        int d = strain.Count, k = Kernel;
+        var windows = new float[starts.Count * d * k];
+        for (int w = 0; w < starts.Count; w++)
+            for (int det = 0; det < d; det++)
+            {
+                var src = strain[det].AsSpan(starts[w], k);
+                var dst = windows.AsSpan((w * d + det) * k, k);
+                for (int i = 0; i < k; i++) dst[i] = (float)src[i];
+            }
+        WhitenSignals(windows);
+        var result = new float[d][];
+        for (int det = 0; det < d; det++)
+        {
+            result[det] = new float[starts.Count * k];
+            for (int w = 0; w < starts.Count; w++) windows.AsSpan((w * d + det) * k, k).CopyTo(result[det].AsSpan(w * k, k));
+        }
+        return result;
+    }
+
     /// <summary>Whitens <paramref name="windows"/> = [B, D, K] (row-major) in place, in chunks of at most 64 windows.</summary>
-    public void WhitenInPlace(float[] windows)
+    public void WhitenSignals(float[] windows)
     {
         int size = Detectors * Kernel, count = windows.Length / size;
         const int chunk = 64;
