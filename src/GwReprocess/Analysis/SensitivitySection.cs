@@ -31,14 +31,14 @@ internal static class SensitivitySection
         var (header, rows) = RateTable(groups);
         AppendMarkdown(sb, header, rows);
         sb.Append('\n').Append(RateNote).Append("\n\n");
-        foreach (var (title, columns) in groups)
+        foreach (var (title, columns) in WithInjections(groups))
         {
             sb.Append("**").Append(title).Append("**\n\n");
             var (h, r) = EfficiencyTable(columns);
             AppendMarkdown(sb, h, r);
             sb.Append('\n');
         }
-        sb.Append(EfficiencyNote(groups)).Append("\n\n");
+        if (WithInjections(groups).Any()) sb.Append(EfficiencyNote(groups)).Append("\n\n");
         return sb.ToString();
     }
 
@@ -50,15 +50,20 @@ internal static class SensitivitySection
         var (header, rows) = RateTable(groups);
         AppendHtml(sb, header, rows);
         sb.Append("<p>").Append(Escape(RateNote)).Append("</p>\n");
-        foreach (var (title, columns) in groups)
+        foreach (var (title, columns) in WithInjections(groups))
         {
             sb.Append("<h3>").Append(Escape(title)).Append("</h3>\n");
             var (h, r) = EfficiencyTable(columns);
             AppendHtml(sb, h, r);
         }
-        sb.Append("<p>").Append(Escape(EfficiencyNote(groups))).Append("</p>\n");
+        if (WithInjections(groups).Any()) sb.Append("<p>").Append(Escape(EfficiencyNote(groups))).Append("</p>\n");
         return sb.ToString();
     }
+
+    /// <summary>Groups with scored injections: a run without an injection table has a false-alarm rate but no efficiency.</summary>
+    private static IEnumerable<(string Title, List<(string Label, SearchSensitivity Sensitivity)> Columns)> WithInjections(
+        List<(string Title, List<(string Label, SearchSensitivity Sensitivity)> Columns)> groups) =>
+        groups.Where(g => g.Columns[0].Sensitivity.InjectionsScored > 0);
 
     private const string RateNote =
         "A background event is a cluster of consecutive injection-free windows scoring above the threshold (one cluster = one trigger; a gap or an " +
@@ -67,7 +72,7 @@ internal static class SensitivitySection
 
     private static string EfficiencyNote(List<(string Title, List<(string Label, SearchSensitivity Sensitivity)> Columns)> groups)
     {
-        var x = groups[0].Columns[0].Sensitivity;
+        var x = WithInjections(groups).First().Columns[0].Sensitivity;
         return string.Create(C,
             $"Bins of optimal network SNR (lower edge inclusive, the last open): {string.Join(", ", x.Efficiency.Select(b => b.Label))}. Found: the injection's score " +
             $"(highest window containing t_c) is above the search's own {InjectionRecovery.ThresholdPercentile}th-percentile threshold. ± is the binomial standard error " +

@@ -217,6 +217,33 @@ public sealed class SearchSensitivityTests : IDisposable
         Assert.Equal($"--compare {elsewhere}: its scored span [1000010000.00, 1000012800.00) does not overlap bbhnet's [1000000000.00, 1000002800.00)", e.Message);
     }
 
+    [Fact]
+    public void Without_injections_the_rate_stands_alone_and_a_gap_splits_a_cluster()
+    {
+        var background = new double[BackgroundWindows];
+        for (int i = 0; i < background.Length; i++) background[i] = i * 0.6180339887498949 % 1 * 0.9;
+        double glitch = 5;
+        foreach (var (start, length) in BbhnetGlitches)
+            for (int i = start; i < start + length; i++, glitch += 0.5) background[i] = glitch;
+        // Two files split inside the 2-window cluster at 3000–3001: back to back it stays one event; 10 s apart it is two.
+        TimeSeries Part(int from, int to, double gap) => new(new ChannelName("H1L1:BBH_SCORE"),
+            T0 + GpsDuration.FromSeconds(1 + from / Rate + gap), new SampleRate(Rate), background[from..to]);
+        var joined = SearchSensitivity.Compute(InjectionRecovery.Evaluate([Part(0, 3001, 0), Part(3001, BackgroundWindows, 0)], Window, [], 12));
+        var split = SearchSensitivity.Compute(InjectionRecovery.Evaluate([Part(0, 3001, 0), Part(3001, BackgroundWindows, 10)], Window, [], 12));
+        Assert.Equal(4, joined.BackgroundEvents);
+        Assert.Equal(5, split.BackgroundEvents);
+        Assert.Equal(5 / LivetimeHours, split.FarPerHour, 9);
+        Assert.Equal(10, split.WindowsAboveThreshold);
+
+        Assert.Equal(0, joined.InjectionsScored);
+        Assert.All(joined.Efficiency, b => Assert.Equal(0, b.Total));
+        Assert.All(joined.Roc, p => Assert.True(double.IsNaN(p.Efficiency)));
+        var summary = new RunSummary("background-only", 1, 0, 1, 1, 1, 1, new Quartiles(1, 1, 1), 1, null, [], null, null) { Sensitivity = joined };
+        string md = SensitivitySection.Markdown([summary]);
+        Assert.Contains("| 10001 | 0.6945 | 10 | 4 | 5.759 | 0.001 | 14400 | 14.4 |", md);
+        Assert.DoesNotContain("found / total", md);
+    }
+
     internal static (int Width, int Height) PngSize(string path)
     {
         var bytes = File.ReadAllBytes(path);
