@@ -140,6 +140,12 @@ public sealed class AnalyzeVerb : CliVerb
         [Option("injections", HelpText = "Injection table (gwrepro simulate's injections.csv) to mark on the scores plot (default: the simulated frames directory's).")]
         public string? Injections { get; set; }
 
+        [Option("compare", HelpText = "OTHER[=label] ...: other searches' scores over the same injections (e.g. the template bank beside BBHnet), each at its own "
+            + "99.9th-percentile threshold, beside the first RUNDIR's in efficiency.png, roc.png and the tables. OTHER is a run directory (its workflow.toml's "
+            + "[outputs] uri) or an outputs location (a directory or bucket URI holding scores/); label defaults to the run's name or the last path segment. "
+            + "Its scored span must overlap the run's. Give it after RUNDIR: it takes every value up to the next option.")]
+        public IEnumerable<string> Compare { get; set; } = [];
+
         [Option("stop-servers", HelpText = "Rendezvous prefix whose servers should stop once the report is written (the DAG's FINAL node passes it).")]
         public string? StopServers { get; set; }
 
@@ -197,6 +203,8 @@ public sealed class AnalyzeVerb : CliVerb
             var summaries = new List<RunSummary>();
             foreach (var r in runs)
                 summaries.Add(await RunReport.AddOutputChecksAsync(RunReport.Summarise(r, model, o.Bin, o.Gpu, o.NodeVcpu), r, asdFrame, o.Injections, cancellationToken: ct));
+            var compare = o.Compare.ToList();
+            if (compare.Count > 0) summaries[0] = await RunReport.AddComparisonAsync(summaries[0], runs[0], compare, ct);
             string outDir = o.Out ?? Path.Combine(dirs[0], "report");
             await ReportWriter.WriteAsync(runs, summaries, outDir, ct);
             if (o.Json) Console.Out.Write(ReportWriter.Json(summaries));
@@ -219,6 +227,7 @@ public sealed class AnalyzeVerb : CliVerb
                     if (s.Search is { } x)
                         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{s.Name}: {x.LoudAboveThreshold} of {x.Loud} injections with network SNR ≥ {x.LoudSnr:G3} score above {x.Threshold:G4} (the {InjectionRecovery.ThresholdPercentile}th percentile of {x.BackgroundScores} scores away from injections)"));
+                    foreach (string line in SensitivityLines(s)) Console.Out.WriteLine(line);
                     foreach (var d in s.Coverage ?? [])
                         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{s.Name} {d.Ifo}: {d.CleanedSeconds:F0} s cleaned of {d.AnalyzableSeconds:F0} s analyzable ({d.SegmentEdgeSeconds:F0} s at segment edges, {d.FailedJobSeconds:F0} s in failed or missing jobs); cache {d.Cache}, segments {d.SegmentFile}"));
@@ -234,6 +243,21 @@ public sealed class AnalyzeVerb : CliVerb
         {
             // The FINAL node stops the servers even when the analysis fails: they must not idle on GPUs.
             if (o.StopServers is not null) await StopServersAsync(o.StopServers, ct);
+        }
+    }
+
+    /// <summary>The false-alarm rate of each search's threshold and its efficiency over the SNR bins, one line each.</summary>
+    private static IEnumerable<string> SensitivityLines(RunSummary s)
+    {
+        var searches = s.Comparison is { } cmp ? cmp.Searches.Select(x => (x.Label, x.Sensitivity)).ToList()
+            : s.Sensitivity is { } one ? [(s.Name, one)] : [];
+        foreach (var (label, x) in searches)
+        {
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"{label}: threshold {x.Threshold:G4}: {x.BackgroundEvents} background events (clusters of consecutive above-threshold windows) in {x.LivetimeHours:G4} h = {x.FarPerHour:G4} per hour (naive: FAP {x.NaiveFap:G3} × {x.WindowsPerHour:G6} windows/h = {x.NaiveFarPerHour:G4} per hour)");
+            if (x.InjectionsScored > 0)
+                yield return $"{label}: efficiency by network SNR{(s.Comparison is { } c ? $" ({c.CommonInjections} injections every search scored)" : "")}: "
+                    + string.Join(", ", x.Efficiency.Where(b => b.Total > 0).Select(b => $"{b.Label} {b.Found}/{b.Total}"));
         }
     }
 

@@ -48,6 +48,15 @@ public sealed record InjectionRecovery(string Channel, int Files, double WindowS
     /// <summary>The scores, aligned with <see cref="Times"/>.</summary>
     [JsonIgnore] public double[] Values { get; init; } = [];
 
+    /// <summary>The background windows in time order, for false-alarm rates.</summary>
+    [JsonIgnore] public BackgroundTriggers Triggers { get; init; } = new([], [], 0);
+
+    /// <summary>Start of the scored span: the first window's start (GPS s).</summary>
+    public double SpanStart => Times.Length > 0 ? Times[0] - WindowSeconds : double.NaN;
+
+    /// <summary>End of the scored span: the last window's end (GPS s).</summary>
+    public double SpanEnd => Times.Length > 0 ? Times[^1] : double.NaN;
+
     /// <summary>
     /// Reads <c>scores/*.h5</c> of the outputs and the injection table (<paramref name="injectionTable"/>, else the simulated
     /// frames directory's <c>injections.csv</c>); null with a note when the run has no scores.
@@ -112,6 +121,7 @@ public sealed record InjectionRecovery(string Channel, int Files, double WindowS
         foreach (var s in scores) total += s.Length;
         var times = new double[total];
         var values = new double[total];
+        var strides = new double[total];
         int n = 0;
         foreach (var s in scores)
         {
@@ -121,6 +131,7 @@ public sealed record InjectionRecovery(string Channel, int Files, double WindowS
             {
                 times[n] = t0 + i * dt;
                 values[n] = v[i];
+                strides[n] = dt;
             }
         }
         double first = times[0] - windowSeconds, last = times[^1];
@@ -131,6 +142,9 @@ public sealed record InjectionRecovery(string Channel, int Files, double WindowS
         var exclusions = inSpan.Select(j => (Start: j.GeocentTime.TotalSeconds - TaylorF2.TimeToCoalescence(j.ChirpMass, LowHz) - 1,
             End: j.GeocentTime.TotalSeconds + AfterSeconds)).OrderBy(e => e.Start).ToArray();
         var background = new List<double>(total);
+        var follows = new List<bool>(total);
+        double livetime = 0;
+        int previous = -2;
         var maxScore = new double?[inSpan.Count];
         for (int i = 0; i < total; i++)
         {
@@ -141,7 +155,13 @@ public sealed record InjectionRecovery(string Channel, int Files, double WindowS
                 if (e.Start >= b) break;
                 if (e.End > a) { clean = false; break; }
             }
-            if (clean) background.Add(values[i]);
+            if (!clean) continue;
+            background.Add(values[i]);
+            // Consecutive: the window right after the previous background one, one stride on (half a stride of slack for
+            // rounding); a gap between files or an injection's excluded windows ends a cluster.
+            follows.Add(previous == i - 1 && times[i] - times[i - 1] <= 1.5 * strides[i]);
+            livetime += strides[i];
+            previous = i;
         }
         for (int k = 0; k < inSpan.Count; k++)
         {
@@ -160,6 +180,7 @@ public sealed record InjectionRecovery(string Channel, int Files, double WindowS
         {
             Times = times,
             Values = values,
+            Triggers = new BackgroundTriggers(background, follows, livetime),
         };
     }
 

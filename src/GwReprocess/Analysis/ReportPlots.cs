@@ -197,4 +197,85 @@ public static class ReportPlots
         plot.ShowLegend(Alignment.UpperRight);
         plot.SavePng(path, Width, Height);
     }
+
+    /// <summary>Colours of the searches in the efficiency and ROC plots, in comparison order.</summary>
+    private static readonly Color[] SearchColors = [Colors.DodgerBlue, Colors.Crimson, Colors.DarkGreen, Colors.DarkOrange, Colors.Purple, Colors.SaddleBrown];
+
+    /// <summary>
+    /// Detection efficiency against network SNR, one curve per search (each at its own threshold): a point per non-empty bin at the
+    /// bin's mean SNR, with the 68 % Wilson interval as bars.
+    /// </summary>
+    public static void EfficiencyPlot(IReadOnlyList<(string Label, SearchSensitivity Sensitivity)> searches, string path)
+    {
+        var plot = new Plot();
+        for (int s = 0; s < searches.Count; s++)
+        {
+            var (label, x) = searches[s];
+            var bins = x.Efficiency.Where(b => b.Total > 0).ToList();
+            if (bins.Count == 0) continue;
+            double[] xs = bins.Select(b => b.MeanSnr).ToArray(), ys = bins.Select(b => b.Efficiency).ToArray();
+            var color = SearchColors[s % SearchColors.Length];
+            var line = plot.Add.Scatter(xs, ys);
+            line.Color = color;
+            line.LineWidth = 2;
+            line.MarkerSize = 7;
+            line.LegendText = string.Create(CultureInfo.InvariantCulture,
+                $"{label}: threshold {x.Threshold:G4}, FAR {x.FarPerHour:G3}/h");
+            var bars = new ScottPlot.Plottables.ErrorBar(xs, ys, null, null,
+                bins.Select(b => b.Efficiency - b.WilsonLow).ToArray(), bins.Select(b => b.WilsonHigh - b.Efficiency).ToArray()) { Color = color };
+            plot.Add.Plottable(bars);
+        }
+        var one = plot.Add.HorizontalLine(1);
+        one.Color = Colors.Black.WithOpacity(.4);
+        one.LinePattern = LinePattern.Dashed;
+        one.LineWidth = 1;
+        plot.Axes.AutoScaleX();
+        plot.Axes.SetLimitsY(0, 1.3);
+        plot.Title($"detection efficiency at each search's {InjectionRecovery.ThresholdPercentile}th-percentile threshold");
+        plot.XLabel("optimal network SNR (mean of each bin: " + string.Join(", ", searches[0].Sensitivity.Efficiency.Select(b => b.Label)) + ")");
+        plot.YLabel("found / injected (bars: 68 % Wilson)");
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.SavePng(path, Width, Height);
+    }
+
+    /// <summary>
+    /// ROC: efficiency for injections with network SNR ≥ the floor against background events per hour (log axis), as the threshold
+    /// sweeps each search's background scores; a large marker at each search's own threshold. Thresholds no background event passes
+    /// (rate 0) have no place on the log axis and are left out.
+    /// </summary>
+    public static void RocPlot(IReadOnlyList<(string Label, SearchSensitivity Sensitivity)> searches, string path)
+    {
+        var plot = new Plot();
+        for (int s = 0; s < searches.Count; s++)
+        {
+            var (label, x) = searches[s];
+            var shown = x.Roc.Where(p => p.FarPerHour > 0 && double.IsFinite(p.Efficiency)).ToList();
+            if (shown.Count == 0) continue;
+            var color = SearchColors[s % SearchColors.Length];
+            var line = plot.Add.Scatter(shown.Select(p => Math.Log10(p.FarPerHour)).ToArray(), shown.Select(p => p.Efficiency).ToArray());
+            line.Color = color;
+            line.LineWidth = 2;
+            line.MarkerSize = 0;
+            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{label} ({x.RocInjections} injections with SNR ≥ {x.RocMinSnr:G3})");
+            if (x.FarPerHour > 0)
+            {
+                double efficiency = x.Roc.FirstOrDefault(p => p.Threshold == x.Threshold)?.Efficiency ?? double.NaN;
+                var marker = plot.Add.Marker(Math.Log10(x.FarPerHour), efficiency);
+                marker.Color = color;
+                marker.Size = 12;
+                marker.LegendText = string.Create(CultureInfo.InvariantCulture,
+                    $"{label} at its {InjectionRecovery.ThresholdPercentile}th percentile: {x.FarPerHour:G3}/h, {efficiency:P0}");
+            }
+        }
+        plot.Axes.Bottom.TickGenerator = LogTicks();
+        plot.Grid.MajorLineColor = Colors.Black.WithOpacity(.15);
+        plot.Axes.AutoScaleX();
+        plot.Axes.SetLimitsY(0, 1.3);
+        plot.Title(string.Create(CultureInfo.InvariantCulture,
+            $"ROC: efficiency (network SNR ≥ {searches[0].Sensitivity.RocMinSnr:G3}) against false-alarm rate"));
+        plot.XLabel("background events per hour (clusters of consecutive above-threshold windows)");
+        plot.YLabel("found / injected");
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.SavePng(path, Width, Height);
+    }
 }

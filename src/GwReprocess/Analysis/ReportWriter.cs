@@ -42,6 +42,7 @@ public static class ReportWriter
                 ReportPlots.ScoresPlot(search, Path.Combine(directory, file));
                 figures.Add((file, $"{runs[i].Name}: {search.Channel} against time; vertical lines: injections coloured by network SNR; dashed: the {InjectionRecovery.ThresholdPercentile}th percentile of the scores away from injections."));
             }
+            AddSensitivityFigures(summaries[i], suffix, directory, figures);
         }
         var latency = summaries.SelectMany(s => s.Latency).ToList();
         if (latency.Count > 0)
@@ -57,6 +58,26 @@ public static class ReportWriter
         await AtomicFile.WriteAllTextAsync(Path.Combine(directory, "report.html"), Html(summaries, figures, directory), cancellationToken).ConfigureAwait(false);
         await AtomicFile.WriteAllTextAsync(Path.Combine(directory, "summary.json"), Json(summaries), cancellationToken).ConfigureAwait(false);
         return [.. figures.Select(f => f.File), "report.md", "report.html", "summary.json"];
+    }
+
+    /// <summary>
+    /// <c>efficiency{suffix}.png</c> and <c>roc{suffix}.png</c> of a run with injections: its search alone, or every search of its
+    /// comparison in both.
+    /// </summary>
+    private static void AddSensitivityFigures(RunSummary summary, string suffix, string directory, List<(string File, string Caption)> figures)
+    {
+        List<(string Label, SearchSensitivity Sensitivity)> searches = summary.Comparison is { } cmp
+            ? cmp.Searches.Select(x => (x.Label, x.Sensitivity)).ToList()
+            : summary.Sensitivity is { } x ? [(summary.Name, x)] : [];
+        if (searches.Count == 0 || searches[0].Sensitivity.InjectionsScored == 0) return;
+        string names = string.Join(" and ", searches.Select(s => s.Label));
+        string common = summary.Comparison is { } c ? $" over the {c.CommonInjections} injections every search scored" : "";
+        string efficiency = $"efficiency{suffix}.png", roc = $"roc{suffix}.png";
+        ReportPlots.EfficiencyPlot(searches, Path.Combine(directory, efficiency));
+        figures.Add((efficiency, $"Detection efficiency of {names} against optimal network SNR{common}, each at its own {InjectionRecovery.ThresholdPercentile}th-percentile threshold; bars: 68 % Wilson intervals."));
+        ReportPlots.RocPlot(searches, Path.Combine(directory, roc));
+        figures.Add((roc, string.Create(CultureInfo.InvariantCulture,
+            $"ROC of {names}{common}: efficiency for network SNR ≥ {searches[0].Sensitivity.RocMinSnr:G3} against background events (clusters of consecutive above-threshold windows) per hour; markers: each search's {InjectionRecovery.ThresholdPercentile}th-percentile threshold.")));
     }
 
     /// <summary>The summaries as JSON, for scripts.</summary>
@@ -97,6 +118,7 @@ public static class ReportWriter
         sb.Append(CoverageSection(summaries));
         sb.Append(CleaningSection(summaries));
         sb.Append(SearchSection(summaries));
+        sb.Append(SensitivitySection.Markdown(summaries));
         sb.Append("\n## Figures\n\n");
         foreach (var (file, caption) in figures) sb.Append($"![{caption}]({file})\n\n*{caption}*\n\n");
         sb.Append("## Runs\n\n");
@@ -266,6 +288,7 @@ public static class ReportWriter
             foreach (var s in summaries.Where(s => s.SearchNote is not null))
                 sb.Append("<p>").Append(Escape($"{s.Name}: {(s.Search is null ? "no scores plot: " : "")}{s.SearchNote}.")).Append("</p>\n");
         }
+        sb.Append(SensitivitySection.Html(summaries));
         foreach (var (file, caption) in figures)
         {
             // Embedded, so the report is one file that can be mailed or attached to a review.

@@ -39,6 +39,12 @@ public sealed record RunSummary(
     /// <summary>Why there is no scores plot, or what is missing from it.</summary>
     public string? SearchNote { get; init; }
 
+    /// <summary>False-alarm rate of the search's threshold, efficiency per network-SNR bin and ROC; null without scores.</summary>
+    public SearchSensitivity? Sensitivity { get; init; }
+
+    /// <summary>This run's search beside others on the same span (<c>analyze --compare</c>); null when none was asked for.</summary>
+    public SearchComparison? Comparison { get; init; }
+
     /// <summary>Per detector: analyzable, cleaned and not-cleaned seconds by reason; null when unknown (see <see cref="CoverageNote"/>).</summary>
     public IReadOnlyList<DetectorCoverage>? Coverage { get; init; }
 
@@ -118,7 +124,28 @@ public static class RunReport
         if (cleaning is not null && cleaning.Notes.Count > 0) cleaningNote = string.Join("; ", cleaning.Notes);
         var (search, searchNote) = await InjectionRecovery.ComputeAsync(outputs, run.Workflow, run.RunDirectory, injectionTable, loudSnr, cancellationToken).ConfigureAwait(false);
         if (search is not null && search.InjectionTable is null) searchNote = "no injection table (simulated frames directory's injections.csv, or --injections): scores shown without injections";
-        return summary with { Cleaning = cleaning, CleaningNote = cleaningNote, Search = search, SearchNote = searchNote };
+        return summary with
+        {
+            Cleaning = cleaning, CleaningNote = cleaningNote, Search = search, SearchNote = searchNote,
+            Sensitivity = search is null ? null : SearchSensitivity.Compute(search),
+        };
+    }
+
+    /// <summary>
+    /// Sets <see cref="RunSummary.Comparison"/>: the run's search beside each of <paramref name="compare"/> (see
+    /// <see cref="SearchComparison.ComputeAsync"/>) over the run's injections.
+    /// </summary>
+    public static async Task<RunSummary> AddComparisonAsync(RunSummary summary, RunMetrics run, IReadOnlyList<string> compare, CancellationToken cancellationToken = default)
+    {
+        if (compare.Count == 0) return summary;
+        string outputs = run.OutputLocation;
+        if (outputs.Length > 0)
+        {
+            using var o = RunOutputs.Open(outputs, run.RunDirectory);
+            outputs = o.UriOf("");
+        }
+        var comparison = await SearchComparison.ComputeAsync(summary.Name, outputs, summary.Search, compare, cancellationToken).ConfigureAwait(false);
+        return summary with { Comparison = comparison };
     }
 
     private static double NiceBin(double raw)

@@ -270,7 +270,7 @@ public sealed class OutputChecksTests : IDisposable
         Assert.Equal((ReportPlots.Width, ReportPlots.Height), PngSize(Path.Combine(report, "asd-ratio.png")));
         Assert.Equal((ReportPlots.Width, ReportPlots.Height), PngSize(Path.Combine(report, "scores.png")));
         string html = File.ReadAllText(Path.Combine(report, "report.html"));
-        Assert.Equal(5, html.Split("data:image/png;base64,").Length - 1); // throughput, time and cost vs servers, ASD ratio, scores
+        Assert.Equal(7, html.Split("data:image/png;base64,").Length - 1); // throughput, time and cost vs servers, ASD ratio, scores, efficiency, ROC
         Assert.Contains("ratio at 60 Hz", html);
     }
 
