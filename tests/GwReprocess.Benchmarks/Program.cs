@@ -11,6 +11,7 @@ IBenchmark[] benchmarks =
     new DagBenchmark(),
     new DagRecordsBenchmark(),
     new ModelsBenchmark(),
+    new WhitenerBenchmark(),
     new ServerBenchmark(),
     new ResampleBenchmark(),
     new BucketBenchmark(),

@@ -23,7 +23,10 @@ public sealed class ModelsVerb : CliVerb
     /// <summary>Precisions of <c>--precision</c>.</summary>
     public enum PrecisionOption { Fp32, Fp16 }
 
-    [Verb("build", HelpText = "Write the model repository: snapshotters, cleaners (H1, L1), postproc, detector, and the gwe2e and deepclean-stream ensembles.")]
+    /// <summary>Whitening choices of <c>--whitening</c>.</summary>
+    public enum WhiteningOption { Fixed, Stream }
+
+    [Verb("build", HelpText = "Write the model repository: snapshotters, cleaners (H1, L1), postproc, detector, and the gwe2e and deepclean-stream ensembles; with --whitening stream, the strain-only detection repository instead (snapshotter, whitener, bbhnet, ensemble 'search').")]
     public sealed class BuildOptions : CommonOptions
     {
         [Option("out", Required = true, HelpText = "Repository directory to write (models inside it are replaced).")]
@@ -74,6 +77,21 @@ public sealed class ModelsVerb : CliVerb
         [Option("whiten-taps", Default = 1025, HelpText = "With --fit: length (odd) of postproc's whitening FIR, designed from each detector's strain ASD over the fit span; 0 keeps postproc unwhitened. Shorter FIRs let the seismic band through.")]
         public int WhitenTaps { get; set; }
 
+        [Option("whitening", Default = WhiteningOption.Fixed, HelpText = "fixed: postproc's FIR designed at build time (--whiten-taps), in gwe2e with cleaners. stream: a strain-only detection repository for workflows without witnesses: snapshotter (strain only, windows of --psd-length + --kernel) -> whitener (each window whitened by the mean Welch PSD of the --psd-length seconds before it, as aframe does) -> bbhnet, ensemble 'search' answering score [B, 1]; no cleaners, nothing fitted.")]
+        public WhiteningOption Whitening { get; set; }
+
+        [Option("psd-length", Default = "8", HelpText = "With --whitening stream: seconds of background before each window whose PSD whitens it.")]
+        public string PsdLength { get; set; } = "8";
+
+        [Option("psd-segment", Default = "0.5", HelpText = "With --whitening stream: Welch segment in seconds (Hann, half overlap, mean average).")]
+        public string PsdSegment { get; set; } = "0.5";
+
+        [Option("stream-fir-taps", Default = 0, HelpText = "With --whitening stream: length (odd, shorter than --psd-segment) of the whitening FIR; 0 = a quarter second less one sample (1023 at 4096 Hz).")]
+        public int StreamFirTaps { get; set; }
+
+        [Option("low-corner", Default = "10", HelpText = "With --whitening stream: frequencies below this (Hz) are removed by the whitening FIR.")]
+        public string LowCorner { get; set; } = "10";
+
         [Option("seed", Default = 20210826, HelpText = "Seed of the untrained networks' weights.")]
         public int Seed { get; set; }
 
@@ -119,6 +137,11 @@ public sealed class ModelsVerb : CliVerb
     /// <summary>The options as a typed request; errors name the option.</summary>
     private static ModelRepositoryRequest Request(BuildOptions o)
     {
+        bool stream = o.Whitening == WhiteningOption.Stream;
+        if (stream && (o.Cleaner == CleanerOption.Wiener || o.Fit is not null || o.Workflow is not null))
+            throw new BadInputException("--whitening stream builds a strain-only repository: no cleaner is fitted (drop --cleaner wiener, --fit, --workflow)");
+        if (stream && o.Detector == DetectorOption.Templates)
+            throw new BadInputException("--whitening stream takes --detector bbhnet: the template bank is calibrated on whitened background, which a strain-only build does not have yet");
         if (o.Cleaner != CleanerOption.Wiener && (o.Fit is not null || o.Workflow is not null))
             throw new BadInputException("--fit and --workflow go with --cleaner wiener");
         bool templates = o.Detector == DetectorOption.Templates;
@@ -145,6 +168,14 @@ public sealed class ModelsVerb : CliVerb
                 Instances = o.Instances,
                 SnapshotterInstances = o.Streams,
                 Precision = o.Precision == PrecisionOption.Fp16 ? ModelPrecision.Fp16 : ModelPrecision.Fp32,
+                Whitening = stream ? WhiteningMode.Stream : WhiteningMode.Fixed,
+                StreamWhitening = new StreamWhiteningOptions
+                {
+                    BackgroundSeconds = Positive(o.PsdLength, "--psd-length"),
+                    SegmentSeconds = Positive(o.PsdSegment, "--psd-segment"),
+                    Taps = o.StreamFirTaps,
+                    LowCornerHz = Positive(o.LowCorner, "--low-corner", allowZero: true),
+                },
                 InstanceKind = o.Kind switch
                 {
                     KindOption.Cpu => ModelInstanceGroup.Types.Kind.Cpu,
@@ -155,6 +186,10 @@ public sealed class ModelsVerb : CliVerb
             Fit = fit,
         };
     }
+
+    private static double Positive(string text, string option, bool allowZero = false) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && (v > 0 || (allowZero && v == 0)) ? v
+            : throw new BadInputException($"{option} '{text}' is not a {(allowZero ? "non-negative" : "positive")} number");
 
     private static WienerFitRequest FitRequest(BuildOptions o)
     {

@@ -13,6 +13,11 @@ public static class ModelRepositoryBuild
     public static async Task<ModelRepositoryBuildResult> BuildAsync(ModelRepositoryRequest request, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         var asked = request.Models;
+        if (asked.Whitening == WhiteningMode.Stream)
+        {
+            if (request.Fit is not null) throw new BadInputException("--whitening stream builds a strain-only repository: nothing is fitted (drop --cleaner wiener, --fit, --workflow)");
+            return await WriteAsync(request.Directory, ModelRepositoryBuilder.Build(asked), asked, cancellationToken).ConfigureAwait(false);
+        }
         if (asked.Cleaner == CleanerKind.Wiener && request.Fit is null)
             throw new BadInputException("a Wiener cleaner needs frames to fit on");
         if (asked.Detector == DetectorKind.Templates && (asked.Cleaner != CleanerKind.Wiener || request.Fit!.WhitenTaps == 0))
@@ -38,7 +43,12 @@ public static class ModelRepositoryBuild
         var models = ModelRepositoryBuilder.Build(options);
         foreach (var c in cleaners ?? [])
             c.Annotate(models.Single(m => m.Name == ModelRepositoryBuilder.CleanerName(CleanerKind.Wiener, c.Ifo)).Config);
-        string dir = request.Directory;
+        return await WriteAsync(request.Directory, models, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the models, checks the repository and notes other versions Triton would serve instead.</summary>
+    private static async Task<ModelRepositoryBuildResult> WriteAsync(string dir, IReadOnlyList<RepositoryModel> models, ModelRepositoryOptions options, CancellationToken cancellationToken)
+    {
         await ModelRepository.WriteAsync(dir, models, cancellationToken).ConfigureAwait(false);
         var problems = ModelRepositoryCheck.Check(dir);
         var notes = new List<string>();

@@ -7,7 +7,8 @@ namespace GwReprocess.Models;
 /// gwe2e: <c>snapshot_update [1, D·C_w + D, B·s]</c> (witnesses of each detector in detector order, then the D strains)
 /// → snapshotter → <c>&lt;cleaner&gt;-&lt;det&gt;</c> per detector → postproc (strain − noise, FIR) → detector; outputs
 /// <c>noise_&lt;det&gt; [B, K]</c> and <c>score [B, 1]</c>. deepclean-stream: the first detector's witnesses
-/// <c>[1, C_w, B·s]</c> → snapshotter-stream → that detector's cleaner; output <c>noise [B, K]</c>.
+/// <c>[1, C_w, B·s]</c> → snapshotter-stream → that detector's cleaner; output <c>noise [B, K]</c>. With stream whitening,
+/// the strain-only repository of <see cref="StrainOnlyRepository"/> instead.
 /// </remarks>
 public static class ModelRepositoryBuilder
 {
@@ -16,6 +17,8 @@ public static class ModelRepositoryBuilder
     public const string Postproc = "postproc";
     public const string EndToEnd = "gwe2e";
     public const string CleanerStream = "deepclean-stream";
+    public const string Whitener = "whitener";
+    public const string Search = "search";
 
     /// <summary>Name of the cleaner model for <paramref name="detector"/>, e.g. deepclean-h1.</summary>
     public static string CleanerName(CleanerKind cleaner, string detector) =>
@@ -26,6 +29,7 @@ public static class ModelRepositoryBuilder
 
     public static IReadOnlyList<RepositoryModel> Build(ModelRepositoryOptions o)
     {
+        if (o.Whitening == WhiteningMode.Stream) return StrainOnlyRepository.Build(o);
         if (o.Cleaner == CleanerKind.Wiener && o.WienerFilters is null)
             throw new BadInputException("--cleaner wiener needs fitted coefficients: give --fit FRAMES --start --end --workflow W.toml");
         if (o.Detector == DetectorKind.Templates && o.Templates is null)
@@ -76,7 +80,7 @@ public static class ModelRepositoryBuilder
     public const string PrecisionParameter = "precision";
 
     /// <summary>The network with float16 weights and compute behind its float32 inputs and outputs; its config says so.</summary>
-    private static RepositoryModel ToFloat16(RepositoryModel model)
+    internal static RepositoryModel ToFloat16(RepositoryModel model)
     {
         var config = model.Config.Clone();
         config.Parameters[PrecisionParameter] = new ModelParameter { StringValue = "fp16" };
@@ -134,14 +138,14 @@ public static class ModelRepositoryBuilder
         return new RepositoryModel(CleanerStream, ens, null);
     }
 
-    private static ModelConfig NewEnsemble(string name, string description)
+    internal static ModelConfig NewEnsemble(string name, string description)
     {
         var c = new ModelConfig { Name = name, Platform = ModelConfigs.EnsemblePlatform, MaxBatchSize = 0, EnsembleScheduling = new ModelEnsembling() };
         c.Parameters.Add("description", new ModelParameter { StringValue = description });
         return c;
     }
 
-    private static ModelEnsembling.Types.Step Step(string model, params (string ModelTensor, string EnsembleTensor)[] inputs)
+    internal static ModelEnsembling.Types.Step Step(string model, params (string ModelTensor, string EnsembleTensor)[] inputs)
     {
         var s = new ModelEnsembling.Types.Step { ModelName = model, ModelVersion = -1 };
         foreach (var (m, e) in inputs) s.InputMap.Add(m, e);

@@ -59,6 +59,12 @@ public sealed record ModelRepositoryOptions
     /// <summary>Precision of the neural networks (DeepClean, BBHnet); fp16 is for GPU instances only.</summary>
     public ModelPrecision Precision { get; init; } = ModelPrecision.Fp32;
 
+    /// <summary>Fixed: the gwe2e repository (cleaners, postproc's build-time FIR). Stream: the strain-only detection repository (snapshotter, whitener, detector, <c>search</c>).</summary>
+    public WhiteningMode Whitening { get; init; } = WhiteningMode.Fixed;
+
+    /// <summary>The whitener's design, used when <see cref="Whitening"/> is Stream.</summary>
+    public StreamWhiteningOptions StreamWhitening { get; init; } = new();
+
     /// <summary>Per-detector whitening FIR taps for postproc; null = identity (one tap of 1), until the ASD-based design is available.</summary>
     public IReadOnlyList<float[]>? WhiteningTaps { get; init; }
 

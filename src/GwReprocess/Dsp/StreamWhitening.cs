@@ -1,0 +1,50 @@
+namespace GwReprocess.Dsp;
+
+/// <summary>Whitening of one window by the PSD of the background span just before it (aframe's preprocessor): the double-precision reference of the serving whitener.</summary>
+/// <remarks>
+/// A series of N samples holds a background b = x[0 : N−K] and the window x[N−K : N]. The ASD is b's mean Welch PSD
+/// (Hann segments of L samples, overlap L/2, constant detrend, one-sided density), square-rooted; the FIR is
+/// <see cref="Whitening.FirFromAsd"/> of it; the output is the centred convolution y[n] = Σ_j h[j]·x[N−K + n + c − j]
+/// (c = (T−1)/2) over the window's K samples, the real background samples before it and zeros past its end.
+/// </remarks>
+public static class StreamWhitening
+{
+    /// <summary>Checks the sizes the whitener needs; errors name <paramref name="name"/>.</summary>
+    public static void Validate(string name, int backgroundSamples, int kernel, int segment, int taps, double lowCornerHz, double sampleRate)
+    {
+        if (!(sampleRate > 0)) throw new BadInputException($"{name}: sample rate must be positive, got {sampleRate}");
+        if (kernel < 1) throw new BadInputException($"{name}: window of {kernel} samples must be at least 1");
+        if (segment < 4 || segment % 2 != 0) throw new BadInputException($"{name}: Welch segment of {segment} samples must be even and at least 4 (the overlap is half a segment)");
+        if (backgroundSamples < segment) throw new BadInputException($"{name}: background of {backgroundSamples} samples is shorter than one Welch segment of {segment}");
+        if (taps < 3 || taps % 2 == 0 || taps >= segment)
+            throw new BadInputException($"{name}: whitening FIR of {taps} taps must be odd, at least 3 and shorter than the {segment}-sample Welch segment (so its grid is the Welch bins)");
+        if (!(lowCornerHz >= 0) || lowCornerHz >= sampleRate / 2) throw new BadInputException($"{name}: low corner {lowCornerHz} Hz must be at least 0 and below Nyquist ({sampleRate / 2} Hz)");
+    }
+
+    /// <summary>The whitening FIR (<paramref name="taps"/> coefficients) designed from <paramref name="background"/>'s mean Welch ASD.</summary>
+    public static double[] Fir(ReadOnlySpan<double> background, int segment, int taps, double lowCornerHz, double sampleRate)
+    {
+        var asd = Welch.Asd(background, sampleRate, segment, segment / 2, SpectralAverage.Mean);
+        return Whitening.FirFromAsd(asd, sampleRate, taps, lowCornerHz);
+    }
+
+    /// <summary>Whitens the last <paramref name="kernel"/> samples of <paramref name="series"/> by the background before them; returns K samples.</summary>
+    public static double[] Window(ReadOnlySpan<double> series, int kernel, int segment, int taps, double lowCornerHz, double sampleRate)
+    {
+        int background = series.Length - kernel;
+        Validate("stream whitening", background, kernel, segment, taps, lowCornerHz, sampleRate);
+        var h = Fir(series[..background], segment, taps, lowCornerHz, sampleRate);
+        int c = (taps - 1) / 2, n = series.Length;
+        var y = new double[kernel];
+        for (int i = 0; i < kernel; i++)
+        {
+            int centre = background + i + c;
+            double sum = 0;
+            // Taps past the series' end meet zeros; background ≥ segment > c keeps the other end inside it.
+            int first = Math.Max(0, centre - (n - 1));
+            for (int j = first; j < taps; j++) sum += h[j] * series[centre - j];
+            y[i] = sum;
+        }
+        return y;
+    }
+}

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using GwReprocess.Models.Onnx;
+using GwReprocess.Models.Onnx.Protos;
+using Inference;
+using OnnxType = GwReprocess.Models.Onnx.Protos.TensorProto.Types.DataType;
+
+namespace GwReprocess.Models;
+
+/// <summary>The serving whitener: each window whitened by a PSD estimated from the background span just before it in the stream (aframe's preprocessor).</summary>
+/// <remarks>
+/// Input <c>strain [B, D, N]</c> with N = background + K, output <c>whitened [B, D, K]</c>; per (window, detector) the same
+/// steps as <see cref="Dsp.StreamWhitening.Window"/>: mean Welch PSD of x[0 : N−K] (Hann, L samples, overlap L/2, constant
+/// detrend), ASD, <see cref="Dsp.Whitening.FirFromAsd"/> (its grid is the Welch bins since T &lt; L), centred convolution
+/// over the last K samples with zeros past the end. The graph computes in float64 (a steep seismic wall leaves the
+/// high-frequency bins 1e-10 below the low ones, under float32 FFT rounding), after scaling each row by its background's
+/// largest magnitude (strain is ~1e-21; whitening is scale-free). An all-zero background whitens to zeros. Welch and the
+/// convolution use the DFT operator; the cosine matrix of the FIR design is built from Range and Cos, which ONNX Runtime
+/// folds at load, so the file holds only the two short windows.
+/// </remarks>
+public static class StreamWhitener
+{
+    /// <summary>The <c>architecture</c> parameter of the config and ONNX metadata.</summary>
+    public const string Architecture = "whitener";
+
+    /// <summary>Default background (PSD) span before each window, seconds: aframe's training PSD length.</summary>
+    public const double DefaultBackgroundSeconds = 8;
+
+    /// <summary>Default Welch segment, seconds (2048 samples at 4096 Hz).</summary>
+    public const double DefaultSegmentSeconds = 0.5;
+
+    /// <summary>Default low corner, Hz: frequencies below it are removed.</summary>
+    public const double DefaultLowCornerHz = 10;
+
+    /// <summary>Default FIR length at <paramref name="sampleRate"/>: a quarter second less one sample (1023 taps at 4096 Hz), odd and below the default segment.</summary>
+    public static int DefaultTaps(int sampleRate) => Math.Max(3, (sampleRate / 4 - 1) | 1);
+
+    /// <summary>Default Welch segment in samples at <paramref name="sampleRate"/>, even.</summary>
+    public static int DefaultSegment(int sampleRate) => Math.Max(4, (int)Math.Round(sampleRate * DefaultSegmentSeconds) & ~1);
+
+    public static RepositoryModel Build(string name, int detectors, int backgroundSamples, int kernel, int batch, int segment, int taps, double lowCornerHz, int sampleRate,
+        int instances = 1, ModelInstanceGroup.Types.Kind kind = ModelInstanceGroup.Types.Kind.Auto)
+    {
+        Dsp.StreamWhitening.Validate(name, backgroundSamples, kernel, segment, taps, lowCornerHz, sampleRate);
+        if (detectors < 1) throw new BadInputException($"{name}: needs at least one detector");
+        if (batch < 1) throw new BadInputException($"{name}: batch {batch} must be at least 1");
+        int n = backgroundSamples + kernel, half = segment / 2, segments = (backgroundSamples - half) / half, bins = segment / 2 + 1;
+        int c = (taps - 1) / 2;
+        // Circular convolution of length M is exact on the kept samples once M ≥ K + T − 1.
+        int m = (int)Math.Min(int.MaxValue / 2 + 1, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(kernel + taps - 1)));
+
+        var g = new OnnxGraphBuilder(name);
+        var batchDim = OnnxDim.Symbolic("batch");
+        var strain = g.Input(Postprocessor.StrainInput, NetworkBuilder.Float, batchDim, detectors, n);
+        var rows = g.Node("Cast", [g.Node("Reshape", [strain, g.Int64Vector("rows_shape", -1, n)], "rows_f32")], "rows", OnnxAttribute.Int("to", (long)OnnxType.Double));
+
+        var axis1 = g.Int64Vector("axis1", 1);
+        var zero = Scalar(g, "zero", 0);
+        var background = g.Node("Slice", [rows, g.Int64Vector("bg_start", 0), g.Int64Vector("bg_end", backgroundSamples), axis1], "background");
+        // The largest magnitude needs no squaring; 0 maps to a zero scale so an empty background gives zeros, never NaN.
+        var peak = g.Node("ReduceMax", [g.Node("Abs", [background])], "bg_peak", OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 1));
+        var inverse = g.Node("Where", [g.Node("Greater", [peak, zero]), g.Node("Reciprocal", [peak]), zero], "bg_scale");
+        var x = g.Node("Mul", [rows, inverse], "normalised");
+
+        // Welch: S segments of L with hop L/2 from the start of the background, as two shifted views of its halves.
+        var halves = g.Node("Reshape", [g.Node("Slice", [x, g.Int64Vector("welch_start", 0), g.Int64Vector("welch_end", (long)(segments + 1) * half), axis1]),
+            g.Int64Vector("halves_shape", -1, segments + 1, half)], "halves");
+        var lead = g.Node("Slice", [halves, g.Int64Vector("lead_start", 0), g.Int64Vector("lead_end", segments), axis1]);
+        var trail = g.Node("Slice", [halves, g.Int64Vector("trail_start", 1), g.Int64Vector("trail_end", segments + 1), axis1]);
+        var seg = g.Node("Concat", [lead, trail], "segments", OnnxAttribute.Int("axis", 2));
+        var detrended = g.Node("Sub", [seg, g.Node("ReduceMean", [seg], "segment_mean", OnnxAttribute.Ints("axes", 2), OnnxAttribute.Int("keepdims", 1))]);
+        var hann = Dsp.FirWindow.Hann.Compute(segment, periodic: true);
+        var windowed = g.Node("Mul", [detrended, Constant(g, "welch_window", hann, segment)], "windowed");
+        var spectra = g.Node("DFT", [g.Node("Unsqueeze", [windowed, g.Int64Vector("axis3", 3)])], "segment_spectra",
+            OnnxAttribute.Int("axis", 2), OnnxAttribute.Int("onesided", 1));
+        var power = g.Node("ReduceSumSquare", [spectra], "segment_power", OnnxAttribute.Ints("axes", 3), OnnxAttribute.Int("keepdims", 0));
+        var psd = g.Node("Mul", [g.Node("ReduceMean", [power], "mean_power", OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 0)),
+            Constant(g, "density_scale", DensityScale(hann, segment, sampleRate), bins)], "psd");
+        var asd = g.Node("Sqrt", [psd], "asd");
+        var gain = g.Node("Mul", [g.Node("Where", [g.Node("Greater", [asd, zero]), g.Node("Reciprocal", [asd]), zero]),
+            Constant(g, "band", Band(bins, segment, sampleRate, lowCornerHz), bins)], "gain");
+
+        // FIR = gain · C, C[k, t] = c_k/L · cos(2π k (t − c)/L) · hann_sym[t + 1] · √(2/fs): FirFromAsd's inverse real FFT, truncated and tapered.
+        var k = g.Node("Unsqueeze", [g.Node("Range", [zero, Scalar(g, "bins", bins), Scalar(g, "one", 1)]), axis1], "fir_k");
+        var t = g.Node("Range", [Scalar(g, "lag_first", -c), Scalar(g, "lag_end", c + 1), "one"], "fir_lag");
+        var angle = g.Node("Mul", [g.Node("Mul", [k, t]), Scalar(g, "radians_per_bin", 2 * Math.PI / segment)], "fir_angle");
+        var cosine = g.Node("Mul", [g.Node("Mul", [g.Node("Cos", [angle]), Constant(g, "fir_bin_weight", BinWeights(bins, segment), bins, 1)]),
+            Constant(g, "fir_taper", Taper(taps, sampleRate), taps)], "fir_design");
+        var fir = g.Node("MatMul", [gain, cosine], "fir");
+
+        // Convolution by FFT: the window with c samples of background before it, zero-padded to M; y[n] = z[n + 2c].
+        var length = g.InitializerInt64("dft_length", [m]);
+        var tail = g.Node("Slice", [x, g.Int64Vector("tail_start", n - kernel - c), g.Int64Vector("tail_end", n), axis1], "conv_input");
+        var axis2 = g.Int64Vector("axis2", 2);
+        var xs = g.Node("DFT", [g.Node("Unsqueeze", [tail, axis2]), length], "conv_input_spectrum", OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("onesided", 1));
+        var hs = g.Node("DFT", [g.Node("Unsqueeze", [fir, axis2]), length], "fir_spectrum", OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("onesided", 1));
+        var xParts = g.NodeMulti("Split", [xs], ["xs_re", "xs_im"], OnnxAttribute.Int("axis", 2));
+        var hParts = g.NodeMulti("Split", [hs], ["hs_re", "hs_im"], OnnxAttribute.Int("axis", 2));
+        var re = g.Node("Sub", [g.Node("Mul", [xParts[0], hParts[0]]), g.Node("Mul", [xParts[1], hParts[1]])], "product_re");
+        var im = g.Node("Add", [g.Node("Mul", [xParts[0], hParts[1]]), g.Node("Mul", [xParts[1], hParts[0]])], "product_im");
+        var product = g.Node("Concat", [re, im], "product", OnnxAttribute.Int("axis", 2));
+        // The inverse DFT takes the whole spectrum: bins M/2−1 … 1 mirrored and conjugated.
+        var mirrored = g.Node("Mul", [g.Node("Slice", [product, g.Int64Vector("mirror_start", m / 2 - 1), g.Int64Vector("mirror_end", 0), axis1, g.Int64Vector("mirror_step", -1)]),
+            Constant(g, "conjugate", [1.0, -1.0], 2)], "mirrored");
+        var full = g.Node("Concat", [product, mirrored], "full_spectrum", OnnxAttribute.Int("axis", 1));
+        var z = g.Node("DFT", [full], "convolved", OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("inverse", 1));
+        var kept = g.Node("Slice", [z, g.Int64Vector("kept_start", 2L * c, 0), g.Int64Vector("kept_end", 2L * c + kernel, 1), g.Int64Vector("kept_axes", 1, 2)], "kept");
+        var shaped = g.Node("Reshape", [kept, g.Int64Vector("out_shape", -1, detectors, kernel)], "whitened_f64");
+        g.Node("Cast", [shaped], Postprocessor.Output, OnnxAttribute.Int("to", (long)OnnxType.Float));
+        g.Output(Postprocessor.Output, NetworkBuilder.Float, batchDim, detectors, kernel);
+
+        string Inv(double v) => v.ToString(CultureInfo.InvariantCulture);
+        string description = $"whitener: each of {detectors} detector(s) per window whitened by the mean Welch PSD ({segment}-sample Hann segments, half overlap) " +
+                             $"of the {backgroundSamples} samples ({Inv(backgroundSamples / (double)sampleRate)} s) before its {kernel}-sample window; " +
+                             $"{taps}-tap FIR from that ASD, removed below {Inv(lowCornerHz)} Hz (aframe-style whitening from the stream itself)";
+        var parameters = new Dictionary<string, string>
+        {
+            ["architecture"] = Architecture,
+            ["background_samples"] = Inv(backgroundSamples),
+            ["welch_segment"] = Inv(segment),
+            ["fir_taps"] = Inv(taps),
+            ["low_corner_hz"] = Inv(lowCornerHz),
+            ["sample_rate"] = Inv(sampleRate),
+        };
+        var model = g.Build(description, parameters);
+        var config = ModelConfigs.Onnx(name, instances, kind, description,
+            [ModelConfigs.Input(Postprocessor.StrainInput, batch, detectors, n)], [ModelConfigs.Output(Postprocessor.Output, batch, detectors, kernel)]);
+        foreach (var (key, value) in parameters) config.Parameters[key] = new ModelParameter { StringValue = value };
+        return new RepositoryModel(name, config, model, detectors * Flops(backgroundSamples, kernel, segment, segments, bins, taps, m));
+    }
+
+    /// <summary>Welch's density scale per bin: 1/(fs·Σw²), doubled except at DC and (even L) Nyquist.</summary>
+    private static double[] DensityScale(double[] window, int segment, int sampleRate)
+    {
+        double sumSquares = 0;
+        foreach (var v in window) sumSquares += v * v;
+        int bins = segment / 2 + 1;
+        var s = new double[bins];
+        for (int i = 0; i < bins; i++) s[i] = (i > 0 && i < bins - 1 ? 2.0 : 1.0) / (sampleRate * sumSquares);
+        return s;
+    }
+
+    /// <summary>1 where FirFromAsd keeps a bin (its frequency k·fs/L at or above the low corner), else 0.</summary>
+    private static double[] Band(int bins, int segment, int sampleRate, double lowCornerHz)
+    {
+        var b = new double[bins];
+        for (int i = 0; i < bins; i++) b[i] = i * (double)sampleRate / segment < lowCornerHz ? 0 : 1;
+        return b;
+    }
+
+    /// <summary>Weights of the inverse real DFT: 1/L at DC and Nyquist, 2/L in between.</summary>
+    private static double[] BinWeights(int bins, int segment)
+    {
+        var w = new double[bins];
+        for (int i = 0; i < bins; i++) w[i] = (i > 0 && i < bins - 1 ? 2.0 : 1.0) / segment;
+        return w;
+    }
+
+    /// <summary>FirFromAsd's symmetric Hann taper (T+2 points, end zeros dropped) times √(2/fs).</summary>
+    private static double[] Taper(int taps, int sampleRate)
+    {
+        var window = Dsp.FirWindow.Hann.Compute(taps + 2, periodic: false);
+        double norm = Math.Sqrt(2.0 / sampleRate);
+        var w = new double[taps];
+        for (int i = 0; i < taps; i++) w[i] = window[i + 1] * norm;
+        return w;
+    }
+
+    private static double Flops(int background, int kernel, int segment, int segments, int bins, int taps, int m)
+    {
+        double fft(int size) => 2.5 * size * Math.Log2(size);
+        return 3.0 * background + segments * (3.0 * segment + fft(segment) + 3.0 * bins) + 6.0 * bins
+               + 2.0 * bins * taps + 2 * fft(m) + 3.0 * m + 2 * fft(m) + 2.0 * kernel;
+    }
+
+    private static string Scalar(OnnxGraphBuilder g, string name, double value) => Constant(g, name, [value]);
+
+    /// <summary>A float64 constant (OnnxGraphBuilder's initializers are float32 and int64); no dims makes a scalar.</summary>
+    private static string Constant(OnnxGraphBuilder g, string name, double[] values, params long[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)OnnxType.Double, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())) };
+        tensor.Dims.AddRange(dims);
+        return g.Node("Constant", [], name, OnnxAttribute.Tensor("value", tensor));
+    }
+}
