@@ -66,6 +66,25 @@ public sealed class StrainGapsTests : IAsyncLifetime
         Assert.Equal((int)(gap.Duration.TotalSeconds * 4096), inGap);
     }
 
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void A_non_finite_sample_is_found_wherever_it_lies(double bad)
+    {
+        // 37 samples: whole vectors and a tail, whatever the vector width.
+        var rate = new SampleRate(16);
+        for (int at = 0; at < 37; at++)
+        {
+            var x = Enumerable.Range(0, 37).Select(i => i * 1e300).ToArray();
+            x[at] = bad;
+            var s = new TimeSeries(new ChannelName("X1:T"), GpsTime.FromSeconds(Start), rate, x);
+            Assert.Equal(new SegmentList([new Segment(s.TimeAt(at), s.TimeAt(at + 1))]), StrainGaps.NonFinite(s));
+        }
+        var clean = new TimeSeries(new ChannelName("X1:T"), GpsTime.FromSeconds(Start), rate, Enumerable.Range(0, 37).Select(i => -i * 1e300).ToArray());
+        Assert.Empty(StrainGaps.NonFinite(clean));
+    }
+
     [Fact]
     public async Task NaN_seconds_in_a_GWOSC_file_are_refused_with_one_line()
     {
