@@ -38,14 +38,14 @@ public sealed record FrameSourceOptions
 /// <summary>The channels of one frame (or one HDF5 file) inside the requested span, in the requested channel order.</summary>
 public sealed record FrameChunk(Segment Span, IReadOnlyList<TimeSeries> Channels, string Location, int FrameIndex)
 {
-    /// <summary>On the last chunk read from a file: the gaps of that file that <see cref="GapPolicy.Zero"/> filled (null: none), for the job's log.</summary>
+    /// <summary>The gaps in this chunk that <see cref="GapPolicy.Zero"/> filled (null: none), for the job's log: one line per HDF5 file or GWF frame with gaps.</summary>
     public FilledGaps? Filled { get; init; }
 }
 
 /// <summary>Channels over a span, stitched across files; <see cref="Gaps"/> lists what no file covered (filled only when asked).</summary>
 public sealed record FrameSpanData(Segment Span, IReadOnlyList<TimeSeries> Channels, SegmentList Gaps)
 {
-    /// <summary>Per file, the gaps inside it that <see cref="GapPolicy.Zero"/> filled.</summary>
+    /// <summary>Per chunk (HDF5 file or GWF frame), the gaps inside it that <see cref="GapPolicy.Zero"/> filled.</summary>
     public IReadOnlyList<FilledGaps> Filled { get; init; } = [];
 
     /// <summary>The series of <paramref name="channel"/>.</summary>
@@ -177,7 +177,6 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
                 }
                 // While the caller works on one frame, the next one is read and decoded in the background.
                 Task<(TimeSeries[] Series, FilledGaps? Filled, FrameGapException? Refused)>? next = Task.Run(() => ReadFrameAsync(wanted[0]), cancellationToken);
-                FilledGaps? filledInFile = null;
                 try
                 {
                     for (int k = 0; k < wanted.Count; k++)
@@ -195,9 +194,8 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
                                 yield return new FrameChunk(clean, Crop(series, clean), entry.Location, wanted[k].Frame);
                             throw refused;
                         }
-                        // The file's fills go out once, with its last chunk, so a job logs one line per file.
-                        filledInFile = filledInFile is null ? filled : filledInFile.Merge(filled);
-                        yield return new FrameChunk(wanted[k].Span, series, entry.Location, wanted[k].Frame) { Filled = k + 1 == wanted.Count ? filledInFile : null };
+                        // Each frame's fills go with its own chunk: a reader that stops early still has reported every fill it handed on.
+                        yield return new FrameChunk(wanted[k].Span, series, entry.Location, wanted[k].Frame) { Filled = filled };
                     }
                 }
                 finally

@@ -166,7 +166,7 @@ public sealed class StrainGapsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Non_finite_samples_in_a_GWF_file_are_refused_or_filled_once_per_file()
+    public async Task Non_finite_samples_in_a_GWF_file_are_refused_or_filled_and_reported_per_frame()
     {
         // Two 16 s frames in one file; an inf in the first frame and NaNs in the second, on a witness-like second channel too.
         var samples = _strain.Samples.ToArray();
@@ -186,12 +186,15 @@ public sealed class StrainGapsTests : IAsyncLifetime
         var chunks = new List<FrameChunk>();
         await foreach (var c in Source(path, GapPolicy.Zero).ReadChunksAsync(["H1:LOSC-STRAIN", "H1:PEM-TEST"], span)) chunks.Add(c);
         Assert.Equal(2, chunks.Count);
-        Assert.Null(chunks[0].Filled);
+        // One report per frame that had gaps, each naming the file and only its own seconds.
+        Assert.Equal(new SegmentList([new Segment(sample, sample + TimeSeries.DurationOf(1, new SampleRate(4096)))]), chunks[0].Filled!.Channels["H1:LOSC-STRAIN"]);
+        Assert.False(chunks[0].Filled!.Channels.ContainsKey("H1:PEM-TEST"));
         var filled = chunks[1].Filled!;
-        Assert.Equal(new SegmentList([new Segment(sample, sample + TimeSeries.DurationOf(1, new SampleRate(4096))), new Segment(GpsTime.FromSeconds(Start + 20), GpsTime.FromSeconds(Start + 20) + GpsDuration.FromNanoseconds(500_000_000))]),
+        Assert.Equal(new SegmentList([new Segment(GpsTime.FromSeconds(Start + 20), GpsTime.FromSeconds(Start + 20) + GpsDuration.FromNanoseconds(500_000_000))]),
             filled.Channels["H1:LOSC-STRAIN"]);
         Assert.Equal(new SegmentList([new Segment(GpsTime.FromSeconds(Start + 20), GpsTime.FromSeconds(Start + 20) + GpsDuration.FromNanoseconds(62_500_000))]), filled.Channels["H1:PEM-TEST"]);
         Assert.Equal(path, filled.File);
+        Assert.Equal($"{path}: gaps filled with zeros ([data] gaps = \"zero\"): H1:LOSC-STRAIN 0.5 s in 1 span(s) [1126259466, 1126259466.5); H1:PEM-TEST 0.0625 s in 1 span(s) [1126259466, 1126259466.0625)", filled.ToString());
         var read = chunks[0].Channels[0].Samples.ToArray().Concat(chunks[1].Channels[0].Samples.ToArray()).ToArray();
         Assert.All(read, v => Assert.True(double.IsFinite(v)));
         Assert.Equal(0.0, read[Index(Start + 5) + 7]);
