@@ -27,14 +27,27 @@ public sealed record FrameSourceOptions
 
     /// <summary>GWF files opened ahead of the one being read (0: none), so a remote file's fetch overlaps the decoding of the one before.</summary>
     public int PrefetchFiles { get; init; }
+
+    /// <summary>
+    /// What to do with gaps inside the files (non-finite samples; GWOSC strain seconds with the DQmask DATA bit off), see
+    /// <see cref="StrainGaps"/>; null hands the samples on as stored. Not to be confused with <see cref="FillGaps"/>, which is about spans no file covers.
+    /// </summary>
+    public GapPolicy? Gaps { get; init; }
 }
 
 /// <summary>The channels of one frame (or one HDF5 file) inside the requested span, in the requested channel order.</summary>
-public sealed record FrameChunk(Segment Span, IReadOnlyList<TimeSeries> Channels, string Location, int FrameIndex);
+public sealed record FrameChunk(Segment Span, IReadOnlyList<TimeSeries> Channels, string Location, int FrameIndex)
+{
+    /// <summary>The gaps in this chunk that <see cref="GapPolicy.Zero"/> filled (null: none), for the job's log: one line per HDF5 file or GWF frame with gaps.</summary>
+    public FilledGaps? Filled { get; init; }
+}
 
 /// <summary>Channels over a span, stitched across files; <see cref="Gaps"/> lists what no file covered (filled only when asked).</summary>
 public sealed record FrameSpanData(Segment Span, IReadOnlyList<TimeSeries> Channels, SegmentList Gaps)
 {
+    /// <summary>Per chunk (HDF5 file or GWF frame), the gaps inside it that <see cref="GapPolicy.Zero"/> filled.</summary>
+    public IReadOnlyList<FilledGaps> Filled { get; init; } = [];
+
     /// <summary>The series of <paramref name="channel"/>.</summary>
     public TimeSeries this[string channel] => Channels.First(c => c.Channel.Value == channel);
 }
@@ -133,8 +146,14 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
                     var series = new TimeSeries[channels.Count];
                     for (int i = 0; i < channels.Count; i++)
                         series[i] = h5[channels[i]].Crop(w.Start, w.End);
+                    var (filledH5, refusedH5) = CheckGaps(series, entry.LocalPath ?? entry.Location, channel => StrainGaps.DataOff(h5, channel));
+                    if (refusedH5 is not null)
+                    {
+                        if (StrainGaps.BeforeGap(w, refusedH5) is { } clean) yield return new FrameChunk(clean, Crop(series, clean), entry.Location, 0);
+                        throw refusedH5;
+                    }
                     cursor = w.End;
-                    yield return new FrameChunk(w, series, entry.Location, 0);
+                    yield return new FrameChunk(w, series, entry.Location, 0) { Filled = filledH5 };
                     continue;
                 }
                 var stream = await opening[e].ConfigureAwait(false);
@@ -148,27 +167,35 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
                     cursor = w.End;
                 }
                 if (wanted.Count == 0) continue;
-                async Task<TimeSeries[]> ReadFrameAsync((int Frame, Segment Span) f)
+                async Task<(TimeSeries[] Series, FilledGaps? Filled, FrameGapException? Refused)> ReadFrameAsync((int Frame, Segment Span) f)
                 {
                     var series = new TimeSeries[channels.Count];
                     for (int i = 0; i < channels.Count; i++)
                         series[i] = await file.ReadAsync(channels[i], f.Span, cancellationToken).ConfigureAwait(false);
-                    return series;
+                    var (filled, refused) = CheckGaps(series, entry.LocalPath ?? entry.Location, null);
+                    return (series, filled, refused);
                 }
                 // While the caller works on one frame, the next one is read and decoded in the background.
-                Task<TimeSeries[]>? next = Task.Run(() => ReadFrameAsync(wanted[0]), cancellationToken);
+                Task<(TimeSeries[] Series, FilledGaps? Filled, FrameGapException? Refused)>? next = Task.Run(() => ReadFrameAsync(wanted[0]), cancellationToken);
                 try
                 {
                     for (int k = 0; k < wanted.Count; k++)
                     {
-                        var series = await next!.ConfigureAwait(false);
+                        var (series, filled, refused) = await next!.ConfigureAwait(false);
                         if (k + 1 < wanted.Count)
                         {
                             var following = wanted[k + 1];
                             next = Task.Run(() => ReadFrameAsync(following), cancellationToken);
                         }
                         else next = null;
-                        yield return new FrameChunk(wanted[k].Span, series, entry.Location, wanted[k].Frame);
+                        if (refused is not null)
+                        {
+                            if (StrainGaps.BeforeGap(wanted[k].Span, refused) is { } clean)
+                                yield return new FrameChunk(clean, Crop(series, clean), entry.Location, wanted[k].Frame);
+                            throw refused;
+                        }
+                        // Each frame's fills go with its own chunk: a reader that stops early still has reported every fill it handed on.
+                        yield return new FrameChunk(wanted[k].Span, series, entry.Location, wanted[k].Frame) { Filled = filled };
                     }
                 }
                 finally
@@ -185,6 +212,27 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
         {
             foreach (var pending in opening.Values) await CloseQuietlyAsync(pending).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Applies <see cref="FrameSourceOptions.Gaps"/> to one chunk's series; a refusal is returned, not thrown, so the reader can first hand on the data before the gap.</summary>
+    private (FilledGaps? Filled, FrameGapException? Refused) CheckGaps(TimeSeries[] series, string file, Func<string, SegmentList>? dataOff)
+    {
+        if (_options.Gaps is not { } policy) return (null, null);
+        try { return (StrainGaps.Apply(series, policy, file, dataOff), null); }
+        catch (FrameGapException e) { return (null, e); }
+    }
+
+    private static TimeSeries[] Crop(TimeSeries[] series, Segment span)
+    {
+        var cropped = new TimeSeries[series.Length];
+        for (int i = 0; i < series.Length; i++)
+        {
+            // A slow channel's first sample may lie after the span start; keep within its data.
+            var s = series[i];
+            var start = GpsTime.Max(s.T0, span.Start);
+            cropped[i] = s.Crop(start, GpsTime.Max(start, GpsTime.Min(s.End, span.End)));
+        }
+        return cropped;
     }
 
     private static async Task CloseQuietlyAsync(Task<Stream> opened)
@@ -216,7 +264,10 @@ public sealed class FrameSource(FrameCache cache, FrameSourceOptions? options = 
         var result = new TimeSeries[channels.Count];
         for (int i = 0; i < channels.Count; i++)
             result[i] = Stitch(chunks, i, span);
-        return new FrameSpanData(span, result, gaps);
+        var filled = new List<FilledGaps>();
+        foreach (var c in chunks)
+            if (c.Filled is { } f) filled.Add(f);
+        return new FrameSpanData(span, result, gaps) { Filled = filled };
     }
 
     private TimeSeries Stitch(List<FrameChunk> chunks, int channel, Segment span)

@@ -59,6 +59,7 @@ internal sealed class UpdateProducer(StreamContext job, StreamMemory memory)
                         continue;
                     }
                     var chunk = readers[d].Current;
+                    if (chunk.Filled is { } filled) job.Reporter.Info(filled.ToString());
                     if (chunk.Span.Start != cursor[d])
                         throw new BadInputException($"{dets[d].Ifo}: no data for [{cursor[d]}, {chunk.Span.Start}) (next file {chunk.Location})");
                     resamplers[d] ??= CreateResampler(dets[d], chunk);

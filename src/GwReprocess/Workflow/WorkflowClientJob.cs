@@ -75,7 +75,7 @@ public static class WorkflowClientJob
                 break;
             }
         }
-        var options = opener.SourceOptions(prefetch: 1) with { Gwf = gwf ?? new GwfReadOptions { Strict = workflow.Data.StrictChecksums } };
+        var options = opener.SourceOptions(prefetch: 1) with { Gwf = gwf ?? new GwfReadOptions { Strict = workflow.Data.StrictChecksums }, Gaps = workflow.Data.Gaps };
         return workflow.Detectors.Select(d => new DetectorInput(d.Ifo, d.Strain, d.Witnesses,
             new FrameSource(new FrameCache(all.Entries.Where(e => e.Observatory.Contains(d.Ifo[0], StringComparison.Ordinal))), options), d.Ensemble)).ToList();
     }

@@ -17,7 +17,11 @@ public enum DataSourceKind
 
 /// <summary>The data a workflow processes: source, span, and the simulation settings when simulated.</summary>
 /// <remarks><c>StrictChecksums</c> (<c>strict_checksums</c>): a GWF structure the data does not depend on (FrSH, FrSE, FrHistory) failing its checksum stops the job (exit 2) instead of a warning.</remarks>
-public sealed record DataSpec(DataSourceKind Kind, Segment Span, string? Cache, string? Bucket, SimulationSpec? Simulation, bool StrictChecksums = false);
+public sealed record DataSpec(DataSourceKind Kind, Segment Span, string? Cache, string? Bucket, SimulationSpec? Simulation, bool StrictChecksums = false)
+{
+    /// <summary>Gaps inside the input files (NaN samples, GWOSC DQmask DATA-off seconds): <c>gaps = "refuse"</c> (the default) stops the job with one line, <c>"zero"</c> fills them with zeros and logs them.</summary>
+    public GwReprocess.Frames.GapPolicy Gaps { get; init; } = GwReprocess.Frames.GapPolicy.Refuse;
+}
 
 /// <summary>Settings for simulated data (the demo's default).</summary>
 public sealed record SimulationSpec(long Seed, int Witnesses, double InjectionRate, GpsDuration FrameLength, string Directory)
@@ -152,6 +156,13 @@ public sealed record WorkflowConfig(
         string? cache = t.OptionalString("data.cache");
         string? bucket = t.OptionalString("data.bucket");
         bool strictChecksums = t.Boolean("data.strict_checksums", false);
+        string gapsText = t.String("data.gaps", "refuse");
+        var gaps = gapsText switch
+        {
+            "refuse" => GwReprocess.Frames.GapPolicy.Refuse,
+            "zero" => GwReprocess.Frames.GapPolicy.Zero,
+            _ => throw t.Error("data.gaps", $"'{gapsText}' is not one of refuse, zero"),
+        };
         if (kind == DataSourceKind.Cache && cache is null) throw t.Error("data.source", "source 'cache' needs data.cache");
         if (kind == DataSourceKind.Bucket && bucket is null) throw t.Error("data.source", "source 'bucket' needs data.bucket");
         SimulationSpec? simulation = null;
@@ -252,7 +263,7 @@ public sealed record WorkflowConfig(
         var training = TrainingSpec.Read(t);
         if (training is not null) CheckTraining(t, training, detectors, length, inference, site);
         t.RejectUnknownKeys();
-        return new WorkflowConfig(name, source, new DataSpec(kind, span, cache, bucket, simulation, strictChecksums), detectors,
+        return new WorkflowConfig(name, source, new DataSpec(kind, span, cache, bucket, simulation, strictChecksums) { Gaps = gaps }, detectors,
             new JobLayout(length, minimum, padding), inference, outputs, site, condor) { Barrier = barrier, Cleaning = cleaning, Training = training };
     }
 

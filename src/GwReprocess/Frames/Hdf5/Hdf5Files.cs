@@ -30,10 +30,33 @@ public sealed record Hdf5TimeSeriesFile(string Path, Hdf5Layout Layout, IReadOnl
     /// <summary>GWOSC <c>meta/</c> values as text (Detector, GPSstart, Duration, UTCstart, ...).</summary>
     public IReadOnlyDictionary<string, string> Meta { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>The series for <paramref name="channel"/>, or a one-line error listing what the file has.</summary>
-    public TimeSeries this[string channel] =>
-        Series.FirstOrDefault(s => s.Channel.Value == channel)
-        ?? throw new Hdf5FormatException($"{Path}: channel {channel}: no such channel (the file has {string.Join(", ", Series.Select(s => s.Channel.Value))})");
+    /// <summary>Other names a series answers to (GWOSC files: their GWF twins' names, see <see cref="GwoscChannels"/>), each to the series' own name.</summary>
+    public IReadOnlyDictionary<string, string> Aliases { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The own name of the series <paramref name="channel"/> names (itself or an alias), or null when the file has none.</summary>
+    public string? Resolve(string channel)
+    {
+        foreach (var s in Series)
+            if (s.Channel.Value == channel) return channel;
+        return Aliases.TryGetValue(channel, out var own) ? own : null;
+    }
+
+    /// <summary>The series for <paramref name="channel"/> (under that name when it is an alias), or a one-line error listing what the file has.</summary>
+    public TimeSeries this[string channel]
+    {
+        get
+        {
+            string own = Resolve(channel) ?? throw new Hdf5FormatException($"{Path}: channel {channel}: no such channel (the file has {Listing()})");
+            var series = Series.First(s => s.Channel.Value == own);
+            return own == channel ? series : series.WithChannel(new ChannelName(channel));
+        }
+    }
+
+    private string Listing() => string.Join(", ", Series.Select(s =>
+    {
+        var also = Aliases.Where(a => a.Value == s.Channel.Value).Select(a => a.Key).ToList();
+        return also.Count == 0 ? s.Channel.Value : $"{s.Channel.Value} (also {string.Join(", ", also)})";
+    }));
 }
 
 /// <summary>Reads GWOSC, gwpy and GwReprocess HDF5 time-series files with PureHDF (pure managed HDF5).</summary>
@@ -105,11 +128,12 @@ public static class Hdf5TimeSeriesReader
             }
         }
         string detector = meta.GetValueOrDefault("Detector", "");
-        string prefix = detector.Length > 0 ? detector + ":" : "";
         var series = new List<TimeSeries>
         {
-            new(new ChannelName(prefix + "GWOSC-STRAIN"), t0, rate, Samples(strain), StringAttribute(strain, "Yunits")),
+            new(new ChannelName(GwoscChannels.Own(detector)), t0, rate, Samples(strain), StringAttribute(strain, "Yunits")),
         };
+        var aliases = new Dictionary<string, string>();
+        foreach (var twin in GwoscChannels.Twins(detector, rate)) aliases[twin] = GwoscChannels.Own(detector);
         var masks = new Dictionary<string, GwoscMask>();
         if (file.LinkExists("quality"))
         {
@@ -122,7 +146,9 @@ public static class Hdf5TimeSeriesReader
                 where = $" dataset quality/{group}/{mask}";
                 var ds = g.Dataset(mask);
                 var samples = Samples(ds);
-                var maskSeries = new TimeSeries(new ChannelName(prefix + "GWOSC-" + mask.ToUpperInvariant()),
+                string what = mask.ToUpperInvariant();
+                foreach (var twin in GwoscChannels.Twins(detector, rate, what)) aliases[twin] = GwoscChannels.Own(detector, what);
+                var maskSeries = new TimeSeries(new ChannelName(GwoscChannels.Own(detector, what)),
                     GpsTime.FromSeconds(NumberAttribute(ds, "Xstart")), SampleRate.FromSpacing(NumberAttribute(ds, "Xspacing")), samples);
                 masks[mask] = new GwoscMask(maskSeries,
                     g.LinkExists(names) ? g.Dataset(names).Read<string[]>() : [],
@@ -130,7 +156,7 @@ public static class Hdf5TimeSeriesReader
                 series.Add(maskSeries);
             }
         }
-        return new Hdf5TimeSeriesFile(path, Hdf5Layout.Gwosc, series) { Masks = masks, Meta = meta };
+        return new Hdf5TimeSeriesFile(path, Hdf5Layout.Gwosc, series) { Masks = masks, Meta = meta, Aliases = aliases };
     }
 
     private static ChannelName ChannelOf(IH5Dataset ds, string attribute, string fallback)
