@@ -16,7 +16,7 @@ internal sealed class EnsemblePlan
     private readonly long _detectorVersion;
 
     private EnsemblePlan(TrainingRepository repository, string ensemble, byte[] postproc, int kernel, Dictionary<string, (string, long)> cleaners, string detector, long detectorVersion,
-        StreamWhitening? stream)
+        StreamWhitenerSettings? stream)
     {
         Stream = stream;
         _repository = repository;
@@ -29,7 +29,7 @@ internal sealed class EnsemblePlan
     }
 
     /// <summary>The stream whitener's settings when the detector's input comes from one (<c>architecture: whitener</c>), else null (postproc's fixed FIR).</summary>
-    public StreamWhitening? Stream { get; }
+    public StreamWhitenerSettings? Stream { get; }
 
     /// <summary>The postproc (or whitener) version's model.onnx the ensemble runs.</summary>
     public byte[] Postproc { get; }
@@ -66,7 +66,7 @@ internal sealed class EnsemblePlan
         int kernel = checked((int)postprocConfig.Output[0].Dims[^1]);
         var parameters = postprocConfig.Parameters.ToDictionary(p => p.Key, p => p.Value.StringValue, StringComparer.Ordinal);
         var stream = parameters.TryGetValue("architecture", out var architecture) && architecture == "whitener"
-            ? StreamWhitening.FromParameters(postproc.ModelName, parameters, kernel) : null;
+            ? StreamWhitenerSettings.FromParameters(postproc.ModelName, parameters, kernel) : null;
         byte[] onnx = await VersionFileAsync(repository, postproc.ModelName, postproc.ModelVersion, ct).ConfigureAwait(false);
         return new EnsemblePlan(repository, ensemble, onnx, kernel, cleaners, detector.ModelName, detector.ModelVersion, stream);
     }

@@ -13,22 +13,22 @@ namespace GwReprocess.Training;
 /// <param name="Taps">Whitening FIR length (odd).</param>
 /// <param name="LowCornerHz">Frequencies below it are removed.</param>
 /// <param name="Kernel">Window length K it hands the detector.</param>
-internal sealed record StreamWhitening(int Background, int Segment, int Taps, double LowCornerHz, int Kernel)
+internal sealed record StreamWhitenerSettings(int Background, int Segment, int Taps, double LowCornerHz, int Kernel)
 {
     /// <summary>As the config parameters read: one line naming the model and the parameter otherwise.</summary>
-    public static StreamWhitening FromParameters(string model, IReadOnlyDictionary<string, string> parameters, int kernel)
+    public static StreamWhitenerSettings FromParameters(string model, IReadOnlyDictionary<string, string> parameters, int kernel)
     {
         int Integer(string key) => parameters.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
             : throw new BadInputException($"model '{model}': whitener parameter '{key}' is missing or not a positive integer");
         double corner = parameters.TryGetValue("low_corner_hz", out var c) && double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out double hz) && hz >= 0 ? hz
             : throw new BadInputException($"model '{model}': whitener parameter 'low_corner_hz' is missing or not a frequency");
-        return new StreamWhitening(Integer("background_samples"), Integer("welch_segment"), Integer("fir_taps"), corner, kernel);
+        return new StreamWhitenerSettings(Integer("background_samples"), Integer("welch_segment"), Integer("fir_taps"), corner, kernel);
     }
 }
 
 /// <summary>
 /// Training windows whitened as the stream whitener serves them: each window with the FIR designed from the mean-Welch ASD of the
-/// <see cref="StreamWhitening.Background"/> samples before it, convolved over the window with the samples before it and zeros after its end.
+/// <see cref="StreamWhitenerSettings.Background"/> samples before it, convolved over the window with the samples before it and zeros after its end.
 /// </summary>
 /// <remarks>
 /// Sources are rendered into otherwise empty windows, so they cannot carry their own background: they are whitened with the FIR the
@@ -39,12 +39,12 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
     /// <summary>Largest difference from the served (float32) whitener allowed, relative to the whitened rms.</summary>
     public const double Tolerance = 1e-3;
 
-    private readonly StreamWhitening _settings;
+    private readonly StreamWhitenerSettings _settings;
     private readonly int _sampleRate;
     private readonly int _threads;
     private double[][]? _typical;
 
-    public StreamWindowWhitener(StreamWhitening settings, int sampleRate, int threads)
+    public StreamWindowWhitener(StreamWhitenerSettings settings, int sampleRate, int threads)
     {
         _settings = settings;
         _sampleRate = sampleRate;
@@ -59,8 +59,7 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
         $"the stream whitener (FIR of {_settings.Taps} taps from each window's preceding {(double)_settings.Background / _sampleRate:G4} s, Welch {_settings.Segment} samples, mean; above {_settings.LowCornerHz} Hz)");
 
     /// <summary>The FIR the served whitener designs from <paramref name="background"/>.</summary>
-    public double[] Fir(ReadOnlySpan<double> background) =>
-        Whitening.FirFromAsd(Welch.Asd(background, _sampleRate, _settings.Segment, _settings.Segment / 2, SpectralAverage.Mean), _sampleRate, _settings.Taps, _settings.LowCornerHz);
+    public double[] Fir(ReadOnlySpan<double> background) => Dsp.StreamWhitening.Fir(background, _settings.Segment, _settings.Taps, _settings.LowCornerHz, _sampleRate);
 
     /// <summary>Designs each detector's typical FIR, for the sources, from the span <paramref name="strain"/> holds up to <paramref name="end"/>.</summary>
     public void Calibrate(IReadOnlyList<double[]> strain, int end) => _typical = strain.Select(x => Fir(x.AsSpan(0, Math.Min(end, x.Length)))).ToArray();

@@ -24,10 +24,13 @@ public sealed class FrameCache
 
     public IReadOnlyList<FrameCacheEntry> Entries => _entries;
 
-    /// <summary>Reads a LAL cache file; a bad line is reported with file and line number.</summary>
+    /// <summary>Reads a LAL cache file; a bad line is reported with file and line number. A relative path in it is taken from the cache's own directory, so a cache can travel with its files.</summary>
     public static FrameCache Read(string path)
     {
-        return Parse(InputFile.ReadAllText(path, "frame cache"), path);
+        var cache = Parse(InputFile.ReadAllText(path, "frame cache"), path);
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? "";
+        return new FrameCache(cache.Entries.Select(e => Location.Parse(e.Location).IsRooted ? e
+            : e with { Location = Path.GetFullPath(Path.Combine(directory, e.Location)) }));
     }
 
     /// <summary>Parses cache text; <paramref name="source"/> names it in errors.</summary>

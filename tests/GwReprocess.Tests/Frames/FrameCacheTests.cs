@@ -44,6 +44,23 @@ public class FrameCacheTests
         Assert.Equal("L L1_HOFT_C00 1238166018 4096 file://localhost/archive/L-L1_HOFT_C00-1238166018-4096.gwf\n", fromNames.Format());
     }
 
+    [Fact]
+    public void A_read_cache_takes_relative_paths_from_its_own_directory()
+    {
+        string dir = Directory.CreateTempSubdirectory("gwrepro-cache-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "caches"));
+            string path = Path.Combine(dir, "caches", "gw.lcf");
+            File.WriteAllText(path, "H H1_LOSC_4_V2 1126259446 32 ../gwosc/H-H1_LOSC_4_V2-1126259446-32.gwf\n" +
+                                    "L L1_LOSC_4_V2 1126259446 32 file://localhost/abs/L-L1_LOSC_4_V2-1126259446-32.gwf\n");
+            var cache = FrameCache.Read(path);
+            Assert.Equal(Path.Combine(dir, "gwosc", "H-H1_LOSC_4_V2-1126259446-32.gwf"), cache.Entries[0].LocalPath);
+            Assert.Equal("/abs/L-L1_LOSC_4_V2-1126259446-32.gwf", cache.Entries[1].LocalPath);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Theory]
     [InlineData("H H1_HOFT_C00 1238166018 4096\n", "c.lcf:1: expected 'OBS TYPE GPSSTART DURATION URL', found 4 column(s)")]
     [InlineData("\nH H1 x 4096 /a.gwf\n", "c.lcf:2: GPS start 'x' is not a number")]
