@@ -16,8 +16,8 @@ namespace GwReprocess.Models;
 /// over the last K samples with zeros past the end. The graph computes in float64 (a steep seismic wall leaves the
 /// high-frequency bins 1e-10 below the low ones, under float32 FFT rounding), after scaling each row by its background's
 /// largest magnitude (strain is ~1e-21; whitening is scale-free). An all-zero background whitens to zeros. Welch and the
-/// convolution use the DFT operator; the cosine matrix of the FIR design is built from Range and Cos, which ONNX Runtime
-/// folds at load, so the file holds only the two short windows.
+/// convolution use the DFT operator (the FIR design too: the inverse DFT of an even real gain is a forward one), so the
+/// file holds only the two short windows and a few index and scale vectors.
 /// </remarks>
 public static class StreamWhitener
 {
@@ -72,6 +72,7 @@ public static class StreamWhitener
         var detrended = g.Node("Sub", [seg, g.Node("ReduceMean", [seg], "segment_mean", OnnxAttribute.Ints("axes", 2), OnnxAttribute.Int("keepdims", 1))]);
         var hann = Dsp.FirWindow.Hann.Compute(segment, periodic: true);
         var windowed = g.Node("Mul", [detrended, Constant(g, "welch_window", hann, segment)], "windowed");
+        // (Packing two real segments into one complex FFT measured no faster: ONNX Runtime's real-input DFT is already about half a complex one.)
         var spectra = g.Node("DFT", [g.Node("Unsqueeze", [windowed, g.Int64Vector("axis3", 3)])], "segment_spectra",
             OnnxAttribute.Int("axis", 2), OnnxAttribute.Int("onesided", 1));
         var power = g.Node("ReduceSumSquare", [spectra], "segment_power", OnnxAttribute.Ints("axes", 3), OnnxAttribute.Int("keepdims", 0));
@@ -81,30 +82,40 @@ public static class StreamWhitener
         var gain = g.Node("Mul", [g.Node("Where", [g.Node("Greater", [asd, zero]), g.Node("Reciprocal", [asd]), zero]),
             Constant(g, "band", Band(bins, segment, sampleRate, lowCornerHz), bins)], "gain");
 
-        // FIR = gain · C, C[k, t] = c_k/L · cos(2π k (t − c)/L) · hann_sym[t + 1] · √(2/fs): FirFromAsd's inverse real FFT, truncated and tapered.
-        var k = g.Node("Unsqueeze", [g.Node("Range", [zero, Scalar(g, "bins", bins), Scalar(g, "one", 1)]), axis1], "fir_k");
-        var t = g.Node("Range", [Scalar(g, "lag_first", -c), Scalar(g, "lag_end", c + 1), "one"], "fir_lag");
-        var angle = g.Node("Mul", [g.Node("Mul", [k, t]), Scalar(g, "radians_per_bin", 2 * Math.PI / segment)], "fir_angle");
-        var cosine = g.Node("Mul", [g.Node("Mul", [g.Node("Cos", [angle]), Constant(g, "fir_bin_weight", BinWeights(bins, segment), bins, 1)]),
-            Constant(g, "fir_taper", Taper(taps, sampleRate), taps)], "fir_design");
-        var fir = g.Node("MatMul", [gain, cosine], "fir");
+        // FirFromAsd's FIR: h[j] = IDFT_L(gain)[j] for |j| ≤ c, tapered. The gain is real and even, so its inverse DFT is the real part
+        // of the forward DFT of the mirrored gain over L, divided by L, and even in j: tap t is bin |t − c| of the one-sided result.
+        var mirroredGain = g.Node("Concat", [gain, g.Node("Slice", [gain, g.Int64Vector("gain_mirror_start", half - 1), g.Int64Vector("gain_mirror_end", 0), axis1,
+            g.Int64Vector("gain_mirror_step", -1)])], "gain_full", OnnxAttribute.Int("axis", 1));
+        var impulse = g.Node("DFT", [g.Node("Unsqueeze", [mirroredGain, g.Int64Vector("axis2_gain", 2)])], "impulse_spectrum",
+            OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("onesided", 1));
+        var lags = new long[taps];
+        for (int i = 0; i < taps; i++) lags[i] = Math.Abs(i - c);
+        var impulseRe = g.Node("Gather", [impulse, g.Int64Vector("real_part", 0)], "impulse_re", OnnxAttribute.Int("axis", 2));
+        var fir = g.Node("Mul", [g.Node("Gather", [g.Node("Squeeze", [impulseRe, g.Int64Vector("axis2_squeeze", 2)]), g.Int64Vector("fir_lags", lags)],
+            "fir_raw", OnnxAttribute.Int("axis", 1)), Constant(g, "fir_taper", Taper(taps, sampleRate, segment), taps)], "fir");
 
         // Convolution by FFT: the window with c samples of background before it, zero-padded to M; y[n] = z[n + 2c].
+        // The series and the FIR share one complex FFT, Z = FFT(x + i·h): with A = Z_k, B = conj(Z_(M−k)),
+        // X_k·H_k = (A + B)(A − B)/(4i) = (A² − B²)/(4i), for every k, so the product needs no mirroring.
         var length = g.InitializerInt64("dft_length", [m]);
-        var tail = g.Node("Slice", [x, g.Int64Vector("tail_start", n - kernel - c), g.Int64Vector("tail_end", n), axis1], "conv_input");
+        int span = kernel + c;
+        var tail = g.Node("Slice", [x, g.Int64Vector("tail_start", n - span), g.Int64Vector("tail_end", n), axis1], "conv_input");
         var axis2 = g.Int64Vector("axis2", 2);
-        var xs = g.Node("DFT", [g.Node("Unsqueeze", [tail, axis2]), length], "conv_input_spectrum", OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("onesided", 1));
-        var hs = g.Node("DFT", [g.Node("Unsqueeze", [fir, axis2]), length], "fir_spectrum", OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("onesided", 1));
-        var xParts = g.NodeMulti("Split", [xs], ["xs_re", "xs_im"], OnnxAttribute.Int("axis", 2));
-        var hParts = g.NodeMulti("Split", [hs], ["hs_re", "hs_im"], OnnxAttribute.Int("axis", 2));
-        var re = g.Node("Sub", [g.Node("Mul", [xParts[0], hParts[0]]), g.Node("Mul", [xParts[1], hParts[1]])], "product_re");
-        var im = g.Node("Add", [g.Node("Mul", [xParts[0], hParts[1]]), g.Node("Mul", [xParts[1], hParts[0]])], "product_im");
-        var product = g.Node("Concat", [re, im], "product", OnnxAttribute.Int("axis", 2));
-        // The inverse DFT takes the whole spectrum: bins M/2−1 … 1 mirrored and conjugated.
-        var mirrored = g.Node("Mul", [g.Node("Slice", [product, g.Int64Vector("mirror_start", m / 2 - 1), g.Int64Vector("mirror_end", 0), axis1, g.Int64Vector("mirror_step", -1)]),
-            Constant(g, "conjugate", [1.0, -1.0], 2)], "mirrored");
-        var full = g.Node("Concat", [product, mirrored], "full_spectrum", OnnxAttribute.Int("axis", 1));
-        var z = g.Node("DFT", [full], "convolved", OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("inverse", 1));
+        var firPadded = g.Node("Pad", [fir, g.Int64Vector("fir_pad", 0, 0, 0, span - taps)], "fir_padded");
+        var joint = g.Node("Concat", [g.Node("Unsqueeze", [tail, axis2]), g.Node("Unsqueeze", [firPadded, axis2])], "conv_joint", OnnxAttribute.Int("axis", 2));
+        var zs = g.Node("DFT", [joint, length], "joint_spectrum", OnnxAttribute.Int("axis", 1));
+        var reversed = g.Node("Mul", [g.Node("Concat", [g.Node("Slice", [zs, g.Int64Vector("z0_start", 0), g.Int64Vector("z0_end", 1), axis1]),
+            g.Node("Slice", [zs, g.Int64Vector("zr_start", m - 1), g.Int64Vector("zr_end", 0), axis1, g.Int64Vector("zr_step", -1)])], "joint_reversed", OnnxAttribute.Int("axis", 1)),
+            Constant(g, "conjugate", [1.0, -1.0], 2)], "joint_conjugate_reversed");
+        var aParts = g.NodeMulti("Split", [zs], ["a_re", "a_im"], OnnxAttribute.Int("axis", 2));
+        var bParts = g.NodeMulti("Split", [reversed], ["b_re", "b_im"], OnnxAttribute.Int("axis", 2));
+        // A² − B² = (ar² − ai² − br² + bi²) + i·2(ar·ai − br·bi); divided by 4i: re = (ar·ai − br·bi)/2, im = −(ar² − ai² − br² + bi²)/4.
+        var cross = g.Node("Sub", [g.Node("Mul", [aParts[0], aParts[1]]), g.Node("Mul", [bParts[0], bParts[1]])], "product_cross");
+        var squares = g.Node("Add", [g.Node("Sub", [g.Node("Mul", [aParts[0], aParts[0]]), g.Node("Mul", [aParts[1], aParts[1]])]),
+            g.Node("Sub", [g.Node("Mul", [bParts[1], bParts[1]]), g.Node("Mul", [bParts[0], bParts[0]])])], "product_squares");
+        var product = g.Node("Concat", [g.Node("Mul", [cross, Scalar(g, "half", 0.5)]), g.Node("Mul", [squares, Scalar(g, "minus_quarter", -0.25)])], "product",
+            OnnxAttribute.Int("axis", 2));
+        var z = g.Node("DFT", [product], "convolved", OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("inverse", 1));
         var kept = g.Node("Slice", [z, g.Int64Vector("kept_start", 2L * c, 0), g.Int64Vector("kept_end", 2L * c + kernel, 1), g.Int64Vector("kept_axes", 1, 2)], "kept");
         var shaped = g.Node("Reshape", [kept, g.Int64Vector("out_shape", -1, detectors, kernel)], "whitened_f64");
         g.Node("Cast", [shaped], Postprocessor.Output, OnnxAttribute.Int("to", (long)OnnxType.Float));
@@ -149,19 +160,11 @@ public static class StreamWhitener
         return b;
     }
 
-    /// <summary>Weights of the inverse real DFT: 1/L at DC and Nyquist, 2/L in between.</summary>
-    private static double[] BinWeights(int bins, int segment)
-    {
-        var w = new double[bins];
-        for (int i = 0; i < bins; i++) w[i] = (i > 0 && i < bins - 1 ? 2.0 : 1.0) / segment;
-        return w;
-    }
-
-    /// <summary>FirFromAsd's symmetric Hann taper (T+2 points, end zeros dropped) times √(2/fs).</summary>
-    private static double[] Taper(int taps, int sampleRate)
+    /// <summary>FirFromAsd's symmetric Hann taper (T+2 points, end zeros dropped) times √(2/fs), and the inverse DFT's 1/L.</summary>
+    private static double[] Taper(int taps, int sampleRate, int segment)
     {
         var window = Dsp.FirWindow.Hann.Compute(taps + 2, periodic: false);
-        double norm = Math.Sqrt(2.0 / sampleRate);
+        double norm = Math.Sqrt(2.0 / sampleRate) / segment;
         var w = new double[taps];
         for (int i = 0; i < taps; i++) w[i] = window[i + 1] * norm;
         return w;
@@ -171,7 +174,7 @@ public static class StreamWhitener
     {
         double fft(int size) => 2.5 * size * Math.Log2(size);
         return 3.0 * background + segments * (3.0 * segment + fft(segment) + 3.0 * bins) + 6.0 * bins
-               + 2.0 * bins * taps + 2 * fft(m) + 3.0 * m + 2 * fft(m) + 2.0 * kernel;
+               + fft(segment) + 2.0 * taps + 2 * fft(m) + 12.0 * m + 2 * fft(m) + 2.0 * kernel;
     }
 
     private static string Scalar(OnnxGraphBuilder g, string name, double value) => Constant(g, name, [value]);
