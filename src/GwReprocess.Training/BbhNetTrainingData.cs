@@ -99,10 +99,10 @@ internal sealed class BbhNetTrainingData
                 ? TemplateDetectorBuild.CleanedStrain(data.Channels, cleaner.Fir, cleaner.Scaling, cleaner.Highpass, rate)
                 : data.Channels[0].Resample(rate).Samples.ToArray());
         }
-        int n = cleaned.Min(x => x.Length), k = whitener.Kernel;
+        int n = cleaned.Min(x => x.Length) - whitener.Trail, k = whitener.Kernel;
         int validationStart = n - (int)Math.Round(request.ValidationSeconds * request.SampleRate);
         int stride = Math.Max(1, (int)Math.Round(o.StrideSeconds * request.SampleRate));
-        var trainStarts = DeepCleanTrainer.Starts(whitener.Lead, validationStart, k, stride);
+        var trainStarts = DeepCleanTrainer.Starts(whitener.Lead, validationStart - whitener.Trail, k, stride);
         var validationStarts = DeepCleanTrainer.Starts(Math.Max(validationStart, whitener.Lead), n, k, stride);
         if (validationStart <= 0 || validationStarts.Count < 4)
             throw new BadInputException(string.Create(CultureInfo.InvariantCulture,

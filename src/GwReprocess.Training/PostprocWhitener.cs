@@ -31,6 +31,8 @@ internal sealed class PostprocWhitener : IWindowWhitener
 
     public int Lead => 0;
 
+    public int Trail => 0;
+
     public string Description => "the repository's postproc";
 
     /// <summary>Window length K (samples).</summary>

@@ -28,7 +28,7 @@ internal sealed record StreamWhitenerSettings(int Background, int Segment, int T
 
 /// <summary>
 /// Training windows whitened as the stream whitener serves them: each window with the FIR designed from the mean-Welch ASD of the
-/// <see cref="StreamWhitenerSettings.Background"/> samples before it, convolved over the window with the samples before it and zeros after its end.
+/// <see cref="StreamWhitenerSettings.Background"/> samples before it, convolved over the window with the real samples on both sides.
 /// </summary>
 /// <remarks>
 /// Sources are rendered into otherwise empty windows, so they cannot carry their own background: they are whitened with the FIR the
@@ -55,6 +55,8 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
 
     public int Lead => _settings.Background;
 
+    public int Trail => Dsp.StreamWhitening.Delay(_settings.Taps);
+
     public string Description => string.Create(CultureInfo.InvariantCulture,
         $"the stream whitener (FIR of {_settings.Taps} taps from each window's preceding {(double)_settings.Background / _sampleRate:G4} s, Welch {_settings.Segment} samples, mean; above {_settings.LowCornerHz} Hz)");
 
@@ -75,7 +77,7 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
             Parallel.For(0, starts.Count, new ParallelOptions { MaxDegreeOfParallelism = _threads }, w =>
             {
                 int s = starts[w];
-                if (s < lead) throw new ArgumentOutOfRangeException(nameof(starts), $"window at {s} has less than {lead} samples of background");
+                if (s < lead || s + k + Trail > x.Length) throw new ArgumentOutOfRangeException(nameof(starts), $"window at {s} lacks its {lead} samples of background or {Trail} after it");
                 var h = Fir(x.AsSpan(s - lead, lead));
                 Convolve(x, s, k, h, y.AsSpan(w * k, k));
             });
@@ -108,7 +110,7 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
         QuietOnnxRuntime.Ensure();
         using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
         using var session = new InferenceSession(onnx, options);
-        int d = strain.Count, k = Kernel, n = Lead + k;
+        int d = strain.Count, k = Kernel, n = Lead + k + Trail;
         var input = new float[starts.Count * d * n];
         for (int w = 0; w < starts.Count; w++)
             for (int det = 0; det < d; det++)
@@ -132,13 +134,13 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
         return worst / Math.Sqrt(squares / ((double)starts.Count * d * k));
     }
 
-    /// <summary>y[n] = Σ_j h[j]·x[s + n + c − j] for n in [0, K), c = (T−1)/2; samples outside <paramref name="x"/> or past the window's end count as zero.</summary>
+    /// <summary>y[n] = Σ_j h[j]·x[s + n + c − j] for n in [0, K), c = (T−1)/2; samples outside <paramref name="x"/> count as zero.</summary>
     private static void Convolve(double[] x, int s, int k, double[] h, Span<float> y)
     {
         int taps = h.Length, c = (taps - 1) / 2;
         // Zero-phase taps are symmetric, so the convolution is a correlation with h itself.
         var padded = new double[k + taps - 1];
-        int from = s - c, to = Math.Min(s + k, x.Length);
+        int from = s - c, to = Math.Min(s + k + c, x.Length);
         for (int i = Math.Max(from, 0); i < to; i++) padded[i - from] = x[i];
         for (int n = 0; n < k; n++) y[n] = (float)TensorPrimitives.Dot(padded.AsSpan(n, taps), h);
     }

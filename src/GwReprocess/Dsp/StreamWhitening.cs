@@ -2,10 +2,13 @@ namespace GwReprocess.Dsp;
 
 /// <summary>Whitening of one window by the PSD of the background span just before it (aframe's preprocessor): the double-precision reference of the serving whitener.</summary>
 /// <remarks>
-/// A series of N samples holds a background b = x[0 : N−K] and the window x[N−K : N]. The ASD is b's mean Welch PSD
-/// (Hann segments of L samples, overlap L/2, constant detrend, one-sided density), square-rooted; the FIR is
-/// <see cref="Whitening.FirFromAsd"/> of it; the output is the centred convolution y[n] = Σ_j h[j]·x[N−K + n + c − j]
-/// (c = (T−1)/2) over the window's K samples, the real background samples before it and zeros past its end.
+/// A series of N = background + K + c samples (c = (T−1)/2, the FIR's half-length) holds a background b = x[0 : N−K−c],
+/// the window x[N−K−c : N−c] and c samples after it. The ASD is b's mean Welch PSD (Hann segments of L samples, overlap L/2,
+/// constant detrend, one-sided density), square-rooted; the FIR is <see cref="Whitening.FirFromAsd"/> of it; the output is
+/// the centred convolution y[n] = Σ_j h[j]·x[N−K−c + n + c − j] over the window's K samples, with real samples on both
+/// sides: the window ends c samples before the newest sample, as aframe's whitener crops half its filter length at each
+/// end. (A window whitened up to the newest sample would meet zeros in the last c samples' taps, and a truncated whitening
+/// FIR passes the strain's seismic band there: a rms hundreds of times the whitened floor.)
 /// </remarks>
 public static class StreamWhitening
 {
@@ -21,6 +24,12 @@ public static class StreamWhitening
         if (!(lowCornerHz >= 0) || lowCornerHz >= sampleRate / 2) throw new BadInputException($"{name}: low corner {lowCornerHz} Hz must be at least 0 and below Nyquist ({sampleRate / 2} Hz)");
     }
 
+    /// <summary>Samples each window ends before the newest: the FIR's half-length (T−1)/2.</summary>
+    public static int Delay(int taps) => (taps - 1) / 2;
+
+    /// <summary>Samples of stream one window needs: its background, itself, and the <see cref="Delay"/> after it.</summary>
+    public static int SeriesLength(int backgroundSamples, int kernel, int taps) => backgroundSamples + kernel + Delay(taps);
+
     /// <summary>The whitening FIR (<paramref name="taps"/> coefficients) designed from <paramref name="background"/>'s mean Welch ASD.</summary>
     public static double[] Fir(ReadOnlySpan<double> background, int segment, int taps, double lowCornerHz, double sampleRate)
     {
@@ -28,21 +37,20 @@ public static class StreamWhitening
         return Whitening.FirFromAsd(asd, sampleRate, taps, lowCornerHz);
     }
 
-    /// <summary>Whitens the last <paramref name="kernel"/> samples of <paramref name="series"/> by the background before them; returns K samples.</summary>
+    /// <summary>Whitens the <paramref name="kernel"/> samples of <paramref name="series"/> that end <see cref="Delay"/> before its end by the background before them; returns K samples.</summary>
     public static double[] Window(ReadOnlySpan<double> series, int kernel, int segment, int taps, double lowCornerHz, double sampleRate)
     {
-        int background = series.Length - kernel;
+        int background = series.Length - kernel - Delay(taps);
         Validate("stream whitening", background, kernel, segment, taps, lowCornerHz, sampleRate);
         var h = Fir(series[..background], segment, taps, lowCornerHz, sampleRate);
-        int c = (taps - 1) / 2, n = series.Length;
+        int c = Delay(taps);
         var y = new double[kernel];
         for (int i = 0; i < kernel; i++)
         {
             int centre = background + i + c;
             double sum = 0;
-            // Taps past the series' end meet zeros; background ≥ segment > c keeps the other end inside it.
-            int first = Math.Max(0, centre - (n - 1));
-            for (int j = first; j < taps; j++) sum += h[j] * series[centre - j];
+            // The c samples after the window and background ≥ segment > c keep every tap inside the series.
+            for (int j = 0; j < taps; j++) sum += h[j] * series[centre - j];
             y[i] = sum;
         }
         return y;

@@ -10,10 +10,10 @@ namespace GwReprocess.Models;
 
 /// <summary>The serving whitener: each window whitened by a PSD estimated from the background span just before it in the stream (aframe's preprocessor).</summary>
 /// <remarks>
-/// Input <c>strain [B, D, N]</c> with N = background + K, output <c>whitened [B, D, K]</c>; per (window, detector) the same
+/// Input <c>strain [B, D, N]</c> with N = background + K + c (c = (T−1)/2), output <c>whitened [B, D, K]</c>; per (window, detector) the same
 /// steps as <see cref="Dsp.StreamWhitening.Window"/>: mean Welch PSD of x[0 : N−K] (Hann, L samples, overlap L/2, constant
 /// detrend), ASD, <see cref="Dsp.Whitening.FirFromAsd"/> (its grid is the Welch bins since T &lt; L), centred convolution
-/// over the last K samples with zeros past the end. The graph computes in float64 (a steep seismic wall leaves the
+/// over the K samples that end c before the newest, with real samples on both sides (the config's <c>window_delay</c> = c). The graph computes in float64 (a steep seismic wall leaves the
 /// high-frequency bins 1e-10 below the low ones, under float32 FFT rounding), after scaling each row by its background's
 /// largest magnitude (strain is ~1e-21; whitening is scale-free). An all-zero background whitens to zeros. Welch and the
 /// convolution use the DFT operator (the FIR design too: the inverse DFT of an even real gain is a forward one), so the
@@ -23,6 +23,9 @@ public static class StreamWhitener
 {
     /// <summary>The <c>architecture</c> parameter of the config and ONNX metadata.</summary>
     public const string Architecture = "whitener";
+
+    /// <summary>The config parameter giving how many samples the whitened window ends before the newest sample of its input (the FIR's half-length).</summary>
+    public const string DelayParameter = "window_delay";
 
     /// <summary>Default background (PSD) span before each window, seconds: aframe's training PSD length.</summary>
     public const double DefaultBackgroundSeconds = 8;
@@ -45,9 +48,10 @@ public static class StreamWhitener
         Dsp.StreamWhitening.Validate(name, backgroundSamples, kernel, segment, taps, lowCornerHz, sampleRate);
         if (detectors < 1) throw new BadInputException($"{name}: needs at least one detector");
         if (batch < 1) throw new BadInputException($"{name}: batch {batch} must be at least 1");
-        int n = backgroundSamples + kernel, half = segment / 2, segments = (backgroundSamples - half) / half, bins = segment / 2 + 1;
+        int n = Dsp.StreamWhitening.SeriesLength(backgroundSamples, kernel, taps), half = segment / 2, segments = (backgroundSamples - half) / half, bins = segment / 2 + 1;
         int c = (taps - 1) / 2;
-        // Circular convolution of length M is exact on the kept samples once M ≥ K + T − 1.
+        // The window ends c samples before the newest (real samples on both sides of every tap; Dsp.StreamWhitening says why).
+        // Circular convolution of length M over K + 2c samples is exact on the kept ones once M ≥ K + T − 1.
         int m = (int)Math.Min(int.MaxValue / 2 + 1, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(kernel + taps - 1)));
 
         var g = new OnnxGraphBuilder(name);
@@ -94,11 +98,11 @@ public static class StreamWhitener
         var fir = g.Node("Mul", [g.Node("Gather", [g.Node("Squeeze", [impulseRe, g.Int64Vector("axis2_squeeze", 2)]), g.Int64Vector("fir_lags", lags)],
             "fir_raw", OnnxAttribute.Int("axis", 1)), Constant(g, "fir_taper", Taper(taps, sampleRate, segment), taps)], "fir");
 
-        // Convolution by FFT: the window with c samples of background before it, zero-padded to M; y[n] = z[n + 2c].
+        // Convolution by FFT: the window with c samples of background before it and c after, zero-padded to M; y[n] = z[n + 2c].
         // The series and the FIR share one complex FFT, Z = FFT(x + i·h): with A = Z_k, B = conj(Z_(M−k)),
         // X_k·H_k = (A + B)(A − B)/(4i) = (A² − B²)/(4i), for every k, so the product needs no mirroring.
         var length = g.InitializerInt64("dft_length", [m]);
-        int span = kernel + c;
+        int span = kernel + 2 * c;
         var tail = g.Node("Slice", [x, g.Int64Vector("tail_start", n - span), g.Int64Vector("tail_end", n), axis1], "conv_input");
         var axis2 = g.Int64Vector("axis2", 2);
         var firPadded = g.Node("Pad", [fir, g.Int64Vector("fir_pad", 0, 0, 0, span - taps)], "fir_padded");
@@ -123,7 +127,7 @@ public static class StreamWhitener
 
         string Inv(double v) => v.ToString(CultureInfo.InvariantCulture);
         string description = $"whitener: each of {detectors} detector(s) per window whitened by the mean Welch PSD ({segment}-sample Hann segments, half overlap) " +
-                             $"of the {backgroundSamples} samples ({Inv(backgroundSamples / (double)sampleRate)} s) before its {kernel}-sample window; " +
+                             $"of the {backgroundSamples} samples ({Inv(backgroundSamples / (double)sampleRate)} s) before its {kernel}-sample window, which ends {c} samples before the newest; " +
                              $"{taps}-tap FIR from that ASD, removed below {Inv(lowCornerHz)} Hz (aframe-style whitening from the stream itself)";
         var parameters = new Dictionary<string, string>
         {
@@ -133,6 +137,7 @@ public static class StreamWhitener
             ["fir_taps"] = Inv(taps),
             ["low_corner_hz"] = Inv(lowCornerHz),
             ["sample_rate"] = Inv(sampleRate),
+            [DelayParameter] = Inv(c),
         };
         var model = g.Build(description, parameters);
         var config = ModelConfigs.Onnx(name, instances, kind, description,

@@ -16,10 +16,11 @@ public sealed class StreamWhiteningTests
     }
 
     [Fact]
-    public void WindowIsTheBackgroundFirAppliedCentredWithZerosPastTheEnd()
+    public void WindowIsTheBackgroundFirAppliedCentredEndingHalfTheFirBeforeTheNewestSample()
     {
         const int background = 4096, kernel = 1000, segment = 512, taps = 255;
-        var x = Gaussian(background + kernel, 1, 2e-21);
+        Assert.Equal(127, StreamWhitening.Delay(taps));
+        var x = Gaussian(StreamWhitening.SeriesLength(background, kernel, taps), 1, 2e-21);
         // A coloured series: a three-tap smoother makes the PSD non-flat.
         for (int i = x.Length - 1; i >= 2; i--) x[i] = x[i] + 0.8 * x[i - 1] + 0.3 * x[i - 2];
         var y = StreamWhitening.Window(x, kernel, segment, taps, 8, Rate);
@@ -34,7 +35,7 @@ public sealed class StreamWhiteningTests
     public void WhiteNoiseComesOutWithUnitVariance()
     {
         // 127 Welch segments: the mean PSD's 1/P bias inflates the variance by about 2/ν ≈ 1 %.
-        var x = Gaussian(32768 + 16384, 2, 3e-22);
+        var x = Gaussian(StreamWhitening.SeriesLength(32768, 16384, 255), 2, 3e-22);
         var y = StreamWhitening.Window(x, 16384, 512, 255, 0, Rate);
         double variance = y.Average(v => v * v);
         Assert.InRange(variance, 0.95, 1.05);
@@ -43,7 +44,7 @@ public sealed class StreamWhiteningTests
     [Fact]
     public void AZeroBackgroundGivesZeros()
     {
-        var x = new double[4096 + 512];
+        var x = new double[StreamWhitening.SeriesLength(4096, 512, 127)];
         for (int i = 4096; i < x.Length; i++) x[i] = 1e-21 * (i % 7);
         Assert.All(StreamWhitening.Window(x, 512, 256, 127, 10, Rate), v => Assert.Equal(0.0, v));
     }

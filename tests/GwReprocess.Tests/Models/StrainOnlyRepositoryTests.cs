@@ -47,10 +47,10 @@ public sealed class StrainOnlyRepositoryTests(ITestOutputHelper output) : IDispo
         Assert.Equal("256", whitenerConfig.Parameters["welch_segment"].StringValue);
 
         // A stream of coloured noise for H1 and L1, long enough for full backgrounds in the later requests.
-        int updates = (Background + Kernel) / (Batch * Stride) + 3, n = updates * Batch * Stride;
+        int snapshot = StreamWhitening.SeriesLength(Background, Kernel, 255), updates = snapshot / (Batch * Stride) + 3, n = updates * Batch * Stride;
         var filter = new NoiseFilter(f => 1e-23 * (1 + Math.Pow(40 / Math.Max(f, 1), 4)), Rate, 4096);
         var stream = new[] { 1L, 2L }.Select(seed => { var x = new double[n]; new ColoredNoise(filter, StreamKey.FromSeed(seed)).Fill(0, x); return x; }).ToArray();
-        var state = new float[2 * (Background + Kernel)];
+        var state = new float[2 * snapshot];
         var models = ModelRepository.ModelNames(repo).Where(m => m != "search")
             .ToDictionary(m => m, m => ModelRepository.ReadOnnx(Path.Combine(repo, m, "1", ModelRepository.OnnxFileName)));
 
@@ -66,7 +66,7 @@ public sealed class StrainOnlyRepositoryTests(ITestOutputHelper output) : IDispo
             foreach (var step in search.EnsembleScheduling.Step)
             {
                 var inputs = step.InputMap.Select(kv => (kv.Key, tensors[kv.Value].Data, tensors[kv.Value].Shape)).ToList();
-                if (step.ModelName == "snapshotter") inputs.Add((ModelContract.SnapshotStateInput, state, [1, 2, Background + Kernel]));
+                if (step.ModelName == "snapshotter") inputs.Add((ModelContract.SnapshotStateInput, state, [1, 2, snapshot]));
                 var outputs = ModelTestSupport.Run(models[step.ModelName], [.. inputs]);
                 if (step.ModelName == "snapshotter") state = outputs[ModelContract.SnapshotStateOutput].Data;
                 foreach (var (modelOut, tensor) in step.OutputMap) tensors[tensor] = outputs[modelOut];
@@ -75,15 +75,15 @@ public sealed class StrainOnlyRepositoryTests(ITestOutputHelper output) : IDispo
             Assert.Equal(new[] { Batch, 1 }, shape);
             Assert.All(scores, s => Assert.True(s >= 0 && s <= 1, $"score {s}"));
 
-            // Window j of the stream (zero-prefixed) ends at sample (j+1)·stride: compare those with a full background against the reference.
+            // Snapshot j of the stream (zero-prefixed) ends at sample (j+1)·stride, its whitened window 127 samples before: compare those with a full background against the reference.
             var whitened = tensors[Postprocessor.Output].Data;
             for (int b = 0; b < Batch; b++)
             {
                 int end = (u * Batch + b + 1) * Stride;
-                if (end < Background + Kernel) continue;
+                if (end < snapshot) continue;
                 for (int d = 0; d < 2; d++)
                 {
-                    var series = new double[Background + Kernel];
+                    var series = new double[snapshot];
                     for (int i = 0; i < series.Length; i++) series[i] = (float)stream[d][end - series.Length + i];
                     var expected = StreamWhitening.Window(series, Kernel, 256, 255, 15, Rate);
                     double rms = Math.Sqrt(expected.Average(v => v * v));
@@ -124,7 +124,8 @@ public sealed class StrainOnlyRepositoryTests(ITestOutputHelper output) : IDispo
         Assert.True(built.ExitCode == 0, built.Stderr);
         Assert.Contains("search", built.Stdout);
         Assert.Contains("whitener", built.Stdout);
-        Assert.Equal(new long[] { 4, 2, 4096 + 1024 }, ModelConfigFile.Read(Path.Combine(dir, "snapshotter", "config.pbtxt")).Output.Single().Dims);
+        // 4 s of background, the 1 s window, and the 255-tap FIR's half-length after it.
+        Assert.Equal(new long[] { 4, 2, 4096 + 1024 + 127 }, ModelConfigFile.Read(Path.Combine(dir, "snapshotter", "config.pbtxt")).Output.Single().Dims);
         var check = ModelTestSupport.Gwrepro("models", "check", dir);
         Assert.True(check.ExitCode == 0, check.Stderr);
         Assert.Contains("4 models, all consistent", check.Stdout);

@@ -53,7 +53,7 @@ public sealed class StreamWhitenerTests(ITestOutputHelper output)
     [InlineData(1024, 5000, 700, 512, 255, 15.0)]          // background not a whole number of half segments, K + T − 1 just over a power of two
     public void MatchesTheDoublePrecisionReferenceOnColouredNoise(int rate, int background, int kernel, int segment, int taps, double low)
     {
-        int n = background + kernel, batch = 3, detectors = 2;
+        int n = StreamWhitening.SeriesLength(background, kernel, taps), batch = 3, detectors = 2;
         var model = StreamWhitener.Build("whitener", detectors, background, kernel, batch, segment, taps, low, rate);
         var streams = new[] { ColouredStrain(n + 2000, seed: 11), ColouredStrain(n + 2000, seed: 12) };
         if (rate != Rate) streams = [ModelTestSupport.RandomSignal(n + 2000, 5).Select(v => v * 3e-21).ToArray(), ColouredStrain(n + 2000, seed: 13)];
@@ -77,7 +77,7 @@ public sealed class StreamWhitenerTests(ITestOutputHelper output)
     [Fact]
     public void WhiteNoiseComesOutWithUnitVariance()
     {
-        int n = Background + Kernel, batch = 4;
+        int n = StreamWhitening.SeriesLength(Background, Kernel, 1023), batch = 4;
         var model = StreamWhitener.Build("whitener", 1, Background, Kernel, batch, 2048, 1023, 10, Rate);
         var rng = new Random(3);
         var stream = new double[n + 3 * 9000];
@@ -91,7 +91,7 @@ public sealed class StreamWhitenerTests(ITestOutputHelper output)
     [Fact]
     public void OutputDoesNotDependOnTheInputScale()
     {
-        int n = Background + Kernel;
+        int n = StreamWhitening.SeriesLength(Background, Kernel, 1023);
         var model = StreamWhitener.Build("whitener", 2, Background, Kernel, 1, 2048, 1023, 10, Rate);
         var unit = new[] { ColouredStrain(n, seed: 21), ColouredStrain(n, seed: 22) }.Select(s => s.Select(v => v * 1e21).ToArray()).ToArray();
         var x = Windows(unit, [0], n);
@@ -119,7 +119,7 @@ public sealed class StreamWhitenerTests(ITestOutputHelper output)
     [Fact]
     public void AnAllZeroBackgroundGivesZerosNotNaN()
     {
-        int n = Background + Kernel;
+        int n = StreamWhitening.SeriesLength(Background, Kernel, 1023);
         var model = StreamWhitener.Build("whitener", 2, Background, Kernel, 2, 2048, 1023, 10, Rate);
         // Window 0: a stream's first second after a zero snapshotter state (zeros, then data in the window);
         // window 1: nothing at all.
@@ -141,8 +141,9 @@ public sealed class StreamWhitenerTests(ITestOutputHelper output)
         Assert.Equal("2048", p["welch_segment"].StringValue);
         Assert.Equal("1023", p["fir_taps"].StringValue);
         Assert.Equal("10", p["low_corner_hz"].StringValue);
+        Assert.Equal("511", p[StreamWhitener.DelayParameter].StringValue);
         Assert.Contains("Welch", p["description"].StringValue);
-        Assert.Equal(new long[] { 64, 2, Background + Kernel }, model.Config.Input.Single(i => i.Name == "strain").Dims);
+        Assert.Equal(new long[] { 64, 2, Background + Kernel + 511 }, model.Config.Input.Single(i => i.Name == "strain").Dims);
         Assert.Equal(new long[] { 64, 2, Kernel }, model.Config.Output.Single(o => o.Name == "whitened").Dims);
         int bytes = model.Onnx!.ToByteArray().Length;
         output.WriteLine($"model.onnx: {bytes} bytes");
