@@ -35,15 +35,16 @@ public static class StreamWhitening
         Validate("stream whitening", background, kernel, segment, taps, lowCornerHz, sampleRate);
         var h = Fir(series[..background], segment, taps, lowCornerHz, sampleRate);
         int c = (taps - 1) / 2, n = series.Length;
+        // y[i] = Σ_j h[j]·x[centre − j] as a dot product of the reversed taps with a forward slice of the series.
+        var reversed = h.AsSpan().ToArray();
+        Array.Reverse(reversed);
         var y = new double[kernel];
         for (int i = 0; i < kernel; i++)
         {
             int centre = background + i + c;
-            double sum = 0;
             // Taps past the series' end meet zeros; background ≥ segment > c keeps the other end inside it.
             int first = Math.Max(0, centre - (n - 1));
-            for (int j = first; j < taps; j++) sum += h[j] * series[centre - j];
-            y[i] = sum;
+            y[i] = System.Numerics.Tensors.TensorPrimitives.Dot(reversed.AsSpan(0, taps - first), series.Slice(centre - taps + 1, taps - first));
         }
         return y;
     }
