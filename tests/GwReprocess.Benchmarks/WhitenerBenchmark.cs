@@ -21,7 +21,7 @@ public sealed class WhitenerBenchmark : IBenchmark
         int[] threads = Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1];
         foreach (int batch in (int[])[8, 64])
         {
-            var whitener = StreamWhitener.Build("whitener", Detectors, background, Kernel, batch, StreamWhitener.DefaultSegment(Rate), StreamWhitener.DefaultTaps(Rate),
+            var whitener = StreamWhitener.Build("whitener", Detectors, background, Kernel, batch, StreamWhitener.DefaultSegment(Rate), StreamWhitener.DefaultTaps(StreamWhitener.DefaultSegment(Rate)),
                 StreamWhitener.DefaultLowCornerHz, Rate);
             var rng = new Random(3);
             var fir = Enumerable.Range(0, Detectors).Select(_ => Enumerable.Range(0, 1025).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray()).ToList();

@@ -83,10 +83,10 @@ public sealed class ModelsVerb : CliVerb
         [Option("psd-length", Default = "8", HelpText = "With --whitening stream: seconds of background before each window whose PSD whitens it.")]
         public string PsdLength { get; set; } = "8";
 
-        [Option("psd-segment", Default = "0.5", HelpText = "With --whitening stream: Welch segment in seconds (Hann, half overlap, mean average).")]
-        public string PsdSegment { get; set; } = "0.5";
+        [Option("psd-segment", Default = "1", HelpText = "With --whitening stream: Welch segment in seconds (Hann, half overlap, mean average).")]
+        public string PsdSegment { get; set; } = "1";
 
-        [Option("stream-fir-taps", Default = 0, HelpText = "With --whitening stream: length (odd, shorter than --psd-segment) of the whitening FIR; 0 = a quarter second less one sample (1023 at 4096 Hz).")]
+        [Option("stream-fir-taps", Default = 0, HelpText = "With --whitening stream: length (odd, shorter than --psd-segment) of the whitening FIR; 0 = one sample less than the segment (4095 at 4096 Hz); it sets the whitened window's delay, half its length.")]
         public int StreamFirTaps { get; set; }
 
         [Option("low-corner", Default = "10", HelpText = "With --whitening stream: frequencies below this (Hz) are removed by the whitening FIR.")]

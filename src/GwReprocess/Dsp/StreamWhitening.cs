@@ -44,14 +44,15 @@ public static class StreamWhitening
         Validate("stream whitening", background, kernel, segment, taps, lowCornerHz, sampleRate);
         var h = Fir(series[..background], segment, taps, lowCornerHz, sampleRate);
         int c = Delay(taps);
+        // y[i] = Σ_j h[j]·x[centre − j] as a dot product of the reversed taps with a forward slice of the series.
+        var reversed = h.AsSpan().ToArray();
+        Array.Reverse(reversed);
         var y = new double[kernel];
         for (int i = 0; i < kernel; i++)
         {
             int centre = background + i + c;
-            double sum = 0;
             // The c samples after the window and background ≥ segment > c keep every tap inside the series.
-            for (int j = 0; j < taps; j++) sum += h[j] * series[centre - j];
-            y[i] = sum;
+            y[i] = System.Numerics.Tensors.TensorPrimitives.Dot(reversed, series.Slice(centre - taps + 1, taps));
         }
         return y;
     }

@@ -19,7 +19,7 @@ public sealed record StreamWhiteningOptions
 
     public int SegmentSamples(int sampleRate) => Samples(SegmentSeconds, sampleRate, "--psd-segment");
 
-    public int TapsAt(int sampleRate) => Taps == 0 ? StreamWhitener.DefaultTaps(sampleRate) : Taps;
+    public int TapsAt(int sampleRate) => Taps == 0 ? StreamWhitener.DefaultTaps(SegmentSamples(sampleRate)) : Taps;
 
     private static int Samples(double seconds, int sampleRate, string option)
     {

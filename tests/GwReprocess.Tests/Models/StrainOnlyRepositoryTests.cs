@@ -98,6 +98,19 @@ public sealed class StrainOnlyRepositoryTests(ITestOutputHelper output) : IDispo
     }
 
     [Fact]
+    public async Task EveryModelPassesTheOnnxCheckerAtTheDefaultSizes()
+    {
+        // What `models build --whitening stream` writes by default: 8 s of background, K = 4096, 64 windows per request.
+        string repo = Path.Combine(_dir, "defaults");
+        await ModelRepository.WriteAsync(repo, ModelRepositoryBuilder.Build(new ModelRepositoryOptions { Whitening = WhiteningMode.Stream }));
+        var files = Directory.GetFiles(repo, "model.onnx", SearchOption.AllDirectories);
+        Assert.Equal(3, files.Length);
+        var (code, text) = ModelTestSupport.OnnxChecker(files);
+        Assert.True(code == 0, $"onnx.checker failed (needs Debian's python3-onnx at {ModelTestSupport.SystemPython}):\n{text}");
+        Assert.Equal(3, text.Split('\n').Count(l => l.StartsWith("checked ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task TemplatesAndFittedCleanersAreRefusedWithStreamWhitening()
     {
         string repo = Path.Combine(_dir, "never");

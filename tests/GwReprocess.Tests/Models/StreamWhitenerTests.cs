@@ -148,8 +148,8 @@ public sealed class StreamWhitenerTests(ITestOutputHelper output)
         int bytes = model.Onnx!.ToByteArray().Length;
         output.WriteLine($"model.onnx: {bytes} bytes");
         Assert.True(bytes < 100_000, $"model.onnx is {bytes} bytes");
-        Assert.Equal(1023, StreamWhitener.DefaultTaps(Rate));
-        Assert.Equal(2048, StreamWhitener.DefaultSegment(Rate));
+        Assert.Equal(4095, StreamWhitener.DefaultTaps(StreamWhitener.DefaultSegment(Rate)));
+        Assert.Equal(4096, StreamWhitener.DefaultSegment(Rate));
     }
 
     [Theory]
