@@ -39,7 +39,7 @@ public sealed class ClientVerb : CliVerb
         [Option("end", HelpText = "One-off job: GPS end (exclusive) of the segment, in seconds.")]
         public string? End { get; set; }
 
-        [Option("padding", HelpText = "One-off job: seconds of data read before and after the segment (default: the workflow's jobs.padding). Must cover the window K/fs, the band-pass margin and 1 s of resampler settling.")]
+        [Option("padding", HelpText = "One-off job: seconds of data read before and after the segment (default: the workflow's jobs.padding). Must cover the window K/fs, the band-pass margin and 1 s of resampler settling (strain-only workflows: the detection-only ensemble's snapshot L/fs and 1 s of settling before, 1 s and one update after).")]
         public string? Padding { get; set; }
 
         [Option("sequence-id", HelpText = "One-off job: the stream's sequence id (default: the GPS start second).")]

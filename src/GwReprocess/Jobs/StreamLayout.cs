@@ -25,13 +25,13 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
 
     /// <summary>
     /// The contract an ensemble config offers: native when it has <c>noise_&lt;ifo&gt;</c> outputs, hermes when it has <c>output_stream</c> or <c>noise</c>,
-    /// detection when its only output is <c>score</c>; null when none.
+    /// detection when it has <c>score</c> and no noise output (the client reads only <c>score</c>); null when none.
     /// </summary>
     public static StreamContract? ContractOf(ModelConfig ensemble)
     {
         if (ensemble.Output.Any(o => o.Name.StartsWith("noise_", StringComparison.Ordinal))) return StreamContract.Native;
         if (ensemble.Output.Any(o => o.Name is HermesLayout.StreamOutput or HermesLayout.NoiseOutput)) return StreamContract.Hermes;
-        if (ensemble.Output.Count == 1 && ensemble.Output[0].Name == ModelContract.ScoreOutput) return StreamContract.Detection;
+        if (ensemble.Output.Any(o => o.Name == ModelContract.ScoreOutput)) return StreamContract.Detection;
         return null;
     }
 
