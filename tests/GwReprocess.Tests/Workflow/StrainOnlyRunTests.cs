@@ -72,4 +72,32 @@ public sealed class StrainOnlyRunTests(StrainOnlyRunFixture fixture)
         Assert.Contains($"gwrepro run: {workflow}: strain-only workflow (no witnesses): {Path.Combine(dir, "rundir", "models")} has no ensemble 'strain-maxabs' and gwrepro run builds cleaning repositories only; " +
                         "put a detection-only one there (input [1, 2, B·stride] of the strains, output 'score' only)", r.StdErr);
     }
+
+    [Fact]
+    public async Task A_simulated_strain_only_workflow_simulates_no_witnesses_and_writes_scores_only()
+    {
+        string dir = Path.Combine(fixture.Root, "simulated");
+        Directory.CreateDirectory(dir);
+        string workflow = Path.Combine(dir, "workflow.toml");
+        string text = StrainOnlyRunFixture.WorkflowText(fixture.Cache, fixture.Repository)
+            .Replace($"source = \"cache\"\ncache = \"{fixture.Cache}\"", "source = \"simulated\"", StringComparison.Ordinal)
+            .Replace("[detectors.H1]", "[data.simulate]\nwitnesses = 0\ninjection_rate = 0\nframe_length = 8\ndirectory = \"frames\"\n\n[detectors.H1]", StringComparison.Ordinal);
+        Assert.Contains("witnesses = 0", text);
+        await File.WriteAllTextAsync(workflow, text);
+        string run = Path.Combine(dir, "rundir");
+        var r = await GwreproProcess.RunAsync(["run", workflow, "--out", run, "--stop-grace", "10"], dir, timeout: TimeSpan.FromMinutes(8));
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        Assert.Contains("0 failed, 0 not run; final node analyze succeeded", r.StdOut);
+        // The simulated frames hold the strain alone; the outputs hold scores alone.
+        var input = Directory.GetFiles(Path.Combine(run, "frames"), "H-*.gwf").Order().First();
+        await using (var gwf = await GwReprocess.Frames.Gwf.GwfFile.OpenAsync(input))
+        {
+            Assert.Contains("H1:GDS-CALIB_STRAIN", gwf.ChannelNames);
+            Assert.DoesNotContain(gwf.ChannelNames, c => GwReprocess.Simulation.SimulationOptions.DefaultWitnessNames.Any(w => c == "H1:" + w));
+        }
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(run, "out"), "*.gwf", SearchOption.AllDirectories));
+        // The 8 s input files cut the job [T+4, T+20) into three score spans.
+        Assert.Equal(["H1L1-CLEAN_SCORES-1000000004-4.h5", "H1L1-CLEAN_SCORES-1000000008-8.h5", "H1L1-CLEAN_SCORES-1000000016-4.h5"],
+            Directory.GetFiles(Path.Combine(run, "out", "scores"), "*.h5").Select(Path.GetFileName).Order());
+    }
 }
