@@ -110,8 +110,11 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
         string model = ensemble.Name;
         if (DetectionLayout.OwnEnsembleMisfit(detectors) is { } own) throw new BadInputException(own);
         // All or nothing: witnesses for every detector against a cleaning ensemble, or for none against a detection-only one.
-        if (detectors.All(d => d.Ensemble is null) && DetectionLayout.Misfit(ensemble, detectors) is { } misfit) throw new BadInputException(misfit);
-        if (ContractOf(ensemble) == StreamContract.Detection) return await DetectionLayout.BuildAsync(ensemble, configOf, detectors).ConfigureAwait(false);
+        if (detectors.All(d => d.Ensemble is null))
+        {
+            if (DetectionLayout.Misfit(ensemble, detectors) is { } misfit) throw new BadInputException(misfit);
+            if (ContractOf(ensemble) == StreamContract.Detection) return await DetectionLayout.BuildAsync(ensemble, configOf, detectors).ConfigureAwait(false);
+        }
         if (detectors.Any(d => d.Ensemble is not null) || ContractOf(ensemble) == StreamContract.Hermes)
             return await HermesLayout.BuildAsync(model, ensemble, configOf, detectors).ConfigureAwait(false);
         if (ensemble.Input.Count != 1)
