@@ -16,7 +16,7 @@ namespace GwReprocess.Cli.Verbs;
 public sealed class ClientVerb : CliVerb
 {
     public override string Name => "client";
-    public override string Summary => "Run one client job: read frames, stream to a server, write cleaned strain and scores.";
+    public override string Summary => "Run one client job: read frames, stream to a server, write cleaned strain and scores (scores only for a strain-only workflow).";
 
     /// <summary>Options of <c>gwrepro client</c>.</summary>
     public sealed class Options : CommonOptions
@@ -39,7 +39,7 @@ public sealed class ClientVerb : CliVerb
         [Option("end", HelpText = "One-off job: GPS end (exclusive) of the segment, in seconds.")]
         public string? End { get; set; }
 
-        [Option("padding", HelpText = "One-off job: seconds of data read before and after the segment (default: the workflow's jobs.padding). Must cover the window K/fs, the band-pass margin and 1 s of resampler settling.")]
+        [Option("padding", HelpText = "One-off job: seconds of data read before and after the segment (default: the workflow's jobs.padding). Must cover the window K/fs, the band-pass margin and 1 s of resampler settling (strain-only workflows: the detection-only ensemble's snapshot L/fs and 1 s of settling before, 1 s and one update after).")]
         public string? Padding { get; set; }
 
         [Option("sequence-id", HelpText = "One-off job: the stream's sequence id (default: the GPS start second).")]
@@ -113,6 +113,7 @@ public sealed class ClientVerb : CliVerb
             ResolveAddress = ServerAddress.IsHostPort(o.Server) ? null : token => ServerAddress.ResolveAsync(o.Server, rendezvous, deadline, token),
         };
         var clientJob = new ClientJob(settings, reporter);
+        reporter.ScoresOnly = () => clientJob.Layout?.DetectionOnly == true;
         ClientJobResult result;
         try
         {
@@ -136,7 +137,7 @@ public sealed class ClientVerb : CliVerb
         }
         if (!o.Quiet && !result.AlreadyDone)
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Stamp()} client {job.Name}: done: {result.FramesWritten} frame(s) written, {result.FramesSkipped} already committed, {result.Retries} retr{(result.Retries == 1 ? "y" : "ies")}, " +
+                $"{Stamp()} client {job.Name}: done: {result.FramesWritten} {(reporter.ScoresOnly() ? "score file(s) (no cleaned frames)" : "frame(s)")} written, {result.FramesSkipped} already committed, {result.Retries} retr{(result.Retries == 1 ? "y" : "ies")}, " +
                 $"{result.DataSeconds:F0} s of data in {result.WallSeconds:F1} s ({result.DataSeconds / Math.Max(1e-9, result.WallSeconds):F1} s/s)"));
         return ExitCodes.Success;
     }
@@ -171,6 +172,9 @@ public sealed class ClientVerb : CliVerb
 
         public Action<Segment, double>? Progress { get; set; }
 
+        /// <summary>True once the job streams to a detection-only ensemble: what it commits are score files, not frames.</summary>
+        public Func<bool> ScoresOnly { get; set; } = () => false;
+
         public void Info(string line)
         {
             if (!quiet) Console.Error.WriteLine($"{Stamp()} client {job}: {line}");
@@ -181,7 +185,7 @@ public sealed class ClientVerb : CliVerb
             if (Progress is { } p) p(frame, rate);
             else if (!quiet)
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{Stamp()} client {job}: committed frame {index + 1}/{total} [{frame.Start}, {frame.End}) ({rate:F1} s of data per s)"));
+                    $"{Stamp()} client {job}: committed {(ScoresOnly() ? "scores" : "frame")} {index + 1}/{total} [{frame.Start}, {frame.End}) ({rate:F1} s of data per s)"));
             if (++_committed == _killAfter) System.Diagnostics.Process.GetCurrentProcess().Kill();
         }
     }

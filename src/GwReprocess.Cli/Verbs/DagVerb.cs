@@ -75,9 +75,13 @@ public sealed class DagVerb : CliVerb
         Console.Out.WriteLine($"workflow:  {workflow.Name} ({o.Workflow}), site profile {workflow.Site.Name}, HTCondor >= {workflow.Condor.MinimumVersion}");
         Console.Out.WriteLine($"data:      {workflow.IfoTag} [{workflow.Data.Span.Start}, {workflow.Data.Span.End}); {plan.Analyzable.TotalDuration} s analyzable in {plan.Analyzable.Count} segment(s)");
         Console.Out.WriteLine($"jobs:      {plan.Jobs.Count} client job(s), {plan.DataDuration} s of data, {mean:F0} s per job on average, {workflow.Jobs.Padding} s padding each side");
-        Console.Out.WriteLine(plan.OnFrameGrid
-            ? "frames:    jobs cut at input file boundaries: each cleaned frame keeps its input file's span (shorter only at segment edges)"
-            : "frames:    the bucket's files are not listed at plan time: jobs cut every [jobs] length, so cleaned frames are also cut at job boundaries");
+        Console.Out.WriteLine((plan.OnFrameGrid, workflow.StrainOnly) switch
+        {
+            (true, false) => "frames:    jobs cut at input file boundaries: each cleaned frame keeps its input file's span (shorter only at segment edges)",
+            (false, false) => "frames:    the bucket's files are not listed at plan time: jobs cut every [jobs] length, so cleaned frames are also cut at job boundaries",
+            (true, true) => "frames:    jobs cut at input file boundaries: strain-only (no witnesses), so no cleaned frame; each score file keeps its input file's span (shorter only at segment edges)",
+            (false, true) => "frames:    the bucket's files are not listed at plan time: jobs cut every [jobs] length; strain-only (no witnesses), so no cleaned frame; score files are also cut at job boundaries",
+        });
         Console.Out.WriteLine($"servers:   {(workflow.Inference.StartsServers ? $"{workflow.Inference.Servers} server node(s)" : string.Join(", ", workflow.Inference.Addresses))}, at most {Math.Max(1, workflow.Inference.ServerCount) * workflow.Inference.ClientsPerServer} clients at once");
         if (workflow.Training is not null)
         {

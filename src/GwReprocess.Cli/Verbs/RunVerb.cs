@@ -87,6 +87,11 @@ public sealed class RunVerb : CliVerb
                 run.CopyRepository(existing);
                 ui.Line($"models: copied {existing} (it takes this workflow's channels, window hop and batch)");
             }
+            else if (w.StrainOnly)
+            {
+                // The repository gwrepro run builds fits Wiener cleaners to witnesses; a strain-only workflow has none to fit.
+                throw new BadInputException($"{w.SourcePath}: strain-only workflow (no witnesses): {run.ModelRepository} has no ensemble '{w.Inference.Ensemble}' and gwrepro run builds cleaning repositories only; put a detection-only one there (input [1, {w.Detectors.Count}, B·stride] of the strains, output 'score' only)");
+            }
             else
             {
                 await ui.StatusAsync($"building the model repository {run.ModelRepository}", () => BuildModelsAsync(run, o.Verbose, ct));
@@ -114,7 +119,7 @@ public sealed class RunVerb : CliVerb
         int stale = await run.ResetRendezvousAsync(ct);
         if (stale > 0) ui.Line($"rendezvous: removed {stale} object(s) a previous run left (stop marker, server addresses, barrier)");
         var result = await ExecuteAsync(written.DagFile, ServeCommand.For(w), o, ui, ct);
-        return ui.Summary(result, run.ReportDirectory, clock.Elapsed);
+        return ui.Summary(result, run.ReportDirectory, clock.Elapsed, w.StrainOnly);
     }
 
     /// <summary>The run directory: --out, else runs/&lt;name&gt;; with no workflow given, the embedded demo is written into it first.</summary>
@@ -324,7 +329,7 @@ public sealed class RunVerb : CliVerb
         }
 
         /// <summary>Prints the outcome and where the report is; the exit code: 0 all succeeded, 3 some nodes failed, 1 the server never came up.</summary>
-        public int Summary(LocalDagResult r, string? reportDirectory, TimeSpan elapsed)
+        public int Summary(LocalDagResult r, string? reportDirectory, TimeSpan elapsed, bool strainOnly = false)
         {
             var jobs = r.Nodes.Where(n => n.Kind == DagNodeKind.Job && !NodeNames.IsTraining(n.Name)).ToList();
             var training = r.Nodes.Where(n => n.Kind == DagNodeKind.Job && NodeNames.IsTraining(n.Name)).ToList();
@@ -348,7 +353,7 @@ public sealed class RunVerb : CliVerb
                 string html = Path.Combine(reportDirectory, "report.html");
                 if (File.Exists(html))
                 {
-                    if (Throughput(Path.Combine(reportDirectory, "summary.json")) is { } line) Console.Out.WriteLine($"run: {line}");
+                    if (Throughput(Path.Combine(reportDirectory, "summary.json"), strainOnly) is { } line) Console.Out.WriteLine($"run: {line}");
                     Console.Out.WriteLine($"report: {html}");
                 }
                 else Console.Out.WriteLine($"run: no report was written ({html} is missing)");
@@ -360,14 +365,14 @@ public sealed class RunVerb : CliVerb
             return r.AllSucceeded ? ExitCodes.Success : ExitCodes.Partial;
         }
 
-        private static string? Throughput(string summaryJson)
+        private static string? Throughput(string summaryJson, bool strainOnly)
         {
             if (!File.Exists(summaryJson)) return null;
             using var doc = JsonDocument.Parse(File.ReadAllText(summaryJson));
             if (!doc.RootElement.TryGetProperty("runs", out var runs) || runs.GetArrayLength() == 0) return null;
             var s = runs[0];
             double data = s.GetProperty("data_seconds").GetDouble(), wall = s.GetProperty("wall_seconds").GetDouble(), rate = s.GetProperty("data_seconds_per_second").GetDouble();
-            return string.Create(CultureInfo.InvariantCulture, $"{data:F0} s of data cleaned and searched in {wall:F1} s of client time = {rate:G4} s of data per s");
+            return string.Create(CultureInfo.InvariantCulture, $"{data:F0} s of data {(strainOnly ? "searched (strain-only, nothing cleaned)" : "cleaned and searched")} in {wall:F1} s of client time = {rate:G4} s of data per s");
         }
     }
 

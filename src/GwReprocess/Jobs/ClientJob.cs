@@ -10,6 +10,8 @@ namespace GwReprocess.Jobs;
 /// <summary>
 /// One client job: read frames → resample to 4096 Hz → standardise → snapshot updates → stream → place responses →
 /// average noise windows → band-pass → subtract → cleaned GWF + scores HDF5 per output frame → checkpoint → done.
+/// A strain-only workflow against a detection-only ensemble (<see cref="StreamContract.Detection"/>) streams the strains
+/// alone and writes only the scores HDF5 per output span, checkpointed the same way.
 /// </summary>
 /// <remarks>
 /// <para>Every output frame is a pure function of the data from its stream's start onwards, and the stream of a frame
@@ -35,7 +37,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
     /// <summary>The layout learned from the server (after <see cref="RunAsync"/> started streaming).</summary>
     public StreamLayout? Layout { get; private set; }
 
-    /// <summary>The output frames: the first detector's input file boundaries intersected with the job's core segment.</summary>
+    /// <summary>The output frames (a detection-only job's score spans): the first detector's input file boundaries intersected with the job's core segment.</summary>
     public IReadOnlyList<Segment> OutputFrames()
     {
         var core = _s.Job.Core;
@@ -77,7 +79,6 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         var committed = (await checkpoint.CommittedAsync(ct).ConfigureAwait(false)).ToHashSet();
         var countedTo = FirstMissing(frames, committed) is int fm and >= 0 ? frames[fm].Start : _s.Job.Core.End;
         int skipped = frames.Count(committed.Contains);
-        if (skipped > 0) reporter.Info($"{_s.Job.Name}: {skipped} of {frames.Count} frame(s) already committed; resuming");
 
         var metrics = new JobMetricsRecorder(_s.Output, $"{_prefix}metrics/{_s.Job.Name}.csv", _s.Job.Name, _s.Server)
         {
@@ -93,13 +94,18 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         var layout = await StreamLayout.DiscoverAsync(endpoint, _s.Model,
             _s.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses, d.Ensemble)).ToList(), ct).ConfigureAwait(false);
         Layout = layout;
+        string unit = layout.DetectionOnly ? "score span" : "frame";
+        if (skipped > 0) reporter.Info($"{_s.Job.Name}: {skipped} of {frames.Count} {unit}(s) already committed; resuming");
         if (layout.HighpassMismatch(_s.Cleaning.WitnessHighpass) is { } mismatch) throw new BadInputException(mismatch);
-        if (_s.Cleaning.WitnessHighpass is { } hp && (_s.Job.Core.Start - _s.Job.Padded.Start).TotalSeconds < hp.SettlingSeconds)
+        if (!layout.DetectionOnly && _s.Cleaning.WitnessHighpass is { } hp && (_s.Job.Core.Start - _s.Job.Padded.Start).TotalSeconds < hp.SettlingSeconds)
             reporter.Info($"note: the witness high-pass ({hp}) settles in {hp.SettlingSeconds:F1} s, more than the job's padding of {(_s.Job.Core.Start - _s.Job.Padded.Start).TotalSeconds} s: a resumed frame may differ from a first run's by more than float rounding");
         foreach (var note in layout.Notes) reporter.Info("note: " + note);
         var geometry = StreamGeometry.Check(_s, layout, frames);
         var band = new CleaningBand(_s.Cleaning.BandLow, _s.Cleaning.BandHigh);
-        var provenance = await ModelProvenance.ResolveAsync(endpoint, layout, _s.Workflow, reporter.Info, ct).ConfigureAwait(false);
+        // Provenance goes into cleaned frames; a detection-only job writes none.
+        IReadOnlyList<CleaningProvenance> provenance = layout.DetectionOnly ? []
+            : await ModelProvenance.ResolveAsync(endpoint, layout, _s.Workflow, reporter.Info, ct).ConfigureAwait(false);
+        if (layout.DetectionOnly) reporter.Info(DetectionLine(layout));
         var context = new StreamContext(_s, reporter, layout, geometry, frames, checkpoint, metrics,
             StartGate.For(_s, _prefix, metrics, reporter, ct), new ProcessedData(_s.Job.Core, countedTo, metrics),
             new StrainCleaner(band, Rate, geometry.Margin),
@@ -124,7 +130,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
                             throw new ClientJobFailedException($"{_s.Job.Name}: giving up after {reconnects.Retries} retries: {ise.Message}", ise);
                         var delay = reconnects.Next();
                         metrics.Retry();
-                        reporter.Info($"{_s.Job.Name}: stream error ({ise.Message}); retry {reconnects.Retries} of {reconnects.MaxRetries} in {delay.TotalSeconds:0.0#} s from frame {FirstMissing(frames, committed) + 1} of {frames.Count}");
+                        reporter.Info($"{_s.Job.Name}: stream error ({ise.Message}); retry {reconnects.Retries} of {reconnects.MaxRetries} in {delay.TotalSeconds:0.0#} s from {unit} {FirstMissing(frames, committed) + 1} of {frames.Count}");
                         await Task.Delay(delay, ct).ConfigureAwait(false);
                         endpoint = await reconnects.ReconnectAsync(endpoint, ct).ConfigureAwait(false);
                         break;
@@ -144,6 +150,12 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
         }
         return new ClientJobResult(written, skipped, reconnects.Retries, false, wall.Elapsed.TotalSeconds, dataSeconds);
     }
+
+    /// <summary>What a detection-only job streams and writes, in one line.</summary>
+    internal static string DetectionLine(StreamLayout layout) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"strain-only: '{layout.Model}' is detection-only: streaming {string.Join(", ", layout.Detectors.Select(d => d.Strain))} unscaled at {Rate} Hz " +
+        $"([1, {layout.Channels}, {layout.UpdateSamples}] per request), one score per {layout.Stride} samples on a {layout.ScoreWindow / (double)Rate:0.###} s window " +
+        $"(snapshot {layout.Kernel / (double)Rate:0.###} s); writing scores only, no cleaned frames");
 
     private static int FirstMissing(IReadOnlyList<Segment> frames, HashSet<Segment> committed)
     {

@@ -5,7 +5,10 @@ using GwReprocess.Time;
 
 namespace GwReprocess.Jobs;
 
-/// <summary>Cleaned-frame writing: for each released frame, band-pass and subtract, write the cleaned GWF per detector and the scores HDF5, commit, forget what is no longer needed.</summary>
+/// <summary>
+/// Cleaned-frame writing: for each released frame, band-pass and subtract, write the cleaned GWF per detector and the scores HDF5, commit, forget what is no longer needed.
+/// Under the detection contract a released span gets its scores HDF5 only: nothing is cleaned, no GWF is written.
+/// </summary>
 /// <param name="job">The job's shared context.</param>
 /// <param name="memory">The stream's strain, noise and scores.</param>
 /// <param name="committed">Frames committed so far; each frame written is added.</param>
@@ -44,6 +47,11 @@ internal sealed class FrameCommitter(StreamContext job, StreamMemory memory, Has
     {
         var detectors = job.Settings.Detectors;
         long a = memory.Index(frame.Start), z = memory.Index(frame.End);
+        if (job.Layout.DetectionOnly)
+        {
+            await WriteScoresAsync(frame, a, z, ct).ConfigureAwait(false);
+            return;
+        }
         int m = job.Cleaner.Margin;
         string? history = ShortFrameNote(frame);
         for (int d = 0; d < detectors.Count; d++)
@@ -86,6 +94,7 @@ internal sealed class FrameCommitter(StreamContext job, StreamMemory memory, Has
         var s = job.Settings;
         int stride = job.Geometry.Stride;
         string tag = string.Concat(s.Detectors.Select(d => d.Ifo));
+        // Score j is window j of the stream, ending at sample (j+1)·stride: the span's first score, j = a/stride, ends one stride into it.
         var values = memory.Scores.Copy(a / stride, z / stride);
         var series = new TimeSeries(new ChannelName($"{tag}:BBH_SCORE"), frame.Start + TimeSeries.DurationOf(stride, SampleRate.Processing),
             new SampleRate(ClientJob.Rate / (double)stride), values);
@@ -93,7 +102,7 @@ internal sealed class FrameCommitter(StreamContext job, StreamMemory memory, Has
         string temp = Path.Combine(Path.GetTempPath(), $"gwrepro-scores-{Environment.ProcessId}-{Guid.NewGuid():N}.h5");
         try
         {
-            await Hdf5TimeSeriesWriter.WriteAsync(temp, [series], new Dictionary<string, object> { ["window_seconds"] = job.Geometry.Kernel / (double)ClientJob.Rate },
+            await Hdf5TimeSeriesWriter.WriteAsync(temp, [series], new Dictionary<string, object> { ["window_seconds"] = job.Layout.ScoreWindow / (double)ClientJob.Rate },
                 cancellationToken: ct).ConfigureAwait(false);
             await using var file = File.OpenRead(temp);
             await s.Output.WriteAsync($"{job.Prefix}scores/{tag}-{s.FrameType}_SCORES-{frame.Start}-{frame.Duration}.h5", file, ct).ConfigureAwait(false);

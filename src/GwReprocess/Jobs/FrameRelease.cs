@@ -8,8 +8,9 @@ namespace GwReprocess.Jobs;
 /// <param name="memory">The stream's noise and scores.</param>
 /// <param name="committed">Frames committed before this stream started (skipped); not changed while the stream runs.</param>
 /// <param name="firstFrame">The first frame this stream writes.</param>
-/// <param name="withScores">Whether a frame also waits for the scores covering it (the native contract; hermes streams carry none).</param>
-internal sealed class FrameRelease(StreamContext job, StreamMemory memory, IReadOnlySet<Segment> committed, int firstFrame, bool withScores)
+/// <param name="withScores">Whether a frame also waits for the scores covering it (the native and detection contracts; hermes streams carry none).</param>
+/// <param name="withNoise">Whether a frame waits for every detector's noise (all but the detection contract, which cleans nothing).</param>
+internal sealed class FrameRelease(StreamContext job, StreamMemory memory, IReadOnlySet<Segment> committed, int firstFrame, bool withScores, bool withNoise = true)
 {
     private int _next = firstFrame;
 
@@ -20,7 +21,8 @@ internal sealed class FrameRelease(StreamContext job, StreamMemory memory, IRead
         {
             if (committed.Contains(job.Frames[_next])) { _next++; continue; }
             long end = memory.Index(job.Frames[_next].End);
-            foreach (var n in memory.Noise) if (n.End < end + job.Geometry.Margin) return;
+            if (withNoise)
+                foreach (var n in memory.Noise) if (n.End < end + job.Geometry.Margin) return;
             if (withScores && memory.Scores.End < end / job.Geometry.Stride) return;
             await ready.WriteAsync(_next++, ct).ConfigureAwait(false);
         }

@@ -4,7 +4,7 @@ using GwReprocess.Time;
 
 namespace GwReprocess.Jobs;
 
-/// <summary>Noise assembly: responses in request order → each detector's noise windows averaged into one estimate per sample, scores appended; frames released once covered.</summary>
+/// <summary>Noise assembly: responses in request order → each detector's noise windows averaged into one estimate per sample (none under the detection contract), scores appended; frames released once covered.</summary>
 /// <param name="job">The job's shared context.</param>
 /// <param name="memory">Where noise and scores go.</param>
 /// <param name="committed">Frames committed before this stream started (skipped when releasing); not changed while the stream runs.</param>
@@ -22,7 +22,9 @@ internal sealed class NoiseAssembler(StreamContext job, StreamMemory memory, IRe
         var aggregators = job.Settings.Detectors.Select(_ => new NoiseAggregator(job.Geometry.Aggregation)).ToArray();
         var scratch = new double[job.Geometry.Update + 2 * job.Geometry.Kernel];
         var scoreRow = new double[job.Layout.Batch]; // the store copies it; stays zero without a score output
-        var release = new FrameRelease(job, memory, committed, firstFrame, withScores: true);
+        var release = new FrameRelease(job, memory, committed, firstFrame, withScores: true, withNoise: !job.Layout.DetectionOnly);
+        // A detection-only stream has no noise output: only the scores are placed.
+        int noiseDetectors = job.Layout.DetectionOnly ? 0 : job.Settings.Detectors.Count;
         int b = job.Layout.Batch, k = job.Layout.Kernel;
 
         void Drain(int d, bool all)
@@ -41,7 +43,7 @@ internal sealed class NoiseAssembler(StreamContext job, StreamMemory memory, IRe
             placer.Add(r.RequestId, r);
             while (placer.TryTake(out var x))
             {
-                for (int d = 0; d < job.Settings.Detectors.Count; d++)
+                for (int d = 0; d < noiseDetectors; d++)
                 {
                     var noise = x.Output(job.Layout.Detectors[d].NoiseOutput, b * k, address);
                     for (int i = 0; i < b; i++) aggregators[d].Add(x.RequestId * b + i, noise.AsSpan(i * k, k));
@@ -55,7 +57,7 @@ internal sealed class NoiseAssembler(StreamContext job, StreamMemory memory, IRe
                 memory.Scores.Append(scoreRow);
                 DataSeconds += job.Processed.Advance(memory.TimeOf((x.RequestId + 1) * job.Geometry.Update));
                 if (x.RequestId == memory.Updates - 1)
-                    for (int d = 0; d < job.Settings.Detectors.Count; d++) Drain(d, true);
+                    for (int d = 0; d < noiseDetectors; d++) Drain(d, true);
                 await release.ReleaseReadyAsync(ready, ct).ConfigureAwait(false);
             }
             if (placer.Next == memory.Updates) break;

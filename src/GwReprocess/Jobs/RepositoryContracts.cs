@@ -26,6 +26,7 @@ public static class RepositoryContracts
                 {
                     StreamContract.Hermes => await DescribeHermesAsync(root, config).ConfigureAwait(false),
                     StreamContract.Native => DescribeNative(config),
+                    StreamContract.Detection => await DescribeDetectionAsync(root, config).ConfigureAwait(false),
                     _ => $"no streaming contract the client speaks (outputs: {string.Join(", ", config.Output.Select(o => o.Name))})",
                 };
             }
@@ -70,6 +71,15 @@ public static class RepositoryContracts
             ? $"'{h.Output}' [1, {layout.UpdateSamples}] averaged on the server over {h.AveragedWindows} windows (lags the input by {h.Lag} samples)"
             : $"'{h.Output}' [{layout.Batch}, {layout.Kernel}] averaged on the client";
         return $"hermes contract: one detector per sequence, '{h.InputName}' [1, {channels}, {layout.UpdateSamples}] of witnesses only (K = {layout.Kernel}, stride {layout.Stride}, B = {layout.Batch}); {output}";
+    }
+
+    private static async Task<string> DescribeDetectionAsync(string root, ModelConfig config)
+    {
+        int d = config.Input.Count == 1 && config.Input[0].Dims.Count == 3 ? (int)config.Input[0].Dims[1] : 0;
+        var detectors = Enumerable.Range(0, Math.Max(1, d)).Select(i => ($"X{i + 1}", new ChannelName($"X{i + 1}:STRAIN"), (IReadOnlyList<ChannelName>)[], (string?)null)).ToList();
+        var layout = await DetectionLayout.BuildAsync(config, n => Task.FromResult(Read(root, n)), detectors).ConfigureAwait(false);
+        return $"detection contract (strain-only workflows): one sequence per job, '{layout.InputName}' [1, {layout.Channels}, {layout.UpdateSamples}] of the detectors' strains only " +
+               $"(snapshot L = {layout.Kernel}, stride {layout.Stride}, B = {layout.Batch}); '{layout.ScoreOutput}' [{layout.Batch}, 1] on the last {layout.ScoreWindow} samples of each snapshot; nothing cleaned";
     }
 
     private static string DescribeNative(ModelConfig config)

@@ -8,4 +8,7 @@ public enum StreamContract
 
     /// <summary>ML4GW hermes's: one ensemble and one sequence per detector, witnesses only [1, C, B·stride], output <c>output_stream</c> [1, B·stride] averaged on the server (lagging the input) or raw <c>noise</c> [B, K].</summary>
     Hermes,
+
+    /// <summary>Detection only, for strain-only workflows: one sequence per job, one update of the detectors' strains <c>[1, D, B·stride]</c> (no witnesses), output <c>score</c> [B, 1] and no noise output (only the score is read); nothing is cleaned.</summary>
+    Detection,
 }

@@ -9,6 +9,7 @@ internal sealed record StreamGeometry(int Kernel, int Stride, int Update, int Ma
     /// <summary>The geometry of <paramref name="layout"/> for this job; refuses paddings and frames the stream cannot serve byte-reproducibly.</summary>
     public static StreamGeometry Check(ClientJobSettings s, StreamLayout layout, IReadOnlyList<Segment> frames)
     {
+        if (layout.DetectionOnly) return CheckDetection(s, layout, frames);
         int margin = Samples(s.Cleaning.Margin, "cleaning.margin");
         int settling = Samples(ClientJob.ResamplerSettling, "settling");
         int edge = Samples(s.Cleaning.Edge, "cleaning.edge");
@@ -28,15 +29,41 @@ internal sealed record StreamGeometry(int Kernel, int Stride, int Update, int Ma
         double needAfter = k + s.Cleaning.Margin.TotalSeconds + ClientJob.ResamplerSettling.TotalSeconds + layout.UpdateSamples / (double)ClientJob.Rate;
         if (after.TotalSeconds < needAfter)
             throw new BadInputException($"{s.Job.Name}: padding after the segment {after} s is too short: it must hold the window, the band-pass margin, the resampler settling and one update = {needAfter:0.###} s");
+        CheckGrid(s, layout, frames, "output frame");
+        return new StreamGeometry(layout.Kernel, layout.Stride, layout.UpdateSamples, margin, settling, aggregation);
+    }
+
+    /// <summary>
+    /// A detection-only stream cleans nothing, so it needs no band-pass margin and no windows after a span: before each span the
+    /// padding holds the whole snapshot (its first score's window, background included, lies in settled real data), after it
+    /// the resampler settling and one update (the request holding the span's last window).
+    /// </summary>
+    private static StreamGeometry CheckDetection(ClientJobSettings s, StreamLayout layout, IReadOnlyList<Segment> frames)
+    {
+        int settling = Samples(ClientJob.ResamplerSettling, "settling");
+        double snapshot = layout.Kernel / (double)ClientJob.Rate;
+        var before = s.Job.Core.Start - s.Job.Padded.Start;
+        var after = s.Job.Padded.End - s.Job.Core.End;
+        double needBefore = snapshot + ClientJob.ResamplerSettling.TotalSeconds;
+        if (before.TotalSeconds < needBefore)
+            throw new BadInputException($"{s.Job.Name}: padding {before} s is too short: it must hold the detection-only ensemble's snapshot L/fs = {snapshot:0.###} s + {ClientJob.ResamplerSettling} s resampler settling = {needBefore:0.###} s");
+        double needAfter = ClientJob.ResamplerSettling.TotalSeconds + layout.UpdateSamples / (double)ClientJob.Rate;
+        if (after.TotalSeconds < needAfter)
+            throw new BadInputException($"{s.Job.Name}: padding after the segment {after} s is too short: it must hold the resampler settling and one update = {needAfter:0.###} s");
+        CheckGrid(s, layout, frames, "score span");
+        return new StreamGeometry(layout.Kernel, layout.Stride, layout.UpdateSamples, 0, settling, new AggregationOptions(layout.Kernel, layout.Stride, 0, null));
+    }
+
+    private static void CheckGrid(ClientJobSettings s, StreamLayout layout, IReadOnlyList<Segment> frames, string what)
+    {
         foreach (var f in frames)
         {
             long offset = SamplesBetween(s.Job.Padded.Start, f.Start);
             if (offset % layout.Stride != 0 || SamplesBetween(f.Start, f.End) % layout.Stride != 0)
-                throw new BadInputException($"{s.Job.Name}: output frame {f} does not start and end on the {layout.Stride}-sample window grid of the stream started at {s.Job.Padded.Start}");
+                throw new BadInputException($"{s.Job.Name}: {what} {f} does not start and end on the {layout.Stride}-sample window grid of the stream started at {s.Job.Padded.Start}");
         }
         if (layout.UpdateSamples % 8 != 0)
             throw new BadInputException($"model '{layout.Model}': an update of {layout.UpdateSamples} samples is not a whole number of nanoseconds at 4096 Hz");
-        return new StreamGeometry(layout.Kernel, layout.Stride, layout.UpdateSamples, margin, settling, aggregation);
     }
 
     private static int Samples(GpsDuration d, string what)

@@ -23,13 +23,29 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
     /// <summary>The contract the server's ensemble(s) offer; under <see cref="StreamContract.Hermes"/> each detector streams on its own (<see cref="DetectorStream.Hermes"/>).</summary>
     public StreamContract Contract { get; init; } = StreamContract.Native;
 
-    /// <summary>The contract an ensemble config offers: native when it has <c>noise_&lt;ifo&gt;</c> outputs, hermes when it has <c>output_stream</c> or <c>noise</c>; null when neither.</summary>
+    /// <summary>
+    /// The contract an ensemble config offers: native when it has <c>noise_&lt;ifo&gt;</c> outputs, hermes when it has <c>output_stream</c> or <c>noise</c>,
+    /// detection when it has <c>score</c> and no noise output (the client reads only <c>score</c>); null when none.
+    /// </summary>
     public static StreamContract? ContractOf(ModelConfig ensemble)
     {
         if (ensemble.Output.Any(o => o.Name.StartsWith("noise_", StringComparison.Ordinal))) return StreamContract.Native;
         if (ensemble.Output.Any(o => o.Name is HermesLayout.StreamOutput or HermesLayout.NoiseOutput)) return StreamContract.Hermes;
+        if (ensemble.Output.Any(o => o.Name == ModelContract.ScoreOutput)) return StreamContract.Detection;
         return null;
     }
+
+    /// <summary>True under <see cref="StreamContract.Detection"/>: strains in, scores out, nothing cleaned and no frames written.</summary>
+    public bool DetectionOnly => Contract == StreamContract.Detection;
+
+    /// <summary>Samples of the window each score is computed on, ending where the snapshot ends (the last <see cref="ScoreWindow"/> of the <see cref="Kernel"/> samples); K itself except under <see cref="StreamContract.Detection"/>, whose snapshot may hold background before it.</summary>
+    public int ScoreWindow
+    {
+        get => _scoreWindow ?? Kernel;
+        init => _scoreWindow = value;
+    }
+
+    private readonly int? _scoreWindow;
 
     /// <summary>
     /// Each cleaner of the ensemble that records its witnesses (<see cref="WienerCleaner.ChannelsParameter"/>) with the high-pass its
@@ -52,7 +68,8 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
     public int UpdateSamples => Batch * Stride;
 
     /// <summary>Every output the client reads.</summary>
-    public IReadOnlyList<string> OutputNames => [.. Detectors.Select(d => d.NoiseOutput), .. ScoreOutput is null ? Array.Empty<string>() : [ScoreOutput]];
+    public IReadOnlyList<string> OutputNames => DetectionOnly ? [ScoreOutput!]
+        : [.. Detectors.Select(d => d.NoiseOutput), .. ScoreOutput is null ? Array.Empty<string>() : [ScoreOutput]];
 
     /// <summary>Channel names in update order: each detector's witnesses in detector order, then the strains (the gwe2e snapshotter's split).</summary>
     public IReadOnlyList<ChannelName> ChannelOrder => [.. Detectors.SelectMany(d => d.Witnesses), .. Detectors.Select(d => d.Strain)];
@@ -80,6 +97,7 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
                 throw new InferenceStreamException($"{endpoint.Address}: ModelConfig '{name}': {e.StatusCode}: {e.Status.Detail}", true, e.StatusCode, e);
             }
         }
+        if (DetectionLayout.OwnEnsembleMisfit(detectors) is { } own) throw new BadInputException(own);
         if (detectors.All(d => d.Ensemble is not null)) return await HermesLayout.BuildAsync(model, null, ConfigAsync, detectors).ConfigureAwait(false);
         var ensemble = await ConfigAsync(model);
         return await FromConfigsAsync(ensemble, ConfigAsync, detectors).ConfigureAwait(false);
@@ -90,6 +108,13 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
         IReadOnlyList<(string Ifo, ChannelName Strain, IReadOnlyList<ChannelName> Witnesses, string? Ensemble)> detectors)
     {
         string model = ensemble.Name;
+        if (DetectionLayout.OwnEnsembleMisfit(detectors) is { } own) throw new BadInputException(own);
+        // All or nothing: witnesses for every detector against a cleaning ensemble, or for none against a detection-only one.
+        if (detectors.All(d => d.Ensemble is null))
+        {
+            if (DetectionLayout.Misfit(ensemble, detectors) is { } misfit) throw new BadInputException(misfit);
+            if (ContractOf(ensemble) == StreamContract.Detection) return await DetectionLayout.BuildAsync(ensemble, configOf, detectors).ConfigureAwait(false);
+        }
         if (detectors.Any(d => d.Ensemble is not null) || ContractOf(ensemble) == StreamContract.Hermes)
             return await HermesLayout.BuildAsync(model, ensemble, configOf, detectors).ConfigureAwait(false);
         if (ensemble.Input.Count != 1)

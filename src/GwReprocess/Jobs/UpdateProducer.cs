@@ -41,7 +41,8 @@ internal sealed class UpdateProducer(StreamContext job, StreamMemory memory)
                     builder.Append(witnessOffset[d] + c, outs[c]);
                 }
                 builder.Append(strainOffset + d, outs[w]);
-                memory.Strain[d].Append(outs[w]);
+                // Strain is kept to be cleaned; a detection-only stream cleans nothing.
+                if (!job.Layout.DetectionOnly) memory.Strain[d].Append(outs[w]);
             }
 
             while (produced < memory.Updates)

@@ -120,6 +120,9 @@ public sealed record WorkflowConfig(
     /// <summary>Detector prefixes joined ("H1L1"), as node names use them.</summary>
     public string IfoTag => string.Concat(Detectors.Select(d => d.Ifo));
 
+    /// <summary>True when no detector lists witnesses: the jobs stream strain to a detection-only ensemble and write scores only, no cleaned frames.</summary>
+    public bool StrainOnly => Detectors.All(d => d.Witnesses.Count == 0);
+
     /// <summary>The clients' start barrier (<c>[inference] barrier*</c> keys).</summary>
     public BarrierSpec Barrier { get; init; } = BarrierSpec.Default;
 

@@ -214,4 +214,32 @@ public class WorkflowConfigTests
         Assert.DoesNotContain("PROVISIONER", files[0].Value);
         Assert.Contains("server=\"10.0.0.5:8001\"", files[0].Value);
     }
+
+    [Fact]
+    public void A_workflow_is_strain_only_when_no_detector_lists_witnesses_and_then_simulates_none_when_asked()
+    {
+        // Minimal lists H1's witnesses and not L1's: not strain-only (the client refuses the mix with one line).
+        Assert.False(WorkflowConfig.Parse(Minimal, "w.toml").StrainOnly);
+        const string strainOnly = """
+            [run]
+            name = "strain"
+            [data]
+            start = 1000000000
+            end = 1000000064
+            [data.simulate]
+            witnesses = 0
+            [detectors.H1]
+            strain = "H1:GDS-CALIB_STRAIN"
+            [detectors.L1]
+            strain = "L1:GDS-CALIB_STRAIN"
+            [outputs]
+            uri = "out"
+            """;
+        var w = WorkflowConfig.Parse(strainOnly, "strain.toml");
+        Assert.True(w.StrainOnly);
+        var sim = WorkflowSimulation.Options(w);
+        sim.Validate();
+        Assert.Equal(0, sim.Witnesses);
+        Assert.Empty(sim.WitnessChannels("H1"));
+    }
 }
