@@ -13,7 +13,8 @@ namespace GwReprocess.Training;
 /// <param name="Taps">Whitening FIR length (odd).</param>
 /// <param name="LowCornerHz">Frequencies below it are removed.</param>
 /// <param name="Kernel">Window length K it hands the detector.</param>
-internal sealed record StreamWhitenerSettings(int Background, int Segment, int Taps, double LowCornerHz, int Kernel)
+/// <param name="Delay">Samples its window ends before the newest sample of its input (at least half the FIR).</param>
+internal sealed record StreamWhitenerSettings(int Background, int Segment, int Taps, double LowCornerHz, int Kernel, int Delay)
 {
     /// <summary>As the config parameters read: one line naming the model and the parameter otherwise.</summary>
     public static StreamWhitenerSettings FromParameters(string model, IReadOnlyDictionary<string, string> parameters, int kernel)
@@ -22,7 +23,9 @@ internal sealed record StreamWhitenerSettings(int Background, int Segment, int T
             : throw new BadInputException($"model '{model}': whitener parameter '{key}' is missing or not a positive integer");
         double corner = parameters.TryGetValue("low_corner_hz", out var c) && double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out double hz) && hz >= 0 ? hz
             : throw new BadInputException($"model '{model}': whitener parameter 'low_corner_hz' is missing or not a frequency");
-        return new StreamWhitenerSettings(Integer("background_samples"), Integer("welch_segment"), Integer("fir_taps"), corner, kernel);
+        int taps = Integer("fir_taps");
+        int delay = parameters.ContainsKey(Models.StreamWhitener.DelayParameter) ? Integer(Models.StreamWhitener.DelayParameter) : Dsp.StreamWhitening.Delay(taps);
+        return new StreamWhitenerSettings(Integer("background_samples"), Integer("welch_segment"), taps, corner, kernel, delay);
     }
 }
 
@@ -55,7 +58,7 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
 
     public int Lead => _settings.Background;
 
-    public int Trail => Dsp.StreamWhitening.Delay(_settings.Taps);
+    public int Trail => _settings.Delay;
 
     public string Description => string.Create(CultureInfo.InvariantCulture,
         $"the stream whitener (FIR of {_settings.Taps} taps from each window's preceding {(double)_settings.Background / _sampleRate:G4} s, Welch {_settings.Segment} samples, mean; above {_settings.LowCornerHz} Hz)");

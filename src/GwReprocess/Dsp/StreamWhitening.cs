@@ -37,10 +37,12 @@ public static class StreamWhitening
         return Whitening.FirFromAsd(asd, sampleRate, taps, lowCornerHz);
     }
 
-    /// <summary>Whitens the <paramref name="kernel"/> samples of <paramref name="series"/> that end <see cref="Delay"/> before its end by the background before them; returns K samples.</summary>
-    public static double[] Window(ReadOnlySpan<double> series, int kernel, int segment, int taps, double lowCornerHz, double sampleRate)
+    /// <summary>Whitens the <paramref name="kernel"/> samples of <paramref name="series"/> that end <paramref name="delay"/> (default <see cref="Delay"/>, at least it) before its end by the background before them; returns K samples.</summary>
+    public static double[] Window(ReadOnlySpan<double> series, int kernel, int segment, int taps, double lowCornerHz, double sampleRate, int? delay = null)
     {
-        int background = series.Length - kernel - Delay(taps);
+        int after = delay ?? Delay(taps);
+        if (after < Delay(taps)) throw new BadInputException($"stream whitening: a window delay of {after} samples is shorter than half the {taps}-tap FIR");
+        int background = series.Length - kernel - after;
         Validate("stream whitening", background, kernel, segment, taps, lowCornerHz, sampleRate);
         var h = Fir(series[..background], segment, taps, lowCornerHz, sampleRate);
         int c = Delay(taps);
@@ -51,7 +53,7 @@ public static class StreamWhitening
         for (int i = 0; i < kernel; i++)
         {
             int centre = background + i + c;
-            // The c samples after the window and background ≥ segment > c keep every tap inside the series.
+            // The delay ≥ c after the window and background ≥ segment > c keep every tap inside the series.
             y[i] = System.Numerics.Tensors.TensorPrimitives.Dot(reversed, series.Slice(centre - taps + 1, taps));
         }
         return y;

@@ -155,7 +155,7 @@ public sealed class ClientJob(ClientJobSettings settings, IClientJobReporter rep
     internal static string DetectionLine(StreamLayout layout) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"strain-only: '{layout.Model}' is detection-only: streaming {string.Join(", ", layout.Detectors.Select(d => d.Strain))} unscaled at {Rate} Hz " +
         $"([1, {layout.Channels}, {layout.UpdateSamples}] per request), one score per {layout.Stride} samples on a {layout.ScoreWindow / (double)Rate:0.###} s window " +
-        $"(snapshot {layout.Kernel / (double)Rate:0.###} s); writing scores only, no cleaned frames");
+        $"(snapshot {layout.Kernel / (double)Rate:0.###} s{(layout.ScoreDelay > 0 ? $", window ending {layout.ScoreDelay / (double)Rate:0.###} s before it" : "")}); writing scores only, no cleaned frames");
 
     private static int FirstMissing(IReadOnlyList<Segment> frames, HashSet<Segment> committed)
     {

@@ -10,8 +10,9 @@ namespace GwReprocess.Jobs;
 /// Its snapshotter (the step fed from the ensemble input) may hold a longer state than the window the detector scores
 /// (background for a whitener that estimates the PSD, then the kernel): the snapshot length L, from the snapshotter's
 /// output [B, D, L], is what the job's padding must hold; the scored window K, the last K samples of the snapshot, from
-/// the scoring step's input [B, D, K], is what a score file's <c>window_seconds</c> records. Window j of the stream ends at
-/// sample (j+1)·stride whatever L and K are (<see cref="Snapshotter"/>), so scores are placed without either.
+/// the scoring step's input [B, D, K], is what a score file's <c>window_seconds</c> records. Snapshot j of the stream ends at
+/// sample (j+1)·stride whatever L and K are (<see cref="Snapshotter"/>); its scored window ends the whitener's <c>window_delay</c>
+/// (a whole number of strides) before that, and the score is placed there.
 /// </remarks>
 internal static class DetectionLayout
 {
@@ -77,11 +78,23 @@ internal static class DetectionLayout
         int window = scorer is null ? snapshot : await WindowOfAsync(scorer.ModelName, configOf, outputs: false).ConfigureAwait(false) ?? snapshot;
         if (window > snapshot) throw new BadInputException($"model '{model}': the scored window of {window} samples is longer than the snapshot of {snapshot}");
 
+        // A whitener feeding the scorer may whiten a window that ends before the snapshot does (its window_delay).
+        int delay = 0;
+        if (scorer is not null)
+            foreach (var tensor in scorer.InputMap.Values)
+                if (steps.FirstOrDefault(st => st.OutputMap.Values.Contains(tensor)) is { } producer
+                    && (await configOf(producer.ModelName).ConfigureAwait(false)).Parameters.TryGetValue(StreamWhitener.DelayParameter, out var p))
+                {
+                    if (!int.TryParse(p.StringValue, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out delay) || delay < 0 || delay % stride != 0 || delay + window > snapshot)
+                        throw new BadInputException($"model '{producer.ModelName}': {StreamWhitener.DelayParameter} '{p.StringValue}' must be a whole number of {stride}-sample strides that leaves the {window}-sample window inside the snapshot of {snapshot}");
+                }
+
         var streams = detectors.Select(d => new DetectorStream(d.Ifo, d.Strain, [], [], "")).ToList();
         return new StreamLayout(model, input.Name, snapshot, stride, batch, detectors.Count, streams, score.Name, [])
         {
             Contract = StreamContract.Detection,
             ScoreWindow = window,
+            ScoreDelay = delay,
         };
     }
 

@@ -94,8 +94,10 @@ internal sealed class FrameCommitter(StreamContext job, StreamMemory memory, Has
         var s = job.Settings;
         int stride = job.Geometry.Stride;
         string tag = string.Concat(s.Detectors.Select(d => d.Ifo));
-        // Score j is window j of the stream, ending at sample (j+1)·stride: the span's first score, j = a/stride, ends one stride into it.
-        var values = memory.Scores.Copy(a / stride, z / stride);
+        // Score j is snapshot j of the stream, ending at sample (j+1)·stride, its scored window ScoreDelay (whole strides) before that:
+        // the span's first score, j = (a + delay)/stride, is the window that ends one stride into it.
+        int shift = job.Layout.ScoreDelay / stride;
+        var values = memory.Scores.Copy(a / stride + shift, z / stride + shift);
         var series = new TimeSeries(new ChannelName($"{tag}:BBH_SCORE"), frame.Start + TimeSeries.DurationOf(stride, SampleRate.Processing),
             new SampleRate(ClientJob.Rate / (double)stride), values);
         // The HDF5 writer takes a file path, so the scores go through a local temporary file on their way to the bucket.

@@ -23,7 +23,7 @@ internal sealed class FrameRelease(StreamContext job, StreamMemory memory, IRead
             long end = memory.Index(job.Frames[_next].End);
             if (withNoise)
                 foreach (var n in memory.Noise) if (n.End < end + job.Geometry.Margin) return;
-            if (withScores && memory.Scores.End < end / job.Geometry.Stride) return;
+            if (withScores && memory.Scores.End < (end + job.Layout.ScoreDelay) / job.Geometry.Stride) return;
             await ready.WriteAsync(_next++, ct).ConfigureAwait(false);
         }
     }

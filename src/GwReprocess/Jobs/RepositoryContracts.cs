@@ -79,7 +79,7 @@ public static class RepositoryContracts
         var detectors = Enumerable.Range(0, Math.Max(1, d)).Select(i => ($"X{i + 1}", new ChannelName($"X{i + 1}:STRAIN"), (IReadOnlyList<ChannelName>)[], (string?)null)).ToList();
         var layout = await DetectionLayout.BuildAsync(config, n => Task.FromResult(Read(root, n)), detectors).ConfigureAwait(false);
         return $"detection contract (strain-only workflows): one sequence per job, '{layout.InputName}' [1, {layout.Channels}, {layout.UpdateSamples}] of the detectors' strains only " +
-               $"(snapshot L = {layout.Kernel}, stride {layout.Stride}, B = {layout.Batch}); '{layout.ScoreOutput}' [{layout.Batch}, 1] on the last {layout.ScoreWindow} samples of each snapshot; nothing cleaned";
+               $"(snapshot L = {layout.Kernel}, stride {layout.Stride}, B = {layout.Batch}); '{layout.ScoreOutput}' [{layout.Batch}, 1] on {(layout.ScoreDelay == 0 ? $"the last {layout.ScoreWindow} samples of each snapshot" : $"the {layout.ScoreWindow} samples ending {layout.ScoreDelay} before each snapshot's end")}; nothing cleaned";
     }
 
     private static string DescribeNative(ModelConfig config)

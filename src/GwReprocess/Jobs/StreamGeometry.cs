@@ -47,9 +47,9 @@ internal sealed record StreamGeometry(int Kernel, int Stride, int Update, int Ma
         double needBefore = snapshot + ClientJob.ResamplerSettling.TotalSeconds;
         if (before.TotalSeconds < needBefore)
             throw new BadInputException($"{s.Job.Name}: padding {before} s is too short: it must hold the detection-only ensemble's snapshot L/fs = {snapshot:0.###} s + {ClientJob.ResamplerSettling} s resampler settling = {needBefore:0.###} s");
-        double needAfter = ClientJob.ResamplerSettling.TotalSeconds + layout.UpdateSamples / (double)ClientJob.Rate;
+        double needAfter = (layout.ScoreDelay + layout.UpdateSamples) / (double)ClientJob.Rate + ClientJob.ResamplerSettling.TotalSeconds;
         if (after.TotalSeconds < needAfter)
-            throw new BadInputException($"{s.Job.Name}: padding after the segment {after} s is too short: it must hold the resampler settling and one update = {needAfter:0.###} s");
+            throw new BadInputException($"{s.Job.Name}: padding after the segment {after} s is too short: it must hold the scored window's delay ({layout.ScoreDelay / (double)ClientJob.Rate:0.###} s), the resampler settling and one update = {needAfter:0.###} s");
         CheckGrid(s, layout, frames, "score span");
         return new StreamGeometry(layout.Kernel, layout.Stride, layout.UpdateSamples, 0, settling, new AggregationOptions(layout.Kernel, layout.Stride, 0, null));
     }

@@ -38,7 +38,7 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
     /// <summary>True under <see cref="StreamContract.Detection"/>: strains in, scores out, nothing cleaned and no frames written.</summary>
     public bool DetectionOnly => Contract == StreamContract.Detection;
 
-    /// <summary>Samples of the window each score is computed on, ending where the snapshot ends (the last <see cref="ScoreWindow"/> of the <see cref="Kernel"/> samples); K itself except under <see cref="StreamContract.Detection"/>, whose snapshot may hold background before it.</summary>
+    /// <summary>Samples of the window each score is computed on, ending <see cref="ScoreDelay"/> before the snapshot's end; K itself except under <see cref="StreamContract.Detection"/>, whose snapshot may hold background before it.</summary>
     public int ScoreWindow
     {
         get => _scoreWindow ?? Kernel;
@@ -46,6 +46,12 @@ public sealed record StreamLayout(string Model, string InputName, int Kernel, in
     }
 
     private readonly int? _scoreWindow;
+
+    /// <summary>
+    /// Samples the scored window ends before the snapshot's newest sample (a stream whitener's <c>window_delay</c>: its FIR needs real
+    /// samples after the window), a whole number of strides; 0 when the window ends with the snapshot.
+    /// </summary>
+    public int ScoreDelay { get; init; }
 
     /// <summary>
     /// Each cleaner of the ensemble that records its witnesses (<see cref="WienerCleaner.ChannelsParameter"/>) with the high-pass its

@@ -5,8 +5,8 @@ namespace GwReprocess.Models;
 
 /// <summary>The strain-only detection repository (<c>--whitening stream</c>): snapshotter → whitener → detector, ensemble <c>search</c>; scores only, no cleaners.</summary>
 /// <remarks>
-/// <c>snapshot_update [1, D, B·s]</c> (the detectors' strains) → <c>snapshotter</c> (windows of N = background + K + c samples, c the whitening FIR's half-length)
-/// → <c>whitener</c> (the K samples ending c before the newest whitened by the PSD of the background before them; scores are placed c samples earlier) → the detector →
+/// <c>snapshot_update [1, D, B·s]</c> (the detectors' strains) → <c>snapshotter</c> (windows of N = background + K + delay samples, the delay half the whitening FIR rounded up to whole strides)
+/// → <c>whitener</c> (the K samples ending the delay before the newest whitened by the PSD of the background before them; the client places scores that much earlier) → the detector →
 /// <c>score [B, 1]</c>. The snapshotter's state starts at zero, so a stream's first background span is whitened by a
 /// partly empty background (all zeros: zeros out); the ensemble's parameters say how long that is.
 /// </remarks>
@@ -29,9 +29,11 @@ public static class StrainOnlyRepository
         var w = o.StreamWhitening;
         int background = w.BackgroundSamples(fs), segment = w.SegmentSamples(fs), taps = w.TapsAt(fs);
 
-        var snapshotter = Snapshotter.Build(ModelRepositoryBuilder.Snapshotter, Dsp.StreamWhitening.SeriesLength(background, k, taps), s, b, [new SnapshotterOutput(Postprocessor.StrainInput, d)],
+        // The whitened window ends half the FIR before the newest sample, rounded up to whole strides so each score's window still ends on the stream's stride grid.
+        int delay = (Dsp.StreamWhitening.Delay(taps) + s - 1) / s * s;
+        var snapshotter = Snapshotter.Build(ModelRepositoryBuilder.Snapshotter, background + k + delay, s, b, [new SnapshotterOutput(Postprocessor.StrainInput, d)],
             o.SnapshotterInstances, o.InstanceKind);
-        var whitener = StreamWhitener.Build(ModelRepositoryBuilder.Whitener, d, background, k, b, segment, taps, w.LowCornerHz, fs, o.Instances, o.InstanceKind);
+        var whitener = StreamWhitener.Build(ModelRepositoryBuilder.Whitener, d, background, k, b, segment, taps, w.LowCornerHz, fs, o.Instances, o.InstanceKind, delay);
         string detectorName = ModelRepositoryBuilder.DetectorName(DetectorKind.BbhNet);
         var detector = BbhNetNetwork.Build(detectorName, k, b, o.Seed + 100, o.Instances, o.InstanceKind);
         if (o.Precision == ModelPrecision.Fp16) detector = ModelRepositoryBuilder.ToFloat16(detector);

@@ -10,10 +10,11 @@ namespace GwReprocess.Models;
 
 /// <summary>The serving whitener: each window whitened by a PSD estimated from the background span just before it in the stream (aframe's preprocessor).</summary>
 /// <remarks>
-/// Input <c>strain [B, D, N]</c> with N = background + K + c (c = (T−1)/2), output <c>whitened [B, D, K]</c>; per (window, detector) the same
+/// Input <c>strain [B, D, N]</c> with N = background + K + delay (delay ≥ c = (T−1)/2), output <c>whitened [B, D, K]</c>; per (window, detector) the same
 /// steps as <see cref="Dsp.StreamWhitening.Window"/>: mean Welch PSD of x[0 : N−K] (Hann, L samples, overlap L/2, constant
 /// detrend), ASD, <see cref="Dsp.Whitening.FirFromAsd"/> (its grid is the Welch bins since T &lt; L), centred convolution
-/// over the K samples that end c before the newest, with real samples on both sides (the config's <c>window_delay</c> = c). The graph computes in float64 (a steep seismic wall leaves the
+/// over the K samples that end <c>delay</c> before the newest, with real samples on both sides (the config's <c>window_delay</c>; the strain-only
+/// repository rounds c up to a whole number of strides so the client's scores stay on the stride grid). The graph computes in float64 (a steep seismic wall leaves the
 /// high-frequency bins 1e-10 below the low ones, under float32 FFT rounding), after scaling each row by its background's
 /// largest magnitude (strain is ~1e-21; whitening is scale-free). An all-zero background whitens to zeros. Welch and the
 /// convolution use the DFT operator (the FIR design too: the inverse DFT of an even real gain is a forward one), so the
@@ -47,12 +48,15 @@ public static class StreamWhitener
     public static int DefaultSegment(int sampleRate) => Math.Max(4, (int)Math.Round(sampleRate * DefaultSegmentSeconds) & ~1);
 
     public static RepositoryModel Build(string name, int detectors, int backgroundSamples, int kernel, int batch, int segment, int taps, double lowCornerHz, int sampleRate,
-        int instances = 1, ModelInstanceGroup.Types.Kind kind = ModelInstanceGroup.Types.Kind.Auto)
+        int instances = 1, ModelInstanceGroup.Types.Kind kind = ModelInstanceGroup.Types.Kind.Auto, int? delay = null)
     {
         Dsp.StreamWhitening.Validate(name, backgroundSamples, kernel, segment, taps, lowCornerHz, sampleRate);
+        int after = delay ?? Dsp.StreamWhitening.Delay(taps);
+        if (after < Dsp.StreamWhitening.Delay(taps))
+            throw new BadInputException($"{name}: a window delay of {after} samples is shorter than half the {taps}-tap FIR ({Dsp.StreamWhitening.Delay(taps)}): its last taps would meet no data");
         if (detectors < 1) throw new BadInputException($"{name}: needs at least one detector");
         if (batch < 1) throw new BadInputException($"{name}: batch {batch} must be at least 1");
-        int n = Dsp.StreamWhitening.SeriesLength(backgroundSamples, kernel, taps), half = segment / 2, segments = (backgroundSamples - half) / half, bins = segment / 2 + 1;
+        int n = backgroundSamples + kernel + after, half = segment / 2, segments = (backgroundSamples - half) / half, bins = segment / 2 + 1;
         int c = (taps - 1) / 2;
         // The window ends c samples before the newest (real samples on both sides of every tap; Dsp.StreamWhitening says why).
         // Circular convolution of length M over K + 2c samples is exact on the kept ones once M ≥ K + T − 1.
@@ -107,7 +111,7 @@ public static class StreamWhitener
         // X_k·H_k = (A + B)(A − B)/(4i) = (A² − B²)/(4i), for every k, so the product needs no mirroring.
         var length = g.InitializerInt64("dft_length", [m]);
         int span = kernel + 2 * c;
-        var tail = g.Node("Slice", [x, g.Int64Vector("tail_start", n - span), g.Int64Vector("tail_end", n), axis1], "conv_input");
+        var tail = g.Node("Slice", [x, g.Int64Vector("tail_start", n - after - kernel - c), g.Int64Vector("tail_end", n - after + c), axis1], "conv_input");
         var axis2 = g.Int64Vector("axis2", 2);
         var firPadded = g.Node("Pad", [fir, g.Int64Vector("fir_pad", 0, 0, 0, span - taps)], "fir_padded");
         var joint = g.Node("Concat", [g.Node("Unsqueeze", [tail, axis2]), g.Node("Unsqueeze", [firPadded, axis2])], "conv_joint", OnnxAttribute.Int("axis", 2));
@@ -131,7 +135,7 @@ public static class StreamWhitener
 
         string Inv(double v) => v.ToString(CultureInfo.InvariantCulture);
         string description = $"whitener: each of {detectors} detector(s) per window whitened by the mean Welch PSD ({segment}-sample Hann segments, half overlap) " +
-                             $"of the {backgroundSamples} samples ({Inv(backgroundSamples / (double)sampleRate)} s) before its {kernel}-sample window, which ends {c} samples before the newest; " +
+                             $"of the {backgroundSamples} samples ({Inv(backgroundSamples / (double)sampleRate)} s) before its {kernel}-sample window, which ends {after} samples before the newest; " +
                              $"{taps}-tap FIR from that ASD, removed below {Inv(lowCornerHz)} Hz (aframe-style whitening from the stream itself)";
         var parameters = new Dictionary<string, string>
         {
@@ -141,7 +145,7 @@ public static class StreamWhitener
             ["fir_taps"] = Inv(taps),
             ["low_corner_hz"] = Inv(lowCornerHz),
             ["sample_rate"] = Inv(sampleRate),
-            [DelayParameter] = Inv(c),
+            [DelayParameter] = Inv(after),
         };
         var model = g.Build(description, parameters);
         var config = ModelConfigs.Onnx(name, instances, kind, description,

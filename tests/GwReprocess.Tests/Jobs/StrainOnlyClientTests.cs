@@ -70,6 +70,33 @@ public sealed class StrainOnlyClientTests(StrainOnlyRunFixture run)
     }
 
     [Fact]
+    public async Task A_window_that_ends_before_its_snapshot_is_placed_by_its_delay_and_scores_as_the_undelayed_one()
+    {
+        // The delayed crop scores the window ending 1024 samples (4 strides) before each snapshot's end, as the stream whitener does:
+        // placed by its window_delay, every score is the same window's, at the same time, as without the delay.
+        string workflow = await run.WorkflowAsync("delayed", ensemble: StrainOnlyRepository.DelayedEnsemble);
+        string outDir = Path.Combine(Path.GetDirectoryName(workflow)!, "out");
+        var r = await GwreproProcess.RunAsync(StrainOnlyRunFixture.ClientArguments(workflow, run.ServerAddress), timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.Contains("one score per 256 samples on a 1 s window (snapshot 2 s, window ending 0.25 s before it); writing scores only", r.StdErr);
+        int compared = 0;
+        foreach (var span in Spans)
+        {
+            var (series, window) = InjectionRecovery.ReadScores(ScoreFile(outDir, span));
+            Assert.Equal(1.0, window);
+            Assert.Equal(span.Start + GpsDuration.FromNanoseconds(62_500_000), series.T0);
+            Assert.Equal(64, series.Length);
+            long first = (long)(span.Start - StrainOnlyRunFixture.T).TotalSeconds * 4096;
+            for (int i = 0; i < series.Length; i++, compared++)
+            {
+                long end = first + (i + 1) * StrainOnlyRepository.Stride;
+                Assert.True(run.ExpectedScore(end) == series.Samples.Span[i], $"{span} score {i}: {series.Samples.Span[i]}, expected {run.ExpectedScore(end)}");
+            }
+        }
+        Assert.Equal(256, compared);
+    }
+
+    [Fact]
     public async Task A_killed_strain_only_job_resumes_from_its_first_missing_score_file_and_writes_identical_bytes()
     {
         string full = await run.WorkflowAsync("full");

@@ -15,8 +15,11 @@ public static class StrainOnlyRepository
     /// <summary>The detection-only ensemble.</summary>
     public const string Ensemble = "strain-maxabs";
 
-    /// <summary>Snapshot L, scored window K, stride, B (samples at 4096 Hz; rate 16 Hz, 0.25 s updates).</summary>
-    public const int Snapshot = 8192, Window = 4096, Stride = 256, Batch = 4;
+    /// <summary>The detection-only ensemble whose crop keeps the K samples ending <see cref="Delay"/> before the snapshot's end, as the stream whitener does.</summary>
+    public const string DelayedEnsemble = "strain-maxabs-delayed";
+
+    /// <summary>Snapshot L, scored window K, stride, B (samples at 4096 Hz; rate 16 Hz, 0.25 s updates), and the delayed crop's delay (4 strides).</summary>
+    public const int Snapshot = 8192, Window = 4096, Stride = 256, Batch = 4, Delay = 1024;
 
     /// <summary>Every model of the repository.</summary>
     public static IReadOnlyList<RepositoryModel> Build()
@@ -24,10 +27,12 @@ public static class StrainOnlyRepository
         var models = new List<RepositoryModel>
         {
             Snapshotter.Build("snapshotter-strain", Snapshot, Stride, Batch, [new SnapshotterOutput("snapshot", 2)], instances: 2),
-            Crop(),
+            Crop("crop", 0),
+            Crop("crop-delayed", Delay),
             MaxAbs(),
         };
-        models.Add(DetectionEnsemble());
+        models.Add(DetectionEnsemble(Ensemble, "crop"));
+        models.Add(DetectionEnsemble(DelayedEnsemble, "crop-delayed"));
         // A cleaning repository beside it; its snapshotters are named apart from the strain one.
         models.AddRange(ModelRepositoryBuilder.Build(new ModelRepositoryOptions
         {
@@ -37,16 +42,17 @@ public static class StrainOnlyRepository
         return models;
     }
 
-    /// <summary>[B, 2, L] → the last K samples [B, 2, K].</summary>
-    private static RepositoryModel Crop()
+    /// <summary>[B, 2, L] → the K samples ending <paramref name="delay"/> before the snapshot's end [B, 2, K]; a delay is recorded as the stream whitener records it.</summary>
+    private static RepositoryModel Crop(string name, int delay)
     {
-        var g = new OnnxGraphBuilder("crop");
+        var g = new OnnxGraphBuilder(name);
         var x = g.Input("snapshot", NetworkBuilder.Float, Batch, 2, Snapshot);
-        g.Node("Slice", [x, g.Int64Vector("from", Snapshot - Window), g.Int64Vector("to", Snapshot), g.Int64Vector("axis", 2)], "strain");
+        g.Node("Slice", [x, g.Int64Vector("from", Snapshot - Window - delay), g.Int64Vector("to", Snapshot - delay), g.Int64Vector("axis", 2)], "strain");
         g.Output("strain", NetworkBuilder.Float, Batch, 2, Window);
-        var config = ModelConfigs.Onnx("crop", 1, ModelInstanceGroup.Types.Kind.Auto, "last K samples of the snapshot",
+        var config = ModelConfigs.Onnx(name, 1, ModelInstanceGroup.Types.Kind.Auto, $"K samples of the snapshot ending {delay} before its end",
             [ModelConfigs.Input("snapshot", Batch, 2, Snapshot)], [ModelConfigs.Output("strain", Batch, 2, Window)]);
-        return new RepositoryModel("crop", config, g.Build("crop"));
+        if (delay > 0) config.Parameters[StreamWhitener.DelayParameter] = new ModelParameter { StringValue = delay.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        return new RepositoryModel(name, config, g.Build(name));
     }
 
     /// <summary>[B, 2, K] → max |x| over detectors and samples, [B, 1].</summary>
@@ -63,15 +69,15 @@ public static class StrainOnlyRepository
         return new RepositoryModel("maxabs", config, g.Build("maxabs"));
     }
 
-    private static RepositoryModel DetectionEnsemble()
+    private static RepositoryModel DetectionEnsemble(string name, string crop)
     {
-        var ens = new ModelConfig { Name = Ensemble, Platform = ModelConfigs.EnsemblePlatform, MaxBatchSize = 0, EnsembleScheduling = new ModelEnsembling() };
+        var ens = new ModelConfig { Name = name, Platform = ModelConfigs.EnsemblePlatform, MaxBatchSize = 0, EnsembleScheduling = new ModelEnsembling() };
         ens.Input.Add(ModelConfigs.Input(ModelContract.SnapshotUpdate, 1, 2, Batch * Stride));
         ens.Output.Add(ModelConfigs.Output(ModelContract.ScoreOutput, Batch, 1));
         ens.EnsembleScheduling.Step.Add(Step("snapshotter-strain", (ModelContract.SnapshotUpdate, ModelContract.SnapshotUpdate), ("snapshot", "snapshot")));
-        ens.EnsembleScheduling.Step.Add(Step("crop", ("snapshot", "snapshot"), ("strain", "cropped")));
+        ens.EnsembleScheduling.Step.Add(Step(crop, ("snapshot", "snapshot"), ("strain", "cropped")));
         ens.EnsembleScheduling.Step.Add(Step("maxabs", (ModelContract.DetectorInput, "cropped"), (ModelContract.ScoreOutput, ModelContract.ScoreOutput)));
-        return new RepositoryModel(Ensemble, ens, null);
+        return new RepositoryModel(name, ens, null);
     }
 
     /// <summary>A step mapping one input and one output (model tensor → ensemble tensor).</summary>

@@ -47,7 +47,7 @@ public sealed class StrainOnlyRepositoryTests(ITestOutputHelper output) : IDispo
         Assert.Equal("256", whitenerConfig.Parameters["welch_segment"].StringValue);
 
         // A stream of coloured noise for H1 and L1, long enough for full backgrounds in the later requests.
-        int snapshot = StreamWhitening.SeriesLength(Background, Kernel, 255), updates = snapshot / (Batch * Stride) + 3, n = updates * Batch * Stride;
+        int delay = (127 + Stride - 1) / Stride * Stride, snapshot = Background + Kernel + delay, updates = snapshot / (Batch * Stride) + 3, n = updates * Batch * Stride;
         var filter = new NoiseFilter(f => 1e-23 * (1 + Math.Pow(40 / Math.Max(f, 1), 4)), Rate, 4096);
         var stream = new[] { 1L, 2L }.Select(seed => { var x = new double[n]; new ColoredNoise(filter, StreamKey.FromSeed(seed)).Fill(0, x); return x; }).ToArray();
         var state = new float[2 * snapshot];
@@ -75,7 +75,7 @@ public sealed class StrainOnlyRepositoryTests(ITestOutputHelper output) : IDispo
             Assert.Equal(new[] { Batch, 1 }, shape);
             Assert.All(scores, s => Assert.True(s >= 0 && s <= 1, $"score {s}"));
 
-            // Snapshot j of the stream (zero-prefixed) ends at sample (j+1)·stride, its whitened window 127 samples before: compare those with a full background against the reference.
+            // Snapshot j of the stream (zero-prefixed) ends at sample (j+1)·stride, its whitened window one delay before: compare those with a full background against the reference.
             var whitened = tensors[Postprocessor.Output].Data;
             for (int b = 0; b < Batch; b++)
             {
@@ -85,7 +85,7 @@ public sealed class StrainOnlyRepositoryTests(ITestOutputHelper output) : IDispo
                 {
                     var series = new double[snapshot];
                     for (int i = 0; i < series.Length; i++) series[i] = (float)stream[d][end - series.Length + i];
-                    var expected = StreamWhitening.Window(series, Kernel, 256, 255, 15, Rate);
+                    var expected = StreamWhitening.Window(series, Kernel, 256, 255, 15, Rate, delay);
                     double rms = Math.Sqrt(expected.Average(v => v * v));
                     for (int i = 0; i < Kernel; i++) worst = Math.Max(worst, Math.Abs(whitened[(b * 2 + d) * Kernel + i] - expected[i]) / rms);
                     compared++;
@@ -137,8 +137,8 @@ public sealed class StrainOnlyRepositoryTests(ITestOutputHelper output) : IDispo
         Assert.True(built.ExitCode == 0, built.Stderr);
         Assert.Contains("search", built.Stdout);
         Assert.Contains("whitener", built.Stdout);
-        // 4 s of background, the 1 s window, and the 255-tap FIR's half-length after it.
-        Assert.Equal(new long[] { 4, 2, 4096 + 1024 + 127 }, ModelConfigFile.Read(Path.Combine(dir, "snapshotter", "config.pbtxt")).Output.Single().Dims);
+        // 4 s of background, the 1 s window, and after it the 255-tap FIR's half-length (127) rounded up to a stride.
+        Assert.Equal(new long[] { 4, 2, 4096 + 1024 + 256 }, ModelConfigFile.Read(Path.Combine(dir, "snapshotter", "config.pbtxt")).Output.Single().Dims);
         var check = ModelTestSupport.Gwrepro("models", "check", dir);
         Assert.True(check.ExitCode == 0, check.Stderr);
         Assert.Contains("4 models, all consistent", check.Stdout);
