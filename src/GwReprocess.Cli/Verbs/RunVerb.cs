@@ -72,6 +72,17 @@ public sealed class RunVerb : CliVerb
         }
         else if (run.FramesDirectory is not null) ui.Line($"frames: {run.FramesDirectory} (present)");
 
+        if (run.NeedsCache())
+        {
+            // The run directory's copy of the workflow reads data.cache from there: a cache beside the workflow (or here) is copied in.
+            string relative = w.Data.Cache!;
+            var found = new[] { Path.Combine(Path.GetDirectoryName(Path.GetFullPath(w.SourcePath)) ?? ".", relative), Path.Combine(Directory.GetCurrentDirectory(), relative) }
+                .FirstOrDefault(File.Exists)
+                ?? throw new BadInputException($"{w.SourcePath}: data.cache '{relative}': no such frame cache in the run directory {run.Directory}, beside the workflow or here");
+            await run.CopyCacheAsync(found, ct);
+            ui.Line($"frames: cache {Path.GetFullPath(found)} copied to {run.Cache} (its relative file names made absolute)");
+        }
+
         if (run.NeedsModels())
         {
             var started = Stopwatch.StartNew();

@@ -69,6 +69,20 @@ public sealed class LocalRun
         return SimulationRun.RunAsync(options, new DirectoryOutput(FramesDirectory!), progress, cancellationToken);
     }
 
+    /// <summary>The LAL cache the client jobs read (<c>data.source = "cache"</c>), resolved in the run directory; null for other sources.</summary>
+    public string? Cache => Workflow.Data.Kind == DataSourceKind.Cache ? Resolve(Workflow.Data.Cache!) : null;
+
+    /// <summary>True when the workflow reads a local cache that the run directory does not hold.</summary>
+    public bool NeedsCache() => Cache is { } c && !Location.Parse(c).IsUrl && !File.Exists(c);
+
+    /// <summary>Writes the cache at <paramref name="source"/> to <see cref="Cache"/>, its relative entries made absolute (they name files beside the source).</summary>
+    public async Task CopyCacheAsync(string source, CancellationToken cancellationToken)
+    {
+        var cache = FrameCache.Read(source);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(Cache!)!);
+        await AtomicFile.WriteAllTextAsync(Cache!, cache.Format(), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The model repository the server node loads (a local path, or a bucket URL).</summary>
     public string ModelRepository => Resolve(Workflow.Inference.ModelRepository);
 
