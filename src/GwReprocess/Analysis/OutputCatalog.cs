@@ -32,6 +32,8 @@ public static class OutputCatalog
     {
         var committed = await CommittedAsync(outputs, cancellationToken).ConfigureAwait(false);
         var planned = new SegmentList(plan.Jobs.Select(j => j.Core)).Coalesce();
+        var scores = await CommittedFilesAsync(outputs, "scores/", ".h5", committed, cancellationToken).ConfigureAwait(false);
+        var scoreCache = new FrameCache(scores.Select(f => new FrameCacheEntry(f.Name.Observatory, f.Name.FrameType, f.Name.Span, outputs.LocationOf(f.Key))));
         var result = new List<DetectorCoverage>();
         foreach (var d in workflow.Detectors)
         {
@@ -41,13 +43,12 @@ public static class OutputCatalog
             await outputs.WriteTextAsync(CacheName(d.Ifo), cache.Format(), cancellationToken).ConfigureAwait(false);
             await outputs.WriteTextAsync(SegmentFileName(d.Ifo), SegmentFile.Format(cleaned, SegmentFileFormat.Plain), cancellationToken).ConfigureAwait(false);
             var edges = plan.Analyzable.Subtract(planned);
-            var missing = planned.Subtract(cleaned);
+            // A strain-only run cleans nothing by design: its jobs are missing only where their score files are not.
+            var missing = planned.Subtract(workflow.StrainOnly ? scoreCache.Coverage() : cleaned);
             var incomplete = plan.Jobs.Where(j => missing.Intersect(new SegmentList([j.Core])).Count > 0).Select(j => j.Name).ToList();
             result.Add(new DetectorCoverage(d.Ifo, plan.Analyzable.TotalDuration.TotalSeconds, cleaned.TotalDuration.TotalSeconds,
                 edges.TotalDuration.TotalSeconds, missing.TotalDuration.TotalSeconds, files.Count, CacheName(d.Ifo), SegmentFileName(d.Ifo), incomplete));
         }
-        var scores = await CommittedFilesAsync(outputs, "scores/", ".h5", committed, cancellationToken).ConfigureAwait(false);
-        var scoreCache = new FrameCache(scores.Select(f => new FrameCacheEntry(f.Name.Observatory, f.Name.FrameType, f.Name.Span, outputs.LocationOf(f.Key))));
         await outputs.WriteTextAsync(ScoresCacheName, scoreCache.Format(), cancellationToken).ConfigureAwait(false);
         return result;
     }

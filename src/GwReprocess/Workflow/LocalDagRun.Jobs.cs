@@ -10,7 +10,9 @@ internal sealed partial class LocalDagRun
     {
         var order = _dag.Nodes.Select((n, i) => (n.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
         var ready = new List<LocalNodeRun>(_runs.Values.Where(r => r.Node.Kind == DagNodeKind.Job && r.State is null && r.WaitingOn == 0));
-        var running = new Dictionary<Task<bool>, LocalNodeRun>();
+        // Not keyed by task: a node that finishes synchronously (NOOP, a submit failure) returns the runtime's cached Task<bool>,
+        // the same instance for every such node, so two of them at once would collide as dictionary keys.
+        var running = new List<(Task<bool> Task, LocalNodeRun Run)>();
         var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_cancellation);
         try
@@ -25,12 +27,13 @@ internal sealed partial class LocalDagRun
                     if (category is not null && _dag.MaxJobs.TryGetValue(category, out int max) && max > 0 && perCategory.GetValueOrDefault(category) >= max) continue;
                     if (category is not null) perCategory[category] = perCategory.GetValueOrDefault(category) + 1;
                     ready.RemoveAt(i--);
-                    running.Add(RunNodeAsync(r, null, stop.Token), r);
+                    running.Add((RunNodeAsync(r, null, stop.Token), r));
                 }
                 if (running.Count == 0) break;
-                var finished = await Task.WhenAny(running.Keys).ConfigureAwait(false);
-                var done = running[finished];
-                running.Remove(finished);
+                var finished = await Task.WhenAny(running.Select(x => x.Task)).ConfigureAwait(false);
+                int at = running.FindIndex(x => x.Task == finished);
+                var done = running[at].Run;
+                running.RemoveAt(at);
                 if (done.Node.Category is { } c) perCategory[c]--;
                 if (await finished.ConfigureAwait(false))
                 {
@@ -49,7 +52,7 @@ internal sealed partial class LocalDagRun
             {
                 // Cancelled: stop what runs (each attempt kills its process) before leaving.
                 stop.Cancel();
-                try { await Task.WhenAll(running.Keys).ConfigureAwait(false); } catch (OperationCanceledException) { }
+                try { await Task.WhenAll(running.Select(x => x.Task)).ConfigureAwait(false); } catch (OperationCanceledException) { }
             }
         }
     }

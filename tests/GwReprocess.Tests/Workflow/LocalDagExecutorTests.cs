@@ -84,6 +84,22 @@ public sealed class LocalDagExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task Nodes_that_finish_as_soon_as_they_start_do_not_collide()
+    {
+        // NOOP nodes finish synchronously, and the runtime hands every async method that returns true synchronously the same
+        // cached Task<bool>: two of them ready at once must still be told apart.
+        var r = await Run(Write("""
+            JOB a node.sub NOOP
+            JOB b node.sub NOOP
+            JOB c node.sub
+            VARS c code="0"
+            PARENT a b CHILD c
+            """));
+        Assert.True(r.AllSucceeded);
+        Assert.Equal(1, Attempts("c"));
+    }
+
+    [Fact]
     public async Task Maxjobs_bounds_how_many_nodes_of_a_category_run_at_once()
     {
         var lines = new List<string>();
@@ -204,7 +220,7 @@ public sealed class LocalDagExecutorTests : IDisposable
     public async Task Jobs_wait_for_the_provisioner_which_is_stopped_at_the_end()
     {
         File.WriteAllText(Path.Combine(_dir.FullName, "server.sh"), """
-            sleep 0.3; date +%s%N > ready
+            sleep 0.3; date +%s%N > ready.tmp; mv ready.tmp ready
             while [ ! -e stop ]; do sleep 0.05; done
             exit 0
 
@@ -224,6 +240,8 @@ public sealed class LocalDagExecutorTests : IDisposable
             StopGrace = TimeSpan.FromSeconds(10),
         });
         Assert.True(r.AllSucceeded);
+        // 'ready' appears only once it holds its time stamp (renamed into place): the shell's redirect would create it before
+        // 'date' ran, and a loaded machine could start the job between the two.
         Assert.True(Stamp("a", "start") >= long.Parse(File.ReadAllText(ready).Trim(), CultureInfo.InvariantCulture));
         var srv = Node(r, "srv");
         Assert.Equal(LocalNodeState.Stopped, srv.State);

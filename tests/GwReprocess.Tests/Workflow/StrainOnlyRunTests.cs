@@ -49,7 +49,11 @@ public sealed class StrainOnlyRunTests(StrainOnlyRunFixture fixture)
         }
         Assert.Equal(8.0, best.Score);
         Assert.Equal(Enumerable.Range(1, 16).Select(k => 10.5 + k / 16.0), best.Times);
-        Assert.True(File.Exists(Path.Combine(run, "report", "summary.json")));
+        // The report's coverage: nothing cleaned (nothing is meant to be), and no job counted as failed or missing.
+        using (var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "report", "summary.json"))))
+            foreach (var c in summary.RootElement.GetProperty("runs")[0].GetProperty("coverage").EnumerateArray())
+                Assert.Equal((0.0, 0.0, 8.0), (c.GetProperty("cleaned_seconds").GetDouble(), c.GetProperty("failed_job_seconds").GetDouble(), c.GetProperty("segment_edge_seconds").GetDouble()));
+        Assert.Equal(4, GwReprocess.Frames.FrameCache.Read(Path.Combine(outDir, "scores", "index.lcf")).Entries.Count);
 
         var again = await GwreproProcess.RunAsync(["run", workflow, "--out", run, "--stop-grace", "10"], dir, timeout: TimeSpan.FromMinutes(4));
         Assert.True(again.ExitCode == 0, again.StdOut + again.StdErr);
