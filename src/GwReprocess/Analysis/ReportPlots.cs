@@ -53,8 +53,9 @@ public static class ReportPlots
         var markers = plot.Add.Scatter(xs, med);
         markers.LineWidth = 0;
         markers.MarkerSize = 10;
-        // Quartile bars are asymmetric: 25th and 75th percentiles of the binned throughput, inverted.
-        plot.Add.Plottable(new ScottPlot.Plottables.ErrorBar(xs, med, null, null, lo, hi));
+        // Quartile bars are asymmetric: 25th and 75th percentiles of the binned throughput, inverted. ScottPlot 5 takes the
+        // distances above the point before those below.
+        plot.Add.Plottable(new ScottPlot.Plottables.ErrorBar(xs, med, null, null, hi, lo));
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             xs.Distinct().Select(x => new Tick(x, x.ToString("0", System.Globalization.CultureInfo.InvariantCulture))).ToArray());
         plot.Title(cost ? $"cost per second of data ({points.FirstOrDefault()?.CostModel})" : "time per second of data");
@@ -221,8 +222,9 @@ public static class ReportPlots
             line.MarkerSize = 7;
             line.LegendText = string.Create(CultureInfo.InvariantCulture,
                 $"{label}: threshold {x.Threshold:G4}, FAR {x.FarPerHour:G3}/h");
+            // ScottPlot 5 takes the distances above the point before those below.
             var bars = new ScottPlot.Plottables.ErrorBar(xs, ys, null, null,
-                bins.Select(b => b.Efficiency - b.WilsonLow).ToArray(), bins.Select(b => b.WilsonHigh - b.Efficiency).ToArray()) { Color = color };
+                bins.Select(b => b.WilsonHigh - b.Efficiency).ToArray(), bins.Select(b => b.Efficiency - b.WilsonLow).ToArray()) { Color = color };
             plot.Add.Plottable(bars);
         }
         var one = plot.Add.HorizontalLine(1);

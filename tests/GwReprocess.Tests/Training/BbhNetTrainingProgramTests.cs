@@ -83,6 +83,34 @@ public sealed class BbhNetTrainingProgramTests(TrainingProgramFixture f)
             Assert.True(new FileInfo(Path.Combine(run.Report, png)).Length > 1000, png);
     }
 
+    [Fact]
+    public async Task Behind_the_stream_whitener_it_whitens_each_window_as_the_served_whitener_does_and_pins_the_new_version()
+    {
+        string background = await f.StrainBackgroundAsync();
+        string repo = Path.Combine(f.Root, "bbh-stream", "repo"), report = Path.Combine(f.Root, "bbh-stream", "report");
+        var built = await ModelRepositoryBuild.BuildAsync(new ModelRepositoryRequest
+        {
+            Directory = repo,
+            Models = new ModelRepositoryOptions { KernelSeconds = 1, Stride = 1024, Batch = 8, Witnesses = 0, Whitening = WhiteningMode.Stream, Detector = DetectorKind.BbhNet },
+        });
+        Assert.Empty(built.Problems);
+        var args = f.QuickBbhArguments(background, repo, report).ToList();
+        args[args.IndexOf("--workflow") + 1] = TrainingProgramFixture.StrainWorkflow;
+        args.AddRange(["--ensemble-from", "search", "--ensemble", "search-bbhnet", "--version", "2"]);
+        var (code, stdout, stderr) = await f.TrainAsync(args);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("with the stream whitener (FIR of 4095 taps from each window's preceding 8 s, Welch 4096 samples, mean; above 10 Hz)", stdout);
+        // Training's C# whitening against the repository's whitener run in ONNX Runtime on held-out windows.
+        var agree = System.Text.RegularExpressions.Regex.Match(stdout, @"the served whitener and training's agree within (\S+) of the whitened rms");
+        Assert.True(agree.Success, stdout);
+        Assert.InRange(double.Parse(agree.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0, 1e-3);
+        Assert.Empty(ModelRepositoryCheck.Check(repo));
+        Assert.True(File.Exists(Path.Combine(repo, "bbhnet", "2", ModelRepository.OnnxFileName)));
+        var scorer = ModelConfigFile.Read(Path.Combine(repo, "search-bbhnet", ModelConfigFile.FileName)).EnsembleScheduling.Step.Single(s => s.OutputMap.Values.Contains("score"));
+        Assert.Equal(("bbhnet", 2L), (scorer.ModelName, scorer.ModelVersion));
+        Assert.DoesNotContain("cleaned by", stdout);
+    }
+
     public static TheoryData<string, string> BadInputs => new()
     {
         { "no-ensemble", "no ensemble 'nope'" },

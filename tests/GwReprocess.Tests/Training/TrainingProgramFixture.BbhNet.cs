@@ -15,19 +15,30 @@ public sealed partial class TrainingProgramFixture
 
     private Task<string>? _background;
 
+    private Task<string>? _strainBackground;
+
+    /// <summary>The strain-only search workflow (H1 + L1, no witnesses), which model-repository-strain serves.</summary>
+    public static string StrainWorkflow => Path.Combine(SourceTree.Root, "workflows", "local-search.toml");
+
+    /// <summary>Like <see cref="BackgroundAsync"/>, the strain-only simulation (no witnesses) over the same span.</summary>
+    public Task<string> StrainBackgroundAsync()
+    {
+        lock (_runs) return _strainBackground ??= SimulateAsync(StrainWorkflow, "strain-background");
+    }
+
     /// <summary>The demo workflow (H1 + L1, 21 witnesses each), which the committed repository was built for.</summary>
     public static string DemoWorkflow => Path.Combine(SourceTree.Root, "workflows", "local-demo.toml");
 
     /// <summary>A <c>gwrepro simulate</c>-style directory of the demo's simulation over <see cref="BackgroundSeconds"/> s without injections.</summary>
     public Task<string> BackgroundAsync()
     {
-        lock (_runs) return _background ??= SimulateAsync();
+        lock (_runs) return _background ??= SimulateAsync(DemoWorkflow, "bbh-background");
     }
 
-    private async Task<string> SimulateAsync()
+    private async Task<string> SimulateAsync(string workflow, string name)
     {
-        string dir = Path.Combine(Root, "bbh-background");
-        var options = WorkflowSimulation.Options(WorkflowConfig.Load(DemoWorkflow)) with
+        string dir = Path.Combine(Root, name);
+        var options = WorkflowSimulation.Options(WorkflowConfig.Load(workflow)) with
         {
             Start = BackgroundStart,
             Duration = BackgroundSeconds,
