@@ -43,9 +43,10 @@ public static class StrainOnlyRepository
     private static RepositoryModel Ensemble(ModelRepositoryOptions o, RepositoryModel snapshotter, RepositoryModel detector, int background)
     {
         string seconds = (background / (double)o.SampleRate).ToString(CultureInfo.InvariantCulture);
+        string snapshot = (snapshotter.Config.Output[0].Dims[^1] / (double)o.SampleRate).ToString(CultureInfo.InvariantCulture);
         var ens = ModelRepositoryBuilder.NewEnsemble(ModelRepositoryBuilder.Search,
             $"{ModelRepositoryBuilder.Search}: strain-only detection for {string.Join(", ", o.Detectors)}: snapshotter -> whitener (PSD of the {seconds} s before each window) -> " +
-            $"{detector.Name}; one score per window, no cleaned data. A stream's first {seconds} s are whitened by a partly empty background: discard their scores");
+            $"{detector.Name}; one score per window, no cleaned data. A stream's first {snapshot} s (a snapshot) are whitened by a partly empty background: discard their scores");
         ens.Parameters[WhiteningParameter] = new ModelParameter { StringValue = "stream" };
         ens.Parameters["background_samples"] = new ModelParameter { StringValue = background.ToString(CultureInfo.InvariantCulture) };
         ens.Parameters["detectors"] = new ModelParameter { StringValue = string.Join(",", o.Detectors) };
