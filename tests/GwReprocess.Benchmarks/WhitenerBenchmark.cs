@@ -12,7 +12,7 @@ public sealed class WhitenerBenchmark : IBenchmark
     private const int Rate = 4096, Kernel = 4096, Detectors = 2, Rounds = 21;
 
     public string Name => "whitener";
-    public string Description => "whitener (Welch PSD of 8 s per window, 1023-tap FIR) vs postproc (fixed 1025-tap FIR), H1+L1, K 4096, batch 8 and 64: ms per request, median of paired rounds";
+    public string Description => "whitener (mean Welch PSD of the 8 s before each window, 1 s segments, 4095-tap FIR: the defaults) vs postproc (fixed 1025-tap FIR), H1+L1, K 4096, batch 8 and 64: ms per request, median of paired rounds";
 
     public Task RunAsync(BenchmarkReport report, CancellationToken cancellationToken)
     {
