@@ -18,7 +18,7 @@ internal static class BbhNetExport
     {
         var o = request.Options;
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"BBHnet trained by gwrepro-train on {string.Join("+", data.Ifos)} background {data.TrainSpan} whitened by the repository's postproc and high-passed at {BbhNetNetwork.InputHighpassHz} Hz, injections at network SNR {o.MinSnr}-{o.MaxSnr}; score = P(signal)");
+            $"BBHnet trained by gwrepro-train on {string.Join("+", data.Ifos)} background {data.TrainSpan} whitened by {data.Whitening} and high-passed at {BbhNetNetwork.InputHighpassHz} Hz, injections at network SNR {o.MinSnr}-{o.MaxSnr}; score = P(signal)");
         var weights = new NetworkWeights(net.ExportTensors(data.InputScale));
         var model = BbhNetNetwork.Build(name, data.Kernel, request.Batch, o.Seed, request.Instances, ModelInstanceGroup.Types.Kind.Auto, weights, description,
             BbhNetNetwork.InputHighpass(data.SampleRate));

@@ -62,6 +62,9 @@ internal sealed class BbhNetTrainingData
     /// <summary>Further validation sources, each in every window the server would score with its coalescence inside (the run report's view).</summary>
     public InjectionSet ServedInjections { get; }
 
+    /// <summary>What whitened the windows (the repository's postproc, or the stream whitener and its settings), for the model's description.</summary>
+    public string Whitening { get; private init; } = "";
+
     /// <summary>1 / the standard deviation of the whitened background: the network sees whitened strain times this.</summary>
     public double InputScale { get; }
 
@@ -143,7 +146,7 @@ internal sealed class BbhNetTrainingData
             $"whitened background: standard deviation {sigma:G4} after BBHnet's {BbhNetNetwork.InputHighpassHz} Hz high-pass; a source at network SNR 12 keeps a median SNR of {WhitenedSnr(trainSet, 12, sigma):F1} in its window"));
         var servedSet = InjectionSet.Render(ifos, o.EvaluationSources, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 3, 1 / request.InferenceRate);
         return new BbhNetTrainingData(ifos, k, trainNoise, validationNoise, trainSet, validationSet, servedSet,
-            1 / sigma, trainSpan, validationSpan, filteredValidation) { SampleRate = request.SampleRate };
+            1 / sigma, trainSpan, validationSpan, filteredValidation) { SampleRate = request.SampleRate, Whitening = whitener.Description };
     }
 
     /// <summary>Median over the sources of √(Σ s²)/σ of their (filtered) windows, each source scaled to network SNR <paramref name="snr"/>: what a window holds of the optimal SNR (less: signal outside it, the band cut).</summary>
