@@ -26,9 +26,9 @@ public static class BbhNetTraining
         foreach (var d in request.Detectors) cleaners.Add(await plan.CleanerAsync(d, cancellationToken).ConfigureAwait(false));
         var detectorModel = await plan.ReadDetectorAsync(cancellationToken).ConfigureAwait(false);
 
-        using IWindowWhitener whitener = plan.Stream is { } stream ? new StreamWindowWhitener(stream, request.SampleRate, request.Options.Threads)
+        using IWindowWhitener whitener = plan.Stream is { } stream ? new StreamWindowWhitener(stream, plan.Postproc, request.SampleRate, request.Options.Threads)
             : new PostprocWhitener(plan.Postproc, request.Detectors.Select(d => d.Ifo).ToList(), plan.Kernel);
-        var data = await BbhNetTrainingData.BuildAsync(request, cleaners, whitener, plan.Postproc, log, cancellationToken).ConfigureAwait(false);
+        var data = await BbhNetTrainingData.BuildAsync(request, cleaners, whitener, log, cancellationToken).ConfigureAwait(false);
         log(string.Create(CultureInfo.InvariantCulture,
             $"bbhnet: training on {data.TrainSpan} ({data.TrainWindows} windows per detector), validating on {data.ValidationSpan} ({data.ValidationWindows}), seed {request.Options.Seed}, {request.Options.Threads} threads"));
         var (net, history) = new BbhNetTrainer(request.Options, log).Train(data);

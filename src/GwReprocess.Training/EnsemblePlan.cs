@@ -65,7 +65,7 @@ internal sealed class EnsemblePlan
             ?? throw new BadInputException($"{repository.Describe(postproc.ModelName)}: no model '{postproc.ModelName}', which '{ensemble}' runs");
         int kernel = checked((int)postprocConfig.Output[0].Dims[^1]);
         var parameters = postprocConfig.Parameters.ToDictionary(p => p.Key, p => p.Value.StringValue, StringComparer.Ordinal);
-        var stream = parameters.TryGetValue("architecture", out var architecture) && architecture == "whitener"
+        var stream = parameters.TryGetValue("architecture", out var architecture) && architecture == StreamWhitener.Architecture
             ? StreamWhitenerSettings.FromParameters(postproc.ModelName, parameters, kernel) : null;
         byte[] onnx = await VersionFileAsync(repository, postproc.ModelName, postproc.ModelVersion, ct).ConfigureAwait(false);
         return new EnsemblePlan(repository, ensemble, onnx, kernel, cleaners, detector.ModelName, detector.ModelVersion, stream);

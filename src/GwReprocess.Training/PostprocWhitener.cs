@@ -35,6 +35,9 @@ internal sealed class PostprocWhitener : IWindowWhitener
 
     public string Description => "the repository's postproc";
 
+    /// <summary>postproc's FIR was fixed at build time: nothing to learn from the training span.</summary>
+    public void Prepare(IReadOnlyList<double[]> strain, int trainEnd, IReadOnlyList<int> checkStarts, Action<string> log) { }
+
     /// <summary>Window length K (samples).</summary>
     public int Kernel { get; }
 
@@ -42,14 +45,7 @@ internal sealed class PostprocWhitener : IWindowWhitener
     public float[][] WhitenBackground(IReadOnlyList<double[]> strain, IReadOnlyList<int> starts)
     {
         int d = strain.Count, k = Kernel;
-        var windows = new float[starts.Count * d * k];
-        for (int w = 0; w < starts.Count; w++)
-            for (int det = 0; det < d; det++)
-            {
-                var src = strain[det].AsSpan(starts[w], k);
-                var dst = windows.AsSpan((w * d + det) * k, k);
-                for (int i = 0; i < k; i++) dst[i] = (float)src[i];
-            }
+        var windows = IWindowWhitener.Batch(strain, starts, 0, k);
         WhitenSignals(windows);
         var result = new float[d][];
         for (int det = 0; det < d; det++)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics.Tensors;
 using GwReprocess.Dsp;
 using GwReprocess.Models;
 using Microsoft.ML.OnnxRuntime;
@@ -24,7 +23,7 @@ internal sealed record StreamWhitenerSettings(int Background, int Segment, int T
         double corner = parameters.TryGetValue("low_corner_hz", out var c) && double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out double hz) && hz >= 0 ? hz
             : throw new BadInputException($"model '{model}': whitener parameter 'low_corner_hz' is missing or not a frequency");
         int taps = Integer("fir_taps");
-        int delay = parameters.ContainsKey(Models.StreamWhitener.DelayParameter) ? Integer(Models.StreamWhitener.DelayParameter) : Dsp.StreamWhitening.Delay(taps);
+        int delay = parameters.ContainsKey(StreamWhitener.DelayParameter) ? Integer(StreamWhitener.DelayParameter) : StreamWhitening.Delay(taps);
         return new StreamWhitenerSettings(Integer("background_samples"), Integer("welch_segment"), taps, corner, kernel, delay);
     }
 }
@@ -35,7 +34,7 @@ internal sealed record StreamWhitenerSettings(int Background, int Segment, int T
 /// </summary>
 /// <remarks>
 /// Sources are rendered into otherwise empty windows, so they cannot carry their own background: they are whitened with the FIR the
-/// same estimator gives from the whole training span (<see cref="Calibrate"/>), the filter a window's own background scatters about.
+/// same estimator gives from the whole training span (<see cref="Prepare"/>), the filter a window's own background scatters about.
 /// </remarks>
 internal sealed class StreamWindowWhitener : IWindowWhitener
 {
@@ -43,13 +42,19 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
     public const double Tolerance = 1e-3;
 
     private readonly StreamWhitenerSettings _settings;
+    private readonly byte[] _served;
     private readonly int _sampleRate;
     private readonly int _threads;
-    private double[][]? _typical;
+    private ResamplingFilter[]? _typical;
 
-    public StreamWindowWhitener(StreamWhitenerSettings settings, int sampleRate, int threads)
+    /// <param name="settings">The served whitener's design, from its config.</param>
+    /// <param name="served">The served whitener's model.onnx, which <see cref="Prepare"/> checks the training whitening against.</param>
+    /// <param name="sampleRate">Processing rate (Hz).</param>
+    /// <param name="threads">Windows whitened at once.</param>
+    public StreamWindowWhitener(StreamWhitenerSettings settings, byte[] served, int sampleRate, int threads)
     {
         _settings = settings;
+        _served = served;
         _sampleRate = sampleRate;
         _threads = Math.Max(1, threads);
     }
@@ -63,15 +68,22 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
     public string Description => string.Create(CultureInfo.InvariantCulture,
         $"the stream whitener (FIR of {_settings.Taps} taps from each window's preceding {(double)_settings.Background / _sampleRate:G4} s, Welch {_settings.Segment} samples, mean; above {_settings.LowCornerHz} Hz)");
 
-    /// <summary>The FIR the served whitener designs from <paramref name="background"/>.</summary>
-    public double[] Fir(ReadOnlySpan<double> background) => Dsp.StreamWhitening.Fir(background, _settings.Segment, _settings.Taps, _settings.LowCornerHz, _sampleRate);
+    /// <summary>Designs each detector's typical FIR, for the sources, over the training span; then checks the training whitening against the served model.</summary>
+    public void Prepare(IReadOnlyList<double[]> strain, int trainEnd, IReadOnlyList<int> checkStarts, Action<string> log)
+    {
+        _typical = strain.Select(x => ResamplingFilter.Convolution(
+            StreamWhitening.Fir(x.AsSpan(0, Math.Min(trainEnd, x.Length)), _settings.Segment, _settings.Taps, _settings.LowCornerHz, _sampleRate))).ToArray();
+        double difference = CompareWithServed(strain, checkStarts);
+        log(string.Create(CultureInfo.InvariantCulture, $"the served whitener and training's agree within {difference:E2} of the whitened rms on {checkStarts.Count} validation windows"));
+        if (!(difference <= Tolerance))
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"training's whitening differs from the served whitener by {difference:E2} of the whitened rms (limit {Tolerance:E0})"));
+    }
 
-    /// <summary>Designs each detector's typical FIR, for the sources, from the span <paramref name="strain"/> holds up to <paramref name="end"/>.</summary>
-    public void Calibrate(IReadOnlyList<double[]> strain, int end) => _typical = strain.Select(x => Fir(x.AsSpan(0, Math.Min(end, x.Length)))).ToArray();
-
+    /// <summary>Each window through <see cref="StreamWhitening.Window"/>, the served whitener's reference, on the stream around it.</summary>
     public float[][] WhitenBackground(IReadOnlyList<double[]> strain, IReadOnlyList<int> starts)
     {
-        int k = Kernel, lead = Lead;
+        int k = Kernel, n = Lead + k + Trail;
         var result = new float[strain.Count][];
         for (int det = 0; det < strain.Count; det++)
         {
@@ -79,18 +91,18 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
             var y = result[det] = new float[starts.Count * k];
             Parallel.For(0, starts.Count, new ParallelOptions { MaxDegreeOfParallelism = _threads }, w =>
             {
-                int s = starts[w];
-                if (s < lead || s + k + Trail > x.Length) throw new ArgumentOutOfRangeException(nameof(starts), $"window at {s} lacks its {lead} samples of background or {Trail} after it");
-                var h = Fir(x.AsSpan(s - lead, lead));
-                Convolve(x, s, k, h, y.AsSpan(w * k, k));
+                var white = StreamWhitening.Window(x.AsSpan(starts[w] - Lead, n), k, _settings.Segment, _settings.Taps, _settings.LowCornerHz, _sampleRate, Trail);
+                var dst = y.AsSpan(w * k, k);
+                for (int i = 0; i < k; i++) dst[i] = (float)white[i];
             });
         }
         return result;
     }
 
+    /// <summary>Each detector's window convolved, centred and zero-padded, with its typical FIR.</summary>
     public void WhitenSignals(float[] windows)
     {
-        var typical = _typical ?? throw new InvalidOperationException("calibrate the stream whitener on the training span before whitening sources");
+        var typical = _typical ?? throw new InvalidOperationException("prepare the stream whitener on the training span before whitening sources");
         int d = typical.Length, k = Kernel, count = windows.Length / (d * k);
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = _threads }, w =>
         {
@@ -99,29 +111,23 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
             {
                 var window = windows.AsSpan((w * d + det) * k, k);
                 for (int i = 0; i < k; i++) x[i] = window[i];
-                Convolve(x, 0, k, typical[det], window);
+                var white = PolyphaseResampler.Resample(x, typical[det]);
+                for (int i = 0; i < k; i++) window[i] = (float)white[i];
             }
         });
     }
 
     /// <summary>
-    /// Runs the served whitener (<paramref name="onnx"/>) on the windows at <paramref name="starts"/> and returns the largest difference from
+    /// Runs the served whitener on the windows at <paramref name="starts"/> and returns the largest difference from
     /// <see cref="WhitenBackground"/>'s, relative to the served output's rms: training whitens what serving whitens, or it says by how much not.
     /// </summary>
-    public double CompareWithServed(byte[] onnx, IReadOnlyList<double[]> strain, IReadOnlyList<int> starts)
+    private double CompareWithServed(IReadOnlyList<double[]> strain, IReadOnlyList<int> starts)
     {
         QuietOnnxRuntime.Ensure();
         using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
-        using var session = new InferenceSession(onnx, options);
+        using var session = new InferenceSession(_served, options);
         int d = strain.Count, k = Kernel, n = Lead + k + Trail;
-        var input = new float[starts.Count * d * n];
-        for (int w = 0; w < starts.Count; w++)
-            for (int det = 0; det < d; det++)
-            {
-                var src = strain[det].AsSpan(starts[w] - Lead, n);
-                var dst = input.AsSpan((w * d + det) * n, n);
-                for (int i = 0; i < n; i++) dst[i] = (float)src[i];
-            }
+        var input = IWindowWhitener.Batch(strain, starts, -Lead, n);
         using var results = session.Run([NamedOnnxValue.CreateFromTensor(Postprocessor.StrainInput, new DenseTensor<float>(input, [starts.Count, d, n]))]);
         var served = results.First(r => r.Name == Postprocessor.Output).AsTensor<float>().ToArray();
         var mine = WhitenBackground(strain, starts);
@@ -135,17 +141,6 @@ internal sealed class StreamWindowWhitener : IWindowWhitener
                     worst = Math.Max(worst, Math.Abs(a - mine[det][w * k + i]));
                 }
         return worst / Math.Sqrt(squares / ((double)starts.Count * d * k));
-    }
-
-    /// <summary>y[n] = Σ_j h[j]·x[s + n + c − j] for n in [0, K), c = (T−1)/2; samples outside <paramref name="x"/> count as zero.</summary>
-    private static void Convolve(double[] x, int s, int k, double[] h, Span<float> y)
-    {
-        int taps = h.Length, c = (taps - 1) / 2;
-        // Zero-phase taps are symmetric, so the convolution is a correlation with h itself.
-        var padded = new double[k + taps - 1];
-        int from = s - c, to = Math.Min(s + k + c, x.Length);
-        for (int i = Math.Max(from, 0); i < to; i++) padded[i - from] = x[i];
-        for (int n = 0; n < k; n++) y[n] = (float)TensorPrimitives.Dot(padded.AsSpan(n, taps), h);
     }
 
     public void Dispose() { }

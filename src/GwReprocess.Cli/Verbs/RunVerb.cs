@@ -76,8 +76,7 @@ public sealed class RunVerb : CliVerb
         {
             // The run directory's copy of the workflow reads data.cache from there: a cache beside the workflow (or here) is copied in.
             string relative = w.Data.Cache!;
-            var found = new[] { Path.Combine(Path.GetDirectoryName(Path.GetFullPath(w.SourcePath)) ?? ".", relative), Path.Combine(Directory.GetCurrentDirectory(), relative) }
-                .FirstOrDefault(File.Exists)
+            var found = BesideWorkflowOrHere(w, relative).FirstOrDefault(File.Exists)
                 ?? throw new BadInputException($"{w.SourcePath}: data.cache '{relative}': no such frame cache in the run directory {run.Directory}, beside the workflow or here");
             await run.CopyCacheAsync(found, ct);
             ui.Line($"frames: cache {Path.GetFullPath(found)} copied to {run.Cache} (its relative file names made absolute)");
@@ -87,13 +86,7 @@ public sealed class RunVerb : CliVerb
         {
             var started = Stopwatch.StartNew();
             // A repository that already serves this workflow (the committed demo one, next to the workflow or here) is copied.
-            string relative = w.Inference.ModelRepository;
-            var candidates = Path.IsPathRooted(relative) ? [] : new[]
-            {
-                Path.Combine(Path.GetDirectoryName(Path.GetFullPath(w.SourcePath)) ?? ".", relative),
-                Path.Combine(Directory.GetCurrentDirectory(), relative),
-            };
-            if (run.FindCompatibleRepository(candidates) is { } existing)
+            if (run.FindCompatibleRepository(BesideWorkflowOrHere(w, w.Inference.ModelRepository)) is { } existing)
             {
                 run.CopyRepository(existing);
                 ui.Line($"models: copied {existing} (it takes this workflow's channels, window hop and batch)");
@@ -397,4 +390,11 @@ public sealed class RunVerb : CliVerb
             lock (_gate) report(value);
         }
     }
+
+    /// <summary>Where a relative path of the workflow may already exist: beside the workflow file, then in the current directory (none for a rooted path).</summary>
+    private static string[] BesideWorkflowOrHere(WorkflowConfig w, string relative) => Path.IsPathRooted(relative) ? [] :
+    [
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(w.SourcePath)) ?? ".", relative),
+        Path.Combine(Directory.GetCurrentDirectory(), relative),
+    ];
 }

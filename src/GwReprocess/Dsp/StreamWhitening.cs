@@ -13,7 +13,7 @@ namespace GwReprocess.Dsp;
 public static class StreamWhitening
 {
     /// <summary>Checks the sizes the whitener needs; errors name <paramref name="name"/>.</summary>
-    public static void Validate(string name, int backgroundSamples, int kernel, int segment, int taps, double lowCornerHz, double sampleRate)
+    public static void Validate(string name, int backgroundSamples, int kernel, int segment, int taps, double lowCornerHz, double sampleRate, int? delay = null)
     {
         if (!(sampleRate > 0)) throw new BadInputException($"{name}: sample rate must be positive, got {sampleRate}");
         if (kernel < 1) throw new BadInputException($"{name}: window of {kernel} samples must be at least 1");
@@ -22,6 +22,8 @@ public static class StreamWhitening
         if (taps < 3 || taps % 2 == 0 || taps >= segment)
             throw new BadInputException($"{name}: whitening FIR of {taps} taps must be odd, at least 3 and shorter than the {segment}-sample Welch segment (so its grid is the Welch bins)");
         if (!(lowCornerHz >= 0) || lowCornerHz >= sampleRate / 2) throw new BadInputException($"{name}: low corner {lowCornerHz} Hz must be at least 0 and below Nyquist ({sampleRate / 2} Hz)");
+        if (delay < Delay(taps))
+            throw new BadInputException($"{name}: a window delay of {delay} samples is shorter than half the {taps}-tap FIR ({Delay(taps)}): its last taps would meet no data");
     }
 
     /// <summary>Samples each window ends before the newest: the FIR's half-length (T−1)/2.</summary>
@@ -41,9 +43,8 @@ public static class StreamWhitening
     public static double[] Window(ReadOnlySpan<double> series, int kernel, int segment, int taps, double lowCornerHz, double sampleRate, int? delay = null)
     {
         int after = delay ?? Delay(taps);
-        if (after < Delay(taps)) throw new BadInputException($"stream whitening: a window delay of {after} samples is shorter than half the {taps}-tap FIR");
         int background = series.Length - kernel - after;
-        Validate("stream whitening", background, kernel, segment, taps, lowCornerHz, sampleRate);
+        Validate("stream whitening", background, kernel, segment, taps, lowCornerHz, sampleRate, after);
         var h = Fir(series[..background], segment, taps, lowCornerHz, sampleRate);
         int c = Delay(taps);
         // y[i] = Σ_j h[j]·x[centre − j] as a dot product of the reversed taps with a forward slice of the series.

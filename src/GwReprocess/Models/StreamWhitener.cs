@@ -50,10 +50,8 @@ public static class StreamWhitener
     public static RepositoryModel Build(string name, int detectors, int backgroundSamples, int kernel, int batch, int segment, int taps, double lowCornerHz, int sampleRate,
         int instances = 1, ModelInstanceGroup.Types.Kind kind = ModelInstanceGroup.Types.Kind.Auto, int? delay = null)
     {
-        Dsp.StreamWhitening.Validate(name, backgroundSamples, kernel, segment, taps, lowCornerHz, sampleRate);
         int after = delay ?? Dsp.StreamWhitening.Delay(taps);
-        if (after < Dsp.StreamWhitening.Delay(taps))
-            throw new BadInputException($"{name}: a window delay of {after} samples is shorter than half the {taps}-tap FIR ({Dsp.StreamWhitening.Delay(taps)}): its last taps would meet no data");
+        Dsp.StreamWhitening.Validate(name, backgroundSamples, kernel, segment, taps, lowCornerHz, sampleRate, after);
         if (detectors < 1) throw new BadInputException($"{name}: needs at least one detector");
         if (batch < 1) throw new BadInputException($"{name}: batch {batch} must be at least 1");
         int n = backgroundSamples + kernel + after, half = segment / 2, segments = (backgroundSamples - half) / half, bins = segment / 2 + 1;
