@@ -18,10 +18,10 @@ internal static class BbhNetExport
     {
         var o = request.Options;
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"BBHnet trained by gwrepro-train on {string.Join("+", data.Ifos)} background {data.TrainSpan} whitened by {data.Whitening} and high-passed at {BbhNetNetwork.InputHighpassHz} Hz, injections at network SNR {o.MinSnr}-{o.MaxSnr}; score = P(signal)");
+            $"BBHnet ({o.Architecture.Summary}) trained by gwrepro-train on {string.Join("+", data.Ifos)} background {data.TrainSpan} whitened by {data.Whitening} and filtered {BbhNetTrainingData.InputFilterBand(o.Architecture, data.SampleRate)}, injections at network SNR {o.MinSnr}-{o.MaxSnr}; score = P(signal)");
         var weights = new NetworkWeights(net.ExportTensors(data.InputScale));
         var model = BbhNetNetwork.Build(name, data.Kernel, request.Batch, o.Seed, request.Instances, ModelInstanceGroup.Types.Kind.Auto, weights, description,
-            BbhNetNetwork.InputHighpass(data.SampleRate));
+            o.Architecture.InputFilter(data.SampleRate), o.Architecture);
         var meta = model.Onnx!.MetadataProps;
         void Add(string key, string value) => meta.Add(new StringStringEntryProto { Key = key, Value = value });
         Add("ifos", string.Join(",", data.Ifos));
@@ -65,7 +65,8 @@ internal static class BbhNetExport
             }
         // TorchSharp runs the network after the fixed filter (training applied it to the data); ONNX Runtime runs the whole graph on the raw windows.
         int kept = data.NetworkLength;
-        var scaled = FixedFilter.Apply(input, k, BbhNetNetwork.InputHighpass(data.SampleRate), 1);
+        var plan = data.Architecture;
+        var scaled = FixedFilter.Apply(input, k, plan.InputFilter(data.SampleRate), plan.InputStride, 1);
         System.Numerics.Tensors.TensorPrimitives.Multiply(scaled, (float)data.InputScale, scaled);
         float[] torchOut;
         using (torch.no_grad())

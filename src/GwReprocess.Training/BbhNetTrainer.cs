@@ -18,7 +18,7 @@ internal sealed class BbhNetTrainer(BbhNetTrainingOptions options, Action<string
         torch.manual_seed(options.Seed);
         int d = data.Ifos.Count, k = data.NetworkLength, batch = options.BatchSize;
         // The input filter was applied to the pools already; the module is the network after it.
-        var net = new BbhNetModule(d, k, options.Dropout);
+        var net = new BbhNetModule(options.Architecture, d, k, options.Dropout);
         using var adam = new AdamOptimizer(net.parameters(), options.LearningRate, options.WeightDecay);
         using var bce = nn.BCEWithLogitsLoss();
         var random = new Random(options.Seed);

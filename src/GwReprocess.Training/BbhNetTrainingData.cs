@@ -38,6 +38,9 @@ internal sealed class BbhNetTrainingData
     /// <summary>Processing rate (Hz).</summary>
     public int SampleRate { get; private init; }
 
+    /// <summary>The layer plan whose input filter the windows went through.</summary>
+    public BbhNetArchitecture Architecture { get; private init; } = BbhNetArchitecture.Paper;
+
     /// <summary>Window length K (samples).</summary>
     public int Kernel { get; }
 
@@ -120,25 +123,40 @@ internal sealed class BbhNetTrainingData
         whitener.Prepare(cleaned, validationStart, Enumerable.Range(0, 8).Select(i => validationStarts[i * (validationStarts.Count - 1) / 7]).ToList(), log);
         // BBHnet's fixed input filter is linear: applied once to the pools here, it need not run (slowly, as a 1025-tap conv) in every
         // training step. The served validation windows stay unfiltered for the ONNX models the comparison runs.
-        var highpass = BbhNetNetwork.InputHighpass(request.SampleRate);
-        log($"filtering the training and validation windows with BBHnet's input high-pass ({highpass.Length} taps)");
-        var trainNoise = Array.ConvertAll(whitener.WhitenBackground(cleaned, trainStarts), x => FixedFilter.Apply(x, k, highpass, o.Threads));
+        var plan = o.Architecture;
+        var filter = plan.InputFilter(request.SampleRate);
+        int decimation = plan.InputStride;
+        log(string.Create(CultureInfo.InvariantCulture, $"filtering the training and validation windows with {plan.Name}'s input filter ({filter.Length} taps, {InputFilterBand(plan, request.SampleRate)})"));
+        var trainNoise = Array.ConvertAll(whitener.WhitenBackground(cleaned, trainStarts), x => FixedFilter.Apply(x, k, filter, decimation, o.Threads));
         var validationNoise = whitener.WhitenBackground(cleaned, validationStarts);
-        var filteredValidation = Array.ConvertAll(validationNoise, x => FixedFilter.Apply(x, k, highpass, o.Threads));
+        var filteredValidation = Array.ConvertAll(validationNoise, x => FixedFilter.Apply(x, k, filter, decimation, o.Threads));
         double sigma = Deviation(trainNoise);
         if (!(sigma > 0) || !double.IsFinite(sigma)) throw new BadInputException($"the whitened background of {trainSpan} is {sigma} everywhere: no data to train on");
 
         log(string.Create(CultureInfo.InvariantCulture,
             $"rendering {o.TrainInjections} + {o.ValidationInjections} + {o.EvaluationSources} {Waveforms.Name(o.Population.Waveform)} sources (masses {o.Population.MinMass}-{o.Population.MaxMass} Msun) at {ReferenceDistanceMpc} Mpc"));
         var ifos = request.Detectors.Select(x => x.Ifo).ToList();
-        var trainSet = InjectionSet.Render(ifos, o.TrainInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 1).Filtered(highpass, o.Threads);
-        var validationSet = InjectionSet.Render(ifos, o.ValidationInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 2).Filtered(highpass, o.Threads);
+        var trainSet = InjectionSet.Render(ifos, o.TrainInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 1).Filtered(filter, decimation, o.Threads);
+        var validationSet = InjectionSet.Render(ifos, o.ValidationInjections, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 2).Filtered(filter, decimation, o.Threads);
         log(string.Create(CultureInfo.InvariantCulture,
-            $"whitened background: standard deviation {sigma:G4} after BBHnet's {BbhNetNetwork.InputHighpassHz} Hz high-pass; a source at network SNR 12 keeps a median SNR of {WhitenedSnr(trainSet, 12, sigma):F1} in its window"));
+            $"whitened background: standard deviation {sigma:G4} after the input filter; a source at network SNR 12 keeps a median SNR of {WhitenedSnr(trainSet, 12, sigma) * BandOccupancy(plan, request.SampleRate):F1} in its window"));
         var servedSet = InjectionSet.Render(ifos, o.EvaluationSources, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 3, 1 / request.InferenceRate);
         return new BbhNetTrainingData(ifos, k, trainNoise, validationNoise, trainSet, validationSet, servedSet,
-            1 / sigma, trainSpan, validationSpan, filteredValidation) { SampleRate = request.SampleRate, Whitening = whitener.Description };
+            1 / sigma, trainSpan, validationSpan, filteredValidation) { SampleRate = request.SampleRate, Whitening = whitener.Description, Architecture = plan };
     }
+
+    /// <summary>The input filter's band and decimation, for the log and the model's description.</summary>
+    public static string InputFilterBand(BbhNetArchitecture plan, int sampleRate) =>
+        plan.LowpassHz(sampleRate) is { } low
+            ? string.Create(CultureInfo.InvariantCulture, $"{plan.HighpassHz}-{low:0.#} Hz, decimating by {plan.InputStride}")
+            : string.Create(CultureInfo.InvariantCulture, $"high-pass at {plan.HighpassHz} Hz");
+
+    /// <summary>
+    /// √ of the fraction of the decimated band the filtered noise fills: √(Σ s²)/σ is the SNR only for white noise, and decimated band-passed
+    /// noise is white only over the pass band (1 when the filter does not decimate).
+    /// </summary>
+    private static double BandOccupancy(BbhNetArchitecture plan, int sampleRate) =>
+        plan.LowpassHz(sampleRate) is { } low ? Math.Sqrt((low - plan.HighpassHz) / (sampleRate / (2.0 * plan.InputStride))) : 1;
 
     /// <summary>Median over the sources of √(Σ s²)/σ of their (filtered) windows, each source scaled to network SNR <paramref name="snr"/>: what a window holds of the optimal SNR (less: signal outside it, the band cut).</summary>
     private static double WhitenedSnr(InjectionSet set, double snr, double sigma)

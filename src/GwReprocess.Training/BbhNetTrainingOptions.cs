@@ -1,3 +1,4 @@
+using GwReprocess.Models;
 using GwReprocess.Simulation;
 
 namespace GwReprocess.Training;
@@ -5,6 +6,12 @@ namespace GwReprocess.Training;
 /// <summary>How BBHnet is trained: background windows, injected sources and their SNRs, batches, optimiser, schedule and stopping.</summary>
 public sealed record BbhNetTrainingOptions
 {
+    /// <summary>The network's layer plan.</summary>
+    public BbhNetArchitecture Architecture { get; init; } = DefaultArchitecture;
+
+    /// <summary>The plan <c>--architecture</c> defaults to.</summary>
+    public static BbhNetArchitecture DefaultArchitecture => BbhNetArchitecture.DeepFiltering;
+
     /// <summary>Step between background windows in seconds.</summary>
     public double StrideSeconds { get; init; } = 0.5;
 

@@ -6,18 +6,19 @@ namespace GwReprocess.Training;
 internal static class FixedFilter
 {
     /// <summary>
-    /// Every <paramref name="k"/>-sample block of <paramref name="windows"/> correlated with <paramref name="taps"/> in 'valid' mode (as ONNX Conv
-    /// computes it), giving blocks of k − taps + 1 samples; blocks are independent, so the result is the same on any number of threads.
+    /// Every <paramref name="k"/>-sample block of <paramref name="windows"/> correlated with <paramref name="taps"/> in 'valid' mode with
+    /// <paramref name="stride"/> (as ONNX Conv computes it), giving blocks of (k − taps) / stride + 1 samples; blocks are independent, so the
+    /// result is the same on any number of threads.
     /// </summary>
-    public static float[] Apply(float[] windows, int k, float[] taps, int threads)
+    public static float[] Apply(float[] windows, int k, float[] taps, int stride, int threads)
     {
-        int blocks = windows.Length / k, kept = k - taps.Length + 1;
+        int blocks = windows.Length / k, kept = Models.BbhNetArchitecture.FilteredLength(k, taps.Length, stride);
         var result = new float[blocks * kept];
         Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, b =>
         {
             var x = windows.AsSpan(b * k, k);
             var y = result.AsSpan(b * kept, kept);
-            for (int i = 0; i < kept; i++) y[i] = TensorPrimitives.Dot(x.Slice(i, taps.Length), taps);
+            for (int i = 0; i < kept; i++) y[i] = TensorPrimitives.Dot(x.Slice(i * stride, taps.Length), taps);
         });
         return result;
     }

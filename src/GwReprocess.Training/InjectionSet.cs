@@ -30,9 +30,9 @@ internal sealed class InjectionSet
     /// <summary>Samples per detector in each window.</summary>
     public int Kernel { get; }
 
-    /// <summary>This set with every detector's window passed through BBHnet's fixed input filter (<paramref name="taps"/>, 'valid').</summary>
-    public InjectionSet Filtered(float[] taps, int threads) =>
-        new(FixedFilter.Apply(Windows, Kernel, taps, threads), Injections, Offsets, WindowsPerSource, Kernel - taps.Length + 1);
+    /// <summary>This set with every detector's window passed through BBHnet's fixed input filter (<paramref name="taps"/>, 'valid', every <paramref name="stride"/>-th sample).</summary>
+    public InjectionSet Filtered(float[] taps, int stride, int threads) =>
+        new(FixedFilter.Apply(Windows, Kernel, taps, stride, threads), Injections, Offsets, WindowsPerSource, Models.BbhNetArchitecture.FilteredLength(Kernel, taps.Length, stride));
 
     /// <summary>Number of sources.</summary>
     public int Count => Injections.Length;

@@ -47,6 +47,8 @@ and compared with the ensemble's own detector on the validation windows (efficie
   --version N               version written (default 1; an existing one is refused)
   --ensemble-from BASE      the ensemble whose cleaning and whitening are reproduced (default: the workflow's ensemble)
   --ensemble NAME           the ensemble written: BASE with BBHnet answering score (default: BASE-bbhnet)
+  --architecture NAME       bbhnet-deepfiltering (default: fixed 18-400 Hz band-pass decimating by 4, conv before pooling)
+                            or bbhnet (the paper-era network, max-pool first, after an 18 Hz high-pass)
   --epochs N                epochs at most (default 30)
   --epoch-windows N         windows drawn per epoch, each detector's background at its own random time (default 16384)
   --batch-size N            windows per optimiser step, half injected (default 64)
@@ -58,10 +60,11 @@ and compared with the ensemble's own detector on the validation windows (efficie
   --lr X, --dropout X       Adam's learning rate (default 0.001) and the dense blocks' dropout (default 0.1; the paper's 0.5)
   --seed N, --threads N     as for deepclean; --report DIR, --root DIR as for deepclean
 
-usage: gwrepro-train bench [--network deepclean|bbhnet] [--witnesses 21] [--length 4096] [--batch 32] [--steps 10] [--threads N] [--root DIR]
+usage: gwrepro-train bench [--network deepclean|bbhnet] [--architecture NAME] [--witnesses 21] [--length 4096] [--batch 32] [--steps 10] [--threads N] [--root DIR]
   Times training steps (forward, loss, backward, Adam) on random data: windows per second. DeepClean: PSD-ratio loss
-  over witnesses x length; BBHnet: binary cross-entropy over 2 detectors x length (default 3072: a 1 s window less its
-  fixed input filter, which training applies to the data once).
+  over witnesses x length; BBHnet (--architecture as for bbhnet): binary cross-entropy over 2 detectors x length (default:
+  what a 1 s window leaves after the architecture's fixed input filter, which training applies to the data once: 768
+  samples for bbhnet-deepfiltering, which decimates by 4, 3072 for bbhnet).
 
 Exit codes: 0 done, 1 failed, 2 bad input or a host LibTorch cannot run on.
 """;
@@ -93,10 +96,13 @@ try
         var (witnesses, length, batch, steps, threads) = options.Bench();
         if (options.Get("network") is "bbhnet")
         {
-            // The network proper sees a served 1 s window less its 1024-sample input filter.
-            if (options.Get("length") is null) length = 3072;
-            double bbh = TrainingStepBenchmark.RunBbhNet(length, batch, steps, warmup: 2, threads, seed: 1);
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"windows/s {bbh:F3} (BBHnet, 2 detectors x {length} samples, batch {batch}, {threads} threads, {steps} steps)"));
+            var plan = options.Get("architecture") is { } name
+                ? BbhNetArchitecture.Find(name) ?? throw new BadInputException($"--architecture '{name}' is not one of {string.Join(", ", BbhNetArchitecture.All.Select(a => a.Name))}")
+                : BbhNetTrainingOptions.DefaultArchitecture;
+            // The network proper sees a served 1 s window after its input filter (1025 taps, 'valid', decimating or not).
+            if (options.Get("length") is null) length = BbhNetArchitecture.FilteredLength(4096, BbhNetArchitecture.InputFilterTaps, plan.InputStride);
+            double bbh = TrainingStepBenchmark.RunBbhNet(plan, length, batch, steps, warmup: 2, threads, seed: 1);
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"windows/s {bbh:F3} (BBHnet {plan.Name}, 2 detectors x {length} samples, batch {batch}, {threads} threads, {steps} steps)"));
             return 0;
         }
         if (options.Get("network") is not (null or "deepclean")) throw new BadInputException($"--network '{options.Get("network")}' is not deepclean or bbhnet");
@@ -134,7 +140,7 @@ internal sealed partial class TrainingArguments
 {
     private static readonly HashSet<string> Known = ["workflow", "fit", "start", "end", "validation", "out", "version", "band", "kernel", "batch", "epochs",
         "batch-size", "window", "stride", "lr", "psd-weight", "seed", "threads", "report", "root", "witnesses", "length", "steps", "ensemble-from", "fft", "overlap", "after-linear",
-        "ensemble", "snr-min", "snr-max", "injections", "validation-injections", "evaluation-sources", "dropout", "network", "epoch-windows", "waveform"];
+        "ensemble", "snr-min", "snr-max", "injections", "validation-injections", "evaluation-sources", "dropout", "network", "epoch-windows", "waveform", "architecture"];
     private readonly Dictionary<string, List<string>> _values = [];
 
     public static TrainingArguments Parse(ReadOnlySpan<string> args)

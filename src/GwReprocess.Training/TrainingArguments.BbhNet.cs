@@ -19,6 +19,9 @@ internal sealed partial class TrainingArguments
         var family = workflow.Data.Simulation?.Waveform ?? GwReprocess.Simulation.WaveformFamily.TaylorF2ZeroPn;
         if (Get("waveform") is { } name && !GwReprocess.Simulation.Waveforms.TryParse(name, out family))
             throw new BadInputException($"--waveform '{name}' is not one of {string.Join(", ", GwReprocess.Simulation.Waveforms.Names)}");
+        var architecture = BbhNetTrainingOptions.DefaultArchitecture;
+        if (Get("architecture") is { } plan)
+            architecture = BbhNetArchitecture.Find(plan) ?? throw new BadInputException($"--architecture '{plan}' is not one of {string.Join(", ", BbhNetArchitecture.All.Select(a => a.Name))}");
         return new BbhNetTrainingRequest
         {
             Detectors = workflow.Detectors.Select(d => new CleanerChannels(d.Ifo, d.Strain, d.Witnesses)).ToList(),
@@ -36,6 +39,7 @@ internal sealed partial class TrainingArguments
             WorkflowName = workflow.Name,
             Options = new BbhNetTrainingOptions
             {
+                Architecture = architecture,
                 Epochs = Integer("epochs", 30),
                 EpochWindows = Integer("epoch-windows", 16384),
                 BatchSize = Integer("batch-size", 64),

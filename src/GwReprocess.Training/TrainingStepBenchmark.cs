@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GwReprocess.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,11 +37,11 @@ internal static class TrainingStepBenchmark
     }
 
     /// <summary>As <see cref="Run"/> for BBHnet after its fixed input filter (training applies that to the data once): 2 detectors × <paramref name="length"/> samples, binary cross-entropy on random labels.</summary>
-    public static double RunBbhNet(int length, int batch, int steps, int warmup, int threads, int seed)
+    public static double RunBbhNet(BbhNetArchitecture plan, int length, int batch, int steps, int warmup, int threads, int seed)
     {
         torch.set_num_threads(threads);
         torch.manual_seed(seed);
-        using var net = new BbhNetModule(2, length, 0.5);
+        using var net = new BbhNetModule(plan, 2, length, 0.5);
         net.train();
         using var adam = new AdamOptimizer(net.parameters(), 1e-3, 0);
         using var bce = nn.BCEWithLogitsLoss();

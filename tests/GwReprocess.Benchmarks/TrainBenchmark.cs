@@ -16,7 +16,7 @@ namespace GwReprocess.Benchmarks;
 internal sealed partial class TrainBenchmark : IBenchmark
 {
     private const int Rounds = 3, Witnesses = 21, Length = 4096, Batch = 32, Steps = 10;
-    private const int BbhLength = 3072, BbhBatch = 64, BbhSteps = 40;
+    private const int BbhBatch = 64, BbhSteps = 40;
 
     public string Name => "train";
 
@@ -34,10 +34,12 @@ internal sealed partial class TrainBenchmark : IBenchmark
             ["bench", "--witnesses", $"{Witnesses}", "--length", $"{Length}", "--batch", $"{Batch}", "--steps", $"{Steps}", "--threads", $"{threads}", "--root", root],
             program, [Path.Combine(repo, "tests", "GwReprocess.Benchmarks", "reference", "train_deepclean.py"), $"{Witnesses}", $"{Length}", $"{Batch}", $"{Steps}", $"{threads}"],
             cancellationToken);
-        await PairedAsync(report, "BBHnet", $"2 detectors x {BbhLength} samples, batch {BbhBatch}, {BbhSteps} timed steps after 2 warm-up",
-            ["bench", "--network", "bbhnet", "--length", $"{BbhLength}", "--batch", $"{BbhBatch}", "--steps", $"{BbhSteps}", "--threads", $"{threads}", "--root", root],
-            program, [Path.Combine(repo, "tests", "GwReprocess.Benchmarks", "reference", "train_bbhnet.py"), $"{BbhLength}", $"{BbhBatch}", $"{BbhSteps}", $"{threads}"],
-            cancellationToken);
+        // Each architecture on what a 1 s window leaves after its input filter: the paper's full-rate high-pass, Deep Filtering's decimating band-pass.
+        foreach (var (label, architecture, length) in ((string, string, int)[])[("BBHnet (Deep Filtering, trained default)", "bbhnet-deepfiltering", 768), ("BBHnet (paper-era)", "bbhnet", 3072)])
+            await PairedAsync(report, label, $"2 detectors x {length} samples, batch {BbhBatch}, {BbhSteps} timed steps after 2 warm-up",
+                ["bench", "--network", "bbhnet", "--architecture", architecture, "--length", $"{length}", "--batch", $"{BbhBatch}", "--steps", $"{BbhSteps}", "--threads", $"{threads}", "--root", root],
+                program, [Path.Combine(repo, "tests", "GwReprocess.Benchmarks", "reference", "train_bbhnet.py"), $"{length}", $"{BbhBatch}", $"{BbhSteps}", $"{threads}", architecture],
+                cancellationToken);
         report.Note($"load average after the run: {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 

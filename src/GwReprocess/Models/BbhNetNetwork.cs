@@ -2,10 +2,10 @@ using Inference;
 
 namespace GwReprocess.Models;
 
-/// <summary>The paper-era BBHnet classifier (reference-pipeline.md §9.1): untrained for throughput studies, or with weights gwrepro-train learned.</summary>
+/// <summary>The BBHnet classifier: the paper-era one (reference-pipeline.md §9.1) untrained for throughput studies, or a <see cref="BbhNetArchitecture"/> with weights gwrepro-train learned.</summary>
 /// <remarks>
-/// Input [B, 2, K] (H1, L1). Pooling first (max-pool 4), then three conv blocks (kernel 3, no padding, 8/16/32
-/// channels: Conv → BatchNorm → max-pool 4 → ReLU), flatten, dense 64 → ReLU → (dropout: identity at inference) →
+/// Input [B, 2, K] (H1, L1). The paper-era plan: pooling first (max-pool 4), then three conv blocks (kernel 3, no padding,
+/// 8/16/32 channels: Conv → BatchNorm → max-pool 4 → ReLU), flatten, dense 64 → ReLU → (dropout: identity at inference) →
 /// BatchNorm, dense 32 → ReLU → BatchNorm, dense 1 → Sigmoid: <c>score [B, 1]</c>. The layer list is reconstructed
 /// from the export parameters (the original mldet source is private), so it matches the paper model's size class,
 /// not its exact weights.
@@ -13,37 +13,27 @@ namespace GwReprocess.Models;
 public static class BbhNetNetwork
 {
     /// <summary>
-    /// Cutoff (Hz) of <see cref="InputHighpass"/>. 18, not 30: trained on the demo's 0PN sources (inspirals ending at the ISCO, below
+    /// High-pass corner (Hz) of a trained model's fixed input filter (<see cref="BbhNetArchitecture.InputFilter"/>). 18, not 30: trained on the demo's 0PN sources (inspirals ending at the ISCO, below
     /// 40 Hz for a quarter of the 10–80 M☉ population) a 30 Hz cut kept a median in-window SNR of 8.8 of 12 and held-out efficiency
     /// 0.25/0.49/0.64 at SNR 8/10/12; 18 Hz keeps 11.1 and reaches 0.41/0.69/0.84, with the whitened background's σ unchanged (1.05).
     /// </summary>
     public const double InputHighpassHz = 18;
 
-    /// <summary>
-    /// The fixed high-pass a trained BBHnet puts before its first pooling: 1025 taps, Kaiser β = 8 (about −80 dB below 8 Hz at the 18 Hz
-    /// cutoff). postproc's 0.25 s whitening FIR leaks the strain's sub-10 Hz noise, hundreds of times the whitened floor, which a max-pool would pass on.
-    /// </summary>
-    public static float[] InputHighpass(int sampleRate)
-    {
-        var low = Dsp.FirDesign.Lowpass(1025, InputHighpassHz / (sampleRate / 2.0), Dsp.FirWindow.Kaiser(8));
-        var taps = new float[low.Length];
-        for (int i = 0; i < low.Length; i++) taps[i] = (float)((i == low.Length / 2 ? 1 : 0) - low[i]);
-        return taps;
-    }
-
     public const string Description = "BBHnet paper-era architecture, UNTRAINED (seeded random weights): for throughput studies only, scores are meaningless";
 
     /// <summary>
-    /// Builds the model; with <paramref name="trained"/> (tensors in the order the layers are created: per conv block the conv's
-    /// weight and bias then its BatchNorm's four; per dense block the same; then the output layer) the weights are those and
-    /// <paramref name="description"/> says what the model is, otherwise seeded untrained weights.
+    /// Builds the model (<paramref name="architecture"/>, the paper-era one by default); with <paramref name="trained"/> (tensors in the order
+    /// the layers are created: per conv block the conv's weight and bias then its BatchNorm's four; per dense block the same; then the output
+    /// layer) the weights are those and <paramref name="description"/> says what the model is, otherwise seeded untrained weights.
+    /// <paramref name="inputFilter"/> (causal taps) runs first on every detector, 'valid', with the architecture's stride.
     /// </summary>
     public static RepositoryModel Build(string name, int kernel, int batch, int seed,
         int instances = 1, ModelInstanceGroup.Types.Kind kind = ModelInstanceGroup.Types.Kind.Auto,
-        NetworkWeights? trained = null, string? description = null, float[]? inputFilter = null)
+        NetworkWeights? trained = null, string? description = null, float[]? inputFilter = null, BbhNetArchitecture? architecture = null)
     {
+        var plan = architecture ?? BbhNetArchitecture.Paper;
         var net = new NetworkBuilder(name, seed, trained);
-        string doc = trained is null ? Description : description ?? "BBHnet paper-era architecture, trained";
+        string doc = trained is null ? Description : description ?? $"{plan.Summary}, trained";
         var x = new Activation(net.Graph.Input(ModelContract.DetectorInput, NetworkBuilder.Float, Onnx.OnnxDim.Symbolic("batch"), 2, kernel), 2, kernel);
         if (inputFilter is not null)
         {
@@ -53,19 +43,20 @@ public static class BbhNetNetwork
             for (int d = 0; d < 2; d++)
                 for (int j = 0; j < inputFilter.Length; j++) taps[d * inputFilter.Length + j] = inputFilter[inputFilter.Length - 1 - j];
             var w = net.Graph.Initializer("input_filter", taps, 2, 1, inputFilter.Length);
-            x = net.Conv1dWith(x, w, null, 2, inputFilter.Length, 1, 0, 0, 2, "input_filter");
+            x = net.Conv1dWith(x, w, null, 2, inputFilter.Length, plan.InputStride, 0, 0, 2, "input_filter");
         }
-        x = net.MaxPool1d(x, 4);
-        foreach (int c in (int[])[8, 16, 32])
+        if (plan.FeatureLength(x.Length) < 1)
+            throw new BadInputException($"{name}: kernel length {kernel} samples is too short for {plan.Name}'s convolutions and pooling");
+        if (plan.LeadingPool > 1) x = net.MaxPool1d(x, plan.LeadingPool);
+        foreach (var block in plan.Blocks)
         {
-            x = net.Conv1d(x, c, 3, prefix: $"featurizer.conv{c}");
+            x = net.Conv1d(x, block.Channels, block.Kernel, prefix: $"featurizer.conv{block.Channels}", dilation: block.Dilation);
             x = net.BatchNorm(x);
-            x = net.MaxPool1d(x, 4);
+            x = net.MaxPool1d(x, BbhNetArchitecture.BlockPool);
             x = net.Elementwise("Relu", x);
-            if (x.Length < 1) throw new BadInputException($"{name}: kernel length {kernel} samples is too short for BBHnet's pooling (needs ≥ 1024)");
         }
         x = net.Flatten(x);
-        foreach (int f in (int[])[64, 32])
+        foreach (int f in plan.Dense)
         {
             x = net.Linear(x, f, prefix: $"classifier.fc{f}");
             x = net.Elementwise("Relu", x);
@@ -79,7 +70,7 @@ public static class BbhNetNetwork
         net.CheckAllWeightsUsed();
         var model = net.Graph.Build(doc, new Dictionary<string, string>
         {
-            ["architecture"] = "bbhnet",
+            ["architecture"] = plan.Name,
             ["trained"] = trained is null ? "false" : "true",
             ["seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["input_filter_taps"] = (inputFilter?.Length ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),

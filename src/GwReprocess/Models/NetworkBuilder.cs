@@ -39,23 +39,27 @@ public sealed class NetworkBuilder
     /// <summary>Adds FLOPs for layers built directly on <see cref="Graph"/>.</summary>
     public void CountFlops(double flops) => Flops += flops;
 
-    /// <summary>Conv1d with kernel <paramref name="kernel"/>, symmetric zero padding and a bias.</summary>
-    public Activation Conv1d(Activation x, int outChannels, int kernel, int stride = 1, int padding = 0, int group = 1, string prefix = "conv")
+    /// <summary>Conv1d with kernel <paramref name="kernel"/>, symmetric zero padding, optional dilation and a bias.</summary>
+    public Activation Conv1d(Activation x, int outChannels, int kernel, int stride = 1, int padding = 0, int group = 1, string prefix = "conv", int dilation = 1)
     {
         int inPerGroup = x.Channels / group;
         float bound = 1f / MathF.Sqrt(inPerGroup * kernel);
         var w = Graph.Initializer(Graph.UniqueName(prefix + ".weight"), Uniform(prefix + ".weight", outChannels * inPerGroup * kernel, bound), outChannels, inPerGroup, kernel);
         var b = Graph.Initializer(Graph.UniqueName(prefix + ".bias"), Uniform(prefix + ".bias", outChannels, bound), outChannels);
-        return Conv1dWith(x, w, b, outChannels, kernel, stride, padding, padding, group, prefix);
+        return Conv1dWith(x, w, b, outChannels, kernel, stride, padding, padding, group, prefix, dilation);
     }
 
     /// <summary>Conv1d with given weight (and optional bias) initializer names.</summary>
-    public Activation Conv1dWith(Activation x, string weight, string? bias, int outChannels, int kernel, int stride, int padBegin, int padEnd, int group, string prefix)
+    public Activation Conv1dWith(Activation x, string weight, string? bias, int outChannels, int kernel, int stride, int padBegin, int padEnd, int group, string prefix,
+        int dilation = 1)
     {
-        int length = (x.Length + padBegin + padEnd - kernel) / stride + 1;
-        var y = Graph.Node("Conv", bias is null ? [x.Name, weight] : [x.Name, weight, bias], Graph.UniqueName(prefix),
-            OnnxAttribute.Ints("kernel_shape", kernel), OnnxAttribute.Ints("strides", stride),
-            OnnxAttribute.Ints("pads", padBegin, padEnd), OnnxAttribute.Int("group", group));
+        int length = (x.Length + padBegin + padEnd - dilation * (kernel - 1) - 1) / stride + 1;
+        // dilations only when used: every graph written before it existed keeps its bytes.
+        var attributes = new List<Onnx.Protos.AttributeProto> { OnnxAttribute.Ints("kernel_shape", kernel), OnnxAttribute.Ints("strides", stride) };
+        if (dilation != 1) attributes.Add(OnnxAttribute.Ints("dilations", dilation));
+        attributes.Add(OnnxAttribute.Ints("pads", padBegin, padEnd));
+        attributes.Add(OnnxAttribute.Int("group", group));
+        var y = Graph.Node("Conv", bias is null ? [x.Name, weight] : [x.Name, weight, bias], Graph.UniqueName(prefix), [.. attributes]);
         Flops += 2.0 * outChannels * (x.Channels / group) * kernel * length + (bias is null ? 0 : (double)outChannels * length);
         return new Activation(y, outChannels, length);
     }

@@ -106,7 +106,7 @@ public static class PinnedEnsemble
                     ? $" (cleaned output: {string.Join(", ", cleaners.Keys)} plus {string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)} trained on what they leave, summed by {sumModel}; {string.Join(", ", cleaners.Keys)} alone still feed the steps after them)"
                     : keepReplacedForLaterSteps
                     ? $" (cleaned output from {string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)}; {string.Join(", ", cleaners.Keys)} still feed the steps after them)"
-                    : $" (cleaners {string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)} in place of {string.Join(", ", cleaners.Keys)})";
+                    : $" ({string.Join(", ", cleaners.Values)} version {version.ToString(CultureInfo.InvariantCulture)} in place of {string.Join(", ", cleaners.Keys)})";
             string text = ModelConfigFile.Format(config);
 
             foreach (var cleaner in cleaners.Values.Distinct()) await KeepEveryVersionAsync(files, cleaner, cancellationToken).ConfigureAwait(false);

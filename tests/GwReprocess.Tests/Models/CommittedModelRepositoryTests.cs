@@ -18,7 +18,7 @@ public sealed class CommittedModelRepositoryTests
     public void PassesTheRepositoryCheckAndTheOnnxChecker()
     {
         Assert.Empty(ModelRepositoryCheck.Check(Repository));
-        Assert.Equal(["bbh-templates", "deepclean-h1", "deepclean-l1", "deepclean-stream", "gwe2e", "gwe2e-deepclean", "noise-sum", "postproc", "snapshotter", "snapshotter-stream", "wiener-h1", "wiener-l1"],
+        Assert.Equal(["bbh-templates", "bbhnet", "deepclean-h1", "deepclean-l1", "deepclean-stream", "gwe2e", "gwe2e-deepclean", "gwe2e-deepclean-bbhnet", "noise-sum", "postproc", "snapshotter", "snapshotter-stream", "wiener-h1", "wiener-l1"],
             ModelRepository.ModelNames(Repository));
         var (code, output) = ModelTestSupport.OnnxChecker(Directory.GetFiles(Repository, "model.onnx", SearchOption.AllDirectories));
         Assert.True(code == 0, output);
@@ -38,7 +38,7 @@ public sealed class CommittedModelRepositoryTests
                 Assert.Equal(demo.Cleaning.WitnessHighpass, WienerCleaner.HighpassOf(config));
             }
         var detectors = demo.Detectors.Select(d => (d.Ifo, d.Strain, d.Witnesses, d.Ensemble)).ToList();
-        foreach (var ensemble in new[] { "gwe2e", "gwe2e-deepclean" })
+        foreach (var ensemble in new[] { "gwe2e", "gwe2e-deepclean", "gwe2e-deepclean-bbhnet" })
         {
             Assert.Null(await GwReprocess.Jobs.RepositoryContracts.MisfitAsync(Repository, ensemble, detectors, demo.Cleaning.WitnessHighpass));
             var why = await GwReprocess.Jobs.RepositoryContracts.MisfitAsync(Repository, ensemble, detectors, null);
@@ -66,7 +66,18 @@ public sealed class CommittedModelRepositoryTests
         // The demo streams to the trained DeepClean beside the Wiener cleaner: gwe2e with each detector's noise output the sum (noise-sum)
         // of wiener-<ifo>'s estimate and deepclean-<ifo> version 1's, trained on what the Wiener leaves, while wiener-<ifo> alone still
         // feeds postproc and the template bank calibrated on its output; both take the client's high-passed, standardised witnesses.
-        Assert.Equal("gwe2e-deepclean", demo.Inference.Ensemble);
+        // It scores with the BBHnet gwrepro-train trained behind the same cleaning and whitening: gwe2e-deepclean with bbhnet version 1
+        // in place of the template bank, every other step the same.
+        Assert.Equal("gwe2e-deepclean-bbhnet", demo.Inference.Ensemble);
+        var banked = ModelConfigFile.Read(Path.Combine(Repository, "gwe2e-deepclean", "config.pbtxt"));
+        var scorer = ensemble.EnsembleScheduling.Step.Single(s => s.OutputMap.Values.Contains("score"));
+        Assert.Equal(("bbhnet", 1L), (scorer.ModelName, scorer.ModelVersion));
+        Assert.Equal(banked.EnsembleScheduling.Step.Where(s => s.ModelName != "bbh-templates").Select(s => s.ToString()),
+            ensemble.EnsembleScheduling.Step.Where(s => s.ModelName != "bbhnet").Select(s => s.ToString()));
+        var bbhnet = ModelRepository.ReadOnnx(Path.Combine(Repository, "bbhnet", "1", ModelRepository.OnnxFileName)).MetadataProps.ToDictionary(m => m.Key, m => m.Value);
+        Assert.Equal(("true", "bbhnet-deepfiltering", "local-demo"), (bbhnet["trained"], bbhnet["architecture"], bbhnet["workflow"]));
+        // Trained on background simulated well after the demo's hour: none of the demo's injections.
+        Assert.Equal("[1000010000, 1000011792)", bbhnet["training_span"]);
         var linear = ModelConfigFile.Read(Path.Combine(Repository, ModelRepositoryBuilder.EndToEnd, "config.pbtxt"));
         Assert.Equal(linear.EnsembleScheduling.Step.Count + 2 * demo.Detectors.Count, ensemble.EnsembleScheduling.Step.Count);
         foreach (var det in demo.Detectors)

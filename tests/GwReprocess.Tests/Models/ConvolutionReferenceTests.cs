@@ -5,10 +5,11 @@ namespace GwReprocess.Tests.Models;
 /// <summary>ONNX Runtime's convolutions in the graphs we write equal direct C# loops (PyTorch Conv1d / ConvTranspose1d definitions).</summary>
 public sealed class ConvolutionReferenceTests
 {
-    /// <summary>y[n, o, t] = b[o] + Σ_{c in group, j} w[o, c, j] · x[n, g·Cg + c, t·s + j − p].</summary>
-    internal static float[] Conv1d(float[] x, int batch, int cin, int length, float[] w, float[]? b, int cout, int k, int stride, int padBegin, int padEnd, int group, out int outLength)
+    /// <summary>y[n, o, t] = b[o] + Σ_{c in group, j} w[o, c, j] · x[n, g·Cg + c, t·s + j·d − p].</summary>
+    internal static float[] Conv1d(float[] x, int batch, int cin, int length, float[] w, float[]? b, int cout, int k, int stride, int padBegin, int padEnd, int group, out int outLength,
+        int dilation = 1)
     {
-        outLength = (length + padBegin + padEnd - k) / stride + 1;
+        outLength = (length + padBegin + padEnd - dilation * (k - 1) - 1) / stride + 1;
         int cinG = cin / group, coutG = cout / group;
         var y = new float[batch * cout * outLength];
         for (int n = 0; n < batch; n++)
@@ -21,7 +22,7 @@ public sealed class ConvolutionReferenceTests
                     for (int c = 0; c < cinG; c++)
                         for (int j = 0; j < k; j++)
                         {
-                            int src = t * stride + j - padBegin;
+                            int src = t * stride + j * dilation - padBegin;
                             if (src < 0 || src >= length) continue;
                             acc += (double)w[(o * cinG + c) * k + j] * x[(n * cin + g * cinG + c) * length + src];
                         }
@@ -73,12 +74,14 @@ public sealed class ConvolutionReferenceTests
     [InlineData(5, 8, 7, 2, 3, 1)]   // DeepClean encoder: stride 2
     [InlineData(4, 6, 3, 1, 0, 1)]   // BBHnet: kernel 3, no padding
     [InlineData(4, 4, 5, 1, 2, 4)]   // depthwise (the postproc FIR layout)
-    public void Conv1dMatchesDirectReference(int cin, int cout, int k, int stride, int pad, int group)
+    [InlineData(4, 6, 8, 1, 0, 1, 2)] // BBHnet Deep Filtering: kernel 8 dilated by 2
+    [InlineData(2, 2, 9, 4, 0, 2)]   // the decimating input filter: depthwise, stride 4
+    public void Conv1dMatchesDirectReference(int cin, int cout, int k, int stride, int pad, int group, int dilation = 1)
     {
         const int batch = 3, length = 64;
         var net = new NetworkBuilder("conv-test", seed: 7);
         var x = new Activation(net.Graph.Input("x", NetworkBuilder.Float, batch, cin, length), cin, length);
-        var y = net.Conv1d(x, cout, k, stride, pad, group, prefix: "c");
+        var y = net.Conv1d(x, cout, k, stride, pad, group, prefix: "c", dilation: dilation);
         net.Graph.Node("Identity", [y.Name], "y");
         net.Graph.Output("y", NetworkBuilder.Float, batch, cout, y.Length);
         var model = net.Graph.Build("conv test");
@@ -86,7 +89,7 @@ public sealed class ConvolutionReferenceTests
         var input = ModelTestSupport.RandomSignal(batch * cin * length, seed: 11);
         var w = ModelTestSupport.Initializer(model, "c.weight_0");
         var b = ModelTestSupport.Initializer(model, "c.bias_0");
-        var expected = Conv1d(input, batch, cin, length, w, b, cout, k, stride, pad, pad, group, out int outLength);
+        var expected = Conv1d(input, batch, cin, length, w, b, cout, k, stride, pad, pad, group, out int outLength, dilation);
         Assert.Equal(outLength, y.Length);
         var result = ModelTestSupport.Run(model, ("x", input, [batch, cin, length]))["y"];
         Assert.Equal(new[] { batch, cout, outLength }, result.Shape);

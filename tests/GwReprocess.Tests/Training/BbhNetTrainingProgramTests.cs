@@ -24,10 +24,12 @@ public sealed class BbhNetTrainingProgramTests(TrainingProgramFixture f)
         Assert.NotEqual(weightsA, weightsC);
     }
 
-    [Fact]
-    public async Task The_exported_onnx_scores_as_torchsharp_did_within_1e5()
+    [Theory]
+    [InlineData("bbh-seed3-a", "bbhnet-deepfiltering")] // the default
+    [InlineData("bbh-paper", "bbhnet")]
+    public async Task The_exported_onnx_scores_as_torchsharp_did_within_1e5(string name, string architecture)
     {
-        var run = await f.SharedBbhRunAsync("bbh-seed3-a", 3);
+        var run = architecture == "bbhnet" ? await f.SharedBbhRunAsync(name, 3, "--architecture", architecture) : await f.SharedBbhRunAsync(name, 3);
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         // The program wrote the whitened windows it fed TorchSharp (as postproc writes them) and TorchSharp's scores.
         using var check = new BinaryReader(File.OpenRead(Path.Combine(run.Report, "bbhnet-v1-check.bin")));
@@ -53,6 +55,8 @@ public sealed class BbhNetTrainingProgramTests(TrainingProgramFixture f)
         Assert.Equal("true", meta["trained"]);
         Assert.Equal("H1,L1", meta["ifos"]);
         Assert.Equal("[1000020000, 1000020096)", meta["training_span"]);
+        Assert.Equal(architecture, meta["architecture"]);
+        Assert.Equal("1025", meta["input_filter_taps"]);
     }
 
     [Fact]
@@ -96,7 +100,8 @@ public sealed class BbhNetTrainingProgramTests(TrainingProgramFixture f)
         Assert.Empty(built.Problems);
         var args = f.QuickBbhArguments(background, repo, report).ToList();
         args[args.IndexOf("--workflow") + 1] = TrainingProgramFixture.StrainWorkflow;
-        args.AddRange(["--ensemble-from", "search", "--ensemble", "search-bbhnet", "--version", "2"]);
+        args[args.IndexOf("--ensemble-from") + 1] = "search";
+        args.AddRange(["--ensemble", "search-bbhnet", "--version", "2"]);
         var (code, stdout, stderr) = await f.TrainAsync(args);
         Assert.True(code == 0, stdout + stderr);
         Assert.Contains("with the stream whitener (FIR of 4095 taps from each window's preceding 8 s, Welch 4096 samples, mean; above 10 Hz)", stdout);
@@ -116,6 +121,7 @@ public sealed class BbhNetTrainingProgramTests(TrainingProgramFixture f)
         { "no-ensemble", "no ensemble 'nope'" },
         { "outside", "1000030000" },
         { "same-name", "would overwrite the ensemble it is made from" },
+        { "architecture", "--architecture 'resnet' is not one of bbhnet, bbhnet-deepfiltering" },
     };
 
     [Theory]
@@ -126,10 +132,12 @@ public sealed class BbhNetTrainingProgramTests(TrainingProgramFixture f)
         string repo = f.CopyCommittedRepository("bbh-bad-" + kind), report = Path.Combine(f.Root, "bbh-bad-" + kind, "report");
         var before = Directory.GetFiles(repo, "*", SearchOption.AllDirectories).Order().ToList();
         var args = f.QuickBbhArguments(background, repo, report).ToList();
+        if (kind == "no-ensemble") args[args.IndexOf("--ensemble-from") + 1] = "nope";
         args.AddRange(kind switch
         {
-            "no-ensemble" => ["--ensemble-from", "nope"],
+            "no-ensemble" => [],
             "outside" => ["--start", "1000030000", "--end", "1000030160"],
+            "architecture" => ["--architecture", "resnet"],
             _ => ["--ensemble", "gwe2e-deepclean"],
         });
         var (code, stdout, stderr) = await f.TrainAsync(args);

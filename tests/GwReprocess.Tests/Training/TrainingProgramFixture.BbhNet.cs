@@ -49,13 +49,15 @@ public sealed partial class TrainingProgramFixture
         return dir;
     }
 
-    /// <summary>A copy of the committed model-repository under <paramref name="name"/>.</summary>
+    /// <summary>A copy of the committed model-repository under <paramref name="name"/>, without the BBHnet trained for the demo and its ensemble (what the training writes).</summary>
     public string CopyCommittedRepository(string name)
     {
         string source = Path.Combine(SourceTree.Root, "model-repository"), target = Path.Combine(Root, name, "repo");
         foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
         {
-            string to = Path.Combine(target, Path.GetRelativePath(source, file));
+            string relative = Path.GetRelativePath(source, file);
+            if (relative.Split(Path.DirectorySeparatorChar)[0] is "bbhnet" or "gwe2e-deepclean-bbhnet") continue;
+            string to = Path.Combine(target, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
             File.Copy(file, to);
         }
@@ -65,19 +67,19 @@ public sealed partial class TrainingProgramFixture
     /// <summary>gwrepro-train bbhnet's arguments for a seconds-long run: 64 s held out, 2 epochs of 16 steps, few sources, 2 threads.</summary>
     public IReadOnlyList<string> QuickBbhArguments(string background, string repository, string report, int seed = 3) =>
     [
-        "bbhnet", "--workflow", DemoWorkflow, "--fit", background, "--out", repository, "--report", report,
+        "bbhnet", "--workflow", DemoWorkflow, "--ensemble-from", "gwe2e-deepclean", "--fit", background, "--out", repository, "--report", report,
         "--validation", "64", "--epochs", "2", "--epoch-windows", "512", "--batch-size", "32", "--injections", "64", "--validation-injections", "32", "--evaluation-sources", "8",
         "--seed", seed.ToString(CultureInfo.InvariantCulture), "--threads", "2", "--root", TrainingRoot,
     ];
 
-    /// <summary>A quick BBHnet training into its own copy of the committed repository, run once per name.</summary>
-    public Task<TrainingRun> SharedBbhRunAsync(string name, int seed) => Once(name, () => RunBbhAsync(name, seed));
+    /// <summary>A quick BBHnet training into its own copy of the committed repository, run once per name, with <paramref name="extra"/> arguments.</summary>
+    public Task<TrainingRun> SharedBbhRunAsync(string name, int seed, params string[] extra) => Once(name, () => RunBbhAsync(name, seed, extra));
 
-    private async Task<TrainingRun> RunBbhAsync(string name, int seed)
+    private async Task<TrainingRun> RunBbhAsync(string name, int seed, string[] extra)
     {
         string background = await BackgroundAsync();
         string repo = CopyCommittedRepository(name), report = Path.Combine(Root, name, "report");
-        var (code, stdout, stderr) = await TrainAsync(QuickBbhArguments(background, repo, report, seed));
+        var (code, stdout, stderr) = await TrainAsync([.. QuickBbhArguments(background, repo, report, seed), .. extra]);
         return new TrainingRun(repo, report, code, stdout, stderr);
     }
 }
