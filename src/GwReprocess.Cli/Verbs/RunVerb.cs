@@ -356,9 +356,6 @@ public sealed class RunVerb : CliVerb
                 }
                 else Console.Out.WriteLine($"run: no report was written ({html} is missing)");
             }
-            if (training.Count > 0)
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"run: {training.Count(n => n.State is LocalNodeState.Succeeded or LocalNodeState.Done)} of {training.Count} training node(s) complete, {training.Count(n => n.State == LocalNodeState.Failed)} failed, {training.Count(n => n.State == LocalNodeState.Futile)} not run"));
             if (r.ProvisionerFailed) return ExitCodes.Failure;
             return r.AllSucceeded ? ExitCodes.Success : ExitCodes.Partial;
         }

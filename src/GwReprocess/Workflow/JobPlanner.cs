@@ -42,7 +42,7 @@ public static class JobPlanner
             // Sequence ids must be unique among the streams a server holds at once; jobs never share a
             // start time, and a retried job reuses its id (its START flag resets the state anyway).
             ulong sequence = (ulong)Math.Max(1, c.Core.Start.Seconds);
-            jobs.Add(new JobSpec(NodeNames.Client(tag, c.Core), c.Core, c.Padded, i % servers, sequence));
+            jobs.Add(new JobSpec(NodeNames.Client(tag, c.Core, workflow.StrainOnly), c.Core, c.Padded, i % servers, sequence));
         }
         return new JobPlan(workflow, analyzable, jobs) { OnFrameGrid = files is not null };
     }
