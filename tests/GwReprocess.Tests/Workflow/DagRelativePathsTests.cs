@@ -136,6 +136,25 @@ public sealed class DagRelativePathsTests : IDisposable
     }
 
     [Fact]
+    public async Task The_written_run_directory_runs_its_nodes_once_the_repository_is_put_where_the_warning_says()
+    {
+        string workflow = Workflow("model-repository-strain");
+        string run = Path.Combine(_dir, "run");
+        var r = await DagAsync(workflow, run, _dir);
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        Assert.StartsWith($"warning: {workflow}: inference.model_repository 'model-repository-strain': the server jobs will look for {Path.Combine(run, "model-repository-strain")}", r.StdErr);
+        CopyDirectory(Path.Combine(SourceTree.Root, "model-repository-strain"), Path.Combine(run, "model-repository-strain"));
+        Directory.Delete(Path.Combine(_dir, "wf"), true);
+
+        // The nodes as DAGMan would start them (a submit file's gwrepro is this one), in the run directory, from its copies alone.
+        var nodes = await GwreproProcess.RunAsync(["run", "--dag", Path.Combine(run, RunDirectory.DagName), "--stop-grace", "10"], _dir, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(nodes.ExitCode == 0, nodes.StdOut + nodes.StdErr);
+        Assert.Contains("run: 1 of 1 client job(s) complete (1 run, 0 done before), 0 failed, 0 not run; final node analyze succeeded", nodes.StdOut);
+        Assert.True(File.Exists(Path.Combine(run, "gw150914-out", "done", "search_H1L1_1126259457_10")));
+        Assert.Equal(["H1L1-CLEAN_SCORES-1126259457-10.h5"], Directory.GetFiles(Path.Combine(run, "gw150914-out", "scores"), "*.h5").Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void The_run_directory_decides_relative_paths_and_absolute_ones_pass_through()
     {
         var w = WorkflowConfig.Load(Workflow("models"));
