@@ -229,8 +229,9 @@ public sealed class AnalyzeVerb : CliVerb
                             $"{s.Name}: {x.LoudAboveThreshold} of {x.Loud} injections with network SNR ≥ {x.LoudSnr:G3} score above {x.Threshold:G4} (the {InjectionRecovery.ThresholdPercentile}th percentile of {x.BackgroundScores} scores away from injections)"));
                     foreach (string line in SensitivityLines(s)) Console.Out.WriteLine(line);
                     foreach (var d in s.Coverage ?? [])
-                        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{s.Name} {d.Ifo}: {d.CleanedSeconds:F0} s cleaned of {d.AnalyzableSeconds:F0} s analyzable ({d.SegmentEdgeSeconds:F0} s at segment edges, {d.FailedJobSeconds:F0} s in failed or missing jobs); cache {d.Cache}, segments {d.SegmentFile}"));
+                        Console.Out.WriteLine(d.StrainOnly
+                            ? FormattableString.Invariant($"{s.Name} {d.Ifo}: {d.SearchedSeconds:F0} s searched of {d.AnalyzableSeconds:F0} s analyzable, strain-only (nothing cleaned) ({d.SegmentEdgeSeconds:F0} s at segment edges, {d.FailedJobSeconds:F0} s in failed or missing jobs); scores {OutputCatalog.ScoresCacheName}")
+                            : FormattableString.Invariant($"{s.Name} {d.Ifo}: {d.CleanedSeconds:F0} s cleaned of {d.AnalyzableSeconds:F0} s analyzable ({d.SegmentEdgeSeconds:F0} s at segment edges, {d.FailedJobSeconds:F0} s in failed or missing jobs); cache {d.Cache}, segments {d.SegmentFile}"));
                     if (s.CoverageNote is not null) Console.Out.WriteLine($"{s.Name}: {s.CoverageNote}");
                     if (s.CleaningNote is not null) Console.Out.WriteLine($"{s.Name}: {s.CleaningNote}");
                     if (s.SearchNote is not null) Console.Out.WriteLine($"{s.Name}: {s.SearchNote}");

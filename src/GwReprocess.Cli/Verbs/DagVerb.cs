@@ -19,7 +19,7 @@ public sealed class DagVerb : CliVerb
         [Value(0, MetaName = "WORKFLOW", Required = true, HelpText = "Workflow file (TOML).")]
         public string Workflow { get; set; } = "";
 
-        [Option('o', "out", HelpText = "Run directory to write (created if missing). Required unless --dry-run.")]
+        [Option('o', "out", HelpText = "Run directory to write (created if missing). Required unless --dry-run. The jobs read its copy of the workflow, so relative data.cache, outputs.uri and inference.model_repository are taken in it: a relative cache it lacks is copied in from beside the workflow or here (relative file names made absolute; none: exit 2); a missing relative repository is one warning line (give an absolute path, or copy it there).")]
         public string? Out { get; set; }
 
         [Option("dry-run", HelpText = "Plan and print the summary without writing anything.")]
@@ -54,23 +54,28 @@ public sealed class DagVerb : CliVerb
     {
         if (!o.DryRun && o.Out is null) throw new BadInputException("--out RUNDIR is required (or --dry-run)");
         var workflow = WorkflowConfig.Load(o.Workflow);
-        var plan = JobPlanner.PlanFromFiles(workflow);
+        // The jobs read the run directory's copy of the workflow, so its relative paths are taken there (beside the workflow without --out).
+        var inputs = new RunInputs(workflow, o.Out);
+        string? cache = inputs.FindCache();
+        var plan = JobPlanner.PlanFromFiles(workflow, cache);
         if (plan.Jobs.Count == 0) throw new BadInputException($"{o.Workflow}: no analyzable time in [{workflow.Data.Span.Start}, {workflow.Data.Span.End}) after segments, frames and padding");
+        string? executable = o.DryRun ? null : o.Executable ?? ResolveExecutable(workflow);
 
         HashSet<string>? done = null;
         if (o.Out is not null && !o.NoResume)
         {
             try
             {
-                done = await CommittedJobsAsync(workflow, ct);
+                done = await DagWriter.CommittedJobsAsync(inputs.Outputs, ct);
                 done.IntersectWith(plan.Jobs.Select(j => j.Name));
             }
             catch (Exception e) when (e is BadInputException or IOException or HttpRequestException)
             {
                 // Not marking a job DONE only costs a rerun: each client still skips frames it already committed.
-                Console.Error.WriteLine($"warning: could not look for committed jobs in {workflow.Outputs.Uri} ({e.Message}); no job is marked DONE (--no-resume skips this check)");
+                Console.Error.WriteLine($"warning: could not look for committed jobs in {inputs.Outputs} ({e.Message}); no job is marked DONE (--no-resume skips this check)");
             }
         }
+        if (o.Out is not null && inputs.MissingRepositoryWarning() is { } warning) Console.Error.WriteLine(warning);
         double mean = plan.DataDuration.TotalSeconds / plan.Jobs.Count;
         Console.Out.WriteLine($"workflow:  {workflow.Name} ({o.Workflow}), site profile {workflow.Site.Name}, HTCondor >= {workflow.Condor.MinimumVersion}");
         Console.Out.WriteLine($"data:      {workflow.IfoTag} [{workflow.Data.Span.Start}, {workflow.Data.Span.End}); {plan.Analyzable.TotalDuration} s analyzable in {plan.Analyzable.Count} segment(s)");
@@ -93,21 +98,14 @@ public sealed class DagVerb : CliVerb
         if (done is { Count: > 0 }) Console.Out.WriteLine($"resume:    {done.Count} job(s) already committed, marked DONE");
         if (o.DryRun) return ExitCodes.Success;
 
-        string executable = o.Executable ?? ResolveExecutable(workflow);
-        var run = await DagWriter.WriteAsync(plan, o.Out!, executable, done, ct);
+        var run = await DagWriter.WriteAsync(plan, o.Out!, executable!, done, ct);
+        if (cache is not null && await inputs.CopyCacheAsync(cache, ct))
+            Console.Out.WriteLine($"cache:     {Path.GetFullPath(cache)} copied to {inputs.Cache} (its relative file names made absolute)");
         var problems = DagChecker.CheckFile(run.DagFile);
         foreach (var p in problems) Console.Error.WriteLine(p);
         if (problems.Count > 0) return ExitCodes.Failure;
         Console.Out.WriteLine($"written:   {run.DagFile} (submit with: condor_submit_dag {RunDirectory.DagName}, from {Path.GetFullPath(run.Path)})");
         return ExitCodes.Success;
-    }
-
-    /// <summary>Jobs whose done marker exists under the output prefix; a relative output path is relative to the workflow file, like every other path in it.</summary>
-    private static Task<HashSet<string>> CommittedJobsAsync(WorkflowConfig workflow, CancellationToken ct)
-    {
-        string uri = workflow.Outputs.Uri;
-        uri = Location.Parse(uri).Resolve(Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".").ToString();
-        return DagWriter.CommittedJobsAsync(uri, ct);
     }
 
     private static string ResolveExecutable(WorkflowConfig workflow)

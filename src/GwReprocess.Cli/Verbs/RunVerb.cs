@@ -72,21 +72,15 @@ public sealed class RunVerb : CliVerb
         }
         else if (run.FramesDirectory is not null) ui.Line($"frames: {run.FramesDirectory} (present)");
 
-        if (run.NeedsCache())
-        {
-            // The run directory's copy of the workflow reads data.cache from there: a cache beside the workflow (or here) is copied in.
-            string relative = w.Data.Cache!;
-            var found = BesideWorkflowOrHere(w, relative).FirstOrDefault(File.Exists)
-                ?? throw new BadInputException($"{w.SourcePath}: data.cache '{relative}': no such frame cache in the run directory {run.Directory}, beside the workflow or here");
-            await run.CopyCacheAsync(found, ct);
-            ui.Line($"frames: cache {Path.GetFullPath(found)} copied to {run.Cache} (its relative file names made absolute)");
-        }
+        // The run directory's copy of the workflow reads data.cache from there: a cache beside the workflow (or here) is copied in.
+        if (run.Inputs.FindCache() is { } cache && await run.Inputs.CopyCacheAsync(cache, ct))
+            ui.Line($"frames: cache {Path.GetFullPath(cache)} copied to {run.Cache} (its relative file names made absolute)");
 
         if (run.NeedsModels())
         {
             var started = Stopwatch.StartNew();
             // A repository that already serves this workflow (the committed demo one, next to the workflow or here) is copied.
-            if (run.FindCompatibleRepository(BesideWorkflowOrHere(w, w.Inference.ModelRepository)) is { } existing)
+            if (run.Inputs.FindCompatibleRepository() is { } existing)
             {
                 run.CopyRepository(existing);
                 ui.Line($"models: copied {existing} (it takes this workflow's channels, window hop and batch)");
@@ -362,9 +356,6 @@ public sealed class RunVerb : CliVerb
                 }
                 else Console.Out.WriteLine($"run: no report was written ({html} is missing)");
             }
-            if (training.Count > 0)
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"run: {training.Count(n => n.State is LocalNodeState.Succeeded or LocalNodeState.Done)} of {training.Count} training node(s) complete, {training.Count(n => n.State == LocalNodeState.Failed)} failed, {training.Count(n => n.State == LocalNodeState.Futile)} not run"));
             if (r.ProvisionerFailed) return ExitCodes.Failure;
             return r.AllSucceeded ? ExitCodes.Success : ExitCodes.Partial;
         }
@@ -390,11 +381,4 @@ public sealed class RunVerb : CliVerb
             lock (_gate) report(value);
         }
     }
-
-    /// <summary>Where a relative path of the workflow may already exist: beside the workflow file, then in the current directory (none for a rooted path).</summary>
-    private static string[] BesideWorkflowOrHere(WorkflowConfig w, string relative) => Path.IsPathRooted(relative) ? [] :
-    [
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(w.SourcePath)) ?? ".", relative),
-        Path.Combine(Directory.GetCurrentDirectory(), relative),
-    ];
 }

@@ -47,7 +47,12 @@ public static class OutputCatalog
             var missing = planned.Subtract(workflow.StrainOnly ? scoreCache.Coverage() : cleaned);
             var incomplete = plan.Jobs.Where(j => missing.Intersect(new SegmentList([j.Core])).Count > 0).Select(j => j.Name).ToList();
             result.Add(new DetectorCoverage(d.Ifo, plan.Analyzable.TotalDuration.TotalSeconds, cleaned.TotalDuration.TotalSeconds,
-                edges.TotalDuration.TotalSeconds, missing.TotalDuration.TotalSeconds, files.Count, CacheName(d.Ifo), SegmentFileName(d.Ifo), incomplete));
+                edges.TotalDuration.TotalSeconds, missing.TotalDuration.TotalSeconds, files.Count, CacheName(d.Ifo), SegmentFileName(d.Ifo), incomplete)
+            {
+                StrainOnly = workflow.StrainOnly,
+                SearchedSeconds = scoreCache.Coverage().TotalDuration.TotalSeconds,
+                ScoreFiles = scores.Count,
+            });
         }
         await outputs.WriteTextAsync(ScoresCacheName, scoreCache.Format(), cancellationToken).ConfigureAwait(false);
         return result;

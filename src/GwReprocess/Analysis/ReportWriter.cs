@@ -148,22 +148,53 @@ public static class ReportWriter
     private static string CoverageSection(IReadOnlyList<RunSummary> summaries)
     {
         var c = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder("\n## Coverage: what was cleaned\n\n");
-        var with = summaries.Where(s => s.Coverage is not null).ToList();
-        if (with.Count > 0)
+        var sb = new StringBuilder($"\n## {CoverageTitle(summaries)}\n\n");
+        foreach (var (header, rows, note) in CoverageTables(summaries))
         {
-            sb.Append("| run | detector | analyzable (s) | cleaned (s) | not cleaned: segment edges (s) | not cleaned: failed or missing jobs (s) | cleaned frames | cache | segment file |\n|---|---|---:|---:|---:|---:|---:|---|---|\n");
-            foreach (var s in with)
-                foreach (var d in s.Coverage!)
-                    sb.Append(c, $"| {s.Name} | {d.Ifo} | {d.AnalyzableSeconds:F0} | {d.CleanedSeconds:F0} | {d.SegmentEdgeSeconds:F0} | {d.FailedJobSeconds:F0} | {d.CleanedFrames} | {d.Cache} | {d.SegmentFile} |\n");
-            sb.Append("\nAnalyzable: science segments (vetoes removed) ∩ the workflow's span ∩ frame coverage. Segment edges: the padding a job reads at each edge of a science segment but cannot clean, and segments too short for a job. Paths are relative to the run's outputs.\n\n");
-            foreach (var s in with)
-                foreach (var d in s.Coverage!.Where(d => d.IncompleteJobs.Count > 0))
-                    sb.Append(c, $"- {s.Name} {d.Ifo}: jobs not fully committed: {string.Join(", ", d.IncompleteJobs)}.\n");
+            sb.Append("| ").AppendJoin(" | ", header).Append(" |\n|---|---|").AppendJoin("", header.Skip(2).Select(h => h is "cache" or "segment file" ? "---|" : "---:|")).Append('\n');
+            foreach (var row in rows) sb.Append("| ").AppendJoin(" | ", row).Append(" |\n");
+            sb.Append('\n').Append(note).Append("\n\n");
         }
+        foreach (var s in summaries.Where(s => s.Coverage is not null))
+            foreach (var d in s.Coverage!.Where(d => d.IncompleteJobs.Count > 0))
+                sb.Append(c, $"- {s.Name} {d.Ifo}: jobs not fully committed: {string.Join(", ", d.IncompleteJobs)}.\n");
         foreach (var s in summaries.Where(s => s.CoverageNote is not null))
             sb.Append(c, $"- {s.Name}: {s.CoverageNote}.\n");
         return sb.ToString();
+    }
+
+    /// <summary>What the coverage section is about: a strain-only run (no witnesses) cleans nothing, it searches.</summary>
+    private static string CoverageTitle(IReadOnlyList<RunSummary> summaries)
+    {
+        var coverage = summaries.SelectMany(s => s.Coverage ?? []).ToList();
+        bool searched = coverage.Any(d => d.StrainOnly), cleaned = coverage.Count == 0 || coverage.Any(d => !d.StrainOnly);
+        return searched && cleaned ? "Coverage: what was cleaned, or searched (strain-only)" : searched ? "Coverage: what was searched" : "Coverage: what was cleaned";
+    }
+
+    /// <summary>The coverage tables of the report (Markdown and HTML alike): one for the runs that clean, one for the strain-only runs, each with the note under it.</summary>
+    private static List<(string[] Header, List<string[]> Rows, string Note)> CoverageTables(IReadOnlyList<RunSummary> summaries)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var tables = new List<(string[], List<string[]>, string)>();
+        var rows = summaries.Where(s => s.Coverage is not null).SelectMany(s => s.Coverage!.Select(d => (s.Name, d))).ToList();
+        const string Analyzable = "Analyzable: science segments (vetoes removed) ∩ the workflow's span ∩ frame coverage.";
+        var cleaning = rows.Where(x => !x.d.StrainOnly).Select(x => new[]
+        {
+            x.Name, x.d.Ifo, x.d.AnalyzableSeconds.ToString("F0", c), x.d.CleanedSeconds.ToString("F0", c), x.d.SegmentEdgeSeconds.ToString("F0", c),
+            x.d.FailedJobSeconds.ToString("F0", c), x.d.CleanedFrames.ToString(c), x.d.Cache, x.d.SegmentFile,
+        }).ToList();
+        if (cleaning.Count > 0)
+            tables.Add((["run", "detector", "analyzable (s)", "cleaned (s)", "not cleaned: segment edges (s)", "not cleaned: failed or missing jobs (s)", "cleaned frames", "cache", "segment file"], cleaning,
+                $"{Analyzable} Segment edges: the padding a job reads at each edge of a science segment but cannot clean, and segments too short for a job. Paths are relative to the run's outputs."));
+        var searching = rows.Where(x => x.d.StrainOnly).Select(x => new[]
+        {
+            x.Name, x.d.Ifo, x.d.AnalyzableSeconds.ToString("F0", c), x.d.SearchedSeconds.ToString("F0", c), x.d.SegmentEdgeSeconds.ToString("F0", c),
+            x.d.FailedJobSeconds.ToString("F0", c), x.d.ScoreFiles.ToString(c), OutputCatalog.ScoresCacheName,
+        }).ToList();
+        if (searching.Count > 0)
+            tables.Add((["run", "detector", "analyzable (s)", "searched (s)", "not searched: segment edges (s)", "not searched: failed or missing jobs (s)", "score files", "cache"], searching,
+                $"Strain-only (no witnesses): the jobs clean nothing and write scores only; searched is the time the committed score files cover. {Analyzable} Segment edges: the padding a job reads at each edge of a science segment but scores no window of, and segments too short for a job. Paths are relative to the run's outputs."));
+        return tables;
     }
 
     private static string CleaningSection(IReadOnlyList<RunSummary> summaries)
@@ -234,14 +265,12 @@ public static class ReportWriter
         sb.Append("</ul>\n");
         if (summaries.Any(s => s.Coverage is not null || s.CoverageNote is not null))
         {
-            sb.Append("<h2>Coverage: what was cleaned</h2>\n");
-            if (summaries.Any(s => s.Coverage is not null))
+            sb.Append("<h2>").Append(Escape(CoverageTitle(summaries))).Append("</h2>\n");
+            foreach (var (header, rows, note) in CoverageTables(summaries))
             {
-                sb.Append("<table><tr><th>run</th><th>detector</th><th>analyzable (s)</th><th>cleaned (s)</th><th>not cleaned: segment edges (s)</th><th>not cleaned: failed or missing jobs (s)</th><th>cleaned frames</th><th>cache</th><th>segment file</th></tr>\n");
-                foreach (var s in summaries.Where(s => s.Coverage is not null))
-                    foreach (var d in s.Coverage!)
-                        sb.Append(c, $"<tr><td>{Escape(s.Name)}</td><td>{d.Ifo}</td><td>{d.AnalyzableSeconds:F0}</td><td>{d.CleanedSeconds:F0}</td><td>{d.SegmentEdgeSeconds:F0}</td><td>{d.FailedJobSeconds:F0}</td><td>{d.CleanedFrames}</td><td>{Escape(d.Cache)}</td><td>{Escape(d.SegmentFile)}</td></tr>\n");
-                sb.Append("</table>\n");
+                sb.Append("<table><tr>").AppendJoin("", header.Select(h => $"<th>{Escape(h)}</th>")).Append("</tr>\n");
+                foreach (var row in rows) sb.Append("<tr>").AppendJoin("", row.Select(v => $"<td>{Escape(v)}</td>")).Append("</tr>\n");
+                sb.Append("</table>\n<p>").Append(Escape(note)).Append("</p>\n");
             }
             foreach (var s in summaries.Where(s => s.CoverageNote is not null))
                 sb.Append("<p>").Append(Escape($"{s.Name}: {s.CoverageNote}.")).Append("</p>\n");

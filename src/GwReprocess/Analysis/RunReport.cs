@@ -121,6 +121,9 @@ public static class RunReport
         }
         summary = summary with { Coverage = coverage, CoverageNote = coverageNote };
         var (cleaning, cleaningNote) = await CleaningComparison.ComputeAsync(outputs, run.Workflow, run.RunDirectory, asdFrame, cancellationToken).ConfigureAwait(false);
+        // A strain-only run has no cleaned frame by design: say so rather than where none was found.
+        if (cleaning is null && run.Workflow.StrainOnly)
+            cleaningNote = "strain-only workflow (no witnesses): the jobs cleaned nothing and wrote scores only, so there is no cleaned/raw ASD ratio";
         if (cleaning is not null && cleaning.Notes.Count > 0) cleaningNote = string.Join("; ", cleaning.Notes);
         var (search, searchNote) = await InjectionRecovery.ComputeAsync(outputs, run.Workflow, run.RunDirectory, injectionTable, loudSnr, cancellationToken).ConfigureAwait(false);
         if (search is not null && search.InjectionTable is null) searchNote = "no injection table (simulated frames directory's injections.csv, or --injections): scores shown without injections";

@@ -42,7 +42,7 @@ public static class JobPlanner
             // Sequence ids must be unique among the streams a server holds at once; jobs never share a
             // start time, and a retried job reuses its id (its START flag resets the state anyway).
             ulong sequence = (ulong)Math.Max(1, c.Core.Start.Seconds);
-            jobs.Add(new JobSpec(NodeNames.Client(tag, c.Core), c.Core, c.Padded, i % servers, sequence));
+            jobs.Add(new JobSpec(NodeNames.Client(tag, c.Core, workflow.StrainOnly), c.Core, c.Padded, i % servers, sequence));
         }
         return new JobPlan(workflow, analyzable, jobs) { OnFrameGrid = files is not null };
     }
@@ -50,9 +50,10 @@ public static class JobPlanner
     /// <summary>
     /// Plans a workflow from the files it names: science and veto segments, and, for a LAL cache or simulated data, the
     /// frame files (a cache's coverage limits the analyzable time; the files' boundaries place the jobs). A bucket's files
-    /// are not listed at plan time, so its jobs are not aligned to them.
+    /// are not listed at plan time, so its jobs are not aligned to them. <paramref name="cache"/>, when given, is the LAL cache
+    /// to read instead of <c>data.cache</c> beside the workflow (the run directory's, which the jobs read: <see cref="RunInputs.FindCache"/>).
     /// </summary>
-    public static JobPlan PlanFromFiles(WorkflowConfig workflow)
+    public static JobPlan PlanFromFiles(WorkflowConfig workflow, string? cache = null)
     {
         SegmentList? frames = null;
         IReadOnlyList<Segment>? files = null;
@@ -62,9 +63,9 @@ public static class JobPlanner
             case DataSourceKind.Cache:
             {
                 string baseDir = Path.GetDirectoryName(Path.GetFullPath(workflow.SourcePath)) ?? ".";
-                var cache = FrameCache.Read(Path.Combine(baseDir, workflow.Data.Cache!));
-                frames = FrameCoverage(workflow, cache);
-                files = cache.Entries.Where(e => e.Observatory.Contains(first[0], StringComparison.Ordinal)).Select(e => e.Span).ToList();
+                var entries = FrameCache.Read(cache ?? Path.Combine(baseDir, workflow.Data.Cache!));
+                frames = FrameCoverage(workflow, entries);
+                files = entries.Entries.Where(e => e.Observatory.Contains(first[0], StringComparison.Ordinal)).Select(e => e.Span).ToList();
                 break;
             }
             case DataSourceKind.Simulated:

@@ -18,6 +18,7 @@ public sealed class LocalRun
     {
         Workflow = workflow;
         Directory = directory;
+        Inputs = new RunInputs(workflow, directory);
     }
 
     /// <summary>The workflow (read from the file the user gave, so segment files resolve next to it).</summary>
@@ -39,7 +40,7 @@ public sealed class LocalRun
     }
 
     /// <summary>A path of the workflow (relative ones are relative to the run directory, where the nodes run); URLs pass through.</summary>
-    public string Resolve(string path) => Location.Parse(path).Resolve(Directory).ToString();
+    public string Resolve(string path) => Inputs.Resolve(path);
 
     /// <summary>Where simulated frames go, or null when the workflow's data are not simulated.</summary>
     public string? FramesDirectory => Workflow.Data.Simulation is { } s ? Resolve(s.Directory) : null;
@@ -69,61 +70,17 @@ public sealed class LocalRun
         return SimulationRun.RunAsync(options, new DirectoryOutput(FramesDirectory!), progress, cancellationToken);
     }
 
+    /// <summary>The workflow's paths as the run directory's jobs see them, and the inputs to find or copy there (shared with <c>gwrepro dag</c>).</summary>
+    public RunInputs Inputs { get; }
+
     /// <summary>The LAL cache the client jobs read (<c>data.source = "cache"</c>), resolved in the run directory; null for other sources.</summary>
-    public string? Cache => Workflow.Data.Kind == DataSourceKind.Cache ? Resolve(Workflow.Data.Cache!) : null;
-
-    /// <summary>True when the workflow reads a local cache that the run directory does not hold.</summary>
-    public bool NeedsCache() => Cache is { } c && !Location.Parse(c).IsUrl && !File.Exists(c);
-
-    /// <summary>Writes the cache at <paramref name="source"/> to <see cref="Cache"/>, its relative entries made absolute (they name files beside the source).</summary>
-    public async Task CopyCacheAsync(string source, CancellationToken cancellationToken)
-    {
-        var cache = FrameCache.Read(source);
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(Cache!)!);
-        await AtomicFile.WriteAllTextAsync(Cache!, cache.Format(), cancellationToken).ConfigureAwait(false);
-    }
+    public string? Cache => Inputs.Cache;
 
     /// <summary>The model repository the server node loads (a local path, or a bucket URL).</summary>
-    public string ModelRepository => Resolve(Workflow.Inference.ModelRepository);
+    public string ModelRepository => Inputs.ModelRepository;
 
     /// <summary>True when the repository is local and lacks the workflow's ensemble.</summary>
-    public bool NeedsModels() =>
-        !Location.Parse(ModelRepository).IsUrl
-        && !File.Exists(Path.Combine(ModelRepository, Workflow.Inference.Ensemble, "config.pbtxt"));
-
-    /// <summary>
-    /// A model repository that already serves this workflow, to copy instead of building one: <paramref name="candidates"/>
-    /// in order (e.g. the workflow's <c>inference.model_repository</c> next to the workflow file, then in the current
-    /// directory), the first that passes the repository check and whose ensemble takes the workflow's channels
-    /// (count, and each Wiener cleaner's witness order), window hop and batch. Null when none does.
-    /// </summary>
-    public string? FindCompatibleRepository(IEnumerable<string> candidates)
-    {
-        var w = Workflow;
-        int stride = Stride, d = w.Detectors.Count, channels = w.Detectors.Sum(x => x.Witnesses.Count) + d;
-        foreach (var candidate in candidates)
-        {
-            string dir = Path.GetFullPath(candidate);
-            if (dir == Path.GetFullPath(ModelRepository) || !File.Exists(Path.Combine(dir, w.Inference.Ensemble, "config.pbtxt"))) continue;
-            try
-            {
-                if (Models.ModelRepositoryCheck.Check(dir).Count > 0) continue;
-                var ensemble = Inference.ModelConfigFile.Read(Path.Combine(dir, w.Inference.Ensemble, "config.pbtxt"));
-                if (ensemble.Input.Count != 1 || !ensemble.Input[0].Dims.SequenceEqual(new long[] { 1, channels, (long)w.Inference.Batch * stride })) continue;
-                bool witnessesMatch = true;
-                foreach (var det in w.Detectors)
-                {
-                    string cleaner = Path.Combine(dir, Models.ModelRepositoryBuilder.CleanerName(Models.CleanerKind.Wiener, det.Ifo), "config.pbtxt");
-                    if (!File.Exists(cleaner)) continue;
-                    var annotated = Models.WienerCleaner.FromConfig(Inference.ModelConfigFile.Read(cleaner));
-                    if (annotated is { } a && !a.Channels.Select(c => c.Value).SequenceEqual(det.Witnesses.Select(x => x.Value))) witnessesMatch = false;
-                }
-                if (witnessesMatch) return dir;
-            }
-            catch (Exception e) when (e is BadInputException or IOException or FormatException) { /* not usable: try the next */ }
-        }
-        return null;
-    }
+    public bool NeedsModels() => Inputs.NeedsModels();
 
     /// <summary>Copies a model repository into <see cref="ModelRepository"/> (through a temporary directory, renamed when complete).</summary>
     public void CopyRepository(string source)
@@ -189,10 +146,11 @@ public sealed class LocalRun
     public async Task<(JobPlan Plan, RunDirectory Run)> WriteDagAsync(string executable, CancellationToken cancellationToken)
     {
         var w = Workflow;
-        var plan = JobPlanner.PlanFromFiles(w);
+        // Planned from the cache the jobs read: the run directory's (copied in by gwrepro run when it lacked one).
+        var plan = JobPlanner.PlanFromFiles(w, Inputs.FindCache());
         if (plan.Jobs.Count == 0)
             throw new BadInputException($"{w.SourcePath}: no analyzable time in [{w.Data.Span.Start}, {w.Data.Span.End}) after segments, frames and padding");
-        var done = await DagWriter.CommittedJobsAsync(Resolve(w.Outputs.Uri), cancellationToken).ConfigureAwait(false);
+        var done = await DagWriter.CommittedJobsAsync(Inputs.Outputs, cancellationToken).ConfigureAwait(false);
         done.IntersectWith(plan.Jobs.Select(j => j.Name));
         var run = await DagWriter.WriteAsync(plan, Directory, executable, done, cancellationToken).ConfigureAwait(false);
         var problems = DagChecker.CheckFile(run.DagFile);

@@ -6,9 +6,18 @@ namespace GwReprocess.Workflow;
 /// <summary>DAG node names that every DAGMan parser accepts and that stay the same when a DAG is regenerated (rescue files key on them).</summary>
 public static class NodeNames
 {
-    /// <summary>The client node of a job: <c>clean_H1L1_1238166018_4096</c>.</summary>
-    public static string Client(string ifoTag, Segment core) =>
-        string.Create(CultureInfo.InvariantCulture, $"clean_{ifoTag}_{Token(core.Start)}_{Token(core.Duration)}");
+    /// <summary>
+    /// The client node of a job: <c>clean_H1L1_1238166018_4096</c>, or, for a strain-only workflow (<paramref name="strainOnly"/>:
+    /// no witnesses, so its jobs clean nothing and write scores only), <c>search_H1L1_1238166018_4096</c>.
+    /// </summary>
+    public static string Client(string ifoTag, Segment core, bool strainOnly = false) =>
+        string.Create(CultureInfo.InvariantCulture, $"{(strainOnly ? SearchPrefix : CleanPrefix)}{ifoTag}_{Token(core.Start)}_{Token(core.Duration)}");
+
+    /// <summary>The prefix of a cleaning workflow's client nodes.</summary>
+    public const string CleanPrefix = "clean_";
+
+    /// <summary>The prefix of a strain-only workflow's client nodes.</summary>
+    public const string SearchPrefix = "search_";
 
     /// <summary>The training node of a chunk that trains on <paramref name="train"/>: <c>train_H1L1_1238166018_600</c>.</summary>
     public static string Training(string ifoTag, Segment train) =>

@@ -114,8 +114,9 @@ public static class DagWriter
         IReadOnlySet<string>? done = null, CancellationToken cancellationToken = default)
     {
         var files = Render(plan, executable, done);
-        Directory.CreateDirectory(Path.Combine(directory, "logs"));
+        // The security files are read before anything is created, so a missing one leaves no half-written run directory.
         await CopySecurityFilesAsync(plan.Workflow, directory, cancellationToken).ConfigureAwait(false);
+        Directory.CreateDirectory(Path.Combine(directory, "logs"));
         foreach (var (name, text) in files)
             await AtomicFile.WriteAllTextAsync(Path.Combine(directory, name), text, cancellationToken).ConfigureAwait(false);
         string workflowCopy = Path.Combine(directory, RunDirectory.WorkflowName);
@@ -187,6 +188,7 @@ public static class DagWriter
                 throw new BadInputException($"{workflow.SourcePath}: {key}: {source}: cannot read it: {e.Message}", e);
             }
         }
+        if (copies.Count > 0) Directory.CreateDirectory(directory);
         foreach (var (bytes, target, secret) in copies)
         {
             string temp = target + $".partial-{Environment.ProcessId}";

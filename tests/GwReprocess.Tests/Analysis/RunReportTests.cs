@@ -11,8 +11,10 @@ public sealed class RunReportTests : IDisposable
     public void Dispose() => _dir.Delete(true);
 
     /// <summary>A run directory with hand-built metrics whose answers are known.</summary>
-    private string MakeRun(bool withServerMetrics = true, int gpusPerServer = 0)
+    /// <remarks>Its H1 has one witness, so the run cleans; <paramref name="strainOnly"/> leaves it out (a strain-only run, whose jobs are search_…).</remarks>
+    private string MakeRun(bool withServerMetrics = true, int gpusPerServer = 0, bool strainOnly = false)
     {
+        string job = strainOnly ? "search" : "clean";
         string run = Path.Combine(_dir.FullName, "run");
         Directory.CreateDirectory(Path.Combine(run, "out", "metrics"));
         Directory.CreateDirectory(Path.Combine(run, "out", "rendezvous"));
@@ -24,6 +26,7 @@ public sealed class RunReportTests : IDisposable
             end = 1400
             [detectors.H1]
             strain = "H1:GDS-CALIB_STRAIN"
+            {{(strainOnly ? "" : "witnesses = [\"H1:PEM-CS_ACC_PSL_PERISCOPE_X_DQ\"]")}}
             [inference]
             servers = 2
             clients_per_server = 1
@@ -37,18 +40,18 @@ public sealed class RunReportTests : IDisposable
             server_cpus = 4
             """);
         // 300 s of data between t0 and t0 + 200 s: 1.5 s'/s (see ThroughputTests for the binned values).
-        File.WriteAllLines(Path.Combine(run, "out", "metrics", "clean_H1_1000_100.csv"),
+        File.WriteAllLines(Path.Combine(run, "out", "metrics", $"{job}_H1_1000_100.csv"),
         [
             JobMetricsCsv.Header,
-            "clean_H1_1000_100,server_0,0,1700000000.000000,1700000100.000000,1000,1050,50,25,25,3.5,7,9,1000,2000,0,0.5",
-            "clean_H1_1000_100,server_0,0,1700000100.000000,1700000200.000000,1050,1100,50,25,25,3.6,7.5,10,1000,2000,1,0",
+            $"{job}_H1_1000_100,server_0,0,1700000000.000000,1700000100.000000,1000,1050,50,25,25,3.5,7,9,1000,2000,0,0.5",
+            $"{job}_H1_1000_100,server_0,0,1700000100.000000,1700000200.000000,1050,1100,50,25,25,3.6,7.5,10,1000,2000,1,0",
         ]);
-        File.WriteAllLines(Path.Combine(run, "out", "metrics", "clean_H1_1100_200.csv"),
+        File.WriteAllLines(Path.Combine(run, "out", "metrics", $"{job}_H1_1100_200.csv"),
         [
             JobMetricsCsv.Header,
-            "clean_H1_1100_200,server_1,0,1700000050.000000,1700000150.000000,1100,1300,200,100,100,2,4,5,4000,8000,0,0",
+            $"{job}_H1_1100_200,server_1,0,1700000050.000000,1700000150.000000,1100,1300,200,100,100,2,4,5,4000,8000,0,0",
         ]);
-        File.WriteAllText(Path.Combine(run, "out", "rendezvous", "start"), "1700000000000\t2\t2\t0\tall 2 clients ready\tclean_H1_1000_100");
+        File.WriteAllText(Path.Combine(run, "out", "rendezvous", "start"), $"1700000000000\t2\t2\t0\tall 2 clients ready\t{job}_H1_1000_100");
         if (withServerMetrics)
             // 150 ensemble requests in all; each carries B / r = 8 / 4 = 2 s of data: 300 s over the 200 s run = 1.5 s'/s.
             File.WriteAllLines(Path.Combine(run, "out", "server-metrics.csv"),
@@ -133,6 +136,35 @@ public sealed class RunReportTests : IDisposable
         Assert.Contains($"hand-built: no scores plot: no score files under file://{Path.Combine(run, "out", "scores")}/", md);
         Assert.DoesNotContain("asd-ratio.png", md);
         Assert.True(File.Exists(Path.Combine(rendezvous, "stop")));
+    }
+
+    [Fact]
+    public async Task A_strain_only_run_reports_what_it_searched_and_says_why_there_is_no_cleaning()
+    {
+        string run = MakeRun(strainOnly: true);
+        var r = await Cli.GwreproProcess.RunAsync("analyze", run);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        // [1000, 1400) less 8 s of padding each side is the one job search_H1_1008_384; it committed no score file.
+        Assert.Contains("hand-built H1: 0 s searched of 400 s analyzable, strain-only (nothing cleaned) (16 s at segment edges, 384 s in failed or missing jobs); scores scores/index.lcf\n", r.StdOut);
+        Assert.DoesNotContain(" s cleaned of ", r.StdOut);
+        string md = File.ReadAllText(Path.Combine(run, "report", "report.md"));
+        Assert.Contains("\n## Coverage: what was searched\n\n" +
+                        "| run | detector | analyzable (s) | searched (s) | not searched: segment edges (s) | not searched: failed or missing jobs (s) | score files | cache |\n" +
+                        "|---|---|---:|---:|---:|---:|---:|---|\n" +
+                        "| hand-built | H1 | 400 | 0 | 16 | 384 | 0 | scores/index.lcf |\n\n" +
+                        "Strain-only (no witnesses): the jobs clean nothing and write scores only; searched is the time the committed score files cover.", md);
+        Assert.Contains("- hand-built H1: jobs not fully committed: search_H1_1008_384.\n", md);
+        Assert.Contains("- hand-built: no ASD-ratio plot: strain-only workflow (no witnesses): the jobs cleaned nothing and wrote scores only, so there is no cleaned/raw ASD ratio.\n", md);
+        Assert.DoesNotContain("what was cleaned", md);
+        Assert.DoesNotContain("cleaned (s)", md);
+        Assert.DoesNotContain("no cleaned frames under", md);
+        string html = File.ReadAllText(Path.Combine(run, "report", "report.html"));
+        Assert.Contains("<h2>Coverage: what was searched</h2>\n<table><tr><th>run</th><th>detector</th><th>analyzable (s)</th><th>searched (s)</th>", html);
+        Assert.Contains("<tr><td>hand-built</td><td>H1</td><td>400</td><td>0</td><td>16</td><td>384</td><td>0</td><td>scores/index.lcf</td></tr>", html);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "report", "summary.json")));
+        var h1 = doc.RootElement.GetProperty("runs")[0].GetProperty("coverage")[0];
+        Assert.True(h1.GetProperty("strain_only").GetBoolean());
+        Assert.Equal((0.0, 0), (h1.GetProperty("searched_seconds").GetDouble(), h1.GetProperty("score_files").GetInt32()));
     }
 
     [Fact]

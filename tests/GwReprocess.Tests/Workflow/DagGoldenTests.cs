@@ -100,9 +100,12 @@ public class DagResumeCliTests
             var jobs = File.ReadAllLines(Path.Combine(run, "jobs.csv")).Skip(1).Select(l => l.Split(',')[0]).ToArray();
             Assert.DoesNotContain(File.ReadAllLines(Path.Combine(run, "reprocess.dag")), l => l.StartsWith("JOB ") && l.EndsWith(" DONE"));
 
-            // The first job committed its outputs (its done marker is in the output prefix).
+            // The first job committed its outputs (its done marker is in the output prefix, relative to the run directory where the clients run).
+            Directory.CreateDirectory(Path.Combine(run, "out", "done"));
+            File.WriteAllText(Path.Combine(run, "out", "done", jobs[0]), "");
+            // A marker beside the workflow file is no job's of this run directory.
             Directory.CreateDirectory(Path.Combine(dir.FullName, "out", "done"));
-            File.WriteAllText(Path.Combine(dir.FullName, "out", "done", jobs[0]), "");
+            File.WriteAllText(Path.Combine(dir.FullName, "out", "done", jobs[1]), "");
             r = await Cli.GwreproProcess.RunAsync("dag", workflow, "--out", run);
             Assert.Equal(0, r.ExitCode);
             Assert.Contains("resume:    1 job(s) already committed, marked DONE", r.StdOut);

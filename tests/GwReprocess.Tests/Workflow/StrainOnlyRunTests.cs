@@ -54,6 +54,14 @@ public sealed class StrainOnlyRunTests(StrainOnlyRunFixture fixture)
             foreach (var c in summary.RootElement.GetProperty("runs")[0].GetProperty("coverage").EnumerateArray())
                 Assert.Equal((0.0, 0.0, 8.0), (c.GetProperty("cleaned_seconds").GetDouble(), c.GetProperty("failed_job_seconds").GetDouble(), c.GetProperty("segment_edge_seconds").GetDouble()));
         Assert.Equal(4, GwReprocess.Frames.FrameCache.Read(Path.Combine(outDir, "scores", "index.lcf")).Entries.Count);
+        // The job cleaned nothing: its node is a search node, and the report says what was searched.
+        Assert.True(File.Exists(Path.Combine(outDir, "done", "search_H1L1_1000000004_16")));
+        Assert.Contains("JOB search_H1L1_1000000004_16 client.sub\n", File.ReadAllText(Path.Combine(run, "reprocess.dag")));
+        string md = File.ReadAllText(Path.Combine(run, "report", "report.md"));
+        Assert.Contains("\n## Coverage: what was searched\n", md);
+        Assert.Contains(" | H1 | 24 | 16 | 8 | 0 | 4 | scores/index.lcf |\n", md);
+        Assert.Contains(": no ASD-ratio plot: strain-only workflow (no witnesses): the jobs cleaned nothing and wrote scores only, so there is no cleaned/raw ASD ratio.\n", md);
+        Assert.DoesNotContain("what was cleaned", md);
 
         var again = await GwreproProcess.RunAsync(["run", workflow, "--out", run, "--stop-grace", "10"], dir, timeout: TimeSpan.FromMinutes(4));
         Assert.True(again.ExitCode == 0, again.StdOut + again.StdErr);
