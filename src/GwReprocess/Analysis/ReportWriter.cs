@@ -140,9 +140,13 @@ public static class ReportWriter
         if (s.Disagreement is not double d || s.ServerInferences is not double n || s.InferenceRate is not double r)
             return $"{s.Name}: {clients}; no server metrics were scraped, so the check against inferences / Δt / r cannot be made and the clients' figure stands alone.";
         string servers = string.Create(c, $"inferences / Δt / r = {n:F0} / {s.WallSeconds:F1} s / {r:G4} Hz = {s.ServerDataSecondsPerSecond:G4} s'/s");
+        // The servers score the jobs' padding too: their windows are checked against the windows the clients had answered, not their data seconds.
+        string answered = s.ClientInferences is double m && s.ClientResponses is double q && m > 0
+            ? string.Create(c, $"; the servers scored {n:F0} windows, the clients had {m:F0} answered ({q:F0} responses × B = {m / q:G4}; both count the jobs' padding, the data seconds do not)")
+            : "";
         return d <= 0.05
-            ? string.Create(c, $"{s.Name}: {clients}; {servers}; they agree within 5 % (difference {d * 100:F1} %).")
-            : string.Create(c, $"{s.Name}: {clients}; {servers}; they do NOT agree within 5 % (difference {d * 100:F1} %) — check for failed or retried requests, or servers not scraped for the whole run.");
+            ? string.Create(c, $"{s.Name}: {clients}; {servers}{answered}; they agree within 5 % (difference {d * 100:F1} %).")
+            : string.Create(c, $"{s.Name}: {clients}; {servers}{answered}; they do NOT agree within 5 % (difference {d * 100:F1} %) — check for failed or retried requests, or servers not scraped for the whole run.");
     }
 
     private static string CoverageSection(IReadOnlyList<RunSummary> summaries)

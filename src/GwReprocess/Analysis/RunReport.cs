@@ -15,14 +15,24 @@ public sealed record RunSummary(
     Quartiles BinnedThroughput, double BinSeconds, double? ServerDataSecondsPerSecond, IReadOnlyList<ModelLatency> Latency,
     CostEstimate? Cost, string? CostModel)
 {
-    /// <summary>Relative difference of the server-side and client-side throughputs, when both exist.</summary>
-    public double? Disagreement => ServerDataSecondsPerSecond is double s ? Math.Abs(s - DataSecondsPerSecond) / DataSecondsPerSecond : null;
+    /// <summary>
+    /// Relative difference of the servers' count of windows scored and the clients' count of windows answered (both include the jobs'
+    /// padding, which the clients' data seconds do not), when both exist; without client counts, of the two throughputs.
+    /// </summary>
+    public double? Disagreement => ServerInferences is double n && ClientInferences is double m && m > 0 ? Math.Abs(n - m) / m
+        : ServerDataSecondsPerSecond is double s ? Math.Abs(s - DataSecondsPerSecond) / DataSecondsPerSecond : null;
 
     /// <summary>True when the server-side and client-side throughputs agree within 5 %; null without server metrics.</summary>
     public bool? AgreesWithinFivePercent => Disagreement is double d ? d <= 0.05 : null;
 
     /// <summary>Inferences (windows scored) the servers' counters report: ensemble requests × batch B; null without server metrics.</summary>
     public double? ServerInferences { get; init; }
+
+    /// <summary>Windows the clients had answered: their responses × batch B (padding included); null without the workflow.</summary>
+    public double? ClientInferences { get; init; }
+
+    /// <summary>Client responses behind <see cref="ClientInferences"/>.</summary>
+    public double? ClientResponses { get; init; }
 
     /// <summary>Inference rate r (windows per second of data) of the workflow, the divisor of s'/s = inferences / Δt / r.</summary>
     public double? InferenceRate { get; init; }
@@ -66,6 +76,8 @@ public static class RunReport
     public static RunSummary Summarise(RunMetrics run, CostModel? costModel, double? binSeconds = null, string gpuResource = "gpu-t4", string nodeVcpuResource = "vcpu")
     {
         var throughput = new Throughput(run.Clients, run.SynchronizedStart);
+        double responses = 0;
+        foreach (var c in run.Clients) responses += c.Responses;
         double bin = binSeconds ?? NiceBin(throughput.WallSeconds / 50);
         double? serverRate = null, inferences = null;
         if (run.Servers.Count > 0 && run.Workflow is { } w)
@@ -94,6 +106,8 @@ public static class RunReport
             serverRate, latency, cost, costModel?.Name)
         {
             ServerInferences = inferences,
+            ClientResponses = run.Workflow is null ? null : responses,
+            ClientInferences = run.Workflow is { } wb ? responses * wb.Inference.Batch : null,
             InferenceRate = run.Workflow?.Inference.Rate,
         };
     }

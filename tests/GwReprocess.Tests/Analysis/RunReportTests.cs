@@ -108,6 +108,7 @@ public sealed class RunReportTests : IDisposable
         string report = Path.Combine(run, "report");
         string md = File.ReadAllText(Path.Combine(report, "report.md"));
         Assert.Contains("they agree within 5 % (difference 0.0 %)", md);
+        Assert.Contains("the servers scored 1200 windows, the clients had 1200 answered (150 responses × B = 8;", md);
         Assert.Contains("data seconds / wall time from the synchronized start = 300 s / 200.0 s = 1.5 s'/s; inferences / Δt / r = 1200 / 200.0 s / 4 Hz = 1.5 s'/s", md);
         foreach (var png in new[] { "throughput.png", "time-vs-servers.png", "cost-vs-servers.png", "latency.png" })
         {
