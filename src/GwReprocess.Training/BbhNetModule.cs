@@ -28,8 +28,8 @@ internal sealed class BbhNetModule : nn.Module<Tensor, Tensor>
     public BbhNetModule(BbhNetArchitecture plan, int detectors, int length, double dropout) : base("bbhnet")
     {
         _plan = plan;
-        int features = plan.FeatureLength(length);
-        if (features < 1) throw new BadInputException($"BBHnet ({plan.Name}): a {length}-sample window is too short for its convolutions and pooling");
+        int featureLength = plan.FeatureLength(length);
+        if (featureLength < 1) throw new BadInputException($"BBHnet ({plan.Name}): {length} samples after the input filter are too short for its convolutions and pooling");
         int c = detectors;
         foreach (var block in plan.Blocks)
         {
@@ -37,7 +37,7 @@ internal sealed class BbhNetModule : nn.Module<Tensor, Tensor>
             _convNorms.Add(nn.BatchNorm1d(block.Channels));
             c = block.Channels;
         }
-        features *= c;
+        int features = featureLength * c;
         foreach (int next in plan.Dense)
         {
             _dense.Add(nn.Linear(features, next));

@@ -22,6 +22,9 @@ public static class BbhNetTraining
         var plan = await EnsemblePlan.ReadAsync(repository, request.EnsembleFrom, request.Detectors.Select(d => d.Ifo).ToList(), cancellationToken).ConfigureAwait(false);
         if (await repository.ReadConfigAsync(request.Ensemble, cancellationToken).ConfigureAwait(false) is not null)
             throw new BadInputException($"{repository.Describe(request.Ensemble)}: ensemble '{request.Ensemble}' exists already; choose another --ensemble");
+        // Before any data is read: the ensemble's window must leave the chosen plan something to convolve.
+        if (request.Options.Architecture.RefuseWindow(plan.Kernel) is { } why)
+            throw new BadInputException($"{repository.Describe(request.EnsembleFrom)}: {why}; choose --architecture {BbhNetArchitecture.Paper.Name} or a longer window");
         var cleaners = new List<RepositoryCleaner?>();
         foreach (var d in request.Detectors) cleaners.Add(await plan.CleanerAsync(d, cancellationToken).ConfigureAwait(false));
         var detectorModel = await plan.ReadDetectorAsync(cancellationToken).ConfigureAwait(false);

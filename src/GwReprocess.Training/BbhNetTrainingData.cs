@@ -17,9 +17,10 @@ internal sealed class BbhNetTrainingData
     /// <summary>Distance (Mpc) the injection sets are rendered at; scaling the waveform by ρ/ρ_ref gives network SNR ρ.</summary>
     public const double ReferenceDistanceMpc = 1000;
 
-    private BbhNetTrainingData(IReadOnlyList<string> ifos, int kernel, float[][] trainNoise, float[][] validationNoise, InjectionSet train, InjectionSet validation,
+    private BbhNetTrainingData(BbhNetArchitecture architecture, IReadOnlyList<string> ifos, int kernel, float[][] trainNoise, float[][] validationNoise, InjectionSet train, InjectionSet validation,
         InjectionSet served, double inputScale, Segment trainSpan, Segment validationSpan, float[][] validationNetworkNoise)
     {
+        Architecture = architecture;
         ServedInjections = served;
         ValidationNetworkNoise = validationNetworkNoise;
         Ifos = ifos;
@@ -39,12 +40,12 @@ internal sealed class BbhNetTrainingData
     public int SampleRate { get; private init; }
 
     /// <summary>The layer plan whose input filter the windows went through.</summary>
-    public BbhNetArchitecture Architecture { get; private init; } = BbhNetArchitecture.Paper;
+    public BbhNetArchitecture Architecture { get; }
 
     /// <summary>Window length K (samples).</summary>
     public int Kernel { get; }
 
-    /// <summary>Samples per detector the network proper sees: K less BBHnet's fixed input filter.</summary>
+    /// <summary>Samples per detector the network proper sees: what K leaves after the fixed input filter, (K − taps) / stride + 1.</summary>
     public int NetworkLength => TrainInjections.Kernel;
 
     /// <summary>Training background windows as the network proper sees them (whitened, through the input filter): [detector][window · <see cref="NetworkLength"/>].</summary>
@@ -141,14 +142,14 @@ internal sealed class BbhNetTrainingData
         log(string.Create(CultureInfo.InvariantCulture,
             $"whitened background: standard deviation {sigma:G4} after the input filter; a source at network SNR 12 keeps a median SNR of {WhitenedSnr(trainSet, 12, sigma) * BandOccupancy(plan, request.SampleRate):F1} in its window"));
         var servedSet = InjectionSet.Render(ifos, o.EvaluationSources, o.Population, request.SampleRate, k, whitener, o.Seed * 2 + 3, 1 / request.InferenceRate);
-        return new BbhNetTrainingData(ifos, k, trainNoise, validationNoise, trainSet, validationSet, servedSet,
-            1 / sigma, trainSpan, validationSpan, filteredValidation) { SampleRate = request.SampleRate, Whitening = whitener.Description, Architecture = plan };
+        return new BbhNetTrainingData(plan, ifos, k, trainNoise, validationNoise, trainSet, validationSet, servedSet,
+            1 / sigma, trainSpan, validationSpan, filteredValidation) { SampleRate = request.SampleRate, Whitening = whitener.Description };
     }
 
     /// <summary>The input filter's band and decimation, for the log and the model's description.</summary>
     public static string InputFilterBand(BbhNetArchitecture plan, int sampleRate) =>
-        plan.LowpassHz(sampleRate) is { } low
-            ? string.Create(CultureInfo.InvariantCulture, $"{plan.HighpassHz}-{low:0.#} Hz, decimating by {plan.InputStride}")
+        plan.LowpassHz(sampleRate) is { } top
+            ? string.Create(CultureInfo.InvariantCulture, $"{plan.HighpassHz}-{top:0.#} Hz, decimating by {plan.InputStride}")
             : string.Create(CultureInfo.InvariantCulture, $"high-pass at {plan.HighpassHz} Hz");
 
     /// <summary>
@@ -156,7 +157,7 @@ internal sealed class BbhNetTrainingData
     /// noise is white only over the pass band (1 when the filter does not decimate).
     /// </summary>
     private static double BandOccupancy(BbhNetArchitecture plan, int sampleRate) =>
-        plan.LowpassHz(sampleRate) is { } low ? Math.Sqrt((low - plan.HighpassHz) / (sampleRate / (2.0 * plan.InputStride))) : 1;
+        plan.LowpassHz(sampleRate) is { } top ? Math.Sqrt((top - plan.HighpassHz) / (sampleRate / (2.0 * plan.InputStride))) : 1;
 
     /// <summary>Median over the sources of √(Σ s²)/σ of their (filtered) windows, each source scaled to network SNR <paramref name="snr"/>: what a window holds of the optimal SNR (less: signal outside it, the band cut).</summary>
     private static double WhitenedSnr(InjectionSet set, double snr, double sigma)

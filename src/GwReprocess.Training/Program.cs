@@ -47,7 +47,7 @@ and compared with the ensemble's own detector on the validation windows (efficie
   --version N               version written (default 1; an existing one is refused)
   --ensemble-from BASE      the ensemble whose cleaning and whitening are reproduced (default: the workflow's ensemble)
   --ensemble NAME           the ensemble written: BASE with BBHnet answering score (default: BASE-bbhnet)
-  --architecture NAME       bbhnet-deepfiltering (default: fixed 18-400 Hz band-pass decimating by 4, conv before pooling)
+  --architecture NAME       bbhnet-deepfiltering (default: fixed 18-409.6 Hz band-pass decimating by 4, conv before pooling)
                             or bbhnet (the paper-era network, max-pool first, after an 18 Hz high-pass)
   --epochs N                epochs at most (default 30)
   --epoch-windows N         windows drawn per epoch, each detector's background at its own random time (default 16384)
@@ -96,9 +96,7 @@ try
         var (witnesses, length, batch, steps, threads) = options.Bench();
         if (options.Get("network") is "bbhnet")
         {
-            var plan = options.Get("architecture") is { } name
-                ? BbhNetArchitecture.Find(name) ?? throw new BadInputException($"--architecture '{name}' is not one of {string.Join(", ", BbhNetArchitecture.All.Select(a => a.Name))}")
-                : BbhNetTrainingOptions.DefaultArchitecture;
+            var plan = options.Architecture();
             // The network proper sees a served 1 s window after its input filter (1025 taps, 'valid', decimating or not).
             if (options.Get("length") is null) length = BbhNetArchitecture.FilteredLength(4096, BbhNetArchitecture.InputFilterTaps, plan.InputStride);
             double bbh = TrainingStepBenchmark.RunBbhNet(plan, length, batch, steps, warmup: 2, threads, seed: 1);
@@ -106,6 +104,7 @@ try
             return 0;
         }
         if (options.Get("network") is not (null or "deepclean")) throw new BadInputException($"--network '{options.Get("network")}' is not deepclean or bbhnet");
+        if (options.Get("architecture") is not null) throw new BadInputException("--architecture names a BBHnet layer plan: it needs --network bbhnet");
         double rate = TrainingStepBenchmark.Run(witnesses, length, batch, steps, warmup: 2, threads, seed: 1);
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"windows/s {rate:F3} (DeepClean, {witnesses} witnesses x {length} samples, batch {batch}, {threads} threads, {steps} steps)"));
         return 0;

@@ -6,6 +6,11 @@ using GwReprocess.Workflow;
 /// <summary>gwrepro-train's options for the bbhnet verb.</summary>
 internal sealed partial class TrainingArguments
 {
+    /// <summary>--architecture's layer plan, the training default without it.</summary>
+    public BbhNetArchitecture Architecture() => Get("architecture") is { } name
+        ? BbhNetArchitecture.Find(name) ?? throw new BadInputException($"--architecture '{name}' is not one of {string.Join(", ", BbhNetArchitecture.All.Select(a => a.Name))}")
+        : BbhNetTrainingOptions.DefaultArchitecture;
+
     public BbhNetTrainingRequest BbhNetRequest()
     {
         string workflowPath = Required("workflow");
@@ -19,9 +24,7 @@ internal sealed partial class TrainingArguments
         var family = workflow.Data.Simulation?.Waveform ?? GwReprocess.Simulation.WaveformFamily.TaylorF2ZeroPn;
         if (Get("waveform") is { } name && !GwReprocess.Simulation.Waveforms.TryParse(name, out family))
             throw new BadInputException($"--waveform '{name}' is not one of {string.Join(", ", GwReprocess.Simulation.Waveforms.Names)}");
-        var architecture = BbhNetTrainingOptions.DefaultArchitecture;
-        if (Get("architecture") is { } plan)
-            architecture = BbhNetArchitecture.Find(plan) ?? throw new BadInputException($"--architecture '{plan}' is not one of {string.Join(", ", BbhNetArchitecture.All.Select(a => a.Name))}");
+        var architecture = Architecture();
         return new BbhNetTrainingRequest
         {
             Detectors = workflow.Detectors.Select(d => new CleanerChannels(d.Ifo, d.Strain, d.Witnesses)).ToList(),

@@ -35,11 +35,15 @@ internal sealed partial class TrainBenchmark : IBenchmark
             program, [Path.Combine(repo, "tests", "GwReprocess.Benchmarks", "reference", "train_deepclean.py"), $"{Witnesses}", $"{Length}", $"{Batch}", $"{Steps}", $"{threads}"],
             cancellationToken);
         // Each architecture on what a 1 s window leaves after its input filter: the paper's full-rate high-pass, Deep Filtering's decimating band-pass.
-        foreach (var (label, architecture, length) in ((string, string, int)[])[("BBHnet (Deep Filtering, trained default)", "bbhnet-deepfiltering", 768), ("BBHnet (paper-era)", "bbhnet", 3072)])
+        foreach (var (label, plan) in ((string, Models.BbhNetArchitecture)[])[("BBHnet (Deep Filtering, trained default)", Models.BbhNetArchitecture.DeepFiltering), ("BBHnet (paper-era)", Models.BbhNetArchitecture.Paper)])
+        {
+            int length = Models.BbhNetArchitecture.FilteredLength(4096, Models.BbhNetArchitecture.InputFilterTaps, plan.InputStride);
+            string architecture = plan.Name;
             await PairedAsync(report, label, $"2 detectors x {length} samples, batch {BbhBatch}, {BbhSteps} timed steps after 2 warm-up",
                 ["bench", "--network", "bbhnet", "--architecture", architecture, "--length", $"{length}", "--batch", $"{BbhBatch}", "--steps", $"{BbhSteps}", "--threads", $"{threads}", "--root", root],
                 program, [Path.Combine(repo, "tests", "GwReprocess.Benchmarks", "reference", "train_bbhnet.py"), $"{length}", $"{BbhBatch}", $"{BbhSteps}", $"{threads}", architecture],
                 cancellationToken);
+        }
         report.Note($"load average after the run: {File.ReadAllText("/proc/loadavg").Trim()}");
     }
 

@@ -144,9 +144,10 @@ public static class ReportWriter
         string answered = s.ClientInferences is double m && s.ClientResponses is double q && m > 0
             ? string.Create(c, $"; the servers scored {n:F0} windows, the clients had {m:F0} answered ({q:F0} responses × B = {m / q:G4}; both count the jobs' padding, the data seconds do not)")
             : "";
+        string what = answered.Length > 0 ? "the window counts" : "they";
         return d <= 0.05
-            ? string.Create(c, $"{s.Name}: {clients}; {servers}{answered}; they agree within 5 % (difference {d * 100:F1} %).")
-            : string.Create(c, $"{s.Name}: {clients}; {servers}{answered}; they do NOT agree within 5 % (difference {d * 100:F1} %) — check for failed or retried requests, or servers not scraped for the whole run.");
+            ? string.Create(c, $"{s.Name}: {clients}; {servers}{answered}; {what} agree within 5 % (difference {d * 100:F1} %).")
+            : string.Create(c, $"{s.Name}: {clients}; {servers}{answered}; {what} do NOT agree within 5 % (difference {d * 100:F1} %) — check for failed or retried requests, or servers not scraped for the whole run.");
     }
 
     private static string CoverageSection(IReadOnlyList<RunSummary> summaries)

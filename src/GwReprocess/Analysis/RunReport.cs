@@ -22,7 +22,7 @@ public sealed record RunSummary(
     public double? Disagreement => ServerInferences is double n && ClientInferences is double m && m > 0 ? Math.Abs(n - m) / m
         : ServerDataSecondsPerSecond is double s ? Math.Abs(s - DataSecondsPerSecond) / DataSecondsPerSecond : null;
 
-    /// <summary>True when the server-side and client-side throughputs agree within 5 %; null without server metrics.</summary>
+    /// <summary>True when <see cref="Disagreement"/> is at most 5 % (the window counts, or the throughputs, agree); null without server metrics.</summary>
     public bool? AgreesWithinFivePercent => Disagreement is double d ? d <= 0.05 : null;
 
     /// <summary>Inferences (windows scored) the servers' counters report: ensemble requests × batch B; null without server metrics.</summary>

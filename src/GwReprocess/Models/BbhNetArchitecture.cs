@@ -23,12 +23,12 @@ public sealed record BbhNetArchitecture(string Name, int LeadingPool, IReadOnlyL
         "paper-era BBHnet: max-pool 4 first, conv blocks of kernel 3 (8/16/32 channels), dense 64, 32");
 
     /// <summary>
-    /// After George and Huerta's Deep Filtering (Phys. Lett. B 778, 64, 2018), at a quarter of the rate: a fixed 18–400 Hz band-pass that
+    /// After George and Huerta's Deep Filtering (Phys. Lett. B 778, 64, 2018), at a quarter of the rate: a fixed 18–409.6 Hz band-pass that
     /// decimates by 4, then convolution before any pooling (kernel 16, then 8 dilated by 2, with 16/32/64 channels), so the first layer
     /// sees the waveform's phase rather than a max-pooled envelope; the same dense head as <see cref="Paper"/>.
     /// </summary>
     public static BbhNetArchitecture DeepFiltering { get; } = new("bbhnet-deepfiltering", 1, [new(16, 16), new(32, 8, 2), new(64, 8, 2)], [64, 32], 4,
-        "Deep Filtering (George & Huerta 2018) at 1/4 of the rate: fixed 18-400 Hz band-pass decimating by 4, conv blocks of kernel 16/8/8 (dilation 1/2/2, 16/32/64 channels), dense 64, 32");
+        "Deep Filtering (George & Huerta 2018) at 1/4 of the rate: fixed 18-409.6 Hz band-pass decimating by 4, conv blocks of kernel 16/8/8 (dilation 1/2/2, 16/32/64 channels), dense 64, 32");
 
     /// <summary>Every architecture, by <see cref="Name"/>.</summary>
     public static IReadOnlyList<BbhNetArchitecture> All { get; } = [Paper, DeepFiltering];
@@ -43,22 +43,29 @@ public sealed record BbhNetArchitecture(string Name, int LeadingPool, IReadOnlyL
     public static BbhNetArchitecture? Find(string name) => All.FirstOrDefault(a => string.Equals(a.Name, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
-    /// The fixed filter a trained model puts before its network, as taps of a causal FIR (the builders reverse them for ONNX's correlation):
-    /// a high-pass at <see cref="HighpassHz"/>, band-limited below the decimated Nyquist frequency when <see cref="InputStride"/> decimates.
-    /// postproc's 0.25 s whitening FIR leaks the strain's sub-10 Hz noise, hundreds of times the whitened floor, which the network would see.
+    /// The fixed filter a trained model puts before its network, as taps of a causal FIR (convolved: the ONNX builder reverses them for its
+    /// correlation, the training's filter too): a high-pass at <see cref="HighpassHz"/>, band-limited below the decimated Nyquist frequency when
+    /// <see cref="InputStride"/> decimates. postproc's 0.25 s whitening FIR leaks the strain's sub-10 Hz noise, hundreds of times the whitened
+    /// floor, which the network would see.
     /// </summary>
     public float[] InputFilter(int sampleRate)
     {
         var window = Dsp.FirWindow.Kaiser(8);
-        var low = Dsp.FirDesign.Lowpass(InputFilterTaps, HighpassHz / (sampleRate / 2.0), window);
-        var high = LowpassHz(sampleRate) is { } cut ? Dsp.FirDesign.Lowpass(InputFilterTaps, cut / (sampleRate / 2.0), window) : null;
-        var taps = new float[low.Length];
-        for (int i = 0; i < low.Length; i++) taps[i] = (float)((high is null ? (i == low.Length / 2 ? 1 : 0) : high[i]) - low[i]);
+        // A high-pass is the identity less a low-pass at its corner; a band-pass, a low-pass at the band's top less that one.
+        var belowHighpass = Dsp.FirDesign.Lowpass(InputFilterTaps, HighpassHz / (sampleRate / 2.0), window);
+        var bandTop = LowpassHz(sampleRate) is { } top ? Dsp.FirDesign.Lowpass(InputFilterTaps, top / (sampleRate / 2.0), window) : null;
+        var taps = new float[belowHighpass.Length];
+        for (int i = 0; i < taps.Length; i++) taps[i] = (float)((bandTop is null ? (i == taps.Length / 2 ? 1 : 0) : bandTop[i]) - belowHighpass[i]);
         return taps;
     }
 
-    /// <summary>Samples per detector the network proper sees of a <paramref name="kernel"/>-sample window after the fixed filter ('valid', strided).</summary>
-    public static int FilteredLength(int kernel, int taps, int stride) => (kernel - taps) / stride + 1;
+    /// <summary>Samples per detector the network proper sees of a <paramref name="kernel"/>-sample window after the fixed filter ('valid', strided); 0 when the window is shorter than the filter.</summary>
+    public static int FilteredLength(int kernel, int taps, int stride) => kernel < taps ? 0 : (kernel - taps) / stride + 1;
+
+    /// <summary>Null when a served window of <paramref name="kernel"/> samples leaves the conv blocks at least one sample after the input filter, else why not (one line).</summary>
+    public string? RefuseWindow(int kernel) =>
+        FeatureLength(FilteredLength(kernel, InputFilterTaps, InputStride)) >= 1 ? null
+            : $"a {kernel}-sample window is too short for {Name}'s {InputFilterTaps}-tap input filter, convolutions and pooling";
 
     /// <summary>Length after the conv blocks of an input of <paramref name="length"/> samples (after the input filter), or less than 1 when too short.</summary>
     public int FeatureLength(int length)

@@ -32,6 +32,8 @@ public static class BbhNetNetwork
         NetworkWeights? trained = null, string? description = null, float[]? inputFilter = null, BbhNetArchitecture? architecture = null)
     {
         var plan = architecture ?? BbhNetArchitecture.Paper;
+        // Without its filter a decimating plan would run at the full rate: a different network from the one trained.
+        if (plan.InputStride > 1 && inputFilter is null) throw new ArgumentException($"{plan.Name} decimates in its input filter: pass the filter", nameof(inputFilter));
         var net = new NetworkBuilder(name, seed, trained);
         string doc = trained is null ? Description : description ?? $"{plan.Summary}, trained";
         var x = new Activation(net.Graph.Input(ModelContract.DetectorInput, NetworkBuilder.Float, Onnx.OnnxDim.Symbolic("batch"), 2, kernel), 2, kernel);

@@ -53,7 +53,9 @@ public sealed class NetworkBuilder
     public Activation Conv1dWith(Activation x, string weight, string? bias, int outChannels, int kernel, int stride, int padBegin, int padEnd, int group, string prefix,
         int dilation = 1)
     {
-        int length = (x.Length + padBegin + padEnd - dilation * (kernel - 1) - 1) / stride + 1;
+        int span = x.Length + padBegin + padEnd - dilation * (kernel - 1) - 1;
+        // Integer division truncates toward zero: an input shorter than the kernel must give no output, not one.
+        int length = span < 0 ? 0 : span / stride + 1;
         // dilations only when used: every graph written before it existed keeps its bytes.
         var attributes = new List<Onnx.Protos.AttributeProto> { OnnxAttribute.Ints("kernel_shape", kernel), OnnxAttribute.Ints("strides", stride) };
         if (dilation != 1) attributes.Add(OnnxAttribute.Ints("dilations", dilation));

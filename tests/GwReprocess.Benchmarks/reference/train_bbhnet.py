@@ -7,8 +7,10 @@ blocks of kernel 16/8/8, dilation 1/2/2, 16/32/64 channels), as src/GwReprocess/
 import sys, time
 import torch
 
+if len(sys.argv) != 6:
+    sys.exit("usage: train_bbhnet.py LENGTH BATCH STEPS THREADS ARCH (bbhnet or bbhnet-deepfiltering)")
 length, batch, steps, threads = (int(a) for a in sys.argv[1:5])
-arch = sys.argv[5] if len(sys.argv) > 5 else "bbhnet"
+arch = sys.argv[5]
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 

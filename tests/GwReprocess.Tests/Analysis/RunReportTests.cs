@@ -96,6 +96,8 @@ public sealed class RunReportTests : IDisposable
         Assert.Equal(200, s.GetProperty("wall_seconds").GetDouble(), 6);
         Assert.Equal(1.5, s.GetProperty("data_seconds_per_second").GetDouble(), 9);
         Assert.Equal(1.5, s.GetProperty("server_data_seconds_per_second").GetDouble(), 9);
+        // 25 + 25 + 100 responses of B = 8 windows: what the servers' 150 requests scored.
+        Assert.Equal((150, 1200), (s.GetProperty("client_responses").GetDouble(), s.GetProperty("client_inferences").GetDouble()));
         Assert.Equal(1.5, s.GetProperty("binned_throughput").GetProperty("median").GetDouble(), 9);
         // 2 servers × 4 vCPUs + 2 × 1 client × 2 vCPUs = 12 vCPUs × 0.04749975 $/h.
         Assert.Equal(12 * 0.04749975, s.GetProperty("cost").GetProperty("per_hour").GetDouble(), 12);
@@ -107,7 +109,7 @@ public sealed class RunReportTests : IDisposable
 
         string report = Path.Combine(run, "report");
         string md = File.ReadAllText(Path.Combine(report, "report.md"));
-        Assert.Contains("they agree within 5 % (difference 0.0 %)", md);
+        Assert.Contains("the window counts agree within 5 % (difference 0.0 %)", md);
         Assert.Contains("the servers scored 1200 windows, the clients had 1200 answered (150 responses × B = 8;", md);
         Assert.Contains("data seconds / wall time from the synchronized start = 300 s / 200.0 s = 1.5 s'/s; inferences / Δt / r = 1200 / 200.0 s / 4 Hz = 1.5 s'/s", md);
         foreach (var png in new[] { "throughput.png", "time-vs-servers.png", "cost-vs-servers.png", "latency.png" })

@@ -24,7 +24,7 @@ public sealed class ThroughputCheckTests
         Assert.Equal(0, s.Disagreement!.Value, 12);
         Assert.True(s.AgreesWithinFivePercent);
         Assert.Equal("gw150914: data seconds / wall time from the synchronized start = 10 s / 1.0 s = 10.41 s'/s; inferences / Δt / r = 120 / 1.0 s / 4 Hz = 31.22 s'/s; "
-            + "the servers scored 120 windows, the clients had 120 answered (15 responses × B = 8; both count the jobs' padding, the data seconds do not); they agree within 5 % (difference 0.0 %).",
+            + "the servers scored 120 windows, the clients had 120 answered (15 responses × B = 8; both count the jobs' padding, the data seconds do not); the window counts agree within 5 % (difference 0.0 %).",
             ReportWriter.ThroughputCheck(s));
     }
 
@@ -34,7 +34,7 @@ public sealed class ThroughputCheckTests
         var s = Gw150914(12);
         Assert.Equal(0.25, s.Disagreement!.Value, 12);
         Assert.False(s.AgreesWithinFivePercent);
-        Assert.Contains("the clients had 96 answered (12 responses × B = 8; both count the jobs' padding, the data seconds do not); they do NOT agree within 5 % (difference 25.0 %)", ReportWriter.ThroughputCheck(s));
+        Assert.Contains("the clients had 96 answered (12 responses × B = 8; both count the jobs' padding, the data seconds do not); the window counts do NOT agree within 5 % (difference 25.0 %)", ReportWriter.ThroughputCheck(s));
     }
 
     [Fact]
@@ -43,5 +43,6 @@ public sealed class ThroughputCheckTests
         var s = Gw150914(null);
         Assert.Equal(2, s.Disagreement!.Value, 9);
         Assert.DoesNotContain("answered", ReportWriter.ThroughputCheck(s));
+        Assert.Contains("they do NOT agree within 5 % (difference 200.0 %)", ReportWriter.ThroughputCheck(s));
     }
 }

@@ -90,18 +90,7 @@ public sealed class BbhNetTrainingProgramTests(TrainingProgramFixture f)
     [Fact]
     public async Task Behind_the_stream_whitener_it_whitens_each_window_as_the_served_whitener_does_and_pins_the_new_version()
     {
-        string background = await f.StrainBackgroundAsync();
-        string repo = Path.Combine(f.Root, "bbh-stream", "repo"), report = Path.Combine(f.Root, "bbh-stream", "report");
-        var built = await ModelRepositoryBuild.BuildAsync(new ModelRepositoryRequest
-        {
-            Directory = repo,
-            Models = new ModelRepositoryOptions { KernelSeconds = 1, Stride = 1024, Batch = 8, Witnesses = 0, Whitening = WhiteningMode.Stream, Detector = DetectorKind.BbhNet },
-        });
-        Assert.Empty(built.Problems);
-        var args = f.QuickBbhArguments(background, repo, report).ToList();
-        args[args.IndexOf("--workflow") + 1] = TrainingProgramFixture.StrainWorkflow;
-        args[args.IndexOf("--ensemble-from") + 1] = "search";
-        args.AddRange(["--ensemble", "search-bbhnet", "--version", "2"]);
+        var (repo, args) = await StrainSearchAsync("bbh-stream", kernelSeconds: 1);
         var (code, stdout, stderr) = await f.TrainAsync(args);
         Assert.True(code == 0, stdout + stderr);
         Assert.Contains("with the stream whitener (FIR of 4095 taps from each window's preceding 8 s, Welch 4096 samples, mean; above 10 Hz)", stdout);
@@ -114,6 +103,39 @@ public sealed class BbhNetTrainingProgramTests(TrainingProgramFixture f)
         var scorer = ModelConfigFile.Read(Path.Combine(repo, "search-bbhnet", ModelConfigFile.FileName)).EnsembleScheduling.Step.Single(s => s.OutputMap.Values.Contains("score"));
         Assert.Equal(("bbhnet", 2L), (scorer.ModelName, scorer.ModelVersion));
         Assert.DoesNotContain("cleaned by", stdout);
+    }
+
+    [Fact]
+    public async Task A_window_too_short_for_the_layer_plan_is_refused_before_any_data_is_read()
+    {
+        // A strain-only repository of 0.5 s windows: enough for the paper-era plan, not for Deep Filtering's decimating filter and blocks.
+        var (repo, args) = await StrainSearchAsync("bbh-short", kernelSeconds: 0.5);
+        var before = Directory.GetFiles(repo, "*", SearchOption.AllDirectories).Order().ToList();
+        var (code, stdout, stderr) = await f.TrainAsync(args);
+        Assert.True(code == 2, $"exit {code}\n{stdout}\n{stderr}");
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, stderr);
+        Assert.EndsWith("search/config.pbtxt: a 2048-sample window is too short for bbhnet-deepfiltering's 1025-tap input filter, convolutions and pooling; choose --architecture bbhnet or a longer window", lines[0]);
+        Assert.DoesNotContain("reading", stdout);
+        Assert.Equal(before, Directory.GetFiles(repo, "*", SearchOption.AllDirectories).Order().ToList());
+    }
+
+    /// <summary>A strain-only repository (stream whitener → BBHnet, windows of <paramref name="kernelSeconds"/>) under <paramref name="name"/>, and gwrepro-train's arguments to train its search ensemble as version 2.</summary>
+    private async Task<(string Repository, List<string> Arguments)> StrainSearchAsync(string name, double kernelSeconds)
+    {
+        string background = await f.StrainBackgroundAsync();
+        string repo = Path.Combine(f.Root, name, "repo"), report = Path.Combine(f.Root, name, "report");
+        var built = await ModelRepositoryBuild.BuildAsync(new ModelRepositoryRequest
+        {
+            Directory = repo,
+            Models = new ModelRepositoryOptions { KernelSeconds = kernelSeconds, Stride = 1024, Batch = 8, Witnesses = 0, Whitening = WhiteningMode.Stream, Detector = DetectorKind.BbhNet },
+        });
+        Assert.Empty(built.Problems);
+        var args = f.QuickBbhArguments(background, repo, report).ToList();
+        args[args.IndexOf("--workflow") + 1] = TrainingProgramFixture.StrainWorkflow;
+        args[args.IndexOf("--ensemble-from") + 1] = "search";
+        args.AddRange(["--ensemble", "search-bbhnet", "--version", "2"]);
+        return (repo, args);
     }
 
     public static TheoryData<string, string> BadInputs => new()
