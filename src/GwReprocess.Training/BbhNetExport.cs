@@ -18,7 +18,7 @@ internal static class BbhNetExport
     {
         var o = request.Options;
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"BBHnet ({o.Architecture.Summary}) trained by gwrepro-train on {string.Join("+", data.Ifos)} background {data.TrainSpan} whitened by {data.Whitening} and filtered {BbhNetTrainingData.InputFilterBand(o.Architecture, data.SampleRate)}, injections at network SNR {o.MinSnr}-{o.MaxSnr}; score = P(signal)");
+            $"BBHnet ({o.Architecture.Summary}) trained by gwrepro-train on {string.Join("+", data.Ifos)} background {data.TrainSpan} whitened by {data.Whitening} and filtered {o.Architecture.InputFilterBand(data.SampleRate)}, injections at network SNR {o.MinSnr}-{o.MaxSnr}; score = P(signal)");
         var weights = new NetworkWeights(net.ExportTensors(data.InputScale));
         var model = BbhNetNetwork.Build(name, data.Kernel, request.Batch, o.Seed, request.Instances, ModelInstanceGroup.Types.Kind.Auto, weights, description,
             o.Architecture.InputFilter(data.SampleRate), o.Architecture);

@@ -127,7 +127,7 @@ internal sealed class BbhNetTrainingData
         var plan = o.Architecture;
         var filter = plan.InputFilter(request.SampleRate);
         int decimation = plan.InputStride;
-        log(string.Create(CultureInfo.InvariantCulture, $"filtering the training and validation windows with {plan.Name}'s input filter ({filter.Length} taps, {InputFilterBand(plan, request.SampleRate)})"));
+        log(string.Create(CultureInfo.InvariantCulture, $"filtering the training and validation windows with {plan.Name}'s input filter ({filter.Length} taps, {plan.InputFilterBand(request.SampleRate)})"));
         var trainNoise = Array.ConvertAll(whitener.WhitenBackground(cleaned, trainStarts), x => FixedFilter.Apply(x, k, filter, decimation, o.Threads));
         var validationNoise = whitener.WhitenBackground(cleaned, validationStarts);
         var filteredValidation = Array.ConvertAll(validationNoise, x => FixedFilter.Apply(x, k, filter, decimation, o.Threads));
@@ -145,12 +145,6 @@ internal sealed class BbhNetTrainingData
         return new BbhNetTrainingData(plan, ifos, k, trainNoise, validationNoise, trainSet, validationSet, servedSet,
             1 / sigma, trainSpan, validationSpan, filteredValidation) { SampleRate = request.SampleRate, Whitening = whitener.Description };
     }
-
-    /// <summary>The input filter's band and decimation, for the log and the model's description.</summary>
-    public static string InputFilterBand(BbhNetArchitecture plan, int sampleRate) =>
-        plan.LowpassHz(sampleRate) is { } top
-            ? string.Create(CultureInfo.InvariantCulture, $"{plan.HighpassHz}-{top:0.#} Hz, decimating by {plan.InputStride}")
-            : string.Create(CultureInfo.InvariantCulture, $"high-pass at {plan.HighpassHz} Hz");
 
     /// <summary>
     /// √ of the fraction of the decimated band the filtered noise fills: √(Σ s²)/σ is the SNR only for white noise, and decimated band-passed

@@ -39,6 +39,12 @@ public sealed record BbhNetArchitecture(string Name, int LeadingPool, IReadOnlyL
     /// <summary>Low-pass corner (Hz) of the fixed input filter when it decimates: below the decimated Nyquist frequency by more than the 1025-tap transition.</summary>
     public double? LowpassHz(int sampleRate) => InputStride > 1 ? 0.4 * sampleRate / InputStride : null;
 
+    /// <summary>The fixed input filter's band and decimation at <paramref name="sampleRate"/>, for logs and descriptions: "18-409.6 Hz, decimating by 4".</summary>
+    public string InputFilterBand(int sampleRate) =>
+        LowpassHz(sampleRate) is { } top
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{HighpassHz}-{top:0.#} Hz, decimating by {InputStride}")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"high-pass at {HighpassHz} Hz");
+
     /// <summary>The architecture named <paramref name="name"/>, or null.</summary>
     public static BbhNetArchitecture? Find(string name) => All.FirstOrDefault(a => string.Equals(a.Name, name, StringComparison.OrdinalIgnoreCase));
 

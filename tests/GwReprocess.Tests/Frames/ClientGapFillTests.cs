@@ -1,4 +1,3 @@
-using GwReprocess.Frames.Gwf;
 using GwReprocess.Tests.Cli;
 using GwReprocess.Tests.Jobs;
 
@@ -12,30 +11,8 @@ public sealed class ClientGapFillTests(ClientRunFixture run)
     public async Task A_zero_filled_gap_is_logged_once_per_file_and_the_job_completes()
     {
         // A copy of the simulated frames in which one H1 witness is NaN over the second half of one 32 s file.
-        string frames = Path.Combine(run.Root, "frames-gap-fill");
-        Directory.CreateDirectory(frames);
-        foreach (var f in Directory.EnumerateFiles(run.Frames))
-        {
-            string target = Path.Combine(frames, Path.GetFileName(f));
-            if (f.EndsWith(".lcf", StringComparison.Ordinal)) File.WriteAllText(target, File.ReadAllText(f).Replace(run.Frames, frames, StringComparison.Ordinal));
-            else File.Copy(f, target);
-        }
         const string bad = "H1:ASC-PRC2_P_INMON";
-        string victim = Path.Combine(frames, "H-H1_SIM-1000000672-32.gwf");
-        GwfFrameData rewritten;
-        await using (var file = await GwfFile.OpenAsync(victim))
-        {
-            var channels = new List<GwfChannelData>();
-            foreach (var name in file.ChannelNames)
-            {
-                var s = await file.ReadAsync(name);
-                var samples = s.Samples.ToArray();
-                if (name == bad) samples.AsSpan(samples.Length / 2).Fill(double.NaN);
-                channels.Add(GwfChannelData.FromSeries(s.WithSamples(samples), file.KindOf(name)));
-            }
-            rewritten = new GwfFrameData(file.Span.Start, file.Span.Duration, channels);
-        }
-        await GwfWriter.WriteFileAsync(victim, [rewritten]);
+        var (frames, victim) = await run.FramesWithNanHalfAsync("frames-gap-fill", bad, "H-H1_SIM-1000000672-32.gwf");
 
         var (workflow, jobs, plan) = await run.RunDirectoryAsync("gap-fill", frames: frames);
         string text = await File.ReadAllTextAsync(workflow);

@@ -1,5 +1,4 @@
 using GwReprocess.Data;
-using GwReprocess.Frames.Gwf;
 using GwReprocess.IO;
 using GwReprocess.Tests.Cli;
 using GwReprocess.Time;
@@ -79,31 +78,8 @@ public sealed class ClientResumeTests(ClientRunFixture run)
     public async Task A_bad_channel_in_the_second_frame_stops_with_exit_2_naming_it_after_committing_only_whole_frames()
     {
         // A copy of the frames in which one H1 witness turns to NaN inside the second output frame's file.
-        string frames = Path.Combine(run.Root, "frames-bad");
-        Directory.CreateDirectory(frames);
-        foreach (var f in Directory.EnumerateFiles(run.Frames))
-        {
-            string target = Path.Combine(frames, Path.GetFileName(f));
-            if (f.EndsWith(".lcf", StringComparison.Ordinal)) File.WriteAllText(target, File.ReadAllText(f).Replace(run.Frames, frames, StringComparison.Ordinal));
-            else File.Copy(f, target);
-        }
         const string bad = "H1:ASC-PRC2_P_INMON";
-        string victim = Path.Combine(frames, "H-H1_SIM-1000000672-32.gwf");
-        Assert.True(File.Exists(victim));
-        GwfFrameData rewritten;
-        await using (var file = await GwfFile.OpenAsync(victim))
-        {
-            var channels = new List<GwfChannelData>();
-            foreach (var name in file.ChannelNames)
-            {
-                var s = await file.ReadAsync(name);
-                var samples = s.Samples.ToArray();
-                if (name == bad) samples.AsSpan(samples.Length / 2).Fill(double.NaN);
-                channels.Add(GwfChannelData.FromSeries(s.WithSamples(samples), file.KindOf(name)));
-            }
-            rewritten = new GwfFrameData(file.Span.Start, file.Span.Duration, channels);
-        }
-        await GwfWriter.WriteFileAsync(victim, [rewritten]);
+        var (frames, _) = await run.FramesWithNanHalfAsync("frames-bad", bad, "H-H1_SIM-1000000672-32.gwf");
 
         var (outDir, plan, r) = await run.RunClientAsync("bad-channel", h1Witnesses: null, extra: null, frames: frames);
         Assert.True(r.ExitCode == 2, r.StdErr);

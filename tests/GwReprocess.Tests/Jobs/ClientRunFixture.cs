@@ -3,6 +3,7 @@ using System.Text;
 using GwReprocess.Data;
 using GwReprocess.Dsp;
 using GwReprocess.Frames;
+using GwReprocess.Frames.Gwf;
 using GwReprocess.Models;
 using GwReprocess.Simulation;
 using GwReprocess.Tests.Cli;
@@ -148,6 +149,39 @@ public sealed class ClientRunFixture : IAsyncLifetime
         var (workflow, jobs, plan) = await RunDirectoryAsync(name, extra, h1Witnesses, frames);
         var r = await GwreproProcess.RunAsync(ClientArguments(workflow, jobs, plan), timeout: TimeSpan.FromMinutes(4));
         return (Path.Combine(Path.GetDirectoryName(workflow)!, "out"), plan, r);
+    }
+
+    /// <summary>
+    /// A copy of the simulated frames under <paramref name="name"/> (its caches naming the copies) in which <paramref name="channel"/>
+    /// is NaN over the second half of the file <paramref name="fileName"/>; returns the copy's directory and that file.
+    /// </summary>
+    public async Task<(string Frames, string Victim)> FramesWithNanHalfAsync(string name, string channel, string fileName)
+    {
+        string frames = Path.Combine(Root, name);
+        Directory.CreateDirectory(frames);
+        foreach (var f in Directory.EnumerateFiles(Frames))
+        {
+            string target = Path.Combine(frames, Path.GetFileName(f));
+            if (f.EndsWith(".lcf", StringComparison.Ordinal)) File.WriteAllText(target, File.ReadAllText(f).Replace(Frames, frames, StringComparison.Ordinal));
+            else File.Copy(f, target);
+        }
+        string victim = Path.Combine(frames, fileName);
+        if (!File.Exists(victim)) throw new FileNotFoundException($"the simulated run has no {fileName}", victim);
+        GwfFrameData rewritten;
+        await using (var file = await GwfFile.OpenAsync(victim))
+        {
+            var channels = new List<GwfChannelData>();
+            foreach (var n in file.ChannelNames)
+            {
+                var s = await file.ReadAsync(n);
+                var samples = s.Samples.ToArray();
+                if (n == channel) samples.AsSpan(samples.Length / 2).Fill(double.NaN);
+                channels.Add(GwfChannelData.FromSeries(s.WithSamples(samples), file.KindOf(n)));
+            }
+            rewritten = new GwfFrameData(file.Span.Start, file.Span.Duration, channels);
+        }
+        await GwfWriter.WriteFileAsync(victim, [rewritten]);
+        return (frames, victim);
     }
 
     /// <summary>The DAG's client command line for the plan's job, against the test server.</summary>

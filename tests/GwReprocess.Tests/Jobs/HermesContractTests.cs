@@ -61,7 +61,7 @@ public sealed class HermesContractTests
         string dir = Directory.CreateTempSubdirectory("gwrepro-hermes-contract-").FullName;
         try
         {
-            HermesRunFixture.CopyDirectory(Repo, dir);
+            TestDirectories.Copy(Repo, dir);
             var agg = ModelConfigFile.Read(Path.Combine(dir, "aggregator-0.5", ModelConfigFile.FileName));
             agg.SequenceBatching.State[0].Dims[0] = 2540;
             await ModelConfigFile.WriteAsync(Path.Combine(dir, "aggregator-0.5", ModelConfigFile.FileName), agg);
@@ -117,7 +117,7 @@ public sealed class HermesContractTests
         try
         {
             string repo = Path.Combine(dir, "repo");
-            HermesRunFixture.CopyDirectory(Repo, repo);
+            TestDirectories.Copy(Repo, repo);
             await HermesRunFixture.AddCopyAsync(repo, "-l1");
             string fits = Path.Combine(dir, "fits.toml"), seven = Path.Combine(dir, "seven.toml");
             string text = HermesRunFixture.WorkflowText(Path.Combine(dir, "frames"), repo);

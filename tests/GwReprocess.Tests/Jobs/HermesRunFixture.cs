@@ -49,7 +49,7 @@ public sealed class HermesRunFixture : IAsyncLifetime
             Start = T, Duration = 16, Ifos = ["H1", "L1"], FrameLength = 2, FrameDuration = 2, Seed = 5, Witnesses = Witnesses,
             Injections = new InjectionSettings { Rate = 0 },
         }, new DirectoryOutput(Frames));
-        CopyDirectory(Committed, Repository);
+        TestDirectories.Copy(Committed, Repository);
         await AddCopyAsync(Repository, "-l1");
         await AddRawAsync(Repository);
         Port = ClientRunDirectory.FreePort();
@@ -59,11 +59,11 @@ public sealed class HermesRunFixture : IAsyncLifetime
     /// <summary>Adds <c>deepclean-stream-0.5{suffix}</c> with its own <c>aggregator-0.5{suffix}</c> (the snapshotter has two instances and the network is stateless, so those are shared).</summary>
     public static async Task AddCopyAsync(string repository, string suffix)
     {
-        CopyDirectory(Path.Combine(repository, "aggregator-0.5"), Path.Combine(repository, "aggregator-0.5" + suffix));
+        TestDirectories.Copy(Path.Combine(repository, "aggregator-0.5"), Path.Combine(repository, "aggregator-0.5" + suffix));
         var aggregator = ModelConfigFile.Read(Path.Combine(repository, "aggregator-0.5" + suffix, ModelConfigFile.FileName));
         aggregator.Name += suffix;
         await ModelConfigFile.WriteAsync(Path.Combine(repository, "aggregator-0.5" + suffix, ModelConfigFile.FileName), aggregator);
-        CopyDirectory(Path.Combine(repository, H1Ensemble), Path.Combine(repository, H1Ensemble + suffix));
+        TestDirectories.Copy(Path.Combine(repository, H1Ensemble), Path.Combine(repository, H1Ensemble + suffix));
         var ensemble = ModelConfigFile.Read(Path.Combine(repository, H1Ensemble + suffix, ModelConfigFile.FileName));
         ensemble.Name += suffix;
         foreach (var step in ensemble.EnsembleScheduling.Step)
@@ -77,7 +77,7 @@ public sealed class HermesRunFixture : IAsyncLifetime
     /// <summary>Adds <see cref="RawEnsemble"/>: snapshotter → deepclean, output <c>noise</c> [32, 4096].</summary>
     public static async Task AddRawAsync(string repository)
     {
-        CopyDirectory(Path.Combine(repository, H1Ensemble), Path.Combine(repository, RawEnsemble));
+        TestDirectories.Copy(Path.Combine(repository, H1Ensemble), Path.Combine(repository, RawEnsemble));
         var ensemble = ModelConfigFile.Read(Path.Combine(repository, RawEnsemble, ModelConfigFile.FileName));
         ensemble.Name = RawEnsemble;
         ensemble.EnsembleScheduling.Step.Remove(ensemble.EnsembleScheduling.Step.Single(s => s.ModelName == "aggregator-0.5"));
@@ -155,21 +155,7 @@ public sealed class HermesRunFixture : IAsyncLifetime
     }
 
     /// <summary>The one-off client command line for the core segment.</summary>
-    public static string[] ClientArguments(string workflow, string server) =>
-        ["client", "--workflow", workflow, "--start", Core.Start.Seconds.ToString(CultureInfo.InvariantCulture),
-         "--end", Core.End.Seconds.ToString(CultureInfo.InvariantCulture), "--job", "job", "--server", server];
-
-    public static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            string target = Path.Combine(to, Path.GetRelativePath(from, f));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(f, target);
-            File.SetAttributes(target, FileAttributes.Normal);
-        }
-    }
+    public static string[] ClientArguments(string workflow, string server) => OneOffClient.Arguments(workflow, Core, server);
 
     public async Task DisposeAsync()
     {

@@ -135,9 +135,7 @@ public sealed class SmallWienerRunFixture : IAsyncLifetime
     }
 
     /// <summary>The one-off client command line for the core segment (no barrier: there are no jobs.csv).</summary>
-    public static string[] ClientArguments(string workflow, string server, params string[] extra) =>
-        ["client", "--workflow", workflow, "--start", Core.Start.Seconds.ToString(CultureInfo.InvariantCulture),
-         "--end", Core.End.Seconds.ToString(CultureInfo.InvariantCulture), "--job", "job", "--server", server, .. extra];
+    public static string[] ClientArguments(string workflow, string server, params string[] extra) => OneOffClient.Arguments(workflow, Core, server, extra);
 
     public async Task DisposeAsync()
     {

@@ -52,15 +52,8 @@ public sealed partial class TrainingProgramFixture
     /// <summary>A copy of the committed model-repository under <paramref name="name"/>, without the BBHnet trained for the demo and its ensemble (what the training writes).</summary>
     public string CopyCommittedRepository(string name)
     {
-        string source = Path.Combine(SourceTree.Root, "model-repository"), target = Path.Combine(Root, name, "repo");
-        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
-        {
-            string relative = Path.GetRelativePath(source, file);
-            if (relative.Split(Path.DirectorySeparatorChar)[0] is "bbhnet" or "gwe2e-deepclean-bbhnet") continue;
-            string to = Path.Combine(target, relative);
-            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-            File.Copy(file, to);
-        }
+        string target = Path.Combine(Root, name, "repo");
+        TestDirectories.Copy(Path.Combine(SourceTree.Root, "model-repository"), target, model => model is "bbhnet" or "gwe2e-deepclean-bbhnet");
         return target;
     }
 

@@ -121,7 +121,7 @@ public sealed class DagRelativePathsTests : IDisposable
 
         // A repository beside the workflow that serves it is named in the fix, and not copied.
         string beside = Path.Combine(_dir, "wf", "models");
-        CopyDirectory(Path.Combine(SourceTree.Root, "model-repository-strain"), beside);
+        TestDirectories.Copy(Path.Combine(SourceTree.Root, "model-repository-strain"), beside);
         r = await DagAsync(workflow, run, _dir);
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
         Assert.Equal($"warning: {workflow}: inference.model_repository 'models': the server jobs will look for {Path.Combine(run, "models")}, which does not exist; " +
@@ -129,7 +129,7 @@ public sealed class DagRelativePathsTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(run, "models")));
 
         // Copied there (as the warning says), no warning.
-        CopyDirectory(beside, Path.Combine(run, "models"));
+        TestDirectories.Copy(beside, Path.Combine(run, "models"));
         r = await DagAsync(workflow, run, _dir);
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
         Assert.Equal("", r.StdErr);
@@ -143,7 +143,7 @@ public sealed class DagRelativePathsTests : IDisposable
         var r = await DagAsync(workflow, run, _dir);
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
         Assert.StartsWith($"warning: {workflow}: inference.model_repository 'model-repository-strain': the server jobs will look for {Path.Combine(run, "model-repository-strain")}", r.StdErr);
-        CopyDirectory(Path.Combine(SourceTree.Root, "model-repository-strain"), Path.Combine(run, "model-repository-strain"));
+        TestDirectories.Copy(Path.Combine(SourceTree.Root, "model-repository-strain"), Path.Combine(run, "model-repository-strain"));
         Directory.Delete(Path.Combine(_dir, "wf"), true);
 
         // The nodes as DAGMan would start them (a submit file's gwrepro is this one), in the run directory, from its copies alone.
@@ -167,15 +167,5 @@ public sealed class DagRelativePathsTests : IDisposable
         Assert.Empty(RunInputs.BesideWorkflowOrHere(w, "s3://bucket/gw.lcf"));
         // Without a run directory (gwrepro dag --dry-run, no --out) they are taken beside the workflow.
         Assert.Equal(Path.Combine(_dir, "wf", "gw.lcf"), new RunInputs(w, null).FindCache());
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            string target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
     }
 }
