@@ -5,6 +5,14 @@ namespace GwReprocess.Workflow;
 /// <summary>The jobs phase of a local DAG run: JOB nodes in dependency order under MAXJOBS, with RETRY and UNLESS-EXIT.</summary>
 internal sealed partial class LocalDagRun
 {
+    /// <summary>
+    /// Completes when the scheduler has started every node ready in its current pass. DAGMan submits all ready nodes before
+    /// it reads any job's exit, so a retry never takes a sequence number ahead of a node that was ready with it; a local
+    /// process can exit before its start is even recorded (sleep 0 on a loaded machine), and without this wait its retry
+    /// would start inside the pass.
+    /// </summary>
+    private Task _startPass = Task.CompletedTask;
+
     /// <summary>Runs JOB nodes in dependency order, PRIORITY first among ready nodes, at most MAXJOBS per category at once.</summary>
     private async Task RunJobsAsync()
     {
@@ -20,6 +28,8 @@ internal sealed partial class LocalDagRun
             while (ready.Count > 0 || running.Count > 0)
             {
                 ready.Sort((a, b) => a.Node.Priority != b.Node.Priority ? b.Node.Priority.CompareTo(a.Node.Priority) : order[a.Node.Name].CompareTo(order[b.Node.Name]));
+                var pass = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _startPass = pass.Task;
                 for (int i = 0; i < ready.Count; i++)
                 {
                     var r = ready[i];
@@ -29,6 +39,7 @@ internal sealed partial class LocalDagRun
                     ready.RemoveAt(i--);
                     running.Add((RunNodeAsync(r, null, stop.Token), r));
                 }
+                pass.SetResult();
                 if (running.Count == 0) break;
                 var finished = await Task.WhenAny(running.Select(x => x.Task)).ConfigureAwait(false);
                 int at = running.FindIndex(x => x.Task == finished);
@@ -91,6 +102,7 @@ internal sealed partial class LocalDagRun
             if (r.Node.Noop) { r.ExitCode = 0; break; }
             Process process;
             Task exit;
+            var pass = _startPass;
             try
             {
                 var command = Prepare(r, extra);
@@ -119,6 +131,7 @@ internal sealed partial class LocalDagRun
                     r.Clock.Stop();
                     throw;
                 }
+                await pass.ConfigureAwait(false);
                 r.ExitCode = process.ExitCode;
                 _records.Terminated(r, process.ExitCode);
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using GwReprocess.Workflow;
 
@@ -246,6 +247,28 @@ public sealed partial class DagmanRecordsTests : IDisposable
         Assert.Equal(("DAGMAN_FINISHED", "2"), (log[^1].Event, log[^1].Id));
         Assert.DoesNotContain(log, e => e.Node == "long" && e.Event == "JOB_TERMINATED");
         Assert.Equal(["quick"], RescueDag.DoneNodes(P("t.dag.rescue001")));
+    }
+
+    [Fact]
+    public async Task A_retry_is_numbered_after_every_node_that_was_ready_with_it_however_fast_its_first_attempt_exits()
+    {
+        // DAGMan submits every ready node before it reads an exit. 'quick' fails at once; the 40 others take a while to
+        // start one after another, so without the wait for the pass its retry would take a number among theirs, as it
+        // did once on a loaded CI machine.
+        File.WriteAllText(P("n.sub"), """
+            executable = /bin/sh
+            arguments  = "-c 'exit $(code)'"
+            queue
+
+            """);
+        var dag = new System.Text.StringBuilder("JOBSTATE_LOG r.jobstate.log\nJOB quick n.sub\nVARS quick code=\"3\"\nRETRY quick 1\n");
+        for (int i = 0; i < 40; i++) dag.Append(CultureInfo.InvariantCulture, $"JOB n{i} n.sub\nVARS n{i} code=\"0\"\n");
+        File.WriteAllText(P("r.dag"), dag.ToString());
+        var r = await LocalDagExecutor.RunAsync(P("r.dag"), Options, CancellationToken.None);
+        Assert.False(r.AllSucceeded);
+        var seq = Sequences(JobstateLog.Read(P("r.jobstate.log")));
+        Assert.Equal([1, 42], seq["quick"]);
+        for (int i = 0; i < 40; i++) Assert.Equal([i + 2], seq[$"n{i}"]);
     }
 
     [Fact]
