@@ -49,6 +49,26 @@ if "${gwrepro[@]}" dag "$train/workflow.toml" --out "$work/ldg-training" --execu
 else
   echo "FAIL ldg-training: gwrepro dag failed"; cat "$work/ldg-training.log"; fail=1
 fi
+# The golden run again on a transferring site (hepcloud: should_transfer_files = YES) with its cache in a folder: the
+# client and training jobs are sent caches/frames.lcf under that path (preserve_relative_paths), the copy gwrepro dag
+# puts in the run directory (condor_submit -dry-run does not look for it).
+xfer="$work/ldg-transfer-src"
+cp -r "$repo/tests/data/workflow/ldg" "$xfer"
+mkdir -p "$xfer/caches"; mv "$xfer/frames.lcf" "$xfer/caches/frames.lcf"
+sed -i 's|^cache = "frames.lcf"|cache = "caches/frames.lcf"|; s|^profile = "ldg"|profile = "hepcloud"|' "$xfer/workflow.toml"
+printf '\n[training]\nprogram = "/usr/bin/true"\n' >> "$xfer/workflow.toml"
+sed -i 's|^model_repository = "model-repository"|model_repository = "s3://gwrepro-models/repository"|' "$xfer/workflow.toml"
+if "${gwrepro[@]}" dag "$xfer/workflow.toml" --out "$work/ldg-transfer" --executable /usr/bin/true --no-resume -q >"$work/ldg-transfer.log" 2>&1; then
+  runs+=("ldg-transfer")
+  for sub in client.sub train.sub; do
+    if ! grep -q '^transfer_input_files .*caches/frames.lcf' "$work/ldg-transfer/$sub" || ! grep -q '^preserve_relative_paths = true' "$work/ldg-transfer/$sub"; then
+      echo "FAIL ldg-transfer: $sub does not send caches/frames.lcf under its path"; fail=1
+    fi
+  done
+  [ -f "$work/ldg-transfer/caches/frames.lcf" ] || { echo "FAIL ldg-transfer: gwrepro dag did not copy caches/frames.lcf"; fail=1; }
+else
+  echo "FAIL ldg-transfer: gwrepro dag failed"; cat "$work/ldg-transfer.log"; fail=1
+fi
 chroot "$root" chown -R gwrepro:gwrepro /home/gwrepro/validate
 for name in "${runs[@]}"; do
   dir=/home/gwrepro/validate/$name
@@ -66,7 +86,7 @@ for name in "${runs[@]}"; do
       if [ "$s" = client.sub ] && ! echo "$args" | grep -q -- '--job clean_H1L1_1_1 --server server_0'; then
         echo "FAIL $name/$s: condor_submit parsed $args"; fail=1; continue
       fi
-      if [ "$s" = train.sub ] && ! echo "$args" | grep -q -- '--start 1238166018 --end 1238166618 --validation 150 --out model-repository --version 101'; then
+      if [ "$s" = train.sub ] && ! echo "$args" | grep -q -- '--start 1238166018 --end 1238166618 --validation 150 --out [^ ]* --version 101'; then
         echo "FAIL $name/$s: condor_submit parsed $args"; fail=1; continue
       fi
       echo "ok   $name/$s ${args:+($args)}"
@@ -75,4 +95,24 @@ for name in "${runs[@]}"; do
     fi
   done
 done
+# A job sent what the transferring run's client.sub sends (its transfer lines, on the pool's daemons) finds the workflow
+# copy, jobs.csv and the cache in its sandbox, the cache under the path the workflow names.
+if [[ " ${runs[*]} " == *" ldg-transfer "* ]]; then
+  dir=/home/gwrepro/validate/ldg-transfer
+  { grep -E '^(should_transfer_files|transfer_input_files|preserve_relative_paths|when_to_transfer_output|transfer_output_files) ' "$work/ldg-transfer/client.sub"
+    printf '%s\n' 'universe = vanilla' 'executable = /bin/sh' "arguments = \"-c 'test -f workflow.toml && test -f jobs.csv && head -n 1 caches/frames.lcf'\"" \
+      'output = sandbox.out' 'error = sandbox.err' 'log = sandbox.log' 'request_memory = 16MB' 'request_disk = 1MB' 'queue'
+  } > "$work/ldg-transfer/sandbox.sub"
+  chroot "$root" chown gwrepro:gwrepro "$dir/sandbox.sub"
+  "$pool" start
+  if "$pool" run sh -c "cd $dir && condor_submit sandbox.sub >/dev/null && condor_wait -wait 120 sandbox.log >/dev/null" \
+     && grep -q '(return value 0)' "$work/ldg-transfer/sandbox.log" \
+     && [ "$(cat "$work/ldg-transfer/sandbox.out")" = "$(head -n 1 "$work/ldg-transfer/caches/frames.lcf")" ]; then
+    echo "ok   ldg-transfer: a job sent client.sub's inputs reads caches/frames.lcf in its sandbox"
+  else
+    echo "FAIL ldg-transfer: a job sent client.sub's inputs did not find them in its sandbox"
+    cat "$work/ldg-transfer/sandbox.err" "$work/ldg-transfer/sandbox.log" 2>/dev/null | tail -n 20; fail=1
+  fi
+  "$pool" stop
+fi
 exit $fail

@@ -76,7 +76,9 @@ public static class DagWriter
                 .. ClientSecurityArguments(inference), .. w.Training is null ? Array.Empty<string>() : TrainingNodes.ClientArguments]),
             ["server_arguments"] = SubmitArguments.Quote(serve.ToArguments()),
             ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
-            ["client_inputs"] = string.Join(", ", ["workflow.toml", "jobs.csv", .. ClientSecurityFiles(inference)]),
+            ["client_inputs"] = string.Join(", ", ["workflow.toml", "jobs.csv", .. FrameCacheInput(w), .. ClientSecurityFiles(inference)]),
+            ["train_inputs"] = string.Join(", ", ["workflow.toml", .. FrameCacheInput(w)]),
+            ["preserve_relative_paths"] = FrameCacheInput(w).Any(f => f.Contains('/', StringComparison.Ordinal)) ? "preserve_relative_paths = true" : "",
             ["server_transfer"] = ServerTransfer(inference, transfer),
             ["client_cpus"] = condor.ClientCpus.ToString(CultureInfo.InvariantCulture),
             ["client_memory"] = condor.ClientMemory,
@@ -138,6 +140,17 @@ public static class DagWriter
             await foreach (var o in bucket.ListAsync(donePrefix, cancellationToken).ConfigureAwait(false)) done.Add(o.Key[donePrefix.Length..]);
             return done;
         }
+    }
+
+    /// <summary>
+    /// The LAL cache the client and training jobs read, listed for transfer when it lies in the run directory (where
+    /// <c>gwrepro dag</c> puts a relative <c>data.cache</c>): a job on a transferring site (igwn-osg, hepcloud) starts in a
+    /// sandbox holding only what it is sent. Kept under its relative path (<c>preserve_relative_paths</c> when it has
+    /// folders), as the workflow copy names it that way. An absolute or URL cache is the site's to provide.
+    /// </summary>
+    private static IEnumerable<string> FrameCacheInput(WorkflowConfig w)
+    {
+        if (w.Data.CacheInRunDirectory is { } cache) yield return cache;
     }
 
     // The TLS and token files are named by their run-directory copies (RunDirectory.CopiedFiles), never by content:

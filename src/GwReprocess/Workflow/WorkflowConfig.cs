@@ -21,6 +21,20 @@ public sealed record DataSpec(DataSourceKind Kind, Segment Span, string? Cache, 
 {
     /// <summary>Gaps inside the input files (NaN samples, GWOSC DQmask DATA-off seconds): <c>gaps = "refuse"</c> (the default) stops the job with one line, <c>"zero"</c> fills them with zeros and logs them.</summary>
     public GwReprocess.Frames.GapPolicy Gaps { get; init; } = GwReprocess.Frames.GapPolicy.Refuse;
+
+    /// <summary>
+    /// A relative local <c>data.cache</c> inside the run directory, as the jobs are sent it ('/'-separated, <c>./</c> dropped);
+    /// null for another source, a URL, an absolute path, or a path that leaves the run directory (<c>../frames/o3a.lcf</c>).
+    /// </summary>
+    public string? CacheInRunDirectory
+    {
+        get
+        {
+            if (Kind != DataSourceKind.Cache || Cache is null || GwReprocess.IO.Location.Parse(Cache).IsRooted) return null;
+            string path = System.IO.Path.GetRelativePath(".", Cache).Replace('\\', '/');
+            return path == ".." || path.StartsWith("../", StringComparison.Ordinal) ? null : path;
+        }
+    }
 }
 
 /// <summary>Settings for simulated data (the demo's default).</summary>
@@ -263,10 +277,13 @@ public sealed record WorkflowConfig(
         var barrier = ReadBarrier(t);
         var cleaning = ReadCleaning(t);
         var site = SiteProfile.Read(t);
+        var data = new DataSpec(kind, span, cache, bucket, simulation, strictChecksums) { Gaps = gaps };
+        if (site.ShouldTransferFiles == "YES" && kind == DataSourceKind.Cache && !GwReprocess.IO.Location.Parse(cache!).IsRooted && data.CacheInRunDirectory is null)
+            throw t.Error("data.cache", $"'{cache}' lies outside the run directory: jobs on a transferring site (site.profile = \"{site.Name}\") are sent the cache under the path the workflow names; give one below the workflow's folder, or an absolute path the execute points mount");
         var training = TrainingSpec.Read(t);
         if (training is not null) CheckTraining(t, training, detectors, length, inference, site);
         t.RejectUnknownKeys();
-        return new WorkflowConfig(name, source, new DataSpec(kind, span, cache, bucket, simulation, strictChecksums) { Gaps = gaps }, detectors,
+        return new WorkflowConfig(name, source, data, detectors,
             new JobLayout(length, minimum, padding), inference, outputs, site, condor) { Barrier = barrier, Cleaning = cleaning, Training = training };
     }
 

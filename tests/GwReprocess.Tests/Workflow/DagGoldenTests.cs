@@ -148,7 +148,7 @@ public class DagTlsTests
         // Only the submit files change: the DAG, jobs and config are those of the same workflow without TLS.
         foreach (var name in new[] { "reprocess.dag", "analyze.sub", "dagman.config", "jobs.csv" })
             Assert.Equal(File.ReadAllText(Data("ldg", "expected", name)), files[name]);
-        Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv, tls-ca.pem, server.token\n", files["client.sub"]);
+        Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv, frames.lcf, tls-ca.pem, server.token\n", files["client.sub"]);
         Assert.Contains("transfer_input_files    = tls-cert.pem, tls-key.pem, server.token\n", files["server.sub"]);
         Assert.DoesNotContain("secrets/", string.Concat(files.Values));
     }
@@ -159,7 +159,7 @@ public class DagTlsTests
         var files = DagWriter.Render(Plan(t => t.Replace("clients_per_server = 4\n", "clients_per_server = 4\ntls_cert = \"a.pem\"\ntls_key = \"a.key\"\n")), "/x/gwrepro")
             .ToDictionary(f => f.Key, f => f.Value);
         Assert.Contains("--server $(server) --tls\"", files["client.sub"]);
-        Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv\n", files["client.sub"]);
+        Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv, frames.lcf\n", files["client.sub"]);
         Assert.Contains("--tls-cert tls-cert.pem --tls-key tls-key.pem\"", files["server.sub"]);
     }
 
@@ -179,8 +179,41 @@ public class DagTlsTests
         var files = DagWriter.Render(Plan(t => t.Replace("clients_per_server = 4\n", "clients_per_server = 4\n" + TlsKeys)
             .Replace("profile = \"ldg\"", "profile = \"igwn-osg\"")), "/x/gwrepro").ToDictionary(f => f.Key, f => f.Value);
         Assert.Contains("transfer_input_files    = model-repository, tls-cert.pem, tls-key.pem, server.token\n", files["server.sub"]);
-        Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv, tls-ca.pem, server.token\n", files["client.sub"]);
+        Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv, frames.lcf, tls-ca.pem, server.token\n", files["client.sub"]);
         Assert.Empty(DagChecker.Check(files["reprocess.dag"], "reprocess.dag", out _));
+    }
+
+    [Theory]
+    [InlineData("caches/H1L1.lcf", "caches/H1L1.lcf", true)]
+    [InlineData("./H1L1.lcf", "H1L1.lcf", false)]
+    [InlineData("/cvmfs/frames/H1L1.lcf", null, false)]
+    [InlineData("s3://frames/H1L1.lcf", null, false)]
+    public void A_relative_frame_cache_is_sent_to_the_client_and_training_jobs_under_the_path_the_workflow_names(string cache, string? sent, bool preserved)
+    {
+        // An OSG job starts in a sandbox holding only what it is sent: without the cache every client and training job would fail.
+        string text = TrainingPlanTests.Workflow(extra: "[site]\nprofile = \"igwn-osg\"\naccounting_group = \"igwn.dev.o4.cbc.allsky.gwrepro\"\n\n[inference]\nmodel_repository = \"s3://models/repo\"\n")
+            .Replace("[data]\n", $"[data]\nsource = \"cache\"\ncache = \"{cache}\"\n", StringComparison.Ordinal);
+        var files = DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(text, "w.toml")), "/x/gwrepro").ToDictionary(f => f.Key, f => f.Value);
+        string extra = sent is null ? "" : ", " + sent;
+        Assert.Contains($"transfer_input_files    = workflow.toml, jobs.csv{extra}\n", files["client.sub"], StringComparison.Ordinal);
+        Assert.Contains($"transfer_input_files    = workflow.toml{extra}\n", files[TrainingNodes.SubmitFile], StringComparison.Ordinal);
+        foreach (var sub in new[] { "client.sub", TrainingNodes.SubmitFile })
+            Assert.Equal(preserved, files[sub].Contains("\npreserve_relative_paths = true\n", StringComparison.Ordinal));
+        Assert.DoesNotContain("preserve_relative_paths", files["server.sub"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_cache_outside_the_run_directory_is_refused_on_a_transferring_site_and_not_sent_on_a_shared_one()
+    {
+        string Text(string profile) => TrainingPlanTests.Workflow("", $"[site]\nprofile = \"{profile}\"\naccounting_group = \"igwn.dev.o4.cbc.allsky.gwrepro\"\n")
+            .Replace("[data]\n", "[data]\nsource = \"cache\"\ncache = \"../frames/o3a.lcf\"\n", StringComparison.Ordinal);
+        var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Text("igwn-osg"), "w.toml"));
+        Assert.Contains("data.cache", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'../frames/o3a.lcf' lies outside the run directory", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+        var files = DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(Text("ldg"), "w.toml")), "/x/gwrepro").ToDictionary(f => f.Key, f => f.Value);
+        Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv\n", files["client.sub"], StringComparison.Ordinal);
+        Assert.DoesNotContain("preserve_relative_paths", files["client.sub"], StringComparison.Ordinal);
     }
 
     [Fact]
