@@ -60,6 +60,7 @@ printf '\n[training]\nprogram = "/usr/bin/true"\n' >> "$xfer/workflow.toml"
 sed -i 's|^model_repository = "model-repository"|model_repository = "s3://gwrepro-models/repository"|' "$xfer/workflow.toml"
 if "${gwrepro[@]}" dag "$xfer/workflow.toml" --out "$work/ldg-transfer" --executable /usr/bin/true --no-resume -q >"$work/ldg-transfer.log" 2>&1; then
   runs+=("ldg-transfer")
+  grep -q '^should_transfer_files *= YES$' "$work/ldg-transfer/client.sub" || { echo "FAIL ldg-transfer: client.sub does not transfer files (is the profile still hepcloud?)"; fail=1; }
   for sub in client.sub train.sub; do
     if ! grep -q '^transfer_input_files .*caches/frames.lcf' "$work/ldg-transfer/$sub" || ! grep -q '^preserve_relative_paths = true' "$work/ldg-transfer/$sub"; then
       echo "FAIL ldg-transfer: $sub does not send caches/frames.lcf under its path"; fail=1
@@ -99,20 +100,20 @@ done
 # copy, jobs.csv and the cache in its sandbox, the cache under the path the workflow names.
 if [[ " ${runs[*]} " == *" ldg-transfer "* ]]; then
   dir=/home/gwrepro/validate/ldg-transfer
-  { grep -E '^(should_transfer_files|transfer_input_files|preserve_relative_paths|when_to_transfer_output|transfer_output_files) ' "$work/ldg-transfer/client.sub"
+  { grep -E '^(should_transfer_files|transfer_input_files|preserve_relative_paths|when_to_transfer_output|transfer_output_files) ' "$work/ldg-transfer/client.sub" || true
     printf '%s\n' 'universe = vanilla' 'executable = /bin/sh' "arguments = \"-c 'test -f workflow.toml && test -f jobs.csv && head -n 1 caches/frames.lcf'\"" \
       'output = sandbox.out' 'error = sandbox.err' 'log = sandbox.log' 'request_memory = 16MB' 'request_disk = 1MB' 'queue'
   } > "$work/ldg-transfer/sandbox.sub"
   chroot "$root" chown gwrepro:gwrepro "$dir/sandbox.sub"
   "$pool" start
+  trap '"$pool" stop' EXIT
   if "$pool" run sh -c "cd $dir && condor_submit sandbox.sub >/dev/null && condor_wait -wait 120 sandbox.log >/dev/null" \
      && grep -q '(return value 0)' "$work/ldg-transfer/sandbox.log" \
      && [ "$(cat "$work/ldg-transfer/sandbox.out")" = "$(head -n 1 "$work/ldg-transfer/caches/frames.lcf")" ]; then
     echo "ok   ldg-transfer: a job sent client.sub's inputs reads caches/frames.lcf in its sandbox"
   else
     echo "FAIL ldg-transfer: a job sent client.sub's inputs did not find them in its sandbox"
-    cat "$work/ldg-transfer/sandbox.err" "$work/ldg-transfer/sandbox.log" 2>/dev/null | tail -n 20; fail=1
+    { cat "$work/ldg-transfer/sandbox.err" "$work/ldg-transfer/sandbox.log" 2>/dev/null || true; } | tail -n 20; fail=1
   fi
-  "$pool" stop
 fi
 exit $fail

@@ -5,31 +5,34 @@ namespace GwReprocess.Workflow;
 /// <summary>The jobs phase of a local DAG run: JOB nodes in dependency order under MAXJOBS, with RETRY and UNLESS-EXIT.</summary>
 internal sealed partial class LocalDagRun
 {
-    /// <summary>
-    /// Completes when the scheduler has started every node ready in its current pass. DAGMan submits all ready nodes before
-    /// it reads any job's exit, so a retry never takes a sequence number ahead of a node that was ready with it; a local
-    /// process can exit before its start is even recorded (sleep 0 on a loaded machine), and without this wait its retry
-    /// would start inside the pass.
-    /// </summary>
-    private Task _startPass = Task.CompletedTask;
+    /// <summary>What one attempt of a node came to.</summary>
+    private enum AttemptOutcome { Succeeded, Failed, Retry }
 
-    /// <summary>Runs JOB nodes in dependency order, PRIORITY first among ready nodes, at most MAXJOBS per category at once.</summary>
+    /// <summary>
+    /// Runs JOB nodes in dependency order, PRIORITY first among ready nodes, at most MAXJOBS per category at once. Every node
+    /// ready in a pass is started before any exit is read, so a retry never takes a sequence number ahead of one of them,
+    /// however fast its first attempt exited. A node to be retried gives up its category slot and goes back to the ready
+    /// nodes, behind those of its priority that wait for their first attempt: DAGMan appends it to its ready queue
+    /// (DAGMAN_RETRY_NODE_FIRST is false by default). Among nodes a category throttle holds back DAGMan's order is not
+    /// fixed (it puts them back at the front of its queue one by one, reversing them every submit cycle): HTCondor 25.14.1
+    /// ran a retry after all four held nodes of one MAXJOBS 1 DAG, after one of two of another.
+    /// </summary>
     private async Task RunJobsAsync()
     {
         var order = _dag.Nodes.Select((n, i) => (n.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
         var ready = new List<LocalNodeRun>(_runs.Values.Where(r => r.Node.Kind == DagNodeKind.Job && r.State is null && r.WaitingOn == 0));
-        // Not keyed by task: a node that finishes synchronously (NOOP, a submit failure) returns the runtime's cached Task<bool>,
+        // Not keyed by task: an attempt that ends synchronously (NOOP, a submit failure) returns the runtime's cached task,
         // the same instance for every such node, so two of them at once would collide as dictionary keys.
-        var running = new List<(Task<bool> Task, LocalNodeRun Run)>();
+        var running = new List<(Task<AttemptOutcome> Task, LocalNodeRun Run)>();
         var perCategory = new Dictionary<string, int>(StringComparer.Ordinal);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_cancellation);
         try
         {
             while (ready.Count > 0 || running.Count > 0)
             {
-                ready.Sort((a, b) => a.Node.Priority != b.Node.Priority ? b.Node.Priority.CompareTo(a.Node.Priority) : order[a.Node.Name].CompareTo(order[b.Node.Name]));
-                var pass = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _startPass = pass.Task;
+                ready.Sort((a, b) => a.Node.Priority != b.Node.Priority ? b.Node.Priority.CompareTo(a.Node.Priority)
+                    : (a.Attempts > 0) != (b.Attempts > 0) ? (a.Attempts > 0).CompareTo(b.Attempts > 0)
+                    : order[a.Node.Name].CompareTo(order[b.Node.Name]));
                 for (int i = 0; i < ready.Count; i++)
                 {
                     var r = ready[i];
@@ -37,24 +40,30 @@ internal sealed partial class LocalDagRun
                     if (category is not null && _dag.MaxJobs.TryGetValue(category, out int max) && max > 0 && perCategory.GetValueOrDefault(category) >= max) continue;
                     if (category is not null) perCategory[category] = perCategory.GetValueOrDefault(category) + 1;
                     ready.RemoveAt(i--);
-                    running.Add((RunNodeAsync(r, null, stop.Token), r));
+                    running.Add((RunAttemptAsync(r, null, stop.Token), r));
                 }
-                pass.SetResult();
                 if (running.Count == 0) break;
                 var finished = await Task.WhenAny(running.Select(x => x.Task)).ConfigureAwait(false);
                 int at = running.FindIndex(x => x.Task == finished);
                 var done = running[at].Run;
                 running.RemoveAt(at);
                 if (done.Node.Category is { } c) perCategory[c]--;
-                if (await finished.ConfigureAwait(false))
+                switch (await finished.ConfigureAwait(false))
                 {
-                    foreach (var child in done.Node.Children)
-                    {
-                        var cr = _runs[child];
-                        if (--cr.WaitingOn == 0 && cr.State is null) ready.Add(cr);
-                    }
+                    case AttemptOutcome.Succeeded:
+                        foreach (var child in done.Node.Children)
+                        {
+                            var cr = _runs[child];
+                            if (--cr.WaitingOn == 0 && cr.State is null) ready.Add(cr);
+                        }
+                        break;
+                    case AttemptOutcome.Retry:
+                        ready.Add(done);
+                        break;
+                    default:
+                        MarkFutile(done);
+                        break;
                 }
-                else MarkFutile(done);
             }
         }
         finally
@@ -92,17 +101,23 @@ internal sealed partial class LocalDagRun
         }
     }
 
-    /// <summary>Runs one node to success or until its retries are spent (UNLESS-EXIT stops retrying); true on success.</summary>
+    /// <summary>Runs one node to success or until its retries are spent (UNLESS-EXIT stops retrying), retrying in place; true on success.</summary>
     private async Task<bool> RunNodeAsync(LocalNodeRun r, IReadOnlyDictionary<string, string>? extra, CancellationToken ct)
     {
+        AttemptOutcome outcome;
+        while ((outcome = await RunAttemptAsync(r, extra, ct).ConfigureAwait(false)) == AttemptOutcome.Retry) { }
+        return outcome == AttemptOutcome.Succeeded;
+    }
+
+    /// <summary>One attempt of a node: its process started, waited for and recorded; Retry when it failed with retries left.</summary>
+    private async Task<AttemptOutcome> RunAttemptAsync(LocalNodeRun r, IReadOnlyDictionary<string, string>? extra, CancellationToken ct)
+    {
         r.Clock.Start();
-        while (true)
+        r.Attempts++;
+        if (!r.Node.Noop)
         {
-            r.Attempts++;
-            if (r.Node.Noop) { r.ExitCode = 0; break; }
             Process process;
             Task exit;
-            var pass = _startPass;
             try
             {
                 var command = Prepare(r, extra);
@@ -119,7 +134,7 @@ internal sealed partial class LocalDagRun
                 r.State = LocalNodeState.Failed;
                 r.Clock.Stop();
                 Report(r, LocalDagEventKind.Failed, e.Message);
-                return false;
+                return AttemptOutcome.Failed;
             }
             using (process)
             {
@@ -131,27 +146,29 @@ internal sealed partial class LocalDagRun
                     r.Clock.Stop();
                     throw;
                 }
-                await pass.ConfigureAwait(false);
                 r.ExitCode = process.ExitCode;
                 _records.Terminated(r, process.ExitCode);
             }
-            if (r.ExitCode == 0) break;
-            int retriesUsed = r.Attempts - 1;
-            if (retriesUsed < r.Node.Retries && r.ExitCode != r.Node.UnlessExit)
+            if (r.ExitCode != 0)
             {
-                Report(r, LocalDagEventKind.Retrying, $"exit code {r.ExitCode}; retry {retriesUsed + 1} of {r.Node.Retries}");
-                continue;
+                int retriesUsed = r.Attempts - 1;
+                if (retriesUsed < r.Node.Retries && r.ExitCode != r.Node.UnlessExit)
+                {
+                    Report(r, LocalDagEventKind.Retrying, $"exit code {r.ExitCode}; retry {retriesUsed + 1} of {r.Node.Retries}");
+                    return AttemptOutcome.Retry;
+                }
+                r.Error = LocalDagRecords.FailureText(r, r.ExitCode.Value);
+                r.State = LocalNodeState.Failed;
+                r.Clock.Stop();
+                string why = r.ExitCode == r.Node.UnlessExit && retriesUsed < r.Node.Retries ? $" (UNLESS-EXIT {r.Node.UnlessExit}: not retried)" : "";
+                Report(r, LocalDagEventKind.Failed, $"exit code {r.ExitCode} after {r.Attempts} attempt(s){why}");
+                return AttemptOutcome.Failed;
             }
-            r.Error = LocalDagRecords.FailureText(r, r.ExitCode.Value);
-            r.State = LocalNodeState.Failed;
-            r.Clock.Stop();
-            string why = r.ExitCode == r.Node.UnlessExit && retriesUsed < r.Node.Retries ? $" (UNLESS-EXIT {r.Node.UnlessExit}: not retried)" : "";
-            Report(r, LocalDagEventKind.Failed, $"exit code {r.ExitCode} after {r.Attempts} attempt(s){why}");
-            return false;
         }
+        else r.ExitCode = 0;
         r.State = LocalNodeState.Succeeded;
         r.Clock.Stop();
         Report(r, LocalDagEventKind.Succeeded, r.Node.Noop ? "NOOP" : "exit code 0");
-        return true;
+        return AttemptOutcome.Succeeded;
     }
 }

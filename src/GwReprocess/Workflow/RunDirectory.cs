@@ -96,14 +96,25 @@ public static class DagWriter
         };
 
         var training = w.Training is null ? null : TrainingPlan.Create(plan);
+        var clientTemplate = SubmitTemplate.Load("client.sub", condor.Templates);
+        var trainTemplate = training is null ? null : SubmitTemplate.Load(TrainingNodes.SubmitFile, condor.Templates);
+        if (transfer && w.Data.CacheInRunDirectory() is { } cache)
+            foreach (var (template, inputs) in new[] { (clientTemplate, "client_inputs"), (trainTemplate, "train_inputs") })
+            {
+                // An edited template from before these placeholders would send the jobs no cache, or flatten its folders.
+                if (template is null) continue;
+                foreach (var name in cache.Contains('/', StringComparison.Ordinal) ? [inputs, "preserve_relative_paths"] : new[] { inputs })
+                    if (!template.Uses(name))
+                        throw new BadInputException($"{template.Source}: no {{{{{name}}}}} placeholder, so jobs on a transferring site (site.profile = \"{w.Site.Name}\") would not find {cache} in their sandbox; add it (condor/README.md lists the placeholders)");
+            }
         if (training is not null)
             foreach (var (k, v) in TrainingNodes.Values(w, executable)) values[k] = v;
         var files = new List<KeyValuePair<string, string>>
         {
             new(RunDirectory.DagName, RenderDag(plan, servers, done, training)),
-            new("client.sub", SubmitTemplate.Load("client.sub", condor.Templates).Render(values)),
+            new("client.sub", clientTemplate.Render(values)),
         };
-        if (training is not null) files.Add(new(TrainingNodes.SubmitFile, SubmitTemplate.Load(TrainingNodes.SubmitFile, condor.Templates).Render(values)));
+        if (trainTemplate is not null) files.Add(new(TrainingNodes.SubmitFile, trainTemplate.Render(values)));
         if (servers > 0) files.Add(new(ServeCommand.SubmitFile, SubmitTemplate.Load(ServeCommand.SubmitFile, condor.Templates).Render(values)));
         files.Add(new("analyze.sub", SubmitTemplate.Load("analyze.sub", condor.Templates).Render(values)));
         files.Add(new("dagman.config", SubmitTemplate.Load("dagman.config", condor.Templates).Render(values)));
@@ -150,7 +161,7 @@ public static class DagWriter
     /// </summary>
     private static IEnumerable<string> FrameCacheInput(WorkflowConfig w)
     {
-        if (w.Data.CacheInRunDirectory is { } cache) yield return cache;
+        if (w.Data.CacheInRunDirectory() is { } cache) yield return cache;
     }
 
     // The TLS and token files are named by their run-directory copies (RunDirectory.CopiedFiles), never by content:

@@ -39,6 +39,9 @@ public sealed partial class SubmitTemplate
         return new SubmitTemplate("condor/" + fileName, reader.ReadToEnd());
     }
 
+    /// <summary>True when the template has <c>{{name}}</c> somewhere.</summary>
+    public bool Uses(string name) => _text.Contains("{{" + name + "}}", StringComparison.Ordinal);
+
     /// <summary>Fills every placeholder; a placeholder without a value is an error naming the template and line.</summary>
     public string Render(IReadOnlyDictionary<string, string> values)
     {

@@ -64,7 +64,8 @@ public static class TrainingNodes
     public static string FitData(WorkflowConfig workflow) => workflow.Data.Kind switch
     {
         DataSourceKind.Simulated => workflow.Data.Simulation!.Directory,
-        DataSourceKind.Cache => workflow.Data.Cache!,
+        // The normalised path the jobs are sent it under ('./a/../b.lcf' would need an a/ the sandbox lacks).
+        DataSourceKind.Cache => workflow.Data.CacheInRunDirectory() ?? workflow.Data.Cache!,
         _ => workflow.Data.Bucket!,
     };
 

@@ -23,17 +23,17 @@ public sealed record DataSpec(DataSourceKind Kind, Segment Span, string? Cache, 
     public GwReprocess.Frames.GapPolicy Gaps { get; init; } = GwReprocess.Frames.GapPolicy.Refuse;
 
     /// <summary>
-    /// A relative local <c>data.cache</c> inside the run directory, as the jobs are sent it ('/'-separated, <c>./</c> dropped);
-    /// null for another source, a URL, an absolute path, or a path that leaves the run directory (<c>../frames/o3a.lcf</c>).
+    /// A relative local <c>data.cache</c> inside the run directory, as the jobs are sent it (normalised: <c>./</c>, <c>a/..</c>
+    /// and doubled slashes gone); null for another source, a URL, an absolute path, or a path that leaves the run directory
+    /// (<c>../frames/o3a.lcf</c>) or names it.
     /// </summary>
-    public string? CacheInRunDirectory
+    public string? CacheInRunDirectory()
     {
-        get
-        {
-            if (Kind != DataSourceKind.Cache || Cache is null || GwReprocess.IO.Location.Parse(Cache).IsRooted) return null;
-            string path = System.IO.Path.GetRelativePath(".", Cache).Replace('\\', '/');
-            return path == ".." || path.StartsWith("../", StringComparison.Ordinal) ? null : path;
-        }
+        if (Kind != DataSourceKind.Cache || Cache is null || GwReprocess.IO.Location.Parse(Cache).IsRooted) return null;
+        // Normalised against a fixed root, not the current directory, so that '..' is judged the same wherever this runs.
+        string root = System.IO.Path.GetFullPath("/run-directory/");
+        string full = System.IO.Path.GetFullPath(Cache, root);
+        return full.StartsWith(root, StringComparison.Ordinal) && full.Length > root.Length ? System.IO.Path.GetRelativePath(root, full) : null;
     }
 }
 
@@ -278,8 +278,8 @@ public sealed record WorkflowConfig(
         var cleaning = ReadCleaning(t);
         var site = SiteProfile.Read(t);
         var data = new DataSpec(kind, span, cache, bucket, simulation, strictChecksums) { Gaps = gaps };
-        if (site.ShouldTransferFiles == "YES" && kind == DataSourceKind.Cache && !GwReprocess.IO.Location.Parse(cache!).IsRooted && data.CacheInRunDirectory is null)
-            throw t.Error("data.cache", $"'{cache}' lies outside the run directory: jobs on a transferring site (site.profile = \"{site.Name}\") are sent the cache under the path the workflow names; give one below the workflow's folder, or an absolute path the execute points mount");
+        if (site.ShouldTransferFiles == "YES" && kind == DataSourceKind.Cache && !GwReprocess.IO.Location.Parse(cache!).IsRooted && data.CacheInRunDirectory() is null)
+            throw t.Error("data.cache", $"'{cache}' is not a file inside the run directory: jobs on a transferring site (site.profile = \"{site.Name}\") are sent the cache under the path the workflow names; give one below the workflow's folder, or an absolute path the execute points mount");
         var training = TrainingSpec.Read(t);
         if (training is not null) CheckTraining(t, training, detectors, length, inference, site);
         t.RejectUnknownKeys();

@@ -186,6 +186,7 @@ public class DagTlsTests
     [Theory]
     [InlineData("caches/H1L1.lcf", "caches/H1L1.lcf", true)]
     [InlineData("./H1L1.lcf", "H1L1.lcf", false)]
+    [InlineData("./old/../caches//H1L1.lcf", "caches/H1L1.lcf", true)]
     [InlineData("/cvmfs/frames/H1L1.lcf", null, false)]
     [InlineData("s3://frames/H1L1.lcf", null, false)]
     public void A_relative_frame_cache_is_sent_to_the_client_and_training_jobs_under_the_path_the_workflow_names(string cache, string? sent, bool preserved)
@@ -200,20 +201,50 @@ public class DagTlsTests
         foreach (var sub in new[] { "client.sub", TrainingNodes.SubmitFile })
             Assert.Equal(preserved, files[sub].Contains("\npreserve_relative_paths = true\n", StringComparison.Ordinal));
         Assert.DoesNotContain("preserve_relative_paths", files["server.sub"], StringComparison.Ordinal);
+        // The training program is given the cache by the same path the job is sent it under.
+        if (sent is not null) Assert.Contains($"--fit {sent} ", files[TrainingNodes.SubmitFile], StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_cache_outside_the_run_directory_is_refused_on_a_transferring_site_and_not_sent_on_a_shared_one()
     {
+        foreach (var cache in new[] { ".", "caches/..", "/r/../x.lcf" })
+        {
+            string osg = TrainingPlanTests.Workflow("", "[site]\nprofile = \"hepcloud\"\n").Replace("[data]\n", $"[data]\nsource = \"cache\"\ncache = \"{cache}\"\n", StringComparison.Ordinal);
+            if (cache.StartsWith('/')) Assert.Null(WorkflowConfig.Parse(osg, "w.toml").Data.CacheInRunDirectory()); // absolute: the site's to mount
+            else Assert.Contains("is not a file inside the run directory", Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(osg, "w.toml")).Message, StringComparison.Ordinal);
+        }
         string Text(string profile) => TrainingPlanTests.Workflow("", $"[site]\nprofile = \"{profile}\"\naccounting_group = \"igwn.dev.o4.cbc.allsky.gwrepro\"\n")
             .Replace("[data]\n", "[data]\nsource = \"cache\"\ncache = \"../frames/o3a.lcf\"\n", StringComparison.Ordinal);
         var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Text("igwn-osg"), "w.toml"));
         Assert.Contains("data.cache", e.Message, StringComparison.Ordinal);
-        Assert.Contains("'../frames/o3a.lcf' lies outside the run directory", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'../frames/o3a.lcf' is not a file inside the run directory", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
         var files = DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(Text("ldg"), "w.toml")), "/x/gwrepro").ToDictionary(f => f.Key, f => f.Value);
         Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv\n", files["client.sub"], StringComparison.Ordinal);
         Assert.DoesNotContain("preserve_relative_paths", files["client.sub"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_edited_template_that_would_not_send_the_cache_is_refused_on_a_transferring_site_naming_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("gwrepro-templates-");
+        try
+        {
+            foreach (var name in new[] { "server.sub", "analyze.sub", "dagman.config" }) File.WriteAllText(Path.Combine(dir.FullName, name), "queue\n");
+            // A client.sub edited before preserve_relative_paths existed.
+            string client = Path.Combine(dir.FullName, "client.sub");
+            File.WriteAllText(client, "executable = {{executable}}\nshould_transfer_files = {{should_transfer_files}}\ntransfer_input_files = {{client_inputs}}\nqueue\n");
+            string Text(string profile, string cache) => TrainingPlanTests.Workflow("", $"[site]\nprofile = \"{profile}\"\n\n[condor]\ntemplates = \"{dir.FullName}\"\n")
+                .Replace("[data]\n", $"[data]\nsource = \"cache\"\ncache = \"{cache}\"\n", StringComparison.Ordinal);
+            var e = Assert.Throws<BadInputException>(() => DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(Text("hepcloud", "caches/f.lcf"), "w.toml")), "/x/gwrepro"));
+            Assert.StartsWith($"{client}: no {{{{preserve_relative_paths}}}} placeholder", e.Message, StringComparison.Ordinal);
+            Assert.Contains("caches/f.lcf", e.Message, StringComparison.Ordinal);
+            // A bare name needs no folders kept, and a shared filesystem sends nothing.
+            Assert.NotEmpty(DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(Text("hepcloud", "f.lcf"), "w.toml")), "/x/gwrepro"));
+            Assert.NotEmpty(DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(Text("local", "caches/f.lcf"), "w.toml")), "/x/gwrepro"));
+        }
+        finally { dir.Delete(true); }
     }
 
     [Fact]

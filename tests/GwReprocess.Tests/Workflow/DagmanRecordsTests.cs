@@ -249,18 +249,21 @@ public sealed partial class DagmanRecordsTests : IDisposable
         Assert.Equal(["quick"], RescueDag.DoneNodes(P("t.dag.rescue001")));
     }
 
+    /// <summary>n.sub: a job that exits with its node's VARS code at once.</summary>
+    private void WriteExitSub() => File.WriteAllText(P("n.sub"), """
+        executable = /bin/sh
+        arguments  = "-c 'exit $(code)'"
+        queue
+
+        """);
+
     [Fact]
     public async Task A_retry_is_numbered_after_every_node_that_was_ready_with_it_however_fast_its_first_attempt_exits()
     {
         // DAGMan submits every ready node before it reads an exit. 'quick' fails at once; the 40 others take a while to
         // start one after another, so without the wait for the pass its retry would take a number among theirs, as it
         // did once on a loaded CI machine.
-        File.WriteAllText(P("n.sub"), """
-            executable = /bin/sh
-            arguments  = "-c 'exit $(code)'"
-            queue
-
-            """);
+        WriteExitSub();
         var dag = new System.Text.StringBuilder("JOBSTATE_LOG r.jobstate.log\nJOB quick n.sub\nVARS quick code=\"3\"\nRETRY quick 1\n");
         for (int i = 0; i < 40; i++) dag.Append(CultureInfo.InvariantCulture, $"JOB n{i} n.sub\nVARS n{i} code=\"0\"\n");
         File.WriteAllText(P("r.dag"), dag.ToString());
@@ -269,6 +272,21 @@ public sealed partial class DagmanRecordsTests : IDisposable
         var seq = Sequences(JobstateLog.Read(P("r.jobstate.log")));
         Assert.Equal([1, 42], seq["quick"]);
         for (int i = 0; i < 40; i++) Assert.Equal([i + 2], seq[$"n{i}"]);
+    }
+
+    [Fact]
+    public async Task A_retry_waits_behind_a_node_its_category_limit_held_back_as_dagman_s_ready_queue_puts_it()
+    {
+        // MAXJOBS c 1: 'first' fails and is retried; 'second', ready from the start but held by the limit, goes before the
+        // retry, as DAGMan 25.14.1 ran this DAG (it appends a retried node to its ready queue).
+        WriteExitSub();
+        File.WriteAllText(P("m.dag"), "JOBSTATE_LOG m.jobstate.log\nJOB first n.sub\nVARS first code=\"3\"\nRETRY first 1\nCATEGORY first c\n" +
+            "JOB second n.sub\nVARS second code=\"0\"\nCATEGORY second c\nMAXJOBS c 1\n");
+        var r = await LocalDagExecutor.RunAsync(P("m.dag"), Options, CancellationToken.None);
+        Assert.False(r.AllSucceeded);
+        var seq = Sequences(JobstateLog.Read(P("m.jobstate.log")));
+        Assert.Equal([1, 3], seq["first"]);
+        Assert.Equal([2], seq["second"]);
     }
 
     [Fact]
