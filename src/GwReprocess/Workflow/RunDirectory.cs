@@ -66,6 +66,12 @@ public static class DagWriter
         var serve = ServeCommand.For(w);
         string rendezvous = serve.Rendezvous;
         var site = string.Join('\n', w.Site.JobLines);
+        // The LAL cache the client and training jobs read, sent to them when it lies in the run directory (where gwrepro dag
+        // puts a relative data.cache): on a transferring site (igwn-osg, hepcloud) a job's sandbox holds only what it is sent.
+        // Kept under its relative path, as the workflow copy names it; an absolute or URL cache is the site's to provide.
+        string? sentCache = w.Data.CacheInRunDirectory();
+        string[] cacheInputs = sentCache is null ? [] : [sentCache];
+        bool keepFolders = sentCache is not null && sentCache.Contains('/', StringComparison.Ordinal);
         var values = new Dictionary<string, string>
         {
             ["executable"] = executable,
@@ -76,9 +82,9 @@ public static class DagWriter
                 .. ClientSecurityArguments(inference), .. w.Training is null ? Array.Empty<string>() : TrainingNodes.ClientArguments]),
             ["server_arguments"] = SubmitArguments.Quote(serve.ToArguments()),
             ["analyze_arguments"] = SubmitArguments.Quote(["analyze", ".", "--stop-servers", rendezvous]),
-            ["client_inputs"] = string.Join(", ", ["workflow.toml", "jobs.csv", .. FrameCacheInput(w), .. ClientSecurityFiles(inference)]),
-            ["train_inputs"] = string.Join(", ", ["workflow.toml", .. FrameCacheInput(w)]),
-            ["preserve_relative_paths"] = FrameCacheInput(w).Any(f => f.Contains('/', StringComparison.Ordinal)) ? "preserve_relative_paths = true" : "",
+            ["client_inputs"] = string.Join(", ", ["workflow.toml", "jobs.csv", .. cacheInputs, .. ClientSecurityFiles(inference)]),
+            ["train_inputs"] = string.Join(", ", ["workflow.toml", .. cacheInputs]),
+            ["preserve_relative_paths"] = keepFolders ? "preserve_relative_paths = true" : "",
             ["server_transfer"] = ServerTransfer(inference, transfer),
             ["client_cpus"] = condor.ClientCpus.ToString(CultureInfo.InvariantCulture),
             ["client_memory"] = condor.ClientMemory,
@@ -98,15 +104,12 @@ public static class DagWriter
         var training = w.Training is null ? null : TrainingPlan.Create(plan);
         var clientTemplate = SubmitTemplate.Load("client.sub", condor.Templates);
         var trainTemplate = training is null ? null : SubmitTemplate.Load(TrainingNodes.SubmitFile, condor.Templates);
-        if (transfer && w.Data.CacheInRunDirectory() is { } cache)
+        // An edited template from before these placeholders would send the jobs no cache, or flatten its folders.
+        if (transfer && sentCache is not null)
             foreach (var (template, inputs) in new[] { (clientTemplate, "client_inputs"), (trainTemplate, "train_inputs") })
-            {
-                // An edited template from before these placeholders would send the jobs no cache, or flatten its folders.
-                if (template is null) continue;
-                foreach (var name in cache.Contains('/', StringComparison.Ordinal) ? [inputs, "preserve_relative_paths"] : new[] { inputs })
-                    if (!template.Uses(name))
-                        throw new BadInputException($"{template.Source}: no {{{{{name}}}}} placeholder, so jobs on a transferring site (site.profile = \"{w.Site.Name}\") would not find {cache} in their sandbox; add it (condor/README.md lists the placeholders)");
-            }
+                foreach (var name in keepFolders ? [inputs, "preserve_relative_paths"] : new[] { inputs })
+                    if (template is not null && !template.Uses(name))
+                        throw new BadInputException($"{template.Source}: no {{{{{name}}}}} placeholder, so jobs on a transferring site (site.profile = \"{w.Site.Name}\") would not find {sentCache} in their sandbox; add it (condor/README.md lists the placeholders)");
         if (training is not null)
             foreach (var (k, v) in TrainingNodes.Values(w, executable)) values[k] = v;
         var files = new List<KeyValuePair<string, string>>
@@ -151,17 +154,6 @@ public static class DagWriter
             await foreach (var o in bucket.ListAsync(donePrefix, cancellationToken).ConfigureAwait(false)) done.Add(o.Key[donePrefix.Length..]);
             return done;
         }
-    }
-
-    /// <summary>
-    /// The LAL cache the client and training jobs read, listed for transfer when it lies in the run directory (where
-    /// <c>gwrepro dag</c> puts a relative <c>data.cache</c>): a job on a transferring site (igwn-osg, hepcloud) starts in a
-    /// sandbox holding only what it is sent. Kept under its relative path (<c>preserve_relative_paths</c> when it has
-    /// folders), as the workflow copy names it that way. An absolute or URL cache is the site's to provide.
-    /// </summary>
-    private static IEnumerable<string> FrameCacheInput(WorkflowConfig w)
-    {
-        if (w.Data.CacheInRunDirectory() is { } cache) yield return cache;
     }
 
     // The TLS and token files are named by their run-directory copies (RunDirectory.CopiedFiles), never by content:

@@ -183,6 +183,10 @@ public class DagTlsTests
         Assert.Empty(DagChecker.Check(files["reprocess.dag"], "reprocess.dag", out _));
     }
 
+    /// <summary>TrainingPlanTests' workflow reading the LAL cache <paramref name="cache"/>, with <paramref name="extra"/> tables (site, inference, condor).</summary>
+    private static WorkflowConfig CacheWorkflow(string cache, string extra, string training = "") =>
+        WorkflowConfig.Parse(TrainingPlanTests.Workflow(training, extra).Replace("[data]\n", $"[data]\nsource = \"cache\"\ncache = \"{cache}\"\n", StringComparison.Ordinal), "w.toml");
+
     [Theory]
     [InlineData("caches/H1L1.lcf", "caches/H1L1.lcf", true)]
     [InlineData("./H1L1.lcf", "H1L1.lcf", false)]
@@ -192,9 +196,9 @@ public class DagTlsTests
     public void A_relative_frame_cache_is_sent_to_the_client_and_training_jobs_under_the_path_the_workflow_names(string cache, string? sent, bool preserved)
     {
         // An OSG job starts in a sandbox holding only what it is sent: without the cache every client and training job would fail.
-        string text = TrainingPlanTests.Workflow(extra: "[site]\nprofile = \"igwn-osg\"\naccounting_group = \"igwn.dev.o4.cbc.allsky.gwrepro\"\n\n[inference]\nmodel_repository = \"s3://models/repo\"\n")
-            .Replace("[data]\n", $"[data]\nsource = \"cache\"\ncache = \"{cache}\"\n", StringComparison.Ordinal);
-        var files = DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(text, "w.toml")), "/x/gwrepro").ToDictionary(f => f.Key, f => f.Value);
+        var workflow = CacheWorkflow(cache, "[site]\nprofile = \"igwn-osg\"\naccounting_group = \"igwn.dev.o4.cbc.allsky.gwrepro\"\n\n[inference]\nmodel_repository = \"s3://models/repo\"\n",
+            training: "[training]\nprogram = \"/opt/train/gwrepro-train\"\n");
+        var files = DagWriter.Render(TrainingPlanTests.Plan(workflow), "/x/gwrepro").ToDictionary(f => f.Key, f => f.Value);
         string extra = sent is null ? "" : ", " + sent;
         Assert.Contains($"transfer_input_files    = workflow.toml, jobs.csv{extra}\n", files["client.sub"], StringComparison.Ordinal);
         Assert.Contains($"transfer_input_files    = workflow.toml{extra}\n", files[TrainingNodes.SubmitFile], StringComparison.Ordinal);
@@ -210,17 +214,16 @@ public class DagTlsTests
     {
         foreach (var cache in new[] { ".", "caches/..", "/r/../x.lcf" })
         {
-            string osg = TrainingPlanTests.Workflow("", "[site]\nprofile = \"hepcloud\"\n").Replace("[data]\n", $"[data]\nsource = \"cache\"\ncache = \"{cache}\"\n", StringComparison.Ordinal);
-            if (cache.StartsWith('/')) Assert.Null(WorkflowConfig.Parse(osg, "w.toml").Data.CacheInRunDirectory()); // absolute: the site's to mount
-            else Assert.Contains("is not a file inside the run directory", Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(osg, "w.toml")).Message, StringComparison.Ordinal);
+            const string hepcloud = "[site]\nprofile = \"hepcloud\"\n";
+            if (cache.StartsWith('/')) Assert.Null(CacheWorkflow(cache, hepcloud).Data.CacheInRunDirectory()); // absolute: the site's to mount
+            else Assert.Contains("is not a file inside the run directory", Assert.Throws<BadInputException>(() => CacheWorkflow(cache, hepcloud)).Message, StringComparison.Ordinal);
         }
-        string Text(string profile) => TrainingPlanTests.Workflow("", $"[site]\nprofile = \"{profile}\"\naccounting_group = \"igwn.dev.o4.cbc.allsky.gwrepro\"\n")
-            .Replace("[data]\n", "[data]\nsource = \"cache\"\ncache = \"../frames/o3a.lcf\"\n", StringComparison.Ordinal);
-        var e = Assert.Throws<BadInputException>(() => WorkflowConfig.Parse(Text("igwn-osg"), "w.toml"));
+        WorkflowConfig Outside(string profile) => CacheWorkflow("../frames/o3a.lcf", $"[site]\nprofile = \"{profile}\"\naccounting_group = \"igwn.dev.o4.cbc.allsky.gwrepro\"\n");
+        var e = Assert.Throws<BadInputException>(() => Outside("igwn-osg"));
         Assert.Contains("data.cache", e.Message, StringComparison.Ordinal);
         Assert.Contains("'../frames/o3a.lcf' is not a file inside the run directory", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
-        var files = DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(Text("ldg"), "w.toml")), "/x/gwrepro").ToDictionary(f => f.Key, f => f.Value);
+        var files = DagWriter.Render(TrainingPlanTests.Plan(Outside("ldg")), "/x/gwrepro").ToDictionary(f => f.Key, f => f.Value);
         Assert.Contains("transfer_input_files    = workflow.toml, jobs.csv\n", files["client.sub"], StringComparison.Ordinal);
         Assert.DoesNotContain("preserve_relative_paths", files["client.sub"], StringComparison.Ordinal);
     }
@@ -235,14 +238,13 @@ public class DagTlsTests
             // A client.sub edited before preserve_relative_paths existed.
             string client = Path.Combine(dir.FullName, "client.sub");
             File.WriteAllText(client, "executable = {{executable}}\nshould_transfer_files = {{should_transfer_files}}\ntransfer_input_files = {{client_inputs}}\nqueue\n");
-            string Text(string profile, string cache) => TrainingPlanTests.Workflow("", $"[site]\nprofile = \"{profile}\"\n\n[condor]\ntemplates = \"{dir.FullName}\"\n")
-                .Replace("[data]\n", $"[data]\nsource = \"cache\"\ncache = \"{cache}\"\n", StringComparison.Ordinal);
-            var e = Assert.Throws<BadInputException>(() => DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(Text("hepcloud", "caches/f.lcf"), "w.toml")), "/x/gwrepro"));
+            JobPlan Plan(string profile, string cache) => TrainingPlanTests.Plan(CacheWorkflow(cache, $"[site]\nprofile = \"{profile}\"\n\n[condor]\ntemplates = \"{dir.FullName}\"\n"));
+            var e = Assert.Throws<BadInputException>(() => DagWriter.Render(Plan("hepcloud", "caches/f.lcf"), "/x/gwrepro"));
             Assert.StartsWith($"{client}: no {{{{preserve_relative_paths}}}} placeholder", e.Message, StringComparison.Ordinal);
             Assert.Contains("caches/f.lcf", e.Message, StringComparison.Ordinal);
             // A bare name needs no folders kept, and a shared filesystem sends nothing.
-            Assert.NotEmpty(DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(Text("hepcloud", "f.lcf"), "w.toml")), "/x/gwrepro"));
-            Assert.NotEmpty(DagWriter.Render(TrainingPlanTests.Plan(WorkflowConfig.Parse(Text("local", "caches/f.lcf"), "w.toml")), "/x/gwrepro"));
+            Assert.NotEmpty(DagWriter.Render(Plan("hepcloud", "f.lcf"), "/x/gwrepro"));
+            Assert.NotEmpty(DagWriter.Render(Plan("local", "caches/f.lcf"), "/x/gwrepro"));
         }
         finally { dir.Delete(true); }
     }
